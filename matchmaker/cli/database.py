@@ -1,0 +1,45 @@
+"""Database set-up and account commands."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from ..errors import MatchmakerError
+from ..extensions import db
+from ..records import Role
+from ..services.users import create_user as create_user_service
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the schema by applying every migration."""
+    upgrade()
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "display_name", default=None, help="Display name (defaults to username).")
+@click.option("--org", "organization", default=None, help="Organization name (must exist).")
+@click.option("--email", default=None)
+@click.password_option()
+@with_appcontext
+def create_user(username, role, display_name, organization, email, password) -> None:
+    """Create a user account."""
+    try:
+        user = create_user_service(
+            username=username,
+            role=Role(role),
+            password=password,
+            display_name=display_name,
+            organization_name=organization,
+            email=email,
+        )
+    except MatchmakerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"created {user.role.value} {user.username}")

@@ -1,0 +1,77 @@
+"""Settings read from ``MATCHMAKER_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "MATCHMAKER_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(PREFIX + name, default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def load_config(instance_path: str) -> dict:
+    """Build the configuration mapping from the environment.
+
+    Every key can be overridden with ``MATCHMAKER_<KEY>``; see README.md for the list.
+    """
+    instance = Path(instance_path)
+    default_db = f"sqlite:///{instance / 'matchmaker.sqlite3'}"
+    return {
+        "SECRET_KEY": _env("SECRET_KEY") or _persistent_secret(instance),
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MODELS_DIR": _env("MODELS_DIR", str(ROOT / "models")),
+        "INDEX_DIR": _env("INDEX_DIR", str(ROOT / "indexes")),
+        # Dense channels, comma separated; the first is the primary (cross-lingual) one.
+        "ENCODER": _env("ENCODER", "use-multilingual"),
+        "EXTRA_ENCODERS": _env("EXTRA_ENCODERS", ""),
+        "ENCODER_THREADS": _env_int("ENCODER_THREADS", 2),
+        "EXACT_INDEX_LIMIT": _env_int("EXACT_INDEX_LIMIT", 50_000),
+        "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
+        "HOME_REGION": _env("HOME_REGION", "包头市"),
+        "BABEL_DEFAULT_LOCALE": _env("LOCALE", "zh_CN"),
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
+        "LANGUAGES": ["zh_CN", "en"],
+        "DEMO_PASSWORD": _env("DEMO_PASSWORD"),
+        "MAIL_ENABLED": _env_bool("MAIL_ENABLED", False),
+        "SMTP_HOST": _env("SMTP_HOST", "localhost"),
+        "SMTP_PORT": _env_int("SMTP_PORT", 25),
+        "SMTP_USER": _env("SMTP_USER"),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
+        "MAIL_FROM": _env("MAIL_FROM", "matchmaker@localhost"),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
+        "WTF_CSRF_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
+    }
+
+
+def _persistent_secret(instance: Path) -> str:
+    """Keep one random secret per instance folder so sessions survive restarts and workers agree."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        with open(path, "x", encoding="ascii") as fh:  # "x": only one worker ever writes it
+            fh.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    return path.read_text(encoding="ascii").strip()

@@ -1,0 +1,105 @@
+"""Human labels for the stored enum codes (translatable; Chinese is the default locale)."""
+
+from flask_babel import lazy_gettext as _l
+
+from .records.enums import (
+    Confidentiality,
+    CooperationMode,
+    EventStatus,
+    Feedback,
+    LegalStatus,
+    LicenceMode,
+    MatchStatus,
+    NeedStatus,
+    OrgKind,
+    PatentType,
+    RejectionReason,
+    Role,
+)
+
+LABELS = {
+    OrgKind: {
+        OrgKind.UNIVERSITY: _l("University"),
+        OrgKind.INSTITUTE: _l("Research institute"),
+        OrgKind.ENTERPRISE: _l("Enterprise"),
+        OrgKind.AGENCY: _l("Service agency"),
+    },
+    Role: {
+        Role.ADMIN: _l("Administrator"),
+        Role.BROKER: _l("Technology broker"),
+        Role.ENTERPRISE: _l("Enterprise user"),
+        Role.UNIVERSITY: _l("University user"),
+    },
+    LegalStatus: {
+        LegalStatus.VALID: _l("Valid"),
+        LegalStatus.PENDING: _l("Pending"),
+        LegalStatus.LAPSED: _l("Lapsed"),
+        LegalStatus.EXPIRED: _l("Expired"),
+    },
+    PatentType: {
+        PatentType.INVENTION: _l("Invention"),
+        PatentType.UTILITY: _l("Utility model"),
+        PatentType.DESIGN: _l("Design"),
+    },
+    LicenceMode: {
+        LicenceMode.TRANSFER: _l("Transfer"),
+        LicenceMode.EXCLUSIVE: _l("Exclusive licence"),
+        LicenceMode.ORDINARY: _l("Ordinary licence"),
+        LicenceMode.OPEN: _l("Open licence"),
+    },
+    CooperationMode: {
+        CooperationMode.TRANSFER: _l("Transfer"),
+        CooperationMode.LICENCE: _l("Licence"),
+        CooperationMode.JOINT_DEVELOPMENT: _l("Joint development"),
+        CooperationMode.TECHNICAL_SERVICE: _l("Technical service"),
+        CooperationMode.EQUITY: _l("Technology as equity"),
+    },
+    NeedStatus: {
+        NeedStatus.OPEN: _l("Open"),
+        NeedStatus.MATCHED: _l("Matched"),
+        NeedStatus.CLOSED: _l("Closed"),
+    },
+    Confidentiality: {
+        Confidentiality.PUBLIC: _l("Public"),
+        Confidentiality.BROKERS: _l("Brokers only"),
+    },
+    MatchStatus: {
+        MatchStatus.CANDIDATE: _l("Candidate"),
+        MatchStatus.RECOMMENDED: _l("Recommended"),
+        MatchStatus.CONTACTED: _l("Contacted"),
+        MatchStatus.NEGOTIATING: _l("Negotiating"),
+        MatchStatus.SIGNED: _l("Signed"),
+        MatchStatus.REGISTERED: _l("Registered"),
+        MatchStatus.REJECTED: _l("Rejected"),
+    },
+    RejectionReason: {
+        RejectionReason.NOT_RELEVANT: _l("Not relevant"),
+        RejectionReason.TOO_EARLY: _l("Too early-stage"),
+        RejectionReason.BENEFIT_UNCLEAR: _l("Benefit unclear"),
+        RejectionReason.PRICE_TERMS: _l("Price or terms"),
+        RejectionReason.ALREADY_SOLVED: _l("Already solved"),
+        RejectionReason.OTHER: _l("Other"),
+    },
+    Feedback: {
+        Feedback.INTERESTED: _l("Interested"),
+        Feedback.NOT_INTERESTED: _l("Not interested"),
+    },
+    EventStatus: {
+        EventStatus.PLANNED: _l("Planned"),
+        EventStatus.HELD: _l("Held"),
+        EventStatus.CANCELLED: _l("Cancelled"),
+    },
+}
+
+
+def label(value) -> str:
+    """The translated label of an enum member, or the value itself."""
+    if value is None:
+        return ""
+    table = LABELS.get(type(value))
+    return str(table[value]) if table and value in table else str(value)
+
+
+def choices(enum_cls) -> list[tuple[str, str]]:
+    """WTForms choices for an enum: (code, label)."""
+    return [(member.value, LABELS[enum_cls][member]) for member in enum_cls]

@@ -1,0 +1,1 @@
+"""Login, logout, password change and the role guard every blueprint uses."""

@@ -1,0 +1,82 @@
+"""Charts drawn on the server as inline SVG: no JavaScript, no CDN, readable offline."""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+PALETTE = ["#1f6feb", "#2da44e", "#bf8700", "#cf222e", "#8250df", "#0a7f86", "#6e7781"]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def bar_chart(items: list[tuple[str, float]], title: str = "", width: int = 560) -> Markup:
+    """Horizontal bars, one per (label, value)."""
+    bar_h, gap, left = 22, 8, 150
+    height = max(1, len(items)) * (bar_h + gap) + 30
+    peak = max((v for _, v in items), default=0) or 1
+    rows = []
+    for i, (name, value) in enumerate(items):
+        y = 24 + i * (bar_h + gap)
+        w = (width - left - 70) * value / peak
+        rows.append(
+            f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(name)}</text>'
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(name)}: {_fmt(value)}</title></rect>'
+            f'<text x="{left + w + 6:.1f}" y="{y + 15}">{_fmt(value)}</text>'
+        )
+    return _svg(width, height, title, "".join(rows))
+
+
+def line_chart(points: list[tuple[str, float]], title: str = "", width: int = 560) -> Markup:
+    """A line over (x label, value) points, e.g. a weekly trend."""
+    height, pad = 220, 40
+    peak = max((v for _, v in points), default=0) or 1
+    n = max(1, len(points) - 1)
+    coords = [
+        (pad + (width - 2 * pad) * i / n, height - pad - (height - 2 * pad) * v / peak)
+        for i, (_, v) in enumerate(points)
+    ]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    marks = "".join(
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{PALETTE[0]}">'
+        f"<title>{escape(lbl)}: {_fmt(v)}</title></circle>"
+        f'<text x="{x:.1f}" y="{height - pad + 16}" text-anchor="middle" class="axis">{escape(lbl)}</text>'
+        for (x, y), (lbl, v) in zip(coords, points, strict=True)
+    )
+    axis = (
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#999"/>'
+        f'<text x="{pad - 4}" y="{pad}" text-anchor="end" class="axis">{_fmt(peak)}</text>'
+    )
+    line = f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="2" points="{path}"/>'
+    return _svg(width, height, title, axis + line + marks)
+
+
+def funnel_chart(stages: list[tuple[str, float]], title: str = "", width: int = 560) -> Markup:
+    """Centred bars that narrow stage by stage, with the share of the first stage."""
+    bar_h, gap = 34, 6
+    height = max(1, len(stages)) * (bar_h + gap) + 30
+    top = max((v for _, v in stages), default=0) or 1
+    first = stages[0][1] if stages and stages[0][1] else 0
+    rows = []
+    for i, (name, value) in enumerate(stages):
+        w = max(2.0, (width - 40) * value / top)
+        x = (width - w) / 2
+        y = 24 + i * (bar_h + gap)
+        share = f" ({value / first:.0%})" if first and i else ""
+        rows.append(
+            f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<text x="{width / 2:.1f}" y="{y + 22}" text-anchor="middle" class="on-bar">'
+            f"{escape(name)}: {_fmt(value)}{share}</text>"
+        )
+    return _svg(width, height, title, "".join(rows))
+
+
+def _svg(width: int, height: int, title: str, body: str) -> Markup:
+    heading = f'<text x="4" y="14" class="title">{escape(title)}</text>' if title else ""
+    return Markup(
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg">{heading}{body}</svg>'
+    )

@@ -1,0 +1,48 @@
+"""App-wide error pages; a 500 rolls the session back so no half-written change survives."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from ..errors import MatchmakerError
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _page(status: int, message: str | None = None):
+    if _wants_json():
+        return jsonify({"error": status, "message": message}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def install(app) -> None:
+    @app.errorhandler(403)
+    def forbidden(error):
+        return _page(403)
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return _page(404)
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error):
+        return _page(400, error.description)
+
+    @app.errorhandler(MatchmakerError)
+    def domain_error(error):
+        db.session.rollback()
+        return _page(error.http_status, str(error))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        log.exception("unhandled error on %s", request.path)
+        return _page(500)

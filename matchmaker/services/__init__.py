@@ -1,0 +1,1 @@
+"""Use cases that views and CLI commands call; no Flask request state in here."""

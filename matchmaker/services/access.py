@@ -1,0 +1,161 @@
+"""Who may see and change what. Every view asks here; templates only mirror the answers.
+
+Rules (see README "Roles"):
+- admin: everything.
+- broker: all patents; public needs plus brokers-only needs assigned to them; matches assigned
+  to them, or unassigned ones within their fields (IPC sections) and regions (盟市).
+- enterprise: its organization's needs; matches of those needs once a broker recommended them,
+  and the patents of those matches.
+- university: its organization's patents; matches of those patents once recommended.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, exists, false, or_, select, true
+
+from ..records import (
+    Confidentiality,
+    Match,
+    MatchStatus,
+    Need,
+    Patent,
+    PatentIPC,
+    Role,
+    User,
+)
+
+# Statuses after a broker's recommendation: what enterprises and universities may see.
+SHOWN_TO_PARTIES = (
+    MatchStatus.RECOMMENDED,
+    MatchStatus.CONTACTED,
+    MatchStatus.NEGOTIATING,
+    MatchStatus.SIGNED,
+    MatchStatus.REGISTERED,
+)
+
+
+def _scope(raw: str | None) -> list[str]:
+    return [part.strip() for part in (raw or "").replace("，", ",").split(",") if part.strip()]
+
+
+def need_filter(user: User):
+    """A WHERE clause selecting the needs ``user`` may see."""
+    if user.role is Role.ADMIN:
+        return true()
+    if user.role is Role.BROKER:
+        return or_(
+            Need.confidentiality == Confidentiality.PUBLIC,
+            Need.broker_id == user.id,
+        )
+    if user.role is Role.ENTERPRISE:
+        return Need.enterprise_id == user.organization_id
+    if user.role is Role.UNIVERSITY:
+        shown = (
+            select(Match.id)
+            .join(Patent, Patent.id == Match.patent_id)
+            .where(
+                Match.need_id == Need.id,
+                Match.status.in_(SHOWN_TO_PARTIES),
+                Patent.owner_id == user.organization_id,
+            )
+        )
+        return exists(shown)
+    return false()
+
+
+def patent_filter(user: User):
+    """A WHERE clause selecting the patents ``user`` may see."""
+    if user.role in (Role.ADMIN, Role.BROKER):
+        return true()
+    if user.role is Role.UNIVERSITY:
+        return Patent.owner_id == user.organization_id
+    if user.role is Role.ENTERPRISE:
+        shown = (
+            select(Match.id)
+            .join(Need, Need.id == Match.need_id)
+            .where(
+                Match.patent_id == Patent.id,
+                Match.status.in_(SHOWN_TO_PARTIES),
+                Need.enterprise_id == user.organization_id,
+            )
+        )
+        return exists(shown)
+    return false()
+
+
+def match_filter(user: User):
+    """A WHERE clause selecting the matches ``user`` may see (join Need and Patent first)."""
+    if user.role is Role.ADMIN:
+        return true()
+    if user.role is Role.BROKER:
+        unassigned = [Match.broker_id.is_(None), need_filter(user)]
+        sections = [s[:1].upper() for s in _scope(user.broker_fields)]
+        if sections:
+            in_field = exists(
+                select(PatentIPC.id).where(
+                    PatentIPC.patent_id == Match.patent_id, PatentIPC.section.in_(sections)
+                )
+            )
+            unassigned.append(in_field)
+        regions = _scope(user.broker_regions)
+        if regions:
+            unassigned.append(Need.region_league.in_(regions))
+        return or_(Match.broker_id == user.id, and_(*unassigned))
+    if user.role is Role.ENTERPRISE:
+        return and_(Need.enterprise_id == user.organization_id, Match.status.in_(SHOWN_TO_PARTIES))
+    if user.role is Role.UNIVERSITY:
+        return and_(Patent.owner_id == user.organization_id, Match.status.in_(SHOWN_TO_PARTIES))
+    return false()
+
+
+def visible_matches(user: User) -> Select:
+    """``select(Match)`` joined to its need and patent, restricted to what ``user`` may see."""
+    return (
+        select(Match)
+        .join(Need, Need.id == Match.need_id)
+        .join(Patent, Patent.id == Match.patent_id)
+        .where(match_filter(user))
+    )
+
+
+def _visible(session, stmt) -> bool:
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def can_view_need(session, user: User, need: Need) -> bool:
+    return _visible(session, select(Need.id).where(Need.id == need.id, need_filter(user)))
+
+
+def can_edit_need(user: User, need: Need) -> bool:
+    if user.role is Role.ADMIN:
+        return True
+    return user.role is Role.ENTERPRISE and need.enterprise_id == user.organization_id
+
+
+def can_view_patent(session, user: User, patent: Patent) -> bool:
+    return _visible(session, select(Patent.id).where(Patent.id == patent.id, patent_filter(user)))
+
+
+def can_edit_patent(user: User, patent: Patent) -> bool:
+    if user.role is Role.ADMIN:
+        return True
+    return user.role is Role.UNIVERSITY and patent.owner_id == user.organization_id
+
+
+def can_view_match(session, user: User, match: Match) -> bool:
+    stmt = visible_matches(user).where(Match.id == match.id).with_only_columns(Match.id)
+    return _visible(session, stmt)
+
+
+def can_work_match(session, user: User, match: Match) -> bool:
+    """Brokers act on matches assigned to them or unassigned in their scope; admins on all."""
+    if user.role is Role.ADMIN:
+        return True
+    if user.role is not Role.BROKER:
+        return False
+    return can_view_match(session, user, match)
+
+
+def can_see_contacts(user: User) -> bool:
+    """Contact details of the other side go through brokers; parties never see each other's."""
+    return user.role in (Role.ADMIN, Role.BROKER)

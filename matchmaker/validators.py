@@ -1,0 +1,74 @@
+"""Format rules shared by the importers and the forms; each returns a normalised value."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import ValidationError
+
+# GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a checksum.
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+# Publication numbers: office code, digits, kind code, e.g. CN114081026A, CN209876543U,
+# US10123456B2, EP3456789A1, WO2020123456A1.
+_PUBNO = re.compile(r"^([A-Z]{2})(\d{5,13})([A-Z]\d?)$")
+# IPC: section, class, subclass, main group / subgroup, e.g. H01F 1/057, C22C38/00.
+_IPC = re.compile(r"^([A-H])(\d{2})([A-Z])\s*(\d{1,4})\s*/\s*(\d{1,6})$")
+
+
+def credit_code(value: str | None) -> str | None:
+    """Validate a unified social credit code (统一社会信用代码); empty means none."""
+    if value is None or not value.strip():
+        return None
+    code = value.strip().upper()
+    if len(code) != 18 or any(ch not in _USCC_ALPHABET for ch in code):
+        raise ValidationError("统一社会信用代码应为18位数字或大写字母", "credit_code")
+    total = sum(_USCC_ALPHABET.index(ch) * w for ch, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
+    expected = _USCC_ALPHABET[(31 - total % 31) % 31]
+    if code[17] != expected:
+        raise ValidationError("统一社会信用代码校验位错误", "credit_code")
+    return code
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The checksum character for 17 leading characters (used to build demo codes)."""
+    total = sum(_USCC_ALPHABET.index(ch) * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def publication_number(value: str | None) -> str:
+    """Normalise a publication number: uppercase, no spaces or dots (CN 114081026 A -> CN114081026A)."""
+    raw = re.sub(r"[\s.\-]", "", (value or "")).upper()
+    if not raw:
+        raise ValidationError("公开号不能为空", "publication_number")
+    if not _PUBNO.match(raw):
+        raise ValidationError(
+            f"公开号格式不正确: {value!r} (例: CN114081026A, US10123456B2)", "publication_number"
+        )
+    return raw
+
+
+def ipc_code(value: str) -> str:
+    """Normalise one IPC code to ``H01F 1/057`` form."""
+    m = _IPC.match(value.strip().upper())
+    if not m:
+        raise ValidationError(f"IPC分类号格式不正确: {value!r} (例: H01F 1/057)", "ipc_codes")
+    section, cls, sub, group, subgroup = m.groups()
+    return f"{section}{cls}{sub} {int(group)}/{subgroup.zfill(2)}"
+
+
+def ipc_codes(value: str | list[str] | None) -> list[str]:
+    """Split a list of IPC codes on ``;`` ``,`` ``；`` ``，`` or newlines and normalise each."""
+    if value is None:
+        return []
+    parts = value if isinstance(value, list) else re.split(r"[;,；，、\n]+", value)
+    codes = [ipc_code(p) for p in parts if p and p.strip()]
+    return list(dict.fromkeys(codes))
+
+
+def max_length(value: str | None, limit: int, field: str) -> str | None:
+    """Refuse (never truncate) text over ``limit`` characters."""
+    if value is not None and len(value) > limit:
+        raise ValidationError(f"{field} 超过{limit}字 (实际{len(value)}字)", field)
+    return value
