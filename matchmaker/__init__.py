@@ -29,6 +29,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_subscribers(app)
     return app
 
 
@@ -83,3 +84,9 @@ def register_commands(app: Flask) -> None:
 
     for command in commands():
         app.cli.add_command(command)
+
+
+def register_subscribers(app: Flask) -> None:
+    from .subscribers import connect
+
+    connect(app)

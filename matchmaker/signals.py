@@ -1,0 +1,16 @@
+"""Domain signals: services announce what happened; subscribers (alerts, ...) react.
+
+Senders pass the id of the record after the change is committed, so a subscriber never sees
+uncommitted data and a failing subscriber never undoes the change.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sent with ``need_id`` after an enterprise (or broker) posts a new need
+need_posted = _signals.signal("need-posted")
+#: sent with ``patent_id`` after a new patent is listed (form or import)
+patent_listed = _signals.signal("patent-listed")
+#: sent with ``match_id``, ``from_status``, ``to_status`` and ``actor_id`` after a pipeline move
+match_moved = _signals.signal("match-moved")
