@@ -70,9 +70,15 @@ class Patent(TimestampMixin, db.Model):
 
     @ipc_codes.setter
     def ipc_codes(self, codes: list[str]) -> None:
-        self.ipc_links = [
-            PatentIPC(code=code, section=code[:1], position=i) for i, code in enumerate(codes)
-        ]
+        # Reuse the link of a code that stays, so the (patent_id, code) unique constraint is
+        # never hit by an insert-before-delete flush.
+        existing = {link.code: link for link in self.ipc_links}
+        links = []
+        for i, code in enumerate(dict.fromkeys(codes)):
+            link = existing.get(code) or PatentIPC(code=code, section=code[:1])
+            link.position = i
+            links.append(link)
+        self.ipc_links = links
 
     @property
     def licensing_modes(self) -> list[LicenceMode]:

@@ -1,0 +1,119 @@
+"""Need rows: keyed by 需求编号 when given, otherwise by (enterprise, title)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..records import Need
+from .base import Importer, assign
+from .columns import NEED_FIELDS
+from .result import RowProblem
+
+SCALARS = (
+    "title",
+    "description",
+    "technical_field",
+    "keywords",
+    "budget_min",
+    "budget_max",
+    "cooperation_mode",
+    "deadline",
+    "region_league",
+    "region_county",
+    "status",
+    "confidentiality",
+)
+
+
+def _merge_budget(values: dict[str, Any]) -> None:
+    """Fold a "预算" range into budget_min/budget_max; explicit 预算下限/上限 columns win."""
+    budget = values.pop("budget", None)
+    if budget:
+        low, high = budget
+        if values.get("budget_min") is None:
+            values["budget_min"] = low
+        if values.get("budget_max") is None:
+            values["budget_max"] = high
+
+
+class NeedImporter(Importer):
+    kind = "needs"
+    specs = NEED_FIELDS
+    org_field = "enterprise"
+    key_field = "external_ref"
+
+    def check(self, values: dict[str, Any]) -> list[tuple[str, str]]:
+        _merge_budget(values)
+        low, high = values.get("budget_min"), values.get("budget_max")
+        if low is not None and high is not None and low > high:
+            return [("budget_min", f"预算下限 {low} 大于预算上限 {high}（万元）")]
+        return []
+
+    def key(self, values: dict[str, Any]) -> Hashable | None:
+        if values.get("external_ref"):
+            return ("ref", values["external_ref"])
+        enterprise = values.get("enterprise") or getattr(self.forced, "name", None)
+        if enterprise is None or values.get("title") is None:
+            return None
+        return ("title", enterprise, values["title"])
+
+    def duplicate_field(self, key: Hashable) -> str:
+        return "external_ref" if key[0] == "ref" else "title"
+
+    def duplicate_reason(self, first_row: int) -> str:
+        return f"与第{first_row}行是同一条需求（需求编号或企业+需求名称相同），本行未导入"
+
+    def write(self, values: dict[str, Any]) -> tuple[str, int]:
+        _merge_budget(values)
+        enterprise = self.orgs.resolve(
+            values.get("enterprise"),
+            region_league=values.get("region_league"),
+            region_county=values.get("region_county"),
+        )
+        need = self._existing(values, enterprise)
+        created = need is None
+        if created:
+            need = Need(
+                enterprise=enterprise,
+                external_ref=values.get("external_ref"),
+                created_by=self.actor,
+                keywords=[],
+                # A need sits where its enterprise is unless the row says otherwise.
+                region_league=enterprise.region_league,
+                region_county=enterprise.region_county,
+            )
+            db.session.add(need)
+        low, high = values.get("budget_min"), values.get("budget_max")
+        low = need.budget_min if low is None else low
+        high = need.budget_max if high is None else high
+        if low is not None and high is not None and low > high:
+            raise RowProblem("budget_min", f"预算下限 {low} 将大于已保存的预算上限 {high}（万元）")
+        changed = assign(need, values, SCALARS)
+        db.session.flush()
+        if created:
+            return "created", need.id
+        return ("updated" if changed else "unchanged"), need.id
+
+    def _existing(self, values: dict[str, Any], enterprise) -> Need | None:
+        ref = values.get("external_ref")
+        if ref:
+            need = db.session.scalar(select(Need).where(Need.external_ref == ref))
+            if need is not None and need.enterprise is not enterprise:
+                raise RowProblem(
+                    "external_ref", f"需求编号 {ref} 已属于“{need.enterprise.name}”，不能改到其他企业"
+                )
+            return need
+        if enterprise.id is None:  # created by this row: it has no needs yet
+            return None
+        found = db.session.scalars(
+            select(Need)
+            .where(Need.enterprise_id == enterprise.id, Need.title == values["title"])
+            .limit(2)
+        ).all()
+        if len(found) > 1:
+            raise RowProblem("title", "该企业已有多条同名需求，请填写需求编号以指明要更新哪一条")
+        return found[0] if found else None

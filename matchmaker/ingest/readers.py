@@ -1,0 +1,254 @@
+"""File readers: CSV/TSV, XLSX and JSON Lines behind one interface.
+
+Each reader turns bytes into a :class:`Table` whose ``rows`` yield ``(row_number, record)``:
+``row_number`` is what a person sees (the spreadsheet row, header = 1, for CSV and XLSX; the
+line number for JSON Lines) and ``record`` maps column names to raw values, or is a
+:class:`Malformed` when the row cannot be read at all. Fully empty rows are skipped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from .result import ImportFileError, Malformed
+
+Record = dict[str, Any] | Malformed
+
+
+@dataclass
+class Table:
+    """Rows of one file; ``headers`` is None for JSON Lines, where keys vary per line."""
+
+    rows: Iterator[tuple[int, Record]]
+    headers: list[str] | None
+    total: int | None  # data rows expected, for progress bars (None when unknown)
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_table(source, filename: str | None = None, *, sheet: str | None = None) -> Table:
+    """Read ``source`` (a path, bytes or a binary stream); the extension of ``filename`` picks the reader."""
+    name = filename or (os.fspath(source) if isinstance(source, str | os.PathLike) else "")
+    ext = Path(name).suffix.lower()
+    known = {".csv", ".tsv", ".xlsx", ".xlsm", ".jsonl", ".ndjson"}
+    if ext == ".xls":
+        raise ImportFileError("不支持旧版 Excel (.xls) 文件，请在 Excel 中另存为 .xlsx 后再导入")
+    if ext not in known:
+        raise ImportFileError(
+            f"不支持的文件类型“{ext or name or '?'}”：请使用 .csv、.tsv、.xlsx、.jsonl 或 .ndjson 文件"
+        )
+    data = _read_bytes(source)
+    if ext in (".xlsx", ".xlsm"):
+        return _xlsx(data, sheet)
+    if ext in (".jsonl", ".ndjson"):
+        return _jsonl(data)
+    return _csv(data, "\t" if ext == ".tsv" else None)
+
+
+def _read_bytes(source) -> bytes:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source)
+    if isinstance(source, str | os.PathLike):
+        try:
+            return Path(source).read_bytes()
+        except OSError as exc:
+            raise ImportFileError(f"无法读取文件 {os.fspath(source)}：{exc.strerror or exc}") from exc
+    read = getattr(source, "read", None)
+    if read is None:
+        raise ImportFileError("无法读取上传的文件")
+    data = read()
+    # A text stream was handed in: its characters are already decoded, keep them exactly.
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes strictly: BOM, else UTF-8, else GB18030 (a superset of GBK); never replace."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]  # Excel's "Unicode text" export
+    else:
+        candidates = ["utf-8", "gb18030"]
+    first_failure: UnicodeDecodeError | None = None
+    for encoding in candidates:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            first_failure = first_failure or exc
+    line = data[: first_failure.start].count(b"\n") + 1
+    tried = "、".join("UTF-8（含 BOM）" if e.startswith("utf-8") else e.upper() for e in candidates)
+    raise ImportFileError(
+        f"无法识别文件编码：已尝试 {tried}，均在第{line}行附近遇到无效字节"
+        f"（{first_failure.object[first_failure.start:first_failure.start + 4]!r}）。"
+        "请将文件另存为 UTF-8 编码的 CSV 后再导入。"
+    )
+
+
+def _pick_delimiter(text: str) -> str:
+    """Comma unless the header has none and the Sniffer is sure about tab or semicolon."""
+    lines = [line for line in text.splitlines() if line.strip()][:6]
+    if not lines or "," in lines[0]:
+        return ","
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines), delimiters="\t;")
+    except csv.Error:
+        return ","
+    widths = {len(row) for row in csv.reader(lines, delimiter=dialect.delimiter)}
+    # "Sure" means the header splits and every sampled line splits into the same width.
+    return dialect.delimiter if len(widths) == 1 and widths.pop() > 1 else ","
+
+
+def _csv(data: bytes, delimiter: str | None) -> Table:
+    if data.startswith(b"PK\x03\x04"):
+        raise ImportFileError("该文件看起来是 Excel (.xlsx) 文件而不是 CSV，请使用 .xlsx 扩展名")
+    text, _encoding = decode_text(data)
+    if "\x00" in text:
+        raise ImportFileError("文件中含有二进制内容（NUL 字符），不是文本 CSV 文件")
+    delimiter = delimiter or _pick_delimiter(text)
+    records: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records.extend(reader)
+    except csv.Error as exc:
+        raise ImportFileError(f"CSV 格式错误（第{reader.line_num}行附近）：{exc}") from exc
+    filled = sum(1 for record in records if not _is_empty(record))
+    return _tabular(enumerate(records, start=1), lambda _header_row: max(filled - 1, 0))
+
+
+# --- shared by CSV and XLSX --------------------------------------------------------------
+
+
+def _is_empty(cells) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def _headers(cells, row_number: int, warnings: list[str]) -> list[str | None]:
+    """Header names; a repeated name keeps its first column (the later one is ignored)."""
+    names: list[str | None] = []
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(cells, start=1):
+        name = str(cell).replace("\ufeff", "").strip() if cell is not None else ""
+        if not name:
+            names.append(None)
+        elif name in seen:
+            warnings.append(f"表头第{row_number}行：列名“{name}”重复（第{seen[name]}列和第{index}列），只使用第{seen[name]}列")
+            names.append(None)
+        else:
+            seen[name] = index
+            names.append(name)
+    return names
+
+
+def _tabular(numbered, total: Callable[[int], int | None], *, strict_width: bool = True) -> Table:
+    """Find the header (first non-empty row) and build a Table over the rows after it."""
+    numbered = iter(numbered)
+    warnings: list[str] = []
+    for number, cells in numbered:
+        if not _is_empty(cells):
+            header_row, names = number, _headers(cells, number, warnings)
+            break
+    else:
+        raise ImportFileError("文件为空：没有找到表头行")
+    while names and names[-1] is None:
+        names.pop()
+
+    def rows() -> Iterator[tuple[int, Record]]:
+        unnamed_warned = False
+        for number, cells in numbered:
+            if _is_empty(cells):
+                continue
+            extra = cells[len(names):]
+            if not _is_empty(extra):
+                if strict_width:  # in a CSV this usually means an unquoted comma shifted the row
+                    yield number, Malformed(
+                        f"该行有{len(cells)}列，多于表头的{len(names)}列（可能有未加引号的逗号），整行未导入"
+                    )
+                    continue
+                if not unnamed_warned:
+                    warnings.append("表头之外的列中有内容，已忽略")
+                    unnamed_warned = True
+            record = {}
+            for name, cell in zip(names, cells, strict=False):
+                if name is not None:
+                    record[name] = cell
+                elif not unnamed_warned and not _is_empty([cell]):
+                    warnings.append("没有列名的列中有内容，已忽略")
+                    unnamed_warned = True
+            yield number, record
+
+    return Table(rows(), [n for n in names if n is not None], total(header_row), warnings)
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+
+def _xlsx(data: bytes, sheet: str | None) -> Table:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(f"无法打开 Excel 文件（不是有效的 .xlsx 文件）：{exc}") from exc
+    if sheet is not None and sheet not in workbook.sheetnames:
+        names = "、".join(workbook.sheetnames)
+        workbook.close()
+        raise ImportFileError(f"工作表“{sheet}”不存在；文件中的工作表：{names}")
+    worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+
+    def numbered() -> Iterator[tuple[int, list]]:
+        try:
+            for cells in worksheet.iter_rows():
+                # Empty rows carry no row number in read-only mode; they are skipped anyway.
+                number = next((c.row for c in cells if getattr(c, "row", None)), None)
+                if number is not None:
+                    yield number, [c.value for c in cells]
+        except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError) as exc:
+            raise ImportFileError(f"Excel 文件已损坏，无法读取：{exc}") from exc
+        finally:
+            workbook.close()
+
+    def total(header_row: int) -> int | None:  # the sheet's stated size; None when unsized
+        return None if worksheet.max_row is None else max(worksheet.max_row - header_row, 0)
+
+    return _tabular(numbered(), total, strict_width=False)
+
+
+# --- JSON Lines --------------------------------------------------------------------------
+
+
+def _jsonl(data: bytes) -> Table:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFileError(f"JSON Lines 文件必须是 UTF-8 编码：第{line}行有无效字节") from exc
+    lines = text.splitlines()
+
+    def rows() -> Iterator[tuple[int, Record]]:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, Malformed(f"JSON 格式错误：{exc.msg}（第{exc.colno}个字符）")
+                continue
+            if not isinstance(value, dict):
+                yield number, Malformed("每行应为一个 JSON 对象（{...}）")
+                continue
+            yield number, value
+
+    return Table(rows(), None, sum(1 for line in lines if line.strip()))

@@ -1,0 +1,211 @@
+"""The import use cases: read, validate and upsert row by row, commit once, then sync the index.
+
+Each valid row is written inside its own SAVEPOINT, so a row that fails while writing is rolled
+back alone and never blocks the others; the file is committed once at the end (or rolled back
+entirely for a dry run). The matching index and alert signals run only after the commit, and
+a failure there becomes a warning: it never undoes the import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import PermissionDenied, ValidationError
+from ..extensions import db
+from ..records import Organization, OrgKind, Role, User
+from ..services import audit
+from ..signals import need_posted, patent_listed
+from .base import Importer
+from .columns import ColumnMapper
+from .needs import NeedImporter
+from .orgs import OrgResolver
+from .patents import PatentImporter
+from .readers import open_table
+from .result import ImportFileError, ImportResult, Malformed, RowError, RowProblem
+
+logger = logging.getLogger(__name__)
+
+MATCHING = "matchmaker.services.matching"
+#: ``progress(rows_done, rows_total)``; ``rows_total`` is None when the file does not say.
+Progress = Callable[[int, int | None], None]
+
+
+def import_patents(stream_or_path, filename: str | None = None, *,
+                   owner: Organization | str | None = None, actor: User | None = None,
+                   dry_run: bool = False, progress: Progress | None = None,
+                   sheet: str | None = None, notify: bool = True) -> ImportResult:
+    """Import patents from CSV/TSV/XLSX/JSONL; ``owner`` pins every row to one organization."""
+    return _run(PatentImporter, stream_or_path, filename, org=owner, actor=actor,
+                dry_run=dry_run, progress=progress, sheet=sheet, notify=notify)
+
+
+def import_needs(stream_or_path, filename: str | None = None, *,
+                 enterprise: Organization | str | None = None, actor: User | None = None,
+                 dry_run: bool = False, progress: Progress | None = None,
+                 sheet: str | None = None, notify: bool = True) -> ImportResult:
+    """Import technical needs; ``enterprise`` pins every row to one enterprise."""
+    return _run(NeedImporter, stream_or_path, filename, org=enterprise, actor=actor,
+                dry_run=dry_run, progress=progress, sheet=sheet, notify=notify)
+
+
+def _authorise(importer_cls: type[Importer], actor: User | None,
+               org: Organization | str | None) -> tuple[Organization | None, bool]:
+    """(the organization rows are pinned to, whether the actor is limited to it)."""
+    if isinstance(org, str):
+        name = org
+        org = db.session.scalar(select(Organization).where(Organization.name == name))
+        if org is None:
+            raise ValidationError(f"机构不存在：{name}", importer_cls.org_field)
+    if actor is None or actor.role in (Role.ADMIN, Role.BROKER):
+        return org, False
+    allowed = Role.UNIVERSITY if importer_cls is PatentImporter else Role.ENTERPRISE
+    what = "专利" if importer_cls is PatentImporter else "需求"
+    if actor.role is not allowed or actor.organization_id is None:
+        raise PermissionDenied(f"当前用户不能导入{what}")
+    if org is not None and org.id != actor.organization_id:
+        raise PermissionDenied(f"只能导入本机构的{what}")
+    return actor.organization, True
+
+
+def _run(importer_cls: type[Importer], source, filename: str | None, *, org, actor, dry_run,
+         progress, sheet, notify) -> ImportResult:
+    name = filename or (Path(source).name if isinstance(source, str | os.PathLike) else "upload")
+    forced, restricted = _authorise(importer_cls, actor, org)
+    table = open_table(source, filename or os.fspath(name), sheet=sheet)
+    kind = OrgKind.ENTERPRISE if importer_cls is NeedImporter else None
+    importer = importer_cls(OrgResolver(importer_cls.org_field, forced, kind), actor, restricted)
+    mapper = ColumnMapper(importer.specs)
+    if table.headers is not None:
+        missing = mapper.missing(table.headers, importer.required())
+        if missing:
+            raise ImportFileError(
+                "缺少必需的列：" + "；".join(mapper.describe(field) for field in missing)
+            )
+    result = ImportResult(kind=importer.kind, filename=name, dry_run=dry_run)
+    # Open the outer transaction now so each row's SAVEPOINT nests inside it (on SQLite this
+    # relies on the BEGIN recipe in matchmaker.extensions).
+    db.session.connection()
+    try:
+        seen: dict[Hashable, int] = {}
+        for done, (row, record) in enumerate(table.rows, start=1):
+            _import_row(importer, mapper, row, record, seen, result)
+            if progress is not None:
+                progress(done, table.total)
+        result.warnings[:0] = [*table.warnings, *mapper.warnings]
+        if result.rows == 0:
+            result.warnings.append("文件中没有数据行")
+        result.organizations_created = list(importer.orgs.created)
+        if dry_run:
+            db.session.rollback()
+        else:
+            audit.record(
+                f"{importer.kind[:-1]}_import", actor, f"file:{name}"[:120], rows=result.rows,
+                created=result.created, updated=result.updated, unchanged=result.unchanged,
+                failed=result.failed,
+            )
+            db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if dry_run:
+        result.changed_ids, result.created_ids = [], []  # those ids were rolled back
+    else:
+        _after_commit(result, notify)
+    return result
+
+
+def _import_row(importer: Importer, mapper: ColumnMapper, row: int, record: Any,
+                seen: dict[Hashable, int], result: ImportResult) -> None:
+    """Validate one row and write it in its own savepoint; problems become RowErrors."""
+    result.rows += 1
+    if isinstance(record, Malformed):
+        result.errors.append(RowError(row, None, record.reason))
+        return
+    raw, columns = mapper.map(record)
+
+    def error(field: str | None, reason: str) -> RowError:
+        column = columns.get(field) or (importer.specs[field].label if field else None)
+        return RowError(row, field, reason, column)
+
+    values: dict[str, Any] = {}
+    errors: list[RowError] = []
+    for field, value in raw.items():
+        try:
+            values[field] = importer.specs[field].parse(value)
+        except ValidationError as exc:
+            errors.append(error(field, str(exc)))
+    failed = {e.field for e in errors}
+    for field in importer.required():
+        if values.get(field) is None and field not in failed:
+            errors.append(error(field, "必填字段为空" if field in columns else "缺少必填字段"))
+    errors.extend(error(field, reason) for field, reason in importer.check(values))
+    key = importer.key(values) if importer.key_field not in failed else None
+    if key is not None:
+        if key in seen:
+            errors.append(error(importer.duplicate_field(key), importer.duplicate_reason(seen[key])))
+        else:
+            seen[key] = row
+    if errors:
+        result.errors.extend(errors)
+        return
+    try:
+        with db.session.begin_nested():
+            outcome, record_id = importer.write(values)
+    except RowProblem as problem:
+        importer.orgs.forget_unsaved()
+        result.errors.append(error(problem.field, problem.reason))
+        return
+    except SQLAlchemyError as exc:
+        importer.orgs.forget_unsaved()
+        logger.warning("import of %s row %s failed: %s", result.filename, row, exc)
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        result.errors.append(error(None, f"写入数据库失败：{detail}"))
+        return
+    setattr(result, outcome, getattr(result, outcome) + 1)
+    if outcome != "unchanged":
+        result.changed_ids.append(record_id)
+    if outcome == "created":
+        result.created_ids.append(record_id)
+
+
+def _after_commit(result: ImportResult, notify: bool) -> None:
+    """Update the matching index, then tell alert subscribers about new records."""
+    if result.changed_ids:
+        _sync_index(result)
+    if not (notify and result.created_ids):
+        return
+    signal, key = (patent_listed, "patent_id") if result.kind == "patents" else (need_posted, "need_id")
+    app = current_app._get_current_object()
+    for record_id in result.created_ids:
+        try:
+            signal.send(app, **{key: record_id})
+        except Exception:  # a failing subscriber never undoes the committed import
+            db.session.rollback()
+            logger.exception("%s signal receivers failed for %s", result.kind, record_id)
+
+
+def _sync_index(result: ImportResult) -> None:
+    # The matching engine is optional here: matchmaker.services.matching is written by another
+    # part of the project and may be absent; without it the next rebuild picks the rows up.
+    if MATCHING not in sys.modules and importlib.util.find_spec(MATCHING) is None:
+        logger.info("no matching service; index not synced after import of %s", result.filename)
+        return
+    try:
+        matching = importlib.import_module(MATCHING)
+        sync = getattr(matching, f"sync_{result.kind}", None)
+        if sync is not None:
+            sync(list(result.changed_ids))
+    except Exception:  # the rows are committed; the index is rebuilt from the database later
+        db.session.rollback()
+        logger.exception("index sync after import of %s failed", result.filename)
+        result.warnings.append("数据已保存，但检索索引未能更新；下次重建索引时会补上")

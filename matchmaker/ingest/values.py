@@ -1,0 +1,274 @@
+"""Cell parsers: raw values from any reader -> typed values, or ValidationError with a Chinese reason.
+
+Every parser returns None for an empty cell; required-ness is checked by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+
+from .. import validators
+from ..errors import ValidationError
+from ..regions import LEAGUES
+
+MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
+_CENT = Decimal("0.01")
+# Exports escape formula-looking text with a leading quote; importing them back drops it.
+_FORMULA_ESCAPE = re.compile(r"^'(?=[=+\-@\t\r])")
+_LIST_SEPARATORS = re.compile(r"[;,；，、|\n]+")
+
+
+def text(value: Any) -> str | None:
+    """Clean text: stripped, None when empty; numbers keep their written form (12.0 -> "12")."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime | date):
+        value = value.date() if isinstance(value, datetime) else value
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        parts = [t for t in (text(v) for v in value) if t]
+        return "；".join(parts) or None
+    if isinstance(value, dict):
+        raise ValidationError("应为文本，不能是 JSON 对象")
+    cleaned = _FORMULA_ESCAPE.sub("", str(value).strip().replace("\r\n", "\n"))
+    return cleaned or None
+
+
+def limited_text(limit: int, label: str) -> Callable[[Any], str | None]:
+    """A text parser that refuses (never truncates) text over ``limit`` characters."""
+
+    def parse(value: Any) -> str | None:
+        return validators.max_length(text(value), limit, label)
+
+    return parse
+
+
+def _fold(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})()(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})(年)(\d{1,2})月(\d{1,2})日?$"),
+)
+DATE_HINT = "支持 2021-03-05、2021/3/5、2021.03.05、20210305、2021年3月5日"
+
+
+def parse_date(value: Any) -> date | None:
+    """A calendar date from text in the usual Chinese forms, a date object or an Excel serial."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if float(value).is_integer() and 19000101 <= value <= 99991231:
+            return parse_date(str(int(value)))  # 20210305 typed into a number cell
+        if 1 <= value < 2958466:  # Excel serial day numbers (1900 date system)
+            from openpyxl.utils.datetime import from_excel
+
+            return from_excel(value).date()
+        raise ValidationError(f"日期不正确：{value!r}（{DATE_HINT}）")
+    raw = unicodedata.normalize("NFKC", str(value)).strip()
+    for form in _DATE_FORMS:
+        match = form.match(raw)
+        if match:
+            year, _sep, month, day = match.groups()
+            try:
+                parsed = date(int(year), int(month), int(day))
+            except ValueError:
+                break
+            if 1900 <= parsed.year <= 2100:
+                return parsed
+            break
+    raise ValidationError(f"日期不正确：{str(value)!r}（{DATE_HINT}）")
+
+
+def parse_amount(value: Any) -> Decimal | None:
+    """An amount in 万元 (12.5, "12.5万", "1,200"); 面议 means none; refuses negatives."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValidationError("金额应为数字（单位：万元）")
+    if isinstance(value, int | float | Decimal):
+        raw = str(value)
+    else:
+        raw = unicodedata.normalize("NFKC", str(value)).strip()
+        raw = re.sub(r"[,\s]", "", raw)
+        if raw in ("", "面议", "议价", "待定", "协商"):
+            return None
+        if raw.endswith("元") and not raw.endswith("万元"):
+            raise ValidationError(f"金额单位应为万元：{value!r}")
+        raw = re.sub(r"万元?$", "", raw)
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        raise ValidationError(f"不是有效的金额：{value!r}（单位：万元，例如 50 或 12.5）") from None
+    if not amount.is_finite():
+        raise ValidationError(f"不是有效的金额：{value!r}")
+    if amount < 0:
+        raise ValidationError(f"金额不能为负数：{value!r}")
+    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if amount > MAX_AMOUNT:
+        raise ValidationError(f"金额过大：{value!r}")
+    return amount
+
+
+_RANGE = re.compile(r"^(?P<low>[\d.]+)万?元?(?:-|~|—|–|至|到)(?P<high>[\d.]+)万?元?$")
+_AT_LEAST = re.compile(r"^(?P<pre>≥|>=|不低于|至少)?(?P<n>[\d.]+)万?元?(?P<post>以上|起)?$")
+_AT_MOST = re.compile(r"^(?P<pre>≤|<=|不超过|最多)?(?P<n>[\d.]+)万?元?(?P<post>以内|以下)?$")
+
+
+def parse_budget(value: Any) -> tuple[Decimal | None, Decimal | None] | None:
+    """A budget in 万元: "50-100" -> (50, 100), "50以上" -> (50, None), "80" or "80以内" -> (None, 80)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return None, parse_amount(value)
+    raw = re.sub(r"[,\s]", "", unicodedata.normalize("NFKC", str(value)))
+    if raw in ("", "面议", "议价", "待定", "协商"):
+        return None
+    if match := _RANGE.match(raw):
+        return parse_amount(match["low"]), parse_amount(match["high"])
+    if (match := _AT_LEAST.match(raw)) and (match["pre"] or match["post"]):
+        return parse_amount(match["n"]), None
+    if (match := _AT_MOST.match(raw)) and (match["pre"] or match["post"]):
+        return None, parse_amount(match["n"])
+    try:
+        return None, parse_amount(raw)
+    except ValidationError:
+        raise ValidationError(
+            f"预算格式不正确：{value!r}（单位：万元，例如 50-100、50以上、100以内）"
+        ) from None
+
+
+_TRUE = {"是", "true", "yes", "y", "1", "t", "√", "休眠"}
+_FALSE = {"否", "false", "no", "n", "0", "f", "×", "非休眠"}
+
+
+def parse_bool(value: Any) -> bool | None:
+    """Yes/no from 是/否, true/false, 1/0 or a real boolean."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    folded = _fold(str(value))
+    if not folded:
+        return None
+    if folded in _TRUE:
+        return True
+    if folded in _FALSE:
+        return False
+    raise ValidationError(f"应为 是/否（或 true/false、1/0）：{value!r}")
+
+
+def enum_parser(names: dict[Enum, tuple[str, ...]]) -> Callable[[Any], Enum | None]:
+    """A parser accepting each member's code and the listed Chinese/English names."""
+    table: dict[str, Enum] = {}
+    for member, words in names.items():
+        for word in (member.value, *words):
+            table[_fold(word)] = member
+    shown = "、".join(words[0] for words in names.values())
+
+    def parse(value: Any) -> Enum | None:
+        cleaned = text(value)
+        if cleaned is None:
+            return None
+        member = table.get(_fold(cleaned))
+        if member is None:
+            raise ValidationError(f"取值“{cleaned}”无法识别（可选：{shown}）")
+        return member
+
+    return parse
+
+
+def split_list(value: Any) -> list[str]:
+    """Split a cell on ; , ； ， 、 | or newlines (a JSON list is taken as it is)."""
+    if value is None:
+        return []
+    parts = value if isinstance(value, list | tuple) else _LIST_SEPARATORS.split(str(value))
+    return [t for t in (text(p) for p in parts) if t]
+
+
+def enum_list_parser(names: dict[Enum, tuple[str, ...]]) -> Callable[[Any], list[Enum] | None]:
+    """Several enum values in one cell, e.g. "转让、普通许可"."""
+    one = enum_parser(names)
+
+    def parse(value: Any) -> list[Enum] | None:
+        parts = split_list(value)
+        if len(parts) == 1 and re.search(r"\s", parts[0]):
+            # "转让 普通许可": spaces may separate names, but never split a known name
+            try:
+                return [one(parts[0])]
+            except ValidationError:
+                parts = parts[0].split()
+        members = [one(p) for p in parts]
+        return list(dict.fromkeys(members)) or None
+
+    return parse
+
+
+_IPC_VERSION = re.compile(r"\(\d{4}\.\d{2}\)[A-Z]?")
+
+
+def parse_ipc(value: Any) -> list[str] | None:
+    """IPC codes, normalised (H01F 1/057); version suffixes like (2006.01) are dropped."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        value = [_IPC_VERSION.sub("", str(v)) for v in value]
+    else:
+        value = _IPC_VERSION.sub("", unicodedata.normalize("NFKC", str(value)))
+    codes = validators.ipc_codes(value)
+    return codes or None
+
+
+def parse_publication_number(value: Any) -> str | None:
+    """A normalised publication number (CN 114081026 A -> CN114081026A)."""
+    cleaned = text(value)
+    if cleaned is None:
+        return None
+    return validators.publication_number(unicodedata.normalize("NFKC", cleaned))
+
+
+def keywords_parser(max_count: int, max_chars: int) -> Callable[[Any], list[str] | None]:
+    """Keywords split on the usual separators (or on spaces between Chinese words)."""
+
+    def parse(value: Any) -> list[str] | None:
+        words = split_list(value)
+        if len(words) == 1 and re.search(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]", words[0]):
+            words = words[0].split()
+        words = list(dict.fromkeys(words))
+        if len(words) > max_count:
+            raise ValidationError(f"关键词最多{max_count}个（实际{len(words)}个）")
+        for word in words:
+            if len(word) > max_chars:
+                raise ValidationError(f"关键词“{word[:10]}…”超过{max_chars}字")
+        return words or None
+
+    return parse
+
+
+def parse_league(value: Any) -> str | None:
+    """One of Inner Mongolia's 12 盟市; "包头" is completed to "包头市"."""
+    cleaned = text(value)
+    if cleaned is None:
+        return None
+    for candidate in (cleaned, cleaned + "市", cleaned + "盟"):
+        if candidate in LEAGUES:
+            return candidate
+    raise ValidationError(f"盟市“{cleaned}”不是内蒙古的盟市（可选：{'、'.join(LEAGUES)}）")
