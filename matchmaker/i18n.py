@@ -5,35 +5,50 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
-    """The session's choice, then the user's saved choice, then zh_CN."""
+    """The session's choice, then the user's saved choice, then zh_CN (also outside requests)."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale
-    if request and request.args.get("lang") in languages:
+    if request.args.get("lang") in languages:
         return request.args["lang"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def compile_catalogs(root: Path) -> int:
-    """Compile every ``.po`` under ``root`` into the ``.mo`` beside it; returns the count."""
+    """Compile every ``.po`` under ``root`` into ``.mo`` files; returns the number of catalogs.
+
+    Each catalog is also written under the folder name Babel resolves its locale to:
+    Babel 2.x reads ``zh_CN`` as ``zh_Hans_CN``, and gettext then looks in ``zh_Hans_CN/`` and
+    ``zh/``, never in ``zh_CN/``.
+    """
+    from babel import Locale
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     count = 0
     for po_path in sorted(root.rglob("translations/*/LC_MESSAGES/*.po")):
+        locale_dir = po_path.parent.parent
         with open(po_path, "rb") as fh:
-            catalog = read_po(fh)
-        with open(po_path.with_suffix(".mo"), "wb") as fh:
-            write_mo(fh, catalog)
+            catalog = read_po(fh, locale=locale_dir.name)
+        targets = {po_path.with_suffix(".mo")}
+        resolved = str(Locale.parse(locale_dir.name))
+        if resolved != locale_dir.name:
+            targets.add(locale_dir.parent / resolved / "LC_MESSAGES" / po_path.with_suffix(".mo").name)
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as fh:
+                write_mo(fh, catalog)
         count += 1
     return count
 

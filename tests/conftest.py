@@ -10,13 +10,23 @@ from __future__ import annotations
 import os
 import uuid
 
+from pathlib import Path
+
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 
 from matchmaker import create_app
 from matchmaker.extensions import db
+from matchmaker.i18n import compile_catalogs
 
 PG_URL = os.environ.get("MATCHMAKER_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the catalogs once, so a bare ``pytest`` run sees the Chinese interface."""
+    compile_catalogs(Path(__file__).resolve().parent.parent / "matchmaker")
 
 
 def pytest_generate_tests(metafunc):
@@ -56,6 +66,12 @@ def _make_app(tmp_path, backend: str, overrides: dict | None = None):
         config = _test_config(tmp_path, f"sqlite:///{tmp_path / 'test.sqlite3'}")
     config.update(overrides or {})
     app = create_app(config)
+
+    # The fixtures keep one app context pushed for the whole test, so every request of every
+    # client shares ``g``: forget Flask-Login's cached user, as a fresh production request would.
+    @app.before_request
+    def _forget_cached_user():
+        g.pop("_login_user", None)
     with app.app_context():
         db.create_all()
     return app, schema

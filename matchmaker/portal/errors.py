@@ -32,6 +32,10 @@ def install(app) -> None:
     def not_found(error):
         return _page(404)
 
+    @app.errorhandler(413)
+    def too_large(error):
+        return _page(413, error.description)
+
     @app.errorhandler(CSRFError)
     def csrf_refused(error):
         return _page(400, error.description)

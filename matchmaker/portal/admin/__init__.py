@@ -1,0 +1,1 @@
+"""Administration: user accounts, organizations and the audit log."""

@@ -1,0 +1,1 @@
+"""Technical needs (技术需求): list, search, forms, export and "find matches now"."""

@@ -1,0 +1,152 @@
+"""List filters for needs, plus helpers the patents list shares (text search, ranked pages)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy.orm import selectinload
+
+from ...extensions import db
+from ...records import Confidentiality, CooperationMode, Need, NeedStatus, User
+from ...regions import LEAGUES
+from ...services.access import need_filter
+
+log = logging.getLogger(__name__)
+SEMANTIC_K = 100  # semantic search asks the engine for this many hits, then applies access
+EXPORT_LIMIT = 20_000
+
+
+def _like(text: str) -> str:
+    # "!" as the LIKE escape: backslash is literal in SQLite but special in PostgreSQL.
+    return "%" + text.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+
+
+def contains_any(columns, json_columns, text: str):
+    """Case-insensitive substring match over text columns and JSON list columns.
+
+    JSON columns are serialised with ``ensure_ascii``, so Chinese keywords are stored as
+    ``\\uXXXX`` escapes; the escaped form of the query is searched too (portable LIKE).
+    """
+    raw = _like(text)
+    escaped = _like(json.dumps(text)[1:-1])
+    clauses = [col.ilike(raw, escape="!") for col in columns]
+    for col in json_columns:
+        clauses.append(cast(col, String).ilike(raw, escape="!"))
+        if escaped != raw:
+            clauses.append(cast(col, String).ilike(escaped, escape="!"))
+    return or_(*clauses)
+
+
+@dataclass
+class RankedPage:
+    """A page over an in-memory ranked list, with the attributes the pagination macro reads."""
+
+    all_items: list
+    page: int
+    per_page: int
+    items: list = field(init=False)
+
+    def __post_init__(self):
+        self.page = max(1, self.page)
+        start = (self.page - 1) * self.per_page
+        self.items = self.all_items[start : start + self.per_page]
+
+    total = property(lambda self: len(self.all_items))
+    pages = property(lambda self: max(1, math.ceil(len(self.all_items) / self.per_page)))
+    has_prev = property(lambda self: self.page > 1)
+    has_next = property(lambda self: self.page < self.pages)
+    prev_num = property(lambda self: self.page - 1)
+    next_num = property(lambda self: self.page + 1)
+
+
+def ranked(stmt: Select, model, hits: list[tuple[int, float]]) -> list[tuple[object, float]]:
+    """Rows of ``stmt`` among the search ``hits``, in the engine's rank order, with scores."""
+    ids = [int(i) for i, _ in hits]
+    if not ids:
+        return []
+    rows = {row.id: row for row in db.session.scalars(stmt.where(model.id.in_(ids)))}
+    return [(rows[int(i)], float(s)) for i, s in hits if int(i) in rows]
+
+
+def shared_terms(candidate) -> list[str]:
+    """The explanation's shared terms as plain strings (for ``|highlight``)."""
+    terms = (getattr(candidate, "explanation", None) or {}).get("shared_terms") or []
+    out = [t.get("term") if isinstance(t, dict) else t for t in terms]
+    return [str(t) for t in out if t]
+
+
+def page_number(args) -> int:
+    """The ``page`` query argument, 1 when absent or malformed."""
+    try:
+        return max(1, int(args.get("page", 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+@dataclass
+class NeedFilters:
+    """What the needs list is filtered by; read from the query string."""
+
+    q: str = ""
+    semantic: bool = False
+    status: str = ""
+    field: str = ""
+    region: str = ""
+    mode: str = ""
+    confidentiality: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> NeedFilters:
+        """Read known values only; anything else is ignored rather than trusted."""
+
+        def pick(name: str, allowed) -> str:
+            value = (args.get(name) or "").strip()
+            return value if value in allowed else ""
+
+        return cls(
+            q=(args.get("q") or "").strip()[:200],
+            semantic=args.get("semantic") == "1",
+            status=pick("status", {s.value for s in NeedStatus}),
+            field=(args.get("field") or "").strip()[:100],
+            region=pick("region", LEAGUES),
+            mode=pick("mode", {m.value for m in CooperationMode}),
+            confidentiality=pick("confidentiality", {c.value for c in Confidentiality}),
+        )
+
+    def args(self) -> dict:
+        """The non-empty filters as query arguments (for pager and export links)."""
+        out = {k: v for k, v in vars(self).items() if v and k != "semantic"}
+        if self.semantic:
+            out["semantic"] = "1"
+        return out
+
+    def query(self, user: User, *, text: bool = True) -> Select:
+        """``select(Need)`` the user may see, filtered; ``text=False`` skips the LIKE search."""
+        # Rows show their enterprise; load them in one extra query, not one per row.
+        stmt = select(Need).where(need_filter(user)).options(selectinload(Need.enterprise))
+        if self.status:
+            stmt = stmt.where(Need.status == NeedStatus(self.status))
+        if self.field:
+            stmt = stmt.where(contains_any([Need.technical_field], [], self.field))
+        if self.region:
+            stmt = stmt.where(Need.region_league == self.region)
+        if self.mode:
+            stmt = stmt.where(Need.cooperation_mode == CooperationMode(self.mode))
+        if self.confidentiality:
+            stmt = stmt.where(Need.confidentiality == Confidentiality(self.confidentiality))
+        if text and self.q:
+            stmt = stmt.where(
+                contains_any([Need.title, Need.description, Need.technical_field],
+                             [Need.keywords], self.q)
+            )
+        return stmt.order_by(Need.created_at.desc(), Need.id.desc())
+
+    def semantic_results(self, user: User) -> list[tuple[Need, float]]:
+        """Engine hits for ``q`` in rank order, restricted to what the user may see."""
+        from ...services.matching import search_needs
+
+        return ranked(self.query(user, text=False), Need, search_needs(self.q, k=SEMANTIC_K))

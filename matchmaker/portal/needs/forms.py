@@ -1,0 +1,129 @@
+"""Forms of the needs blueprint; field rules mirror ``services.records.check_need``."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FieldError
+
+from ...labels import choices
+from ...records import NEED_LIMITS, Confidentiality, CooperationMode
+from ...regions import LEAGUES
+from ...services.record_checks import local_today, split_keywords
+
+REQUIRED = _l("This field is required.")
+
+
+def options(pairs) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs (raw tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value=value, label=text) for value, text in pairs]
+
+
+def league_choices() -> list[SelectChoice]:
+    """An empty choice, then Inner Mongolia's leagues and cities."""
+    return options([("", _l("(not set)"))] + [(league, league) for league in LEAGUES])
+
+
+def _max(n: int) -> Length:
+    return Length(max=n, message=_l("At most %(max)d characters."))
+
+
+def _id_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class NeedForm(FlaskForm):
+    """Create or edit a need; ``enterprise`` and ``broker`` exist for administrators only."""
+
+    enterprise = SelectField(_l("Enterprise"), coerce=_id_or_none,
+                             validators=[DataRequired(message=REQUIRED)])
+    broker = SelectField(_l("Assigned broker"), coerce=_id_or_none,
+                         validators=[Optional()])
+    title = StringField(_l("Title"), validators=[
+        DataRequired(message=REQUIRED), _max(NEED_LIMITS["title"])])
+    description = TextAreaField(
+        _l("Description"),
+        validators=[DataRequired(message=REQUIRED), _max(NEED_LIMITS["description"])],
+        description=_l("The technical problem, current state and the result you expect."),
+    )
+    technical_field = StringField(_l("Technical field"), validators=[
+        Optional(), _max(NEED_LIMITS["technical_field"])])
+    keywords = StringField(
+        _l("Keywords"),
+        description=_l("Separate keywords with commas, at most %(n)d.", n=NEED_LIMITS["keywords"]),
+    )
+    budget_min = DecimalField(
+        _l("Budget from (10k CNY)"), places=2,
+        validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount of zero or more."))],
+    )
+    budget_max = DecimalField(
+        _l("Budget to (10k CNY)"), places=2,
+        validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount of zero or more."))],
+    )
+    cooperation_mode = SelectField(_l("Cooperation mode"), choices=options(choices(CooperationMode)),
+                                   default=CooperationMode.LICENCE.value)
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    region_league = SelectField(_l("League or city"), choices=league_choices(), default="")
+    region_county = StringField(_l("County or district"), validators=[Optional(), _max(40)])
+    confidentiality = SelectField(
+        _l("Visibility"), choices=options(choices(Confidentiality)), default=Confidentiality.PUBLIC.value,
+        description=_l("Brokers only: the need is hidden from everyone but brokers and you."),
+    )
+    external_ref = StringField(_l("Your reference"), validators=[
+        Optional(), _max(NEED_LIMITS["external_ref"])])
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, is_new: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_new = is_new
+
+    def validate_keywords(self, field):
+        words = split_keywords(field.data)
+        if len(words) > NEED_LIMITS["keywords"]:
+            raise FieldError(_l("At most %(n)d keywords.", n=NEED_LIMITS["keywords"]))
+        if any(len(w) > NEED_LIMITS["keyword"] for w in words):
+            raise FieldError(_l("Each keyword may have at most %(n)d characters.",
+                                n=NEED_LIMITS["keyword"]))
+
+    def validate_budget_max(self, field):
+        low = self.budget_min.data
+        if field.data is not None and low is not None and low > field.data:
+            raise FieldError(_l("The minimum budget exceeds the maximum."))
+
+    def validate_deadline(self, field):
+        if self.is_new and field.data is not None and field.data < local_today():
+            raise FieldError(_l("The deadline cannot be in the past."))
+
+    def validate_region_league(self, field):
+        if field.data and field.data not in LEAGUES:
+            raise FieldError(_l("Choose a league or city of Inner Mongolia."))
+
+    def values(self) -> dict:
+        """The submitted values in the shape ``services.records`` expects."""
+        skip = {"enterprise", "broker", "submit", "csrf_token"}
+        return {name: f.data for name, f in self._fields.items() if name not in skip}
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a button that carries the CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+def add_error(form: FlaskForm, exc) -> bool:
+    """Show a service ``ValidationError`` next to its field; False when no field matches."""
+    target = form._fields.get(exc.field) if getattr(exc, "field", None) else None
+    if target is None:
+        return False
+    target.errors = [*target.errors, str(exc)]
+    return True

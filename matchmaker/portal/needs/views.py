@@ -1,0 +1,322 @@
+"""Needs pages: list, search, detail, create/edit/close, export and "find matches now"."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ...errors import ValidationError
+from ...extensions import db
+from ...labels import choices
+from ...records import (
+    Confidentiality,
+    CooperationMode,
+    Match,
+    Need,
+    NeedStatus,
+    Organization,
+    OrgKind,
+    Patent,
+    Role,
+    User,
+)
+from ...regions import LEAGUES
+from ...services import access, exports, records
+from ...services.audit import record as audit
+from ..auth.session import roles_required
+from .filters import EXPORT_LIMIT, NeedFilters, RankedPage, page_number, shared_terms
+from .forms import ConfirmForm, NeedForm, add_error, options
+
+bp = Blueprint("needs", __name__)
+log = logging.getLogger(__name__)
+QUEUE_K = 50  # how deep "add to review queue" looks for the engine's candidate again
+
+
+def _viewable(need_id: int) -> Need:
+    need = db.session.get(Need, need_id) or abort(404)
+    if not access.can_view_need(db.session, current_user, need):
+        abort(403)
+    return need
+
+
+def _editable(need_id: int) -> Need:
+    need = db.session.get(Need, need_id) or abort(404)
+    if not access.can_edit_need(current_user, need):
+        abort(403)
+    return need
+
+
+def _results(filters: NeedFilters, page_no: int):
+    """A page of (need, score or None) rows: semantic when asked and the engine answers."""
+    per_page = current_app.config["PAGE_SIZE"]
+    if filters.semantic and filters.q:
+        try:
+            hits = filters.semantic_results(current_user)
+        except Exception:  # the plain text search still works without the engine
+            log.exception("semantic need search failed")
+            flash(_("Semantic search is unavailable now; showing text search results."),
+                  "warning")
+            filters.semantic = False
+        else:
+            return RankedPage(hits, page_no, per_page)
+    page = db.paginate(filters.query(current_user), page=page_no, per_page=per_page,
+                       error_out=False)
+    page.items = [(need, None) for need in page.items]
+    return page
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The needs the user may see, filtered, searched (text or semantic) and paginated."""
+    filters = NeedFilters.from_args(request.args)
+    page = _results(filters, page_number(request.args))
+    return render_template(
+        "needs/index.html", page=page, filters=filters, leagues=LEAGUES,
+        statuses=choices(NeedStatus), modes=choices(CooperationMode),
+        visibilities=choices(Confidentiality),
+        can_create=current_user.role in (Role.ADMIN, Role.ENTERPRISE),
+    )
+
+
+@bp.get("/export.<fmt>")
+@login_required
+def export(fmt: str):
+    """The current filtered list as CSV (with BOM) or XLSX, formula cells escaped."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters = NeedFilters.from_args(request.args)
+    needs = None
+    if filters.semantic and filters.q:
+        page = _results(filters, 1)
+        if isinstance(page, RankedPage):  # the semantic list, in rank order
+            needs = [need for need, _score in page.all_items]
+    if needs is None:
+        needs = db.session.scalars(filters.query(current_user).limit(EXPORT_LIMIT)).all()
+    headers, table = exports.need_table(needs, current_user)
+    audit("needs_export", current_user, None, rows=len(table), format=fmt)
+    db.session.commit()
+    if fmt == "csv":
+        body, mime = exports.csv_bytes(headers, table), "text/csv; charset=utf-8"
+    else:
+        body = exports.xlsx_bytes(headers, table, "needs")
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mime,
+                    headers={"Content-Disposition": f"attachment; filename=needs.{fmt}"})
+
+
+@bp.get("/<int:need_id>")
+@login_required
+def detail(need_id: int):
+    """One need with its visible matches; contacts only for those allowed."""
+    need = _viewable(need_id)
+    matches = db.session.scalars(
+        access.visible_matches(current_user)
+        .where(Match.need_id == need.id)
+        .order_by(Match.score.desc())
+        .limit(50)
+    ).all()
+    return render_template(
+        "needs/detail.html",
+        need=need,
+        matches=matches,
+        contacts=access.can_see_contacts(current_user)
+        or current_user.organization_id == need.enterprise_id,
+        can_edit=access.can_edit_need(current_user, need),
+        can_match=current_user.role in (Role.ADMIN, Role.BROKER),
+        confirm=ConfirmForm(),
+    )
+
+
+def _prepare(form: NeedForm) -> None:
+    """Administrators pick the enterprise and broker; others post for their own enterprise."""
+    if current_user.role is not Role.ADMIN:
+        del form.enterprise
+        del form.broker
+        return
+    enterprises = db.session.scalars(
+        select(Organization).where(Organization.kind == OrgKind.ENTERPRISE)
+        .order_by(Organization.name)).all()
+    form.enterprise.choices = options([("", _("(choose)"))] + [(o.id, o.name) for o in enterprises])
+    brokers = db.session.scalars(
+        select(User).where(User.role == Role.BROKER, User.active.is_(True))
+        .order_by(User.display_name)).all()
+    form.broker.choices = options([("", _("(none)"))] + [(u.id, u.display_name) for u in brokers])
+
+
+def _values(form: NeedForm, need: Need | None) -> dict:
+    values = form.values()
+    if current_user.role is Role.ADMIN:
+        values["enterprise"] = db.session.get(Organization, form.enterprise.data or 0)
+        values["broker"] = db.session.get(User, form.broker.data) if form.broker.data else None
+    else:
+        values["enterprise"] = need.enterprise if need else current_user.organization
+    return values
+
+
+def _flash_saved(saved: records.Saved) -> None:
+    flash(_("Saved.") if saved.changed else _("Nothing changed."), "success")
+    if saved.stored_matches and current_user.role in (Role.ADMIN, Role.BROKER):
+        flash(_("%(n)d candidate patents are in the review queue.", n=saved.stored_matches),
+              "info")
+    for warning in saved.warnings:
+        flash(warning, "warning")
+
+
+def _form_data(need: Need) -> dict:
+    return {
+        "enterprise": need.enterprise_id,
+        "broker": need.broker_id,
+        "title": need.title,
+        "description": need.description,
+        "technical_field": need.technical_field,
+        "keywords": ", ".join(need.keywords or []),
+        "budget_min": need.budget_min,
+        "budget_max": need.budget_max,
+        "cooperation_mode": need.cooperation_mode.value,
+        "deadline": need.deadline,
+        "region_league": need.region_league or "",
+        "region_county": need.region_county,
+        "confidentiality": need.confidentiality.value,
+        "external_ref": need.external_ref,
+    }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.ENTERPRISE)
+def create():
+    """Post a need: enterprises for themselves, administrators for a chosen enterprise."""
+    if current_user.role is Role.ENTERPRISE and current_user.organization is None:
+        abort(403)
+    org = current_user.organization
+    defaults = {"region_league": org.region_league, "region_county": org.region_county} if (
+        org is not None and current_user.role is Role.ENTERPRISE) else {}
+    form = NeedForm(data=defaults, is_new=True)
+    _prepare(form)
+    if form.validate_on_submit():
+        try:
+            saved = records.create_need(_values(form, None), actor=current_user)
+        except ValidationError as exc:
+            db.session.rollback()
+            if not add_error(form, exc):
+                flash(str(exc), "danger")
+        else:
+            _flash_saved(saved)
+            return redirect(url_for("needs.detail", need_id=saved.record.id))
+    return render_template("needs/form.html", form=form, need=None)
+
+
+@bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(need_id: int):
+    """Change a need (its enterprise or an administrator)."""
+    need = _editable(need_id)
+    form = NeedForm(data=_form_data(need), is_new=False)
+    _prepare(form)
+    if form.validate_on_submit():
+        try:
+            saved = records.update_need(need, _values(form, need), actor=current_user)
+        except ValidationError as exc:
+            db.session.rollback()
+            if not add_error(form, exc):
+                flash(str(exc), "danger")
+        else:
+            _flash_saved(saved)
+            return redirect(url_for("needs.detail", need_id=need.id))
+    return render_template("needs/form.html", form=form, need=need)
+
+
+@bp.post("/<int:need_id>/status/<status>")
+@login_required
+def set_status(need_id: int, status: str):
+    """Close or reopen a need."""
+    need = _editable(need_id)
+    if status not in (NeedStatus.OPEN.value, NeedStatus.CLOSED.value):
+        abort(404)
+    saved = records.set_need_status(need, NeedStatus(status), actor=current_user)
+    flash(_("The need is closed.") if status == "closed" else _("The need is open again."),
+          "success")
+    for warning in saved.warnings:
+        flash(warning, "warning")
+    return redirect(url_for("needs.detail", need_id=need.id))
+
+
+@bp.post("/<int:need_id>/delete")
+@roles_required(Role.ADMIN)
+def delete(need_id: int):
+    """Remove a need and its unworked pairs (administrators only)."""
+    need = db.session.get(Need, need_id) or abort(404)
+    try:
+        warnings = records.delete_need(need, actor=current_user)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("needs.detail", need_id=need_id))
+    flash(_("The need was deleted."), "success")
+    for warning in warnings:
+        flash(warning, "warning")
+    return redirect(url_for("needs.index"))
+
+
+@bp.get("/<int:need_id>/matches")
+@login_required
+def matches(need_id: int):
+    """"Find matches now": the engine's ranked patents, limited to what the user may see."""
+    need = _viewable(need_id)
+    k = max(1, min(QUEUE_K, request.args.get("k", current_app.config["MATCH_TOP_K"], type=int)))
+    error, rows = None, []
+    try:
+        from ...services.matching import match_need
+
+        candidates = match_need(need, k=k, explain=True)
+    except Exception:  # shown on the page; the need itself is unaffected
+        log.exception("find matches failed for need %s", need.id)
+        error = _("The matching engine is unavailable now. Please try again later.")
+        candidates = []
+    ids = [c.patent_id for c in candidates]
+    visible = {p.id: p for p in db.session.scalars(
+        select(Patent).where(Patent.id.in_(ids), access.patent_filter(current_user)))}
+    existing = {m.patent_id: m for m in db.session.scalars(
+        access.visible_matches(current_user).where(Match.need_id == need.id))}
+    rows = [(c, visible[c.patent_id], existing.get(c.patent_id), shared_terms(c))
+            for c in candidates if c.patent_id in visible]
+    return render_template("needs/matches.html", need=need, rows=rows, error=error, k=k,
+                           can_queue=current_user.role in (Role.ADMIN, Role.BROKER),
+                           confirm=ConfirmForm())
+
+
+@bp.post("/<int:need_id>/matches/<int:patent_id>")
+@roles_required(Role.ADMIN, Role.BROKER)
+def queue(need_id: int, patent_id: int):
+    """Add one engine candidate to the review queue as a manual pair."""
+    need = _viewable(need_id)
+    patent = db.session.get(Patent, patent_id) or abort(404)
+    if not access.can_view_patent(db.session, current_user, patent):
+        abort(403)
+    back = redirect(url_for("needs.matches", need_id=need.id))
+    try:
+        records.queue_from_engine(need, patent, actor=current_user, side="need", depth=QUEUE_K)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    except Exception:  # the engine failed; nothing was written
+        db.session.rollback()
+        log.exception("queueing need %s / patent %s failed", need.id, patent.id)
+        flash(_("The matching engine is unavailable now. Please try again later."), "danger")
+    else:
+        flash(_("Added to the review queue."), "success")
+    return back

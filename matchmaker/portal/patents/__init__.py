@@ -1,0 +1,1 @@
+"""Patents: list, search, forms, bulk upload, export and "find matches now"."""

@@ -1,0 +1,322 @@
+"""Patents pages: list, search, detail, create/edit, bulk upload, export, "find matches now"."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ...errors import ValidationError
+from ...extensions import db
+from ...labels import choices
+from ...records import LegalStatus, Match, Need, Organization, Patent, PatentType, Role
+from ...regions import LEAGUES
+from ...services import access, exports, records
+from ...services.audit import record as audit
+from ..auth.session import roles_required
+from ..needs.filters import EXPORT_LIMIT, RankedPage, page_number, shared_terms
+from ..needs.forms import ConfirmForm, add_error, options
+from .filters import IPC_SECTIONS, PatentFilters
+from .forms import PatentForm, UploadForm
+
+bp = Blueprint("patents", __name__)
+log = logging.getLogger(__name__)
+QUEUE_K = 50  # how deep "add to review queue" looks for the engine's candidate again
+EDITORS = (Role.ADMIN, Role.UNIVERSITY)
+
+
+def _viewable(patent_id: int) -> Patent:
+    patent = db.session.get(Patent, patent_id) or abort(404)
+    if not access.can_view_patent(db.session, current_user, patent):
+        abort(403)
+    return patent
+
+
+def _editable(patent_id: int) -> Patent:
+    patent = db.session.get(Patent, patent_id) or abort(404)
+    if not access.can_edit_patent(current_user, patent):
+        abort(403)
+    return patent
+
+
+def _own_org_only() -> None:
+    """University users act for their own organization; naming another one is refused."""
+    if current_user.role is not Role.UNIVERSITY:
+        return
+    if current_user.organization_id is None:
+        abort(403)
+    posted = request.form.get("owner")
+    if posted not in (None, "", str(current_user.organization_id)):
+        abort(403)
+
+
+def _owner_choices(form) -> None:
+    if current_user.role is not Role.ADMIN:
+        del form.owner
+        return
+    orgs = db.session.scalars(select(Organization).order_by(Organization.name)).all()
+    form.owner.choices = options([("", _("(none)"))] + [(o.id, o.name) for o in orgs])
+
+
+def _results(filters: PatentFilters, page_no: int):
+    """A page of (patent, score or None) rows: semantic when asked and the engine answers."""
+    per_page = current_app.config["PAGE_SIZE"]
+    if filters.semantic and filters.q:
+        try:
+            hits = filters.semantic_results(current_user)
+        except Exception:  # the plain text search still works without the engine
+            log.exception("semantic patent search failed")
+            flash(_("Semantic search is unavailable now; showing text search results."),
+                  "warning")
+            filters.semantic = False
+        else:
+            return RankedPage(hits, page_no, per_page)
+    page = db.paginate(filters.query(current_user), page=page_no, per_page=per_page,
+                       error_out=False)
+    page.items = [(patent, None) for patent in page.items]
+    return page
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The patents the user may see, filtered, searched (text or semantic) and paginated."""
+    filters = PatentFilters.from_args(request.args)
+    page = _results(filters, page_number(request.args))
+    return render_template(
+        "patents/index.html", page=page, filters=filters, leagues=LEAGUES,
+        statuses=choices(LegalStatus), kinds=choices(PatentType), sections=IPC_SECTIONS,
+        can_create=current_user.role in EDITORS,
+    )
+
+
+@bp.get("/export.<fmt>")
+@login_required
+def export(fmt: str):
+    """The current filtered list as CSV (with BOM) or XLSX, formula cells escaped."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters = PatentFilters.from_args(request.args)
+    patents = None
+    if filters.semantic and filters.q:
+        page = _results(filters, 1)
+        if isinstance(page, RankedPage):  # the semantic list, in rank order
+            patents = [patent for patent, _score in page.all_items]
+    if patents is None:
+        patents = db.session.scalars(filters.query(current_user).limit(EXPORT_LIMIT)).all()
+    headers, table = exports.patent_table(patents, current_user)
+    audit("patents_export", current_user, None, rows=len(table), format=fmt)
+    db.session.commit()
+    if fmt == "csv":
+        body, mime = exports.csv_bytes(headers, table), "text/csv; charset=utf-8"
+    else:
+        body = exports.xlsx_bytes(headers, table, "patents")
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mime,
+                    headers={"Content-Disposition": f"attachment; filename=patents.{fmt}"})
+
+
+@bp.get("/<int:patent_id>")
+@login_required
+def detail(patent_id: int):
+    """One patent with its visible matches; contacts only for those allowed."""
+    patent = _viewable(patent_id)
+    matches = db.session.scalars(
+        access.visible_matches(current_user)
+        .where(Match.patent_id == patent.id)
+        .order_by(Match.score.desc())
+        .limit(50)
+    ).all()
+    return render_template(
+        "patents/detail.html",
+        patent=patent,
+        matches=matches,
+        contacts=access.can_see_contacts(current_user)
+        or (patent.owner_id is not None and current_user.organization_id == patent.owner_id),
+        can_edit=access.can_edit_patent(current_user, patent),
+        can_match=current_user.role in (Role.ADMIN, Role.BROKER),
+        confirm=ConfirmForm(),
+    )
+
+
+def _values(form: PatentForm, patent: Patent | None) -> dict:
+    values = form.values()
+    if current_user.role is Role.ADMIN:
+        values["owner"] = db.session.get(Organization, form.owner.data) if form.owner.data else None
+    else:
+        values["owner"] = patent.owner if patent else current_user.organization
+    return values
+
+
+def _flash_saved(saved: records.Saved) -> None:
+    flash(_("Saved.") if saved.changed else _("Nothing changed."), "success")
+    if saved.stored_matches and current_user.role in (Role.ADMIN, Role.BROKER):
+        flash(_("%(n)d candidate needs are in the review queue.", n=saved.stored_matches), "info")
+    for warning in saved.warnings:
+        flash(warning, "warning")
+
+
+def _form_data(patent: Patent) -> dict:
+    data = {
+        key: getattr(patent, key)
+        for key in ("publication_number", "application_number", "title", "abstract", "claims",
+                    "applicants", "inventors", "filing_date", "grant_date", "fee_due_date",
+                    "technical_field", "asking_price", "dormant", "contact_note")
+    }
+    data.update(
+        owner=patent.owner_id,
+        patent_type=patent.patent_type.value,
+        legal_status=patent.legal_status.value,
+        ipc_codes="; ".join(patent.ipc_codes),
+        licensing_modes=[m.value for m in patent.licensing_modes],
+    )
+    return data
+
+
+def _save(form: PatentForm, patent: Patent | None):
+    """Run the service for a valid form; a redirect on success, None to show the form again."""
+    try:
+        if patent is None:
+            saved = records.create_patent(_values(form, None), actor=current_user)
+        else:
+            saved = records.update_patent(patent, _values(form, patent), actor=current_user)
+    except ValidationError as exc:
+        db.session.rollback()
+        if not add_error(form, exc):
+            flash(str(exc), "danger")
+        return None
+    _flash_saved(saved)
+    return redirect(url_for("patents.detail", patent_id=saved.record.id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create():
+    """Add a patent: universities for their own organization, administrators for any."""
+    _own_org_only()
+    form = PatentForm()
+    _owner_choices(form)
+    if form.validate_on_submit() and (done := _save(form, None)) is not None:
+        return done
+    return render_template("patents/form.html", form=form, patent=None)
+
+
+@bp.route("/<int:patent_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(patent_id: int):
+    """Change a patent (its owner organization or an administrator)."""
+    patent = _editable(patent_id)
+    _own_org_only()
+    form = PatentForm(data=_form_data(patent), patent_id=patent.id)
+    _owner_choices(form)
+    if form.validate_on_submit() and (done := _save(form, patent)) is not None:
+        return done
+    return render_template("patents/form.html", form=form, patent=patent)
+
+
+@bp.post("/<int:patent_id>/delete")
+@roles_required(Role.ADMIN)
+def delete(patent_id: int):
+    """Remove a patent and its unworked pairs (administrators only)."""
+    patent = db.session.get(Patent, patent_id) or abort(404)
+    try:
+        warnings = records.delete_patent(patent, actor=current_user)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("patents.detail", patent_id=patent_id))
+    flash(_("The patent was deleted."), "success")
+    for warning in warnings:
+        flash(warning, "warning")
+    return redirect(url_for("patents.index"))
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def upload():
+    """Bulk upload from CSV/XLSX/JSONL with a per-row error report on the page."""
+    _own_org_only()
+    form = UploadForm()
+    _owner_choices(form)
+    result = None
+    if form.validate_on_submit():
+        if current_user.role is Role.ADMIN:
+            owner = db.session.get(Organization, form.owner.data) if form.owner.data else None
+        else:
+            owner = current_user.organization  # forced: a university lists its own patents
+        try:
+            imported = records.import_patent_file(
+                form.file.data.stream, form.file.data.filename, owner=owner,
+                actor=current_user, dry_run=form.dry_run.data,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            form.file.errors = [*form.file.errors, str(exc)]
+        else:
+            result = imported.result
+            for warning in imported.warnings:
+                flash(warning, "warning")
+    return render_template("patents/upload.html", form=form, result=result)
+
+
+@bp.get("/<int:patent_id>/matches")
+@login_required
+def matches(patent_id: int):
+    """"Find matches now": the engine's ranked needs, limited to what the user may see."""
+    patent = _viewable(patent_id)
+    k = max(1, min(QUEUE_K, request.args.get("k", current_app.config["MATCH_TOP_K"], type=int)))
+    error = None
+    try:
+        from ...services.matching import match_patent
+
+        candidates = match_patent(patent, k=k, explain=True)
+    except Exception:  # shown on the page; the patent itself is unaffected
+        log.exception("find matches failed for patent %s", patent.id)
+        error = _("The matching engine is unavailable now. Please try again later.")
+        candidates = []
+    ids = [c.need_id for c in candidates]
+    visible = {n.id: n for n in db.session.scalars(
+        select(Need).where(Need.id.in_(ids), access.need_filter(current_user)))}
+    existing = {m.need_id: m for m in db.session.scalars(
+        access.visible_matches(current_user).where(Match.patent_id == patent.id))}
+    rows = [(c, visible[c.need_id], existing.get(c.need_id), shared_terms(c))
+            for c in candidates if c.need_id in visible]
+    return render_template("patents/matches.html", patent=patent, rows=rows, error=error, k=k,
+                           can_queue=current_user.role in (Role.ADMIN, Role.BROKER),
+                           confirm=ConfirmForm())
+
+
+@bp.post("/<int:patent_id>/matches/<int:need_id>")
+@roles_required(Role.ADMIN, Role.BROKER)
+def queue(patent_id: int, need_id: int):
+    """Add one engine candidate to the review queue as a manual pair."""
+    patent = _viewable(patent_id)
+    need = db.session.get(Need, need_id) or abort(404)
+    if not access.can_view_need(db.session, current_user, need):
+        abort(403)
+    back = redirect(url_for("patents.matches", patent_id=patent.id))
+    try:
+        records.queue_from_engine(need, patent, actor=current_user, side="patent", depth=QUEUE_K)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    except Exception:  # the engine failed; nothing was written
+        db.session.rollback()
+        log.exception("queueing need %s / patent %s failed", need.id, patent.id)
+        flash(_("The matching engine is unavailable now. Please try again later."), "danger")
+    else:
+        flash(_("Added to the review queue."), "success")
+    return back

@@ -1,0 +1,137 @@
+"""CSV and XLSX exports of needs and patents, safe to open in a spreadsheet.
+
+Every text cell that a spreadsheet could read as a formula (starting with ``=`` ``+`` ``-``
+``@``, tab or carriage return) gets a leading single quote (OWASP "CSV injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from ..labels import label
+from ..records import Need, Patent, User
+from .access import can_see_contacts
+from .record_checks import _
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value):
+    """Neutralise a text cell that a spreadsheet would run as a formula; other types pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _plain(value):
+    """A cell value: enums as labels, lists joined, booleans as words, numbers kept."""
+    if value is None:
+        return ""
+    if isinstance(value, Enum):
+        return label(value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list | tuple):
+        return "; ".join(str(_plain(v)) for v in value)
+    if isinstance(value, int | float | Decimal | date | datetime):
+        return value
+    return str(value)
+
+
+def csv_bytes(headers: list[str], rows: Iterable[list]) -> bytes:
+    """UTF-8 CSV with a byte-order mark, so Excel shows Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([escape_cell(h) for h in headers])
+    for row in rows:
+        cells = []
+        for value in row:
+            value = _plain(value)
+            if isinstance(value, date | datetime):
+                value = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+            cells.append(escape_cell(value))
+        writer.writerow(cells)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(headers: list[str], rows: Iterable[list], title: str = "export") -> bytes:
+    """An XLSX workbook with one sheet; text cells escaped, numbers and dates kept typed."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31])
+    sheet.append([escape_cell(h) for h in headers])
+    for row in rows:
+        cells = []
+        for value in row:
+            value = _plain(value)
+            if isinstance(value, str):
+                # openpyxl refuses control characters; they carry no meaning in a cell anyway.
+                value = escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+            cells.append(value)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def need_table(needs: Iterable[Need], user: User) -> tuple[list[str], list[list]]:
+    """Headers and rows for needs; enterprise contacts only for users allowed to see them."""
+    contacts = can_see_contacts(user)
+    headers = [
+        _("ID"), _("Reference"), _("Title"), _("Enterprise"), _("Technical field"),
+        _("Keywords"), _("Budget from (10k CNY)"), _("Budget to (10k CNY)"),
+        _("Cooperation mode"), _("Deadline"), _("League or city"), _("County or district"),
+        _("Status"), _("Confidentiality"), _("Description"), _("Posted at"),
+    ]
+    if contacts:
+        headers += [_("Contact person"), _("Contact phone"), _("Contact email")]
+    rows = []
+    for n in needs:
+        org = n.enterprise
+        row = [
+            n.id, n.external_ref, n.title, org.name if org else None, n.technical_field,
+            list(n.keywords or []), n.budget_min, n.budget_max, n.cooperation_mode, n.deadline,
+            n.region_league, n.region_county, n.status, n.confidentiality, n.description,
+            n.created_at,
+        ]
+        if contacts:
+            row += [org.contact_name, org.contact_phone, org.contact_email] if org else [None] * 3
+        rows.append(row)
+    return headers, rows
+
+
+def patent_table(patents: Iterable[Patent], user: User) -> tuple[list[str], list[list]]:
+    """Headers and rows for patents; owner contacts only for users allowed to see them."""
+    contacts = can_see_contacts(user)
+    headers = [
+        _("Publication number"), _("Application number"), _("Patent type"), _("Title"),
+        _("Applicants"), _("Inventors"), _("Legal status"), _("Filing date"), _("Grant date"),
+        _("Annual fee due"), _("IPC codes"), _("Licensing modes"), _("Asking price (10k CNY)"),
+        _("Dormant"), _("Technical field"), _("Owner"), _("Abstract"),
+    ]
+    if contacts:
+        headers += [_("Contact note"), _("Contact person"), _("Contact phone"), _("Contact email")]
+    rows = []
+    for p in patents:
+        owner = p.owner
+        row = [
+            p.publication_number, p.application_number, p.patent_type, p.title, p.applicants,
+            p.inventors, p.legal_status, p.filing_date, p.grant_date, p.fee_due_date,
+            p.ipc_codes, p.licensing_modes, p.asking_price, p.dormant, p.technical_field,
+            owner.name if owner else None, p.abstract,
+        ]
+        if contacts:
+            row.append(p.contact_note)
+            row += (
+                [owner.contact_name, owner.contact_phone, owner.contact_email] if owner
+                else [None] * 3
+            )
+        rows.append(row)
+    return headers, rows

@@ -1,0 +1,175 @@
+"""Validation of need and patent values, shared by the record services and the forms.
+
+Each ``check_*`` returns normalised values or raises ``ValidationError`` naming the field, so
+a form can show the message next to it; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_request_context
+from flask_babel import gettext
+from sqlalchemy import select
+
+from .. import validators
+from ..errors import ValidationError
+from ..extensions import db
+from ..records import (
+    NEED_LIMITS,
+    PATENT_LIMITS,
+    Confidentiality,
+    CooperationMode,
+    LegalStatus,
+    LicenceMode,
+    Need,
+    Organization,
+    OrgKind,
+    Patent,
+    PatentType,
+    Role,
+)
+from ..regions import LEAGUES
+
+MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
+
+
+def _(message: str, **variables) -> str:
+    """Translate for the user of a request; outside one (CLI, jobs) keep the English text.
+
+    The locale selector reads the session, which only exists during a request.
+    """
+    if has_request_context():
+        return gettext(message, **variables)
+    return message % variables if variables else message
+
+
+def local_today() -> date:
+    """Today in the portal's time zone (deadlines are calendar dates people typed)."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def _text(values: dict, key: str, limit: int, *, required: bool = False) -> str | None:
+    value = values.get(key)
+    value = value.strip() if isinstance(value, str) else value
+    if not value:
+        if required:
+            raise ValidationError(_("This field is required."), key)
+        return None
+    if len(value) > limit:
+        raise ValidationError(_("At most %(n)d characters.", n=limit), key)
+    return value
+
+
+def _amount(value, key: str) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValidationError(_("Enter a number."), key) from exc
+    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+        raise ValidationError(_("Enter an amount of zero or more."), key)
+    return amount
+
+
+def _enum(enum_cls, value, key: str):
+    try:
+        return enum_cls(value)
+    except ValueError as exc:
+        raise ValidationError(_("Choose one of the listed options."), key) from exc
+
+
+def split_keywords(raw: str | list[str] | None) -> list[str]:
+    """Keywords from a list or a string separated by commas, semicolons or 、 (deduplicated)."""
+    parts = raw if isinstance(raw, list) else re.split(r"[,;，；、\n]+", raw or "")
+    return list(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+
+
+def check_need(values: dict, *, need: Need | None = None, today: date | None = None) -> dict:
+    """Validate and normalise need values; raises ValidationError naming the field."""
+    out = {
+        "external_ref": _text(values, "external_ref", NEED_LIMITS["external_ref"]),
+        "title": _text(values, "title", NEED_LIMITS["title"], required=True),
+        "description": _text(values, "description", NEED_LIMITS["description"], required=True),
+        "technical_field": _text(values, "technical_field", NEED_LIMITS["technical_field"]),
+        "region_county": _text(values, "region_county", 40),
+        "region_league": _text(values, "region_league", 40),
+        "budget_min": _amount(values.get("budget_min"), "budget_min"),
+        "budget_max": _amount(values.get("budget_max"), "budget_max"),
+        "cooperation_mode": _enum(CooperationMode, values.get("cooperation_mode"),
+                                  "cooperation_mode"),
+        "confidentiality": _enum(Confidentiality, values.get("confidentiality"),
+                                 "confidentiality"),
+        "deadline": values.get("deadline"),
+    }
+    keywords = split_keywords(values.get("keywords"))
+    if len(keywords) > NEED_LIMITS["keywords"]:
+        raise ValidationError(_("At most %(n)d keywords.", n=NEED_LIMITS["keywords"]), "keywords")
+    if any(len(k) > NEED_LIMITS["keyword"] for k in keywords):
+        raise ValidationError(
+            _("Each keyword may have at most %(n)d characters.", n=NEED_LIMITS["keyword"]),
+            "keywords",
+        )
+    out["keywords"] = keywords
+    if out["budget_min"] is not None and out["budget_max"] is not None:
+        if out["budget_min"] > out["budget_max"]:
+            raise ValidationError(_("The minimum budget exceeds the maximum."), "budget_max")
+    if out["region_league"] and out["region_league"] not in LEAGUES:
+        raise ValidationError(_("Choose a league or city of Inner Mongolia."), "region_league")
+    if need is None and out["deadline"] and out["deadline"] < (today or local_today()):
+        raise ValidationError(_("The deadline cannot be in the past."), "deadline")
+    if out["external_ref"]:
+        taken = select(Need.id).where(
+            Need.external_ref == out["external_ref"], Need.id != (need.id if need else -1)
+        )
+        if db.session.scalar(taken) is not None:
+            raise ValidationError(_("Another need has this reference."), "external_ref")
+    enterprise = values.get("enterprise", need.enterprise if need else None)
+    if not isinstance(enterprise, Organization) or enterprise.kind is not OrgKind.ENTERPRISE:
+        raise ValidationError(_("Choose an enterprise."), "enterprise")
+    out["enterprise_id"] = enterprise.id
+    if "broker" in values:
+        broker = values["broker"]
+        if broker is not None and broker.role is not Role.BROKER:
+            raise ValidationError(_("Choose a broker."), "broker")
+        out["broker_id"] = broker.id if broker else None
+    return out
+
+
+def check_patent(values: dict, *, patent: Patent | None = None) -> dict:
+    """Validate and normalise patent values; raises ValidationError naming the field."""
+    lim = PATENT_LIMITS
+    out = {
+        key: _text(values, key, lim[key], required=key in ("title", "abstract"))
+        for key in ("application_number", "title", "abstract", "claims", "applicants",
+                    "inventors", "technical_field", "contact_note")
+    }
+    number = validators.publication_number(values.get("publication_number"))
+    taken = select(Patent.id).where(
+        Patent.publication_number == number, Patent.id != (patent.id if patent else -1)
+    )
+    if db.session.scalar(taken) is not None:
+        raise ValidationError(_("A patent with this publication number exists."),
+                              "publication_number")
+    out["publication_number"] = number
+    out["patent_type"] = _enum(PatentType, values.get("patent_type"), "patent_type")
+    out["legal_status"] = _enum(LegalStatus, values.get("legal_status"), "legal_status")
+    for key in ("filing_date", "grant_date", "fee_due_date"):
+        out[key] = values.get(key)
+    if out["filing_date"] and out["grant_date"] and out["grant_date"] <= out["filing_date"]:
+        raise ValidationError(_("The grant date must be after the filing date."), "grant_date")
+    out["asking_price"] = _amount(values.get("asking_price"), "asking_price")
+    out["dormant"] = bool(values.get("dormant"))
+    out["ipc_codes"] = validators.ipc_codes(values.get("ipc_codes"))
+    out["licensing_modes"] = list(dict.fromkeys(
+        _enum(LicenceMode, m, "licensing_modes") for m in values.get("licensing_modes") or []
+    ))
+    owner = values.get("owner", patent.owner if patent else None)
+    if owner is not None and not isinstance(owner, Organization):
+        raise ValidationError(_("Choose an organization."), "owner")
+    out["owner_id"] = owner.id if owner else None
+    return out
