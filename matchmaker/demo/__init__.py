@@ -1,0 +1,1 @@
+"""The built-in demo data set (Chinese): content modules, seeding and simulated activity."""
