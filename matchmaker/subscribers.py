@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def connect(app) -> None:
     """Import the modules whose receivers react to domain signals."""
-    receivers: list = []
+    from .services.alerts import connect_receivers as alerts
+
+    receivers: list = [alerts]
     for connect_receivers in receivers:
         connect_receivers(app)

@@ -1,0 +1,84 @@
+"""Release-event commands: the booklet as PDF and the follow-up funnel as CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+
+from ..errors import MatchmakerError
+
+
+def _event(event_id: int):
+    from ..services.events import get_event
+
+    try:
+        return get_event(event_id)
+    except MatchmakerError as exc:
+        raise click.ClickException(f"event {event_id}: {exc}") from exc
+
+
+def _locale(locale: str | None):
+    return force_locale(locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
+
+
+@click.command("event-booklet")
+@click.argument("event_id", type=int)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the PDF.",
+)
+@click.option("--locale", default=None, help="Language of the booklet's labels (zh_CN, en).")
+@with_appcontext
+def event_booklet(event_id: int, out: Path, locale: str | None) -> None:
+    """Write the booklet (成果汇编) of EVENT_ID as a PDF file."""
+    from ..booklet import booklet_pdf
+
+    event = _event(event_id)
+    try:
+        with _locale(locale):
+            data = booklet_pdf(event, current_app.config)
+    except MatchmakerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(out)  # never leave half a PDF under the requested name
+    click.echo(
+        f"booklet of {event.number}: {len(event.listings)} patents, {len(data)} bytes -> {out}"
+    )
+
+
+@click.command("event-funnel")
+@click.argument("event_id", type=int)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write one row per pair to this CSV file.",
+)
+@with_appcontext
+def event_funnel(event_id: int, csv_path: Path | None) -> None:
+    """Print the follow-up funnel of EVENT_ID (pairs, contacted, ..., registered, amount)."""
+    from ..services.funnel import STAGES, event_funnel, funnel_csv
+
+    event = _event(event_id)
+    funnel = event_funnel(event)
+    totals = funnel.totals
+    click.echo(f"{event.number} {event.name}")
+    for key, _label, _level in STAGES:
+        click.echo(f"  {key:<12}{getattr(totals, key):>6}")
+    click.echo(f"  {'amount':<12}{totals.amount:>10} (10k yuan)")
+    if csv_path is not None:
+        csv_path.write_text(funnel_csv(funnel), encoding="utf-8")
+        click.echo(f"{len(funnel.pairs)} pairs -> {csv_path}")
+
+
+COMMANDS = [event_booklet, event_funnel]

@@ -1,0 +1,64 @@
+"""After the programme: per-enterprise match lists, the booklet and the follow-up funnel."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, render_template
+from flask_login import current_user, login_required
+
+from ...booklet import booklet_pdf, build_booklet
+from ...records import Role
+from ...services.event_suggestions import enterprise_match_lists
+from ...services.funnel import event_funnel, funnel_csv
+from ..auth.session import roles_required
+from .views import bp, load
+
+MANAGERS = (Role.ADMIN, Role.BROKER)
+
+
+@bp.get("/<int:event_id>/matches")
+@roles_required(*MANAGERS)
+def matches(event_id: int):
+    event = load(event_id)
+    return render_template(
+        "events/matches.html", event=event, lists=enterprise_match_lists(event, current_user)
+    )
+
+
+@bp.get("/<int:event_id>/booklet")
+@login_required
+def booklet(event_id: int):
+    event = load(event_id)
+    return render_template("booklet/booklet.html", booklet=build_booklet(event, current_app.config))
+
+
+@bp.get("/<int:event_id>/booklet.pdf")
+@login_required
+def booklet_download(event_id: int):
+    event = load(event_id)
+    data = booklet_pdf(event, current_app.config)
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="booklet-{event.id}.pdf"'},
+    )
+
+
+@bp.get("/<int:event_id>/funnel")
+@roles_required(*MANAGERS)
+def funnel(event_id: int):
+    event = load(event_id)
+    return render_template(
+        "events/funnel.html", event=event, funnel=event_funnel(event, current_user)
+    )
+
+
+@bp.get("/<int:event_id>/funnel.csv")
+@roles_required(*MANAGERS)
+def funnel_export(event_id: int):
+    event = load(event_id)
+    body = funnel_csv(event_funnel(event, current_user))
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="event-{event.id}-funnel.csv"'},
+    )

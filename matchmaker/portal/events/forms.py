@@ -1,0 +1,105 @@
+"""Forms of the release-events pages; the service re-checks every rule on save."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ...labels import choices
+from ...records import EventStatus
+from ...regions import LEAGUES
+from ...services.events import EVENT_LIMITS, SUMMARY_LIMIT
+
+REQUIRED = _l("This field is required.")
+
+
+def _max(n: int) -> Length:
+    return Length(max=n, message=_l("At most %(max)d characters."))
+
+
+def options(pairs) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value=value, label=text) for value, text in pairs]
+
+
+class EventForm(FlaskForm):
+    """Create or edit a release event."""
+
+    number = StringField(
+        _l("Event number"),
+        validators=[DataRequired(message=REQUIRED), _max(EVENT_LIMITS["number"])],
+        description=_l("Unique, e.g. 蒙科聚-2026-第7期"),
+    )
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=REQUIRED), _max(EVENT_LIMITS["name"])]
+    )
+    held_on = DateField(_l("Date"), validators=[DataRequired(message=REQUIRED)])
+    venue = StringField(_l("Venue"), validators=[Optional(), _max(EVENT_LIMITS["venue"])])
+    theme = TextAreaField(
+        _l("Theme"),
+        validators=[Optional(), _max(EVENT_LIMITS["theme"])],
+        description=_l(
+            "Words and IPC classes (e.g. H01F, C22C) that describe the event; "
+            "the patent suggestions follow them."
+        ),
+    )
+    target_industries = StringField(
+        _l("Target industries"),
+        validators=[Optional(), _max(EVENT_LIMITS["target_industries"])],
+        description=_l("Separate with commas."),
+    )
+    target_regions = SelectMultipleField(
+        _l("Target regions"),
+        choices=options((league, league) for league in LEAGUES),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validators=[Optional()],
+    )
+    status = SelectField(
+        _l("Status"), choices=options(choices(EventStatus)), default=EventStatus.PLANNED.value
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class ActionForm(FlaskForm):
+    """A bare form: only the CSRF token, for one-button POST actions."""
+
+
+class AddPatentForm(FlaskForm):
+    """Add a patent to the programme by id (from a suggestion) or by publication number."""
+
+    patent_id = HiddenField()
+    publication_number = StringField(_l("Publication number"), validators=[Optional(), _max(20)])
+    submit = SubmitField(_l("Add to programme"))
+
+
+class ListingForm(FlaskForm):
+    """A listing's on-stage choice and booklet summary."""
+
+    on_stage = BooleanField(_l("Presented on stage"))
+    summary = TextAreaField(
+        _l("Plain-language summary"),
+        validators=[Optional(), _max(SUMMARY_LIMIT)],
+        description=_l("Leave empty to use the first sentences of the abstract."),
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class OrganizationPickForm(FlaskForm):
+    """The broker's picker of any enterprise not yet registered."""
+
+    organization_id = SelectField(_l("Enterprise"), coerce=int, choices=[])
+    submit = SubmitField(_l("Register"))

@@ -1,0 +1,1 @@
+"""In-portal notifications: the list, the unread count and marking them read."""

@@ -1,0 +1,255 @@
+"""Alerts: who hears about a new need or a newly listed patent.
+
+- A new need: university users of the owners of strongly matching patents (public needs only;
+  they never learn the enterprise's name) and the brokers: the need's assigned broker, else
+  the brokers whose fields and regions cover it, else every active broker.
+- A new patent: the brokers of the open needs it strongly matches (assigned, else covering).
+- Enterprises are never told about other enterprises' needs.
+
+"Strongly matching" means a score of at least ``ALERT_MIN_SCORE`` (default 0.9) or a place
+among the ``ALERT_TOP_N`` (default 3) best. The default threshold sits on the engine's fused
+scale: on the demo data about the top fifth of stored pairs reach 0.9, while nearly every stored
+pair is above 0.5. Matches come from stored ``Match`` rows and, when
+none are stored yet, from the matching engine if it is available. Receivers catch and log
+every error: an alert must never break the request that posted the need.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from flask import current_app, has_app_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from ..extensions import db
+from ..records import (
+    Confidentiality,
+    Match,
+    MatchStatus,
+    Need,
+    NeedStatus,
+    Notification,
+    OrgKind,
+    Patent,
+    Role,
+    User,
+)
+from ..signals import need_posted, patent_listed
+from .events import split_list
+from .notify import email_notifications, notify
+
+log = logging.getLogger(__name__)
+_IPC_SCOPE = re.compile(r"^[A-H](\d{2}[A-Z]?)?$")
+
+
+def connect_receivers(app) -> None:
+    """Subscribe the alert receivers (blinker keeps one connection per function)."""
+    need_posted.connect(on_need_posted)
+    patent_listed.connect(on_patent_listed)
+
+
+def on_need_posted(sender, need_id: int | None = None, **_kw) -> None:
+    """Receiver of ``need_posted``: never raises."""
+    _safely(sender, alert_need_posted, need_id)
+
+
+def on_patent_listed(sender, patent_id: int | None = None, **_kw) -> None:
+    """Receiver of ``patent_listed``: never raises."""
+    _safely(sender, alert_patent_listed, patent_id)
+
+
+def _safely(sender, job, record_id) -> None:
+    if record_id is None:
+        return
+    if not has_app_context():
+        if not hasattr(sender, "app_context"):
+            log.warning("alert for %s skipped: no application context", record_id)
+            return
+        with sender.app_context():
+            _safely(sender, job, record_id)
+        return
+    try:
+        notes = job(record_id)
+        db.session.commit()
+        if email_notifications(current_app.config, notes):
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("alert %s for %s failed", job.__name__, record_id)
+
+
+def _setting(name: str, default: float) -> float:
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(f"MATCHMAKER_{name}", default)
+    return float(value)
+
+
+def strong(candidates: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The (id, score) pairs above the threshold or among the top N, best first."""
+    threshold = _setting("ALERT_MIN_SCORE", 0.9)
+    top_n = int(_setting("ALERT_TOP_N", 3))
+    ranked = sorted(candidates, key=lambda c: (-c[1], c[0]))
+    return [c for i, c in enumerate(ranked) if i < top_n or c[1] >= threshold]
+
+
+def _stored(column, value, other) -> list[tuple[int, float]]:
+    stmt = select(other, Match.score).where(column == value, Match.status != MatchStatus.REJECTED)
+    return [(rid, float(score)) for rid, score in db.session.execute(stmt)]
+
+
+def _engine(name: str, record, id_attr: str) -> list[tuple[int, float]]:
+    """Ask the matching engine when nothing is stored yet; its absence is not an error."""
+    try:
+        from . import matching  # written by the matching engine; optional here
+    except ImportError:
+        return []
+    try:
+        found = getattr(matching, name)(
+            record, current_app.config.get("MATCH_TOP_K", 10), explain=False
+        )
+    except Exception:  # an unusable index or encoder must not stop the alert
+        log.warning("matching engine unavailable for alerts", exc_info=True)
+        return []
+    return [(getattr(c, id_attr), float(c.score)) for c in found]
+
+
+def alert_need_posted(need_id: int) -> list[Notification]:
+    """Notify about a new need; returns the notifications added (the caller commits)."""
+    need = db.session.get(Need, need_id)
+    if need is None or need.status != NeedStatus.OPEN:
+        return []
+    found = _stored(Match.need_id, need.id, Match.patent_id) or _engine(
+        "match_need", need, "patent_id"
+    )
+    patents = _load(Patent, [pid for pid, _score in strong(found)])
+    notes: list[Notification] = []
+    if need.confidentiality == Confidentiality.PUBLIC:
+        for user, theirs in _university_users(patents).items():
+            with _locale(user):
+                message = _(
+                    "A new technical need matches your patent %(patents)s: %(need)s",
+                    patents="、".join(f"“{p.title}”" for p in theirs),
+                    need=need.title,
+                )
+            notes.append(
+                notify(user, "need_posted", message, _path("patents.detail", theirs[0].id))
+            )
+    sections = {code for p in patents for code in p.ipc_codes}
+    for broker in brokers_for(need, sections, fallback_all=True):
+        with _locale(broker):
+            message = _(
+                "New technical need from %(org)s: %(need)s (%(n)d strong matches)",
+                org=need.enterprise.name,
+                need=need.title,
+                n=len(patents),
+            )
+        notes.append(notify(broker, "need_posted", message, _path("needs.detail", need.id)))
+    db.session.flush()
+    return notes
+
+
+def alert_patent_listed(patent_id: int) -> list[Notification]:
+    """Tell the brokers of open needs that a newly listed patent strongly matches them."""
+    patent = db.session.get(Patent, patent_id)
+    if patent is None or not patent.is_enforceable:
+        return []
+    found = _stored(Match.patent_id, patent.id, Match.need_id) or _engine(
+        "match_patent", patent, "need_id"
+    )
+    needs = [
+        n
+        for n in _load(Need, [nid for nid, _score in strong(found)])
+        if n.status == NeedStatus.OPEN
+    ]
+    per_broker: dict[int, tuple[User, list[Need]]] = {}
+    for need in needs:
+        for broker in brokers_for(need, set(patent.ipc_codes), fallback_all=False):
+            per_broker.setdefault(broker.id, (broker, []))[1].append(need)
+    notes = []
+    for broker, its_needs in per_broker.values():
+        with _locale(broker):
+            message = _(
+                "Newly listed patent “%(patent)s” matches: %(needs)s",
+                patent=patent.title,
+                needs="、".join(f"“{n.title}”" for n in its_needs),
+            )
+        notes.append(notify(broker, "patent_listed", message, _path("patents.detail", patent.id)))
+    db.session.flush()
+    return notes
+
+
+def brokers_for(need: Need, ipc_codes: set[str], *, fallback_all: bool) -> list[User]:
+    """The need's assigned broker, else brokers whose scope covers it, else (maybe) all."""
+    if need.broker is not None and need.broker.active and need.broker.role is Role.BROKER:
+        return [need.broker]
+    active = list(
+        db.session.scalars(
+            select(User).where(User.role == Role.BROKER, User.active.is_(True)).order_by(User.id)
+        )
+    )
+    covering = [b for b in active if covers(b, need, ipc_codes)]
+    if covering:
+        return covering
+    return active if fallback_all else []
+
+
+def covers(broker: User, need: Need, ipc_codes: set[str]) -> bool:
+    """A broker with a scope covers a need when its fields and its regions both fit."""
+    fields, regions = split_list(broker.broker_fields), split_list(broker.broker_regions)
+    if not fields and not regions:
+        return False
+    text = " ".join(filter(None, [need.technical_field, need.title]))
+    field_ok = not fields or any(
+        any(code.startswith(f.upper()) for code in ipc_codes)
+        if _IPC_SCOPE.match(f.upper())
+        else f in text
+        for f in fields
+    )
+    region_ok = not regions or need.region_league in regions
+    return field_ok and region_ok
+
+
+def _university_users(patents: list[Patent]) -> dict[User, list[Patent]]:
+    """Active university users of the patents' owners, each with their own matching patents."""
+    out: dict[User, list[Patent]] = {}
+    for patent in patents:
+        owner = patent.owner
+        if owner is None or owner.kind not in (OrgKind.UNIVERSITY, OrgKind.INSTITUTE):
+            continue
+        for user in owner.users:
+            if user.role is Role.UNIVERSITY and user.active:
+                out.setdefault(user, []).append(patent)
+    return out
+
+
+def _load(model, ids: list[int]) -> list:
+    if not ids:
+        return []
+    rows = {r.id: r for r in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def _locale(user: User):
+    return force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
+
+
+def _path(endpoint: str, record_id: int | None = None) -> str | None:
+    """A site-relative link to ``endpoint`` if that page exists (other features own some)."""
+    for rule in (
+        current_app.url_map.iter_rules(endpoint) if endpoint in current_app.view_functions else []
+    ):
+        args = sorted(rule.arguments)
+        if len(args) > 1 or (len(args) == 1) != (record_id is not None):
+            continue
+        try:
+            values = {args[0]: record_id} if args else {}
+            return current_app.url_map.bind("localhost").build(endpoint, values)
+        except BuildError:
+            continue
+    return None

@@ -1,0 +1,173 @@
+"""Dormant-patent revival (存量专利盘活): which sleeping patents to transfer first, and why.
+
+Revivability is a sum of four visible factors (100 points in all): current demand from open
+needs, remaining patent term, legal status and an open licence (开放许可). Lapsed or expired
+patents, and patents past their term, are not revivable and score zero. Separately from the
+score, a patent is flagged when its annual fee falls due (it lapses if unpaid) or its term
+ends within ``WARNING_DAYS``: those should be offered first, before the chance is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, true
+
+from ..errors import PermissionDenied
+from ..extensions import db
+from ..records import LegalStatus, Patent, PatentType, Role, User
+from .event_suggestions import demand_by_patent
+
+TERM_YEARS = {PatentType.INVENTION: 20, PatentType.UTILITY: 10, PatentType.DESIGN: 15}
+WARNING_DAYS = 180
+#: Maximum points per factor; they add up to 100.
+WEIGHTS = {"demand": 40, "term": 25, "status": 20, "open_licence": 15}
+LABELS = {
+    "demand": _l("Demand from open needs"),
+    "term": _l("Remaining term"),
+    "status": _l("Legal status"),
+    "open_licence": _l("Open licence"),
+}
+# Demand saturates at this many open needs; strength is the best match score (0..1).
+DEMAND_NEEDS_FULL = 10
+_STATUS_SHARE = {LegalStatus.VALID: 1.0, LegalStatus.PENDING: 0.5}
+
+
+@dataclass
+class Factor:
+    key: str
+    share: float  # 0..1 of the factor's maximum
+    points: float  # contribution to the total
+    maximum: int
+    detail: dict = field(default_factory=dict)  # the raw facts behind the share
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self.key])
+
+
+@dataclass
+class RevivalRow:
+    patent: Patent
+    factors: list[Factor]
+    total: float
+    revivable: bool
+    term_end: date | None
+    days_to_term_end: int | None
+    days_to_fee_due: int | None
+    open_needs: int
+    best_score: float
+
+    @property
+    def lapse_soon(self) -> bool:
+        """The annual fee is due within the warning window (unpaid, the patent lapses)."""
+        return (
+            self.revivable
+            and self.days_to_fee_due is not None
+            and 0 <= self.days_to_fee_due <= WARNING_DAYS
+        )
+
+    @property
+    def fee_overdue(self) -> bool:
+        """The fee date passed and the patent still stands: it is in the grace period."""
+        return self.revivable and self.days_to_fee_due is not None and self.days_to_fee_due < 0
+
+    @property
+    def expire_soon(self) -> bool:
+        """The statutory term ends within the warning window."""
+        return (
+            self.revivable
+            and self.days_to_term_end is not None
+            and 0 <= self.days_to_term_end <= WARNING_DAYS
+        )
+
+    @property
+    def urgent(self) -> bool:
+        return self.lapse_soon or self.fee_overdue or self.expire_soon
+
+
+def term_end(patent: Patent) -> date | None:
+    """The end of the statutory term counted from the filing date (None when unknown)."""
+    if patent.filing_date is None:
+        return None
+    years = TERM_YEARS.get(PatentType(patent.patent_type), 20)
+    start = patent.filing_date
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February into a non-leap year
+        return start.replace(year=start.year + years, day=28)
+
+
+def assess(patent: Patent, demand: tuple[int, float, float], today: date) -> RevivalRow:
+    """Score one patent; ``demand`` is (open needs, best score, score sum)."""
+    open_needs, best, _total = demand
+    status = LegalStatus(patent.legal_status)
+    end = term_end(patent)
+    days_left = (end - today).days if end else None
+    revivable = status in _STATUS_SHARE and (days_left is None or days_left > 0)
+
+    strength = min(1.0, max(0.0, best))
+    demand_share = 0.5 * min(open_needs, DEMAND_NEEDS_FULL) / DEMAND_NEEDS_FULL + 0.5 * strength
+    term_years = TERM_YEARS.get(PatentType(patent.patent_type), 20)
+    if days_left is None:
+        term_share = 0.5  # unknown filing date: neither rewarded nor punished
+    else:
+        term_share = min(1.0, max(0.0, days_left / (term_years * 365.25)))
+    shares = {
+        "demand": (demand_share, {"open_needs": open_needs, "best_score": round(strength, 3)}),
+        "term": (
+            term_share,
+            {
+                "years_left": None if days_left is None else round(days_left / 365.25, 1),
+                "term_years": term_years,
+            },
+        ),
+        "status": (_STATUS_SHARE.get(status, 0.0), {"status": status}),
+        "open_licence": (1.0 if patent.open_licence else 0.0, {"offered": patent.open_licence}),
+    }
+    factors = [
+        Factor(key, round(share, 3), round(WEIGHTS[key] * share, 1), WEIGHTS[key], detail)
+        for key, (share, detail) in shares.items()
+    ]
+    total = round(sum(f.points for f in factors), 1) if revivable else 0.0
+    fee_days = (patent.fee_due_date - today).days if patent.fee_due_date else None
+    return RevivalRow(
+        patent, factors, total, revivable, end, days_left, fee_days, open_needs, round(best, 3)
+    )
+
+
+def dormant_filter(user: User):
+    """Which dormant patents ``user`` may rank: universities their own, brokers/admins all."""
+    if user.role in (Role.ADMIN, Role.BROKER):
+        return true()
+    if user.role is Role.UNIVERSITY and user.organization_id is not None:
+        return Patent.owner_id == user.organization_id
+    raise PermissionDenied(_("Only universities, brokers and administrators see dormant patents."))
+
+
+def rank_dormant(
+    user: User,
+    today: date | None = None,
+    *,
+    include_unrevivable: bool = False,
+    urgent_only: bool = False,
+) -> list[RevivalRow]:
+    """Dormant patents visible to ``user``, most revivable first (urgent ones flagged)."""
+    today = today or date.today()
+    demand = demand_by_patent()
+    stmt = select(Patent).where(Patent.dormant.is_(True), dormant_filter(user))
+    rows = [assess(p, demand.get(p.id, (0, 0.0, 0.0)), today) for p in db.session.scalars(stmt)]
+    if not include_unrevivable:
+        rows = [r for r in rows if r.revivable]
+    if urgent_only:
+        rows = [r for r in rows if r.urgent]
+    rows.sort(key=lambda r: (not r.revivable, -r.total, r.patent.id))
+    return rows
+
+
+def warning_horizon(today: date | None = None) -> date:
+    """The last day inside the warning window."""
+    return (today or date.today()) + timedelta(days=WARNING_DAYS)

@@ -1,0 +1,152 @@
+"""The booklet (成果汇编): summaries, content, the PDF with Chinese text, fonts, the HTML page."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from flask import g, request_started
+from pypdf import PdfReader
+
+from matchmaker.booklet import (
+    BookletFontMissing,
+    booklet_pdf,
+    build_booklet,
+    plain_summary,
+    resolve_font,
+)
+from matchmaker.booklet import fonts as font_module
+from matchmaker.extensions import db
+from matchmaker.records import EventPatent, LicenceMode, OrgKind, ReleaseEvent, Role
+from tests import factories as f
+
+ABSTRACT = (
+    "本发明公开了一种晶界扩散铽的烧结钕铁硼磁体的制备方法，属于稀土永磁材料技术领域。"
+    "该方法在毛坯表面涂覆氢化铽浆料后真空扩散。铽用量降低70%以上，矫顽力提高8kOe。"
+    "适用于新能源汽车驱动电机。"
+)
+
+
+def _fresh_login_cache(sender, **extra):
+    g.pop("_login_user", None)
+
+
+def _font_or_skip(app):
+    try:
+        return resolve_font(app.config)
+    except BookletFontMissing as exc:  # script/setup installs the font; say so instead of failing
+        pytest.skip(str(exc))
+
+
+def _event():
+    broker = f.user(Role.BROKER, display_name="王经纪", email="wang@example.org")
+    uni = f.org(
+        OrgKind.UNIVERSITY,
+        name="内蒙古科技大学",
+        contact_phone="0472-5951234",
+        contact_email="tto@imust.example",
+    )
+    e = ReleaseEvent(
+        number="蒙科聚-2026-第7期",
+        name="稀土新材料专场",
+        venue="包头市稀土高新区",
+        held_on=date.today() + timedelta(days=10),
+        created_by_id=broker.id,
+    )
+    db.session.add(e)
+    titles = ["一种晶界扩散铽的烧结钕铁硼磁体", "一种稀土抛光粉的制备方法", "一种储氢合金"]
+    for i, title in enumerate(titles):
+        p = f.patent(
+            title=title,
+            abstract=ABSTRACT,
+            owner=uni,
+            asking_price=120,
+            contact_note="联系人张老师 电话 13900001111",
+        )
+        p.licensing_modes = [LicenceMode.TRANSFER, LicenceMode.OPEN]
+        # programme order differs from creation order: position decides
+        db.session.add(
+            EventPatent(
+                event=e,
+                patent=p,
+                position=len(titles) - i,
+                on_stage=i == 0,
+                summary="人工撰写的通俗介绍" if i == 1 else None,
+            )
+        )
+    db.session.commit()
+    return e, titles
+
+
+def test_plain_summary_takes_first_sentences_and_drops_boilerplate():
+    text = plain_summary(ABSTRACT, limit=80)
+    assert text.startswith("该成果提供一种晶界扩散铽")
+    assert text.endswith("真空扩散。") and "新能源汽车" not in text
+    long = plain_summary("本发明涉及" + "很长的句子" * 60, limit=50)
+    assert len(long) == 50 and long.endswith("…") and long.startswith("该成果涉及")
+    assert (
+        plain_summary("The present invention relates to a magnet. It is cheap. More.", 45)
+        == "This result concerns a magnet. It is cheap."
+    )
+    assert plain_summary(None) == "" and plain_summary("   ") == ""
+
+
+def test_booklet_content_order_summary_and_contacts(app):
+    e, titles = _event()
+    booklet = build_booklet(e)
+    assert [p.patent.title for p in booklet.pages] == list(reversed(titles))
+    by_title = {p.patent.title: p for p in booklet.pages}
+    assert by_title[titles[1]].summary == "人工撰写的通俗介绍"
+    assert by_title[titles[0]].summary.startswith("该成果提供") and by_title[titles[0]].on_stage
+    assert booklet.contact.broker_name == "王经纪"
+    facts = dict(booklet.pages[0].facts)
+    assert any("120.00" in v for v in facts.values())
+    assert not any("13900001111" in v or "0472-5951234" in v for v in facts.values())
+
+
+def test_pdf_opens_and_contains_the_chinese_titles(app):
+    _font_or_skip(app)
+    e, titles = _event()
+    data = booklet_pdf(e, app.config)
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 2 + len(titles)  # cover, contents, one page per patent
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for title in titles:
+        assert title in text
+    assert "稀土新材料专场" in text and "wang@example.org" in text
+    assert "13900001111" not in text and "0472-5951234" not in text  # owner contacts never
+
+
+def test_font_configuration(app, tmp_path, monkeypatch):
+    monkeypatch.delenv("MATCHMAKER_BOOKLET_FONT", raising=False)
+    with pytest.raises(BookletFontMissing, match="does not exist"):
+        resolve_font({"BOOKLET_FONT": str(tmp_path / "none.ttf")})
+    fake = tmp_path / "font.ttc"
+    fake.write_bytes(b"x")
+    assert resolve_font({"BOOKLET_FONT": f"{fake}#2"}) == font_module.FontChoice(str(fake), 2)
+    with pytest.raises(BookletFontMissing, match="face index"):
+        resolve_font({"BOOKLET_FONT": f"{fake}#two"})
+    monkeypatch.setenv("MATCHMAKER_BOOKLET_FONT", str(fake))
+    assert resolve_font({}).path == str(fake)
+    monkeypatch.delenv("MATCHMAKER_BOOKLET_FONT")
+    monkeypatch.setattr(font_module, "FALLBACKS", [(str(tmp_path / "missing.ttc"), 0)])
+    with pytest.raises(BookletFontMissing, match="MATCHMAKER_BOOKLET_FONT"):
+        resolve_font({})
+
+
+def test_booklet_pages_for_an_invited_enterprise(app):
+    e, titles = _event()
+    enterprise = f.user(Role.ENTERPRISE)
+    db.session.commit()
+    request_started.connect(_fresh_login_cache, app)
+    client = app.test_client()
+    f.login(client, enterprise.username)
+    page = client.get(f"/events/{e.id}/booklet")
+    assert page.status_code == 200
+    assert all(title in page.text for title in titles)
+    assert page.text.count('class="booklet-page"') == 3 and "13900001111" not in page.text
+    _font_or_skip(app)
+    pdf = client.get(f"/events/{e.id}/booklet.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")

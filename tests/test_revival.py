@@ -1,0 +1,135 @@
+"""Dormant-patent revival: terms, the ranking and its factors, lapse/expiry flags, visibility."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask import g, request_started
+
+from matchmaker.errors import PermissionDenied
+from matchmaker.extensions import db
+from matchmaker.records import (
+    LegalStatus,
+    LicenceMode,
+    Match,
+    NeedStatus,
+    OrgKind,
+    PatentType,
+    Role,
+)
+from matchmaker.services.revival import DEMAND_NEEDS_FULL, WARNING_DAYS, rank_dormant, term_end
+from tests import factories as f
+
+TODAY = date(2026, 3, 1)
+
+
+def _fresh_login_cache(sender, **extra):
+    g.pop("_login_user", None)
+
+
+def demand(patent, scores, status=NeedStatus.OPEN):
+    for score in scores:
+        db.session.add(
+            Match(
+                need=f.need(status=status),
+                patent=patent,
+                score=score,
+                channel_scores={},
+                explanation={},
+            )
+        )
+    db.session.flush()
+
+
+def test_term_end_by_patent_type():
+    class P:
+        def __init__(self, kind, filed):
+            self.patent_type, self.filing_date = kind, filed
+
+    assert term_end(P(PatentType.INVENTION, date(2010, 5, 4))) == date(2030, 5, 4)
+    assert term_end(P(PatentType.UTILITY, date(2020, 2, 29))) == date(2030, 2, 28)
+    assert term_end(P(PatentType.DESIGN, date(2022, 1, 1))) == date(2037, 1, 1)
+    assert term_end(P(PatentType.INVENTION, None)) is None
+
+
+def test_ranking_combines_demand_term_status_and_open_licence(db_app):
+    uni = f.org(OrgKind.UNIVERSITY)
+    strong = f.patent(title="强需求开放许可", owner=uni, filing_date=date(2021, 3, 1))
+    strong.licensing_modes = [LicenceMode.OPEN]
+    old = f.patent(title="老专利", owner=uni, filing_date=date(2009, 3, 1))
+    pending = f.patent(
+        title="审查中", owner=uni, filing_date=date(2024, 3, 1), status=LegalStatus.PENDING
+    )
+    lapsed = f.patent(
+        title="已失效", owner=uni, filing_date=date(2020, 1, 1), status=LegalStatus.LAPSED
+    )
+    f.patent(title="期满", owner=uni, filing_date=date(2005, 1, 1))
+    f.patent(title="已转化", owner=uni, dormant=False)
+    demand(strong, [0.9, 0.8, 0.7])
+    demand(old, [0.5])
+    demand(lapsed, [0.95, 0.95])
+    demand(pending, [0.99], status=NeedStatus.CLOSED)  # closed needs are no demand
+    db.session.commit()
+    broker = f.user(Role.BROKER)
+    rows = rank_dormant(broker, TODAY)
+    assert [r.patent.title for r in rows] == ["强需求开放许可", "老专利", "审查中"]
+    # 老专利: demand 40 x (0.5 x 1/10 + 0.5 x 0.5) = 12, term 25 x 3/20 = 3.75, valid 20 -> 35.75;
+    # 审查中: no open demand, term 25 x 18/20 = 22.5, pending 10 -> 32.5
+    assert [rows[1].total, rows[2].total] == pytest.approx([35.8, 32.5], abs=0.11)
+    top = {fa.key: fa for fa in rows[0].factors}
+    assert top["open_licence"].points == 15 and top["status"].points == 20
+    assert top["demand"].detail == {"open_needs": 3, "best_score": 0.9}
+    assert top["demand"].points == pytest.approx(
+        40 * (0.5 * 3 / DEMAND_NEEDS_FULL + 0.5 * 0.9), abs=0.05
+    )
+    assert rows[0].total == pytest.approx(sum(fa.points for fa in rows[0].factors), abs=0.05)
+    assert {fa.key: fa.points for fa in rows[2].factors}["status"] == 10  # pending counts half
+    assert {fa.key: fa.points for fa in rows[2].factors}["demand"] == 0
+    every = rank_dormant(broker, TODAY, include_unrevivable=True)
+    assert [r.patent.title for r in every[-2:]] == ["已失效", "期满"]
+    assert all(not r.revivable and r.total == 0 for r in every[-2:])
+
+
+def test_lapse_and_expiry_flags(db_app):
+    f.patent(
+        title="年费将到期", fee_due_date=TODAY + timedelta(days=30), filing_date=date(2020, 1, 1)
+    )
+    f.patent(
+        title="年费充裕",
+        fee_due_date=TODAY + timedelta(days=WARNING_DAYS + 20),
+        filing_date=date(2020, 1, 1),
+    )
+    f.patent(
+        title="年费逾期", fee_due_date=TODAY - timedelta(days=10), filing_date=date(2020, 1, 1)
+    )
+    f.patent(title="即将期满", filing_date=date(2006, 6, 1))  # term ends 2026-06-01
+    db.session.commit()
+    rows = {r.patent.title: r for r in rank_dormant(f.user(Role.ADMIN), TODAY)}
+    assert rows["年费将到期"].lapse_soon and rows["年费将到期"].days_to_fee_due == 30
+    assert not rows["年费充裕"].urgent
+    assert rows["年费逾期"].fee_overdue and rows["年费逾期"].urgent
+    assert rows["即将期满"].expire_soon and rows["即将期满"].term_end == date(2026, 6, 1)
+    assert not rows["即将期满"].lapse_soon
+    urgent = rank_dormant(f.user(Role.ADMIN), TODAY, urgent_only=True)
+    assert {r.patent.title for r in urgent} == {"年费将到期", "年费逾期", "即将期满"}
+
+
+def test_universities_see_only_their_own_dormant_patents(app):
+    mine, theirs = f.org(OrgKind.UNIVERSITY), f.org(OrgKind.UNIVERSITY)
+    f.patent(title="本校专利", owner=mine, fee_due_date=date.today() + timedelta(days=20))
+    f.patent(title="外校专利", owner=theirs)
+    uni = f.user(Role.UNIVERSITY, mine)
+    enterprise = f.user(Role.ENTERPRISE)
+    db.session.commit()
+    assert [r.patent.title for r in rank_dormant(uni)] == ["本校专利"]
+    with pytest.raises(PermissionDenied):
+        rank_dormant(enterprise)
+    request_started.connect(_fresh_login_cache, app)
+    client = app.test_client()
+    f.login(client, uni.username)
+    page = client.get("/revival/")
+    assert page.status_code == 200
+    assert "本校专利" in page.text and "外校专利" not in page.text
+    assert "盘活潜力" in page.text  # the Chinese catalog is merged in
+    assert 'class="factor-bar"' in page.text and "badge bad" in page.text  # the lapse warning
