@@ -26,6 +26,11 @@ def _env_int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name)
+    return default if raw in (None, "") else float(raw)
+
+
 def load_config(instance_path: str) -> dict:
     """Build the configuration mapping from the environment.
 
@@ -57,6 +62,13 @@ def load_config(instance_path: str) -> dict:
         "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
         "MAIL_FROM": _env("MAIL_FROM", "matchmaker@localhost"),
+        # Alerts: a match is "strong" at this fused score or among the top N of its record.
+        "ALERT_MIN_SCORE": _env_float("ALERT_MIN_SCORE", 0.9),
+        "ALERT_TOP_N": _env_int("ALERT_TOP_N", 3),
+        # Booklet: a TrueType font (path, or path#face for a .ttc) and the contact line printed
+        # on every patent page; both fall back to sensible defaults (matchmaker.booklet).
+        "BOOKLET_FONT": _env("BOOKLET_FONT"),
+        "BOOKLET_CONTACT": _env("BOOKLET_CONTACT"),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
         "WTF_CSRF_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import uuid
-
 from pathlib import Path
 
 import pytest
@@ -68,10 +67,12 @@ def _make_app(tmp_path, backend: str, overrides: dict | None = None):
     app = create_app(config)
 
     # The fixtures keep one app context pushed for the whole test, so every request of every
-    # client shares ``g``: forget Flask-Login's cached user, as a fresh production request would.
+    # client shares ``g``: empty it (Flask-Login's cached user, per-request caches), as a fresh
+    # production request would start.
     @app.before_request
-    def _forget_cached_user():
-        g.pop("_login_user", None)
+    def _fresh_g():
+        for key in list(vars(g)):
+            delattr(g, key)
     with app.app_context():
         db.create_all()
     return app, schema

@@ -68,7 +68,9 @@ def funnel_chart(stages: list[tuple[str, float]], title: str = "", width: int = 
         rows.append(
             f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3" '
             f'fill="{PALETTE[i % len(PALETTE)]}"/>'
-            f'<text x="{width / 2:.1f}" y="{y + 22}" text-anchor="middle" class="on-bar">'
+            # White on a wide bar; dark where a narrow bar would leave white text on white.
+            f'<text x="{width / 2:.1f}" y="{y + 22}" text-anchor="middle" '
+            f'class="{"on-bar" if w > 240 else "beside-bar"}">'
             f"{escape(name)}: {_fmt(value)}{share}</text>"
         )
     return _svg(width, height, title, "".join(rows))

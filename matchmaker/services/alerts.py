@@ -17,7 +17,6 @@ every error: an alert must never break the request that posted the need.
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 from flask import current_app, has_app_context
@@ -85,9 +84,7 @@ def _safely(sender, job, record_id) -> None:
 
 def _setting(name: str, default: float) -> float:
     value = current_app.config.get(name)
-    if value is None:
-        value = os.environ.get(f"MATCHMAKER_{name}", default)
-    return float(value)
+    return float(default if value is None else value)
 
 
 def strong(candidates: list[tuple[int, float]]) -> list[tuple[int, float]]:
