@@ -38,10 +38,11 @@ def load_config(instance_path: str) -> dict:
     """
     instance = Path(instance_path)
     default_db = f"sqlite:///{instance / 'matchmaker.sqlite3'}"
+    database_url = _env("DATABASE_URL", default_db)
     return {
         "SECRET_KEY": _env("SECRET_KEY") or _persistent_secret(instance),
-        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "MODELS_DIR": _env("MODELS_DIR", str(ROOT / "models")),
         "INDEX_DIR": _env("INDEX_DIR", str(ROOT / "indexes")),
         # Dense channels, comma separated; the first is the primary (cross-lingual) one.
@@ -74,7 +75,16 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
+        "DASHBOARD_CACHE_SECONDS": _env_int("DASHBOARD_CACHE_SECONDS", 60),
     }
+
+
+def _engine_options(url: str) -> dict:
+    """Pool settings; on PostgreSQL JIT is off (it added 25-60 ms to short queue queries)."""
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"options": "-c jit=off"}
+    return options
 
 
 def _persistent_secret(instance: Path) -> str:

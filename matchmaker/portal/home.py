@@ -1,13 +1,27 @@
 """The landing page: each role goes to its own home."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..records import Role
+
 bp = Blueprint("home", __name__)
+
+# Where each role starts, best first; an endpoint whose blueprint is not registered is skipped.
+HOMES = {
+    Role.ADMIN: ("queue.index",),
+    Role.BROKER: ("queue.index",),
+    Role.ENTERPRISE: ("needs.index", "recommendations.index"),
+    Role.UNIVERSITY: ("patents.index", "recommendations.index"),
+}
 
 
 @bp.get("/")
 def index():
+    """Send each role to its home page; the log-in page for visitors."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
+    for endpoint in HOMES.get(current_user.role, ()):
+        if endpoint in current_app.view_functions:
+            return redirect(url_for(endpoint))
     return render_template("home.html")

@@ -33,6 +33,8 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target:  # browsers read a backslash as a slash: "/\\evil.example"
+        return None
     return target
 
 

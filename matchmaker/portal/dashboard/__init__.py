@@ -1,0 +1,1 @@
+"""The dashboard: pipeline counts, deals and weekly trends for admins and brokers."""

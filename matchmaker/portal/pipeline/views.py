@@ -1,0 +1,134 @@
+"""Pipeline pages: the kanban board, the table, and the POST forms that move pairs.
+
+Every POST checks on the server that the user may work the pair (``access.can_work_match``,
+inside the pipeline service); the pair page only mirrors what is allowed.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...errors import TransitionError, ValidationError
+from ...extensions import db
+from ...labels import label
+from ...records import MatchStatus, Role, User
+from ...services import pair_lists, pipeline, queue
+from ..auth.session import roles_required
+from ..queue.views import WORKERS, filtered_page, load_pair, render_pair, safe_next
+from .forms import AssignForm, MoveForm, NoteForm
+
+bp = Blueprint("pipeline", __name__)
+BOARD_COLUMN = 30  # cards per column; the table shows the rest
+QUICK_MOVES = (MatchStatus.RECOMMENDED, MatchStatus.CONTACTED, MatchStatus.NEGOTIATING)
+
+
+@bp.get("/")
+@roles_required(*WORKERS)
+def board():
+    """The kanban board of one broker (admins may pick one, or see all)."""
+    brokers = queue.brokers()
+    chosen = None
+    if current_user.role is Role.ADMIN:
+        chosen = request.args.get("broker", type=int)
+        if chosen is not None and chosen not in {b.id for b in brokers}:
+            abort(404)
+    else:
+        chosen = current_user.id
+    columns = pair_lists.board(current_user, chosen, BOARD_COLUMN)
+    return render_template(
+        "pipeline/board.html",
+        columns=columns,
+        brokers=brokers,
+        chosen=chosen,
+        quick_moves=QUICK_MOVES,
+        allowed_moves=pipeline.allowed_moves,
+    )
+
+
+@bp.get("/table")
+@roles_required(*WORKERS)
+def table():
+    """Every visible pair of every status, filtered like the queue."""
+    return filtered_page("all", "pipeline/table.html")
+
+
+def _back(match) -> str:
+    return safe_next(request.form.get("next")) or url_for("queue.pair", match_id=match.id)
+
+
+def _field_error(form, error: ValidationError) -> None:
+    """Show a service's validation error next to its field (or above the form)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.post("/<int:match_id>/move/<to>")
+@roles_required(*WORKERS)
+def move(match_id: int, to: str):
+    """Move a pair to status ``to`` (the form of that move on the pair page)."""
+    match = load_pair(match_id)
+    try:
+        target = MatchStatus(to)
+    except ValueError:
+        abort(404)
+    form = MoveForm(target)
+    if not form.validate():
+        return render_pair(match, failed=form, status=400)
+    try:
+        pipeline.move(
+            match, target, current_user,
+            reason=form.reason.data,
+            rejection_reason=form.rejection_reason.data or None,
+            note=form.note.data,
+            contract_amount=form.contract_amount.data,
+            contract_number=form.contract_number.data,
+        )
+    except ValidationError as error:
+        _field_error(form, error)
+        return render_pair(load_pair(match_id), failed=form, status=400)
+    except TransitionError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("queue.pair", match_id=match_id))
+    flash(_("The pair is now “%(status)s”.", status=label(target)), "success")
+    return redirect(_back(match))
+
+
+@bp.post("/<int:match_id>/assign")
+@roles_required(*WORKERS)
+def assign(match_id: int):
+    """Assign the pair to another broker."""
+    match = load_pair(match_id)
+    brokers = [b for b in queue.brokers() if b.id != match.broker_id]
+    form = AssignForm(brokers)
+    if not form.validate():
+        return render_pair(match, failed=form, status=400)
+    broker = db.session.get(User, int(form.broker.data))
+    try:
+        pipeline.assign(match, broker, current_user, reason=form.reason.data)
+    except ValidationError as error:
+        _field_error(form, error)
+        return render_pair(load_pair(match_id), failed=form, status=400)
+    flash(_("Assigned to %(name)s.", name=broker.display_name), "success")
+    return redirect(_back(match))
+
+
+@bp.post("/<int:match_id>/note")
+@roles_required(*WORKERS)
+def note(match_id: int):
+    """Add an internal note to the pair."""
+    match = load_pair(match_id)
+    form = NoteForm()
+    if not form.validate():
+        return render_pair(match, failed=form, status=400)
+    try:
+        pipeline.add_note(match, current_user, form.body.data)
+    except ValidationError as error:
+        _field_error(form, error)
+        return render_pair(load_pair(match_id), failed=form, status=400)
+    flash(_("Note added."), "success")
+    return redirect(url_for("queue.pair", match_id=match.id) + "#notes")

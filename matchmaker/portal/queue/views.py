@@ -1,0 +1,156 @@
+"""The review queue (brokers' home), its bulk actions and the pair page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ...errors import NotFound, TransitionError, ValidationError
+from ...extensions import db
+from ...records import Match, MatchHistory, MatchNote, Need, Patent, Role, User, utcnow
+from ...services import access, pipeline, queue
+from ...services.queue import QueueFilters
+from ..auth.session import roles_required
+from .forms import BulkForm, QueueFilterForm
+
+bp = Blueprint("queue", __name__)
+WORKERS = (Role.ADMIN, Role.BROKER)
+
+
+def safe_next(target: str | None) -> str | None:
+    """A same-site relative path to go back to, or None (never an open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def filtered_page(default_status: str, template: str, **extra):
+    """Render a filtered, paginated list of pairs (the queue and the pipeline table)."""
+    brokers = queue.brokers()
+    form = QueueFilterForm(brokers, request.args, default_status=default_status)
+    filters = form.to_filters() if form.validate() else QueueFilters()
+    page_no = request.args.get("page", 1, type=int)
+    page = queue.queue_page(current_user, filters, page_no, current_app.config["PAGE_SIZE"])
+    return render_template(
+        template, form=form, page=page, args=form.query_args(), bulk=BulkForm(brokers),
+        now=utcnow(), **extra,
+    )
+
+
+@bp.get("/")
+@roles_required(*WORKERS)
+def index():
+    """The review queue: candidate pairs by score, with filters and bulk actions."""
+    return filtered_page("candidate", "queue/index.html")
+
+
+@bp.post("/bulk")
+@roles_required(*WORKERS)
+def bulk():
+    """Assign or reject the ticked pairs, all or none."""
+    form = BulkForm(queue.brokers())
+    back = safe_next(request.form.get("next")) or url_for("queue.index")
+    ids = request.form.getlist("ids", type=int)
+    if not form.validate():
+        for errors in form.errors.values():  # form-level errors come under the key None
+            for message in errors:
+                flash(str(message), "danger")
+        return redirect(back)
+    try:
+        if form.action == "assign":
+            broker = db.session.get(User, int(form.broker.data))
+            count = queue.bulk_assign(current_user, ids, broker, reason=form.note.data)
+            flash(_("%(n)d pairs assigned.", n=count), "success")
+        else:
+            count = queue.bulk_reject(current_user, ids, form.rejection_reason.data, form.note.data)
+            flash(_("%(n)d pairs rejected.", n=count), "success")
+    except (ValidationError, TransitionError, NotFound) as error:
+        flash(str(error), "danger")
+    return redirect(back)
+
+
+def engine_label(msgid: str) -> str:
+    """Translate a label the engine stored (a rule's English msgid) as plain, escapable text.
+
+    Jinja's ``_()`` marks its result safe, which must not happen to text from the database.
+    """
+    return _(str(msgid)) if msgid else ""
+
+
+def load_pair(match_id: int) -> Match:
+    """The pair with everything its page shows, or 404; 403 when the user may not see it."""
+    match = db.session.scalar(
+        select(Match)
+        .where(Match.id == match_id)
+        .options(
+            joinedload(Match.need).joinedload(Need.enterprise),
+            joinedload(Match.patent).joinedload(Patent.owner),
+            joinedload(Match.broker),
+            selectinload(Match.patent, Patent.ipc_links),
+            selectinload(Match.history).joinedload(MatchHistory.actor),
+            selectinload(Match.notes).joinedload(MatchNote.author),
+        )
+    )
+    if match is None:
+        abort(404)
+    if not access.can_view_match(db.session, current_user, match):
+        abort(403)
+    return match
+
+
+def render_pair(match: Match, *, failed=None, status: int = 200):
+    """The pair page; ``failed`` is a submitted form to show again with its errors."""
+    from ..pipeline.forms import AssignForm, MoveForm, NoteForm
+
+    can_work = access.can_work_match(db.session, current_user, match)
+    moves, assign_form, note_form = [], None, None
+    if can_work:
+        for target in pipeline.allowed_moves(match):
+            if failed is not None and getattr(failed, "target", None) is target:
+                moves.append(failed)
+            else:
+                moves.append(MoveForm(target, formdata=None,
+                                      data={"contract_amount": match.contract_amount}))
+        brokers = [b for b in queue.brokers() if b.id != match.broker_id]
+        assign_form = failed if isinstance(failed, AssignForm) else AssignForm(brokers, formdata=None)
+        note_form = failed if isinstance(failed, NoteForm) else NoteForm(formdata=None)
+    explanation = match.explanation or {}
+    channels = explanation.get("channels") or match.channel_scores or {}
+    chart = [
+        (name, float(values["score"]))
+        for name, values in channels.items()
+        if isinstance(values, dict) and values.get("score") is not None
+    ]
+    return render_template(
+        "queue/pair.html",
+        match=match,
+        need=match.need,
+        patent=match.patent,
+        explanation=explanation,
+        channels=channels,
+        chart=chart,
+        terms=explanation.get("shared_terms") or [],
+        moves=moves,
+        assign_form=assign_form,
+        note_form=note_form,
+        can_work=can_work,
+        show_contacts=access.can_see_contacts(current_user),
+        split_reason=pipeline.split_history_reason,
+        is_assignment=pipeline.is_assignment,
+        engine_label=engine_label,
+    ), status
+
+
+@bp.get("/<int:match_id>")
+@roles_required(*WORKERS)
+def pair(match_id: int):
+    """The pair page: both sides, why they match, the allowed actions, notes and history."""
+    return render_pair(load_pair(match_id))

@@ -1,0 +1,1 @@
+"""Recommendations for enterprises (patents for their needs) and universities (needs for patents)."""

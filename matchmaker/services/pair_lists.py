@@ -1,0 +1,87 @@
+"""Other lists of pairs: a broker's kanban board, and what enterprises and universities see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from ..errors import PermissionDenied
+from ..extensions import db
+from ..records import Match, MatchStatus, Need, Patent, Role, User
+from . import access, pipeline
+from .pipeline import tr
+from .queue import Page
+
+
+@dataclass
+class Column:
+    """One kanban column: a status, how many pairs have it, and the first few."""
+
+    status: MatchStatus
+    count: int
+    items: list[Match]
+
+
+def board(user: User, broker_id: int | None, per_column: int = 30) -> list[Column]:
+    """Kanban columns, one per status: the pairs of ``broker_id`` (all brokers' when None).
+
+    A broker only ever gets their own board (the pairs assigned to them are always theirs to
+    see); admins may look at any broker's or at all assigned pairs.
+    """
+    if user.role is Role.BROKER:
+        broker_id = user.id
+    elif user.role is not Role.ADMIN:
+        raise PermissionDenied(tr("You may not see the pipeline."))
+    scope = Match.broker_id == broker_id if broker_id else Match.broker_id.is_not(None)
+    # Grouping by (broker, status) reads only the ix_matches_broker_status index; summing the
+    # brokers here is far cheaper than letting the database group by status alone.
+    counts: dict[MatchStatus, int] = {}
+    grouped = select(Match.broker_id, Match.status, func.count()).group_by(
+        Match.broker_id, Match.status
+    )
+    for _broker, status, count in db.session.execute(grouped.where(scope)):
+        counts[MatchStatus(status)] = counts.get(MatchStatus(status), 0) + count
+    columns = []
+    for status in [*pipeline.STAGES, MatchStatus.REJECTED]:
+        items = []
+        if counts.get(status):
+            items = db.session.scalars(
+                select(Match)
+                .where(scope, Match.status == status)
+                .options(joinedload(Match.need), joinedload(Match.patent), joinedload(Match.broker))
+                .order_by(Match.score.desc(), Match.id)
+                .limit(per_column)
+            ).all()
+        columns.append(Column(status, counts.get(status, 0), list(items)))
+    return columns
+
+
+def recommendations_page(user: User, page: int = 1, per_page: int = 25) -> Page:
+    """Recommended pairs for an enterprise (by need) or a university (by patent), paginated."""
+    if user.role not in (Role.ENTERPRISE, Role.UNIVERSITY):
+        raise PermissionDenied(tr("Recommendations are for enterprise and university users."))
+    group = Match.need_id if user.role is Role.ENTERPRISE else Match.patent_id
+    where = [access.match_filter(user)]
+    total = db.session.scalar(
+        select(func.count(Match.id))
+        .join(Need, Need.id == Match.need_id)
+        .join(Patent, Patent.id == Match.patent_id)
+        .where(*where)
+    ) or 0
+    page = max(1, page)
+    rows = db.session.scalars(
+        access.visible_matches(user)
+        .options(
+            contains_eager(Match.need).joinedload(Need.enterprise),
+            contains_eager(Match.patent).joinedload(Patent.owner),
+            joinedload(Match.broker),
+            selectinload(Match.patent, Patent.ipc_links),
+            selectinload(Match.patent, Patent.licence_links),
+        )
+        .order_by(group.desc(), Match.score.desc(), Match.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).unique().all()
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)

@@ -1,0 +1,307 @@
+"""The deal pipeline: moving a need-patent pair from 待审 to 已登记, assigning it, notes, feedback.
+
+Statuses follow ``MatchStatus``: candidate -> recommended -> contacted -> negotiating -> signed
+-> registered (技术合同登记), or rejected from any stage before registration. A rejected pair may
+be reopened to candidate. Every move writes one ``MatchHistory`` row and, after the commit,
+sends ``matchmaker.signals.match_moved``.
+
+``actor`` is the user acting. Views always pass ``current_user``; ``None`` means a system job
+(CLI, demo seeding) and skips the permission check.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from ..errors import PermissionDenied, TransitionError, ValidationError
+from ..extensions import db
+from ..records import (
+    Feedback,
+    Match,
+    MatchHistory,
+    MatchNote,
+    MatchStatus,
+    NeedStatus,
+    RejectionReason,
+    Role,
+    User,
+    utcnow,
+)
+from . import access
+from . import pipeline_checks as checks
+from .audit import record
+from .pipeline_checks import NOTE_LIMIT, TEXT_LIMIT, tr
+
+__all__ = [  # the names other parts import from here
+    "FINAL", "NOTE_LIMIT", "STAGES", "TEXT_LIMIT", "TRANSITIONS", "add_note", "allowed_moves",
+    "announce", "assign", "is_assignment", "move", "record_feedback", "split_history_reason",
+    "stage_assign", "stage_move", "tr",
+]
+
+log = logging.getLogger(__name__)
+
+S = MatchStatus
+#: The forward path, in order; ``rejected`` sits beside it.
+STAGES = [S.CANDIDATE, S.RECOMMENDED, S.CONTACTED, S.NEGOTIATING, S.SIGNED, S.REGISTERED]
+FINAL = (S.REGISTERED, S.REJECTED)
+TRANSITIONS: dict[MatchStatus, tuple[MatchStatus, ...]] = {
+    S.CANDIDATE: (S.RECOMMENDED, S.REJECTED),
+    S.RECOMMENDED: (S.CONTACTED, S.REJECTED),
+    S.CONTACTED: (S.NEGOTIATING, S.REJECTED),
+    S.NEGOTIATING: (S.SIGNED, S.REJECTED),
+    S.SIGNED: (S.REGISTERED, S.REJECTED),
+    S.REGISTERED: (),
+    S.REJECTED: (S.CANDIDATE,),  # reopen, with a reason
+}
+ASSIGN_PREFIX = "assign:"  # history rows of assignments start with this
+
+
+def allowed_moves(match: Match) -> list[MatchStatus]:
+    """The statuses ``match`` may move to next, in pipeline order."""
+    return list(TRANSITIONS[MatchStatus(match.status)])
+
+
+@dataclass
+class _Move:
+    match: Match
+    from_status: MatchStatus
+    to_status: MatchStatus
+    history: MatchHistory
+    actor_id: int | None
+
+
+def move(
+    match: Match,
+    to: MatchStatus | str,
+    actor: User | None,
+    *,
+    reason: str | None = None,
+    rejection_reason: RejectionReason | str | None = None,
+    note: str | None = None,
+    contract_amount: Decimal | float | str | None = None,
+    contract_number: str | None = None,
+) -> MatchHistory:
+    """Move ``match`` to status ``to``, record history, commit, then send ``match_moved``.
+
+    Raises PermissionDenied (actor may not work this pair), TransitionError (not allowed from
+    the current status, or changed meanwhile) or ValidationError (missing reason, amount, ...).
+    """
+    try:
+        done = stage_move(
+            match, to, actor, reason=reason, rejection_reason=rejection_reason, note=note,
+            contract_amount=contract_amount, contract_number=contract_number,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    announce([done])
+    return done.history
+
+
+def stage_move(
+    match: Match,
+    to: MatchStatus | str,
+    actor: User | None,
+    *,
+    reason: str | None = None,
+    rejection_reason: RejectionReason | str | None = None,
+    note: str | None = None,
+    contract_amount: Decimal | float | str | None = None,
+    contract_number: str | None = None,
+) -> _Move:
+    """Apply one move in the session without committing (bulk actions commit once)."""
+    target = checks.status(to)
+    current = MatchStatus(match.status)
+    if actor is not None and not access.can_work_match(db.session, actor, match):
+        raise PermissionDenied(tr("You may not work on this pair."))
+    if target not in TRANSITIONS[current]:
+        raise TransitionError(
+            tr("A pair cannot move from %(a)s to %(b)s.", a=current.value, b=target.value)
+        )
+    reason = checks.clean(reason)
+    note = checks.clean(note)
+    checks.limit(reason, NOTE_LIMIT, "reason")
+    checks.limit(note, NOTE_LIMIT, "note")
+    now = utcnow()
+    values: dict = {"status": target, "status_changed_at": now}
+    history_reason = reason
+    if target is S.REJECTED:
+        code = checks.rejection(rejection_reason)
+        text = note or reason
+        if code is RejectionReason.OTHER and not text:
+            raise ValidationError(tr("Describe the reason when choosing “other”."), "note")
+        checks.limit(text, TEXT_LIMIT, "note")
+        values.update(rejection_reason=code, rejection_note=text)
+        history_reason = f"{code.value}: {text}" if text else code.value
+        note = None  # already kept as the rejection note
+    elif target is S.CANDIDATE:  # reopening a rejected pair
+        if not reason:
+            raise ValidationError(tr("Give a reason for reopening the pair."), "reason")
+        values.update(rejection_reason=None, rejection_note=None)
+    elif target is S.SIGNED:
+        values["contract_amount"] = checks.amount(contract_amount)
+    elif target is S.REGISTERED:
+        amount = contract_amount if contract_amount not in (None, "") else match.contract_amount
+        values["contract_amount"] = checks.amount(amount)
+        values["contract_number"] = checks.contract_number(contract_number)
+    if match.broker_id is None and actor is not None and actor.role is Role.BROKER:
+        values["broker_id"] = actor.id  # a broker who acts on an unassigned pair takes it
+    # Conditional update: if someone else moved the pair since it was loaded, nothing changes.
+    result = db.session.execute(
+        update(Match).where(Match.id == match.id, Match.status == current).values(**values),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    if result.rowcount != 1:
+        raise TransitionError(tr("The pair was changed by someone else meanwhile; reload it."))
+    db.session.refresh(match)
+    history = MatchHistory(
+        match_id=match.id,
+        at=now,
+        actor_id=getattr(actor, "id", None),
+        from_status=current,
+        to_status=target,
+        reason=history_reason,
+    )
+    db.session.add(history)
+    if note:
+        db.session.add(MatchNote(match_id=match.id, author_id=getattr(actor, "id", None), body=note))
+    _side_effects(match, current, target)
+    record("match_move", actor, f"match:{match.id}", frm=current.value, to=target.value)
+    db.session.flush()
+    return _Move(match, current, target, history, getattr(actor, "id", None))
+
+
+def announce(moves: list[_Move]) -> None:
+    """Send ``match_moved`` for committed moves; a failing receiver never undoes the move."""
+    from ..signals import match_moved
+
+    app = current_app._get_current_object()
+    for done in moves:
+        try:
+            match_moved.send(
+                app,
+                match_id=done.match.id,
+                from_status=done.from_status,
+                to_status=done.to_status,
+                actor_id=done.actor_id,
+            )
+        except Exception:
+            log.exception("a match_moved receiver failed for match %s", done.match.id)
+
+
+def _side_effects(match: Match, current: MatchStatus, target: MatchStatus) -> None:
+    if target is S.SIGNED:
+        match.need.status = NeedStatus.MATCHED
+        match.patent.dormant = False
+    elif target is S.REJECTED and current is S.SIGNED:
+        # A cancelled contract reopens the need unless another pair of it is still signed.
+        still = db.session.scalar(
+            select(func.count(Match.id)).where(
+                Match.need_id == match.need_id,
+                Match.id != match.id,
+                Match.status.in_((S.SIGNED, S.REGISTERED)),
+            )
+        )
+        if not still and match.need.status is NeedStatus.MATCHED:
+            match.need.status = NeedStatus.OPEN
+
+
+def assign(match: Match, broker: User, actor: User | None, *, reason: str | None = None) -> MatchHistory:
+    """Assign ``match`` to an active broker (history row with the reason); commits."""
+    try:
+        history = stage_assign(match, broker, actor, reason=reason)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return history
+
+
+def stage_assign(
+    match: Match, broker: User, actor: User | None, *, reason: str | None = None
+) -> MatchHistory:
+    """Apply an assignment in the session without committing."""
+    if actor is not None and not access.can_work_match(db.session, actor, match):
+        raise PermissionDenied(tr("You may not work on this pair."))
+    if broker is None or broker.role is not Role.BROKER or not broker.active:
+        raise ValidationError(tr("Choose an active broker."), "broker")
+    previous = match.broker
+    if previous is not None and previous.id == broker.id:
+        raise ValidationError(tr("The pair is already assigned to this broker."), "broker")
+    match.broker_id = broker.id
+    text = f"{ASSIGN_PREFIX} {previous.username if previous else '-'} -> {broker.username}"
+    reason = checks.clean(reason)
+    checks.limit(reason, TEXT_LIMIT, "reason")
+    status = MatchStatus(match.status)
+    history = MatchHistory(
+        match_id=match.id,
+        actor_id=getattr(actor, "id", None),
+        from_status=status,
+        to_status=status,
+        reason=f"{text} ({reason})" if reason else text,
+    )
+    db.session.add(history)
+    record("match_assign", actor, f"match:{match.id}", broker=broker.id,
+           previous=getattr(previous, "id", None))
+    db.session.flush()
+    return history
+
+
+def add_note(match: Match, author: User, body: str) -> MatchNote:
+    """Add an internal broker note to ``match``; commits."""
+    if not access.can_work_match(db.session, author, match):
+        raise PermissionDenied(tr("You may not work on this pair."))
+    body = checks.clean(body)
+    if not body:
+        raise ValidationError(tr("The note is empty."), "body")
+    checks.limit(body, NOTE_LIMIT, "body")
+    note = MatchNote(match_id=match.id, author_id=author.id, body=body)
+    db.session.add(note)
+    db.session.commit()
+    return note
+
+
+def record_feedback(match: Match, user: User, feedback: Feedback | str, reason: str | None) -> Match:
+    """An enterprise answers a recommendation: interested or not (then with a reason); commits."""
+    if (
+        user.role is not Role.ENTERPRISE
+        or match.need.enterprise_id != user.organization_id
+        or match.status not in access.SHOWN_TO_PARTIES
+    ):
+        raise PermissionDenied(tr("You may not answer for this recommendation."))
+    try:
+        answer = Feedback(feedback)
+    except ValueError:
+        raise ValidationError(tr("Choose interested or not interested."), "feedback") from None
+    reason = checks.clean(reason)
+    if answer is Feedback.NOT_INTERESTED and not reason:
+        raise ValidationError(tr("Tell us why the patent does not fit."), "reason")
+    checks.limit(reason, TEXT_LIMIT, "reason")
+    match.enterprise_feedback = answer
+    match.feedback_reason = reason
+    record("match_feedback", user, f"match:{match.id}", feedback=answer.value)
+    db.session.commit()
+    return match
+
+
+def split_history_reason(entry: MatchHistory) -> tuple[RejectionReason | None, str | None]:
+    """For display: a rejection row's reason code and its free text; other rows' text."""
+    text = entry.reason
+    if entry.to_status is S.REJECTED and text:
+        code, _, rest = text.partition(":")
+        try:
+            return RejectionReason(code.strip()), rest.strip() or None
+        except ValueError:
+            return None, text
+    return None, text
+
+
+def is_assignment(entry: MatchHistory) -> bool:
+    """True for the history rows that record an assignment rather than a move."""
+    return entry.from_status == entry.to_status and (entry.reason or "").startswith(ASSIGN_PREFIX)

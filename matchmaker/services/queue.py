@@ -1,0 +1,283 @@
+"""The review queue: filtered, sorted, paginated pairs a user may see, and bulk actions on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..extensions import db
+from ..records import (
+    Match,
+    MatchStatus,
+    Need,
+    Patent,
+    PatentIPC,
+    RejectionReason,
+    Role,
+    User,
+    utcnow,
+)
+from . import access, pipeline
+from .pipeline import tr
+
+SORTS = ("score", "age", "status")
+BROKER_MINE = "mine"
+BROKER_NONE = "unassigned"
+COUNT_CAP = 1000  # exact totals up to here (40 pages of 25); "more than 1000" beyond
+BULK_LIMIT = 200  # one page of selections at most; keeps a bulk action one short transaction
+_STAGE_ORDER = {status: i for i, status in enumerate([*pipeline.STAGES, MatchStatus.REJECTED])}
+
+
+@dataclass
+class QueueFilters:
+    """What the queue shows; ``None`` means no restriction."""
+
+    statuses: tuple[MatchStatus, ...] | None = (MatchStatus.CANDIDATE,)
+    score_min: float | None = None
+    score_max: float | None = None
+    ipc_section: str | None = None  # "A" .. "H"
+    field: str | None = None  # technical field, matched in the need's or the patent's field
+    region: str | None = None  # 盟市 of the need
+    age_min: int | None = None  # days since the last status change
+    age_max: int | None = None
+    broker: str | int | None = None  # BROKER_MINE, BROKER_NONE or a user id
+    sort: str = "score"  # one of SORTS
+    reverse: bool = False  # flip the sort's natural direction
+
+
+@dataclass
+class Page:
+    """One page of pairs (the shape of the ``pagination`` macro's argument)."""
+
+    items: list[Match]
+    page: int
+    per_page: int
+    total: int
+    capped: bool = False  # more than ``total`` pairs match
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _where(user: User, filters: QueueFilters) -> list:
+    clauses = [access.match_filter(user)]
+    if filters.statuses:
+        clauses.append(Match.status.in_(filters.statuses))
+    if filters.score_min is not None:
+        clauses.append(Match.score >= filters.score_min)
+    if filters.score_max is not None:
+        clauses.append(Match.score <= filters.score_max)
+    if filters.ipc_section:
+        clauses.append(
+            exists(
+                select(PatentIPC.id).where(
+                    PatentIPC.patent_id == Match.patent_id,
+                    PatentIPC.section == filters.ipc_section.upper()[:1],
+                )
+            )
+        )
+    if filters.field:
+        pattern = f"%{_escape_like(filters.field.strip())}%"
+        clauses.append(
+            or_(
+                Need.technical_field.like(pattern, escape="\\"),
+                Patent.technical_field.like(pattern, escape="\\"),
+            )
+        )
+    if filters.region:
+        clauses.append(Need.region_league == filters.region)
+    now = utcnow()
+    if filters.age_min is not None:
+        clauses.append(Match.status_changed_at <= now - timedelta(days=filters.age_min))
+    if filters.age_max is not None:
+        clauses.append(Match.status_changed_at >= now - timedelta(days=filters.age_max))
+    if filters.broker == BROKER_NONE:
+        clauses.append(Match.broker_id.is_(None))
+    elif filters.broker == BROKER_MINE:
+        clauses.append(Match.broker_id == user.id)
+    elif filters.broker not in (None, ""):
+        clauses.append(Match.broker_id == int(filters.broker))
+    return clauses
+
+
+def _order(filters: QueueFilters) -> list:
+    # Each sort has a natural direction (best score, longest wait, earliest stage first);
+    # ``reverse`` flips it. The id keeps pages stable when values tie. Within one status the
+    # stage order is moot, so it falls back to the score (which has an index).
+    if filters.sort == "age":
+        column = Match.status_changed_at.desc() if filters.reverse else Match.status_changed_at.asc()
+        return [column, Match.id.asc()]
+    if filters.sort == "status" and not (filters.statuses and len(filters.statuses) == 1):
+        stage = case(_STAGE_ORDER, value=Match.status)
+        return [stage.desc() if filters.reverse else stage.asc(), Match.score.desc(), Match.id.asc()]
+    return [Match.score.asc() if filters.reverse else Match.score.desc(), Match.id.asc()]
+
+
+def queue_select(user: User, filters: QueueFilters) -> Select:
+    """``select(Match)`` of the pairs ``user`` may see that pass ``filters``, sorted."""
+    return (
+        select(Match)
+        .join(Need, Need.id == Match.need_id)
+        .join(Patent, Patent.id == Match.patent_id)
+        .where(*_where(user, filters))
+        .order_by(*_order(filters))
+    )
+
+
+def _capped_count(where: list, cap: int) -> int:
+    """How many pairs pass ``where``, counting no further than ``cap``."""
+    limited = (
+        select(Match.id)
+        .join(Need, Need.id == Match.need_id)
+        .join(Patent, Patent.id == Match.patent_id)
+        .where(*where)
+        .limit(cap)
+    )
+    return db.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
+
+
+def _fetch(stmt, offset: int, limit: int) -> list[Match]:
+    options = (contains_eager(Match.need), contains_eager(Match.patent), joinedload(Match.broker))
+    return list(db.session.scalars(stmt.options(*options).limit(limit).offset(offset)).unique())
+
+
+def _by_stage(user: User, filters: QueueFilters, offset: int, limit: int) -> list[Match]:
+    """A page in pipeline order, one status at a time.
+
+    Sorting every visible pair by a CASE over the status reads them all; walking the statuses in
+    order, each by score on the (status, score) index, reads only as far as the page.
+    """
+    statuses = [s for s in _STAGE_ORDER if not filters.statuses or s in filters.statuses]
+    if filters.reverse:
+        statuses.reverse()
+    rows: list[Match] = []
+    for status in statuses:
+        one = replace(filters, statuses=(status,), sort="score", reverse=False)
+        where = _where(user, one)
+        wanted = limit - len(rows)
+        available = _capped_count(where, offset + wanted)
+        if available <= offset:
+            offset -= available
+            continue
+        rows += _fetch(queue_select(user, one), offset, wanted)
+        offset = 0
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def queue_page(user: User, filters: QueueFilters, page: int = 1, per_page: int = 25) -> Page:
+    """One page of the queue with the need, patent and broker of each pair loaded.
+
+    The total is exact up to ``COUNT_CAP``; beyond it the page says "more than" (``capped``),
+    because an exact count walks every visible pair and the queue must stay fast at 100k rows.
+    """
+    page = max(1, min(page, -(-COUNT_CAP // per_page)))
+    total = _capped_count(_where(user, filters), COUNT_CAP + 1)
+    offset = (page - 1) * per_page
+    if filters.sort == "status" and not (filters.statuses and len(filters.statuses) == 1):
+        rows = _by_stage(user, filters, offset, per_page)
+    else:
+        rows = _fetch(queue_select(user, filters), offset, per_page)
+    return Page(items=rows, page=page, per_page=per_page, total=min(total, COUNT_CAP),
+                capped=total > COUNT_CAP)
+
+
+def brokers() -> list[User]:
+    """Active brokers, for assignment and filter choices."""
+    return list(
+        db.session.scalars(
+            select(User).where(User.role == Role.BROKER, User.active.is_(True)).order_by(User.display_name)
+        )
+    )
+
+
+def load_workable(user: User, ids: list[int]) -> list[Match]:
+    """The pairs ``ids`` if ``user`` may work every one of them; PermissionDenied otherwise."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        raise ValidationError(tr("Select at least one pair."), "ids")
+    if len(wanted) > BULK_LIMIT:
+        raise ValidationError(tr("Select at most %(n)d pairs at once.", n=BULK_LIMIT), "ids")
+    if user.role not in (Role.ADMIN, Role.BROKER):
+        raise PermissionDenied(tr("You may not work on these pairs."))
+    visible = db.session.scalars(
+        select(Match)
+        .join(Need, Need.id == Match.need_id)
+        .join(Patent, Patent.id == Match.patent_id)
+        .where(Match.id.in_(wanted), access.match_filter(user))
+        .order_by(Match.id)
+    ).all()
+    if len(visible) != len(wanted):
+        # One forbidden (or missing) id refuses the whole selection: nothing is changed.
+        found = {m.id for m in visible}
+        missing = [i for i in wanted if i not in found]
+        exists_at_all = db.session.scalars(select(Match.id).where(Match.id.in_(missing))).all()
+        if exists_at_all:
+            raise PermissionDenied(tr("You may not work on these pairs."))
+        raise NotFound(tr("Some selected pairs no longer exist."))
+    return list(visible)
+
+
+def bulk_assign(user: User, ids: list[int], broker: User, reason: str | None = None) -> int:
+    """Assign every selected pair to ``broker`` in one transaction; returns how many changed."""
+    matches = load_workable(user, ids)
+    changed = 0
+    try:
+        for match in matches:
+            if match.broker_id == broker.id:
+                continue  # already theirs: nothing to record
+            pipeline.stage_assign(match, broker, user, reason=reason)
+            changed += 1
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return changed
+
+
+def bulk_reject(
+    user: User, ids: list[int], rejection_reason: RejectionReason | str, note: str | None = None
+) -> int:
+    """Reject every selected pair with one reason in one transaction; returns the count."""
+    matches = load_workable(user, ids)
+    done = []
+    try:
+        for match in matches:
+            done.append(
+                pipeline.stage_move(
+                    match, MatchStatus.REJECTED, user, rejection_reason=rejection_reason, note=note
+                )
+            )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    pipeline.announce(done)
+    return len(done)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
