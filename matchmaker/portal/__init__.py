@@ -5,12 +5,32 @@ from __future__ import annotations
 
 def blueprints() -> list[tuple]:
     """(blueprint, url_prefix) pairs, in registration order."""
+    from .admin.views import bp as admin
     from .auth.views import bp as auth
+    from .dashboard.views import bp as dashboard
+    from .events.views import bp as events
     from .health import bp as health
     from .home import bp as home
+    from .needs.views import bp as needs
+    from .notifications.views import bp as notifications
+    from .patents.views import bp as patents
+    from .pipeline.views import bp as pipeline
+    from .queue.views import bp as queue
+    from .recommendations.views import bp as recommendations
+    from .revival.views import bp as revival
 
     return [
         (health, None),
         (home, None),
         (auth, "/auth"),
+        (needs, "/needs"),
+        (patents, "/patents"),
+        (admin, "/admin"),
+        (queue, "/queue"),
+        (pipeline, "/pipeline"),
+        (recommendations, "/recommendations"),
+        (dashboard, "/dashboard"),
+        (events, "/events"),
+        (revival, "/revival"),
+        (notifications, "/notifications"),
     ]

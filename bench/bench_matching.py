@@ -1,0 +1,239 @@
+"""Benchmark the matching engine end to end (not a test; run it by hand, with ``nice``).
+
+    nice .venv/bin/python bench/bench_matching.py                      # 10k, 100k, 1M + batch
+    nice .venv/bin/python bench/bench_matching.py --sizes 10000 --batch-needs 0 --no-write
+
+Corpus: synthetic patents built by recombining real CSL abstracts (../shared/data): patent i
+takes the title and first sentences of abstract a and one sentence of abstract b. Its BM25
+terms are a's terms plus b's (analysed once, then recombined), and its dense vector is
+0.8 v_a + 0.2 v_b (+ noise), re-normalised, from real USE vectors of the 7,867 abstracts, so
+only the index-building vectors are synthetic. Queries are real needs-like texts: CSL titles
+with their keywords, encoded by USE at query time. Each query runs ``Engine.match`` with
+explanations (shared terms, closest sentences encoded by USE with a cold sentence cache), the
+business rules over synthetic facts, and the production index policy (HNSW at or above
+EXACT_INDEX_LIMIT). Prints a table and replaces the bench_matching section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from matchmaker.encoders import get_encoder  # noqa: E402
+from matchmaker.evaluation.tasks import cached_embeddings  # noqa: E402
+from matchmaker.matching.channels import DenseChannel, LexicalChannel  # noqa: E402
+from matchmaker.matching.engine import Doc, Engine  # noqa: E402
+from matchmaker.matching.explain import SentenceCache  # noqa: E402
+from matchmaker.matching.rules import NeedFacts, PatentFacts  # noqa: E402
+from matchmaker.matching.stores import LexicalStore  # noqa: E402
+from matchmaker.regions import LEAGUES  # noqa: E402
+from matchmaker.text import prepare_need, prepare_patent, split_sentences  # noqa: E402
+from matchmaker.vectorindex import IndexStore, build_index  # noqa: E402
+
+START, END = "<!-- bench_matching:start -->", "<!-- bench_matching:end -->"
+EXACT_LIMIT = 50_000
+
+
+class Corpus:
+    """Synthetic patents from pairs (a, b) of real abstracts; texts are made on demand."""
+
+    def __init__(self, records: list[dict], vectors: np.ndarray, terms: list[list[str]],
+                 size: int, seed: int = 7):
+        rng = np.random.default_rng(seed)
+        self.records, self.terms = records, terms
+        self.a = rng.integers(0, len(records), size)
+        self.b = rng.integers(0, len(records), size)
+        self.vectors = vectors
+        self.region = rng.integers(0, len(LEAGUES) + 4, size)  # some holders outside the region
+        self.price = rng.uniform(5, 300, size).round(1)
+        self.open = rng.random(size) < 0.2
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def vector_block(self, start: int, stop: int, rng) -> np.ndarray:
+        v = 0.8 * self.vectors[self.a[start:stop]] + 0.2 * self.vectors[self.b[start:stop]]
+        v += rng.normal(0, 0.01, v.shape).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def doc(self, i: int) -> Doc:
+        a, b = self.records[self.a[i]], self.records[self.b[i]]
+        sentences = split_sentences(a["text"])[:3] + split_sentences(b["text"])[:1]
+        abstract = "".join(sentences)
+        return Doc(prepare_patent(a["title"], abstract), abstract, None)
+
+    def facts(self, i: int) -> PatentFacts:
+        region = LEAGUES[self.region[i]] if self.region[i] < len(LEAGUES) else "北京市"
+        return PatentFacts(int(i), "valid", region, float(self.price[i]),
+                           ("open",) if self.open[i] else ("ordinary",))
+
+
+def load_base(data: Path) -> tuple[list[dict], list[dict]]:
+    """(abstract records {title, text}, need records {title, keywords}) from the CSL data."""
+    records, seen = [], set()
+    needs = []
+    for line in open(data / "csl" / "csl_2k_merged.jsonl", encoding="utf-8"):
+        r = json.loads(line)
+        records.append({"title": r["title"], "text": r["abstract"]})
+        seen.add(r["abstract"])
+        needs.append({"title": r["title"], "keywords": r["keywords"]})
+    for name in sorted((data / "csl").glob("fewclue_csldcp_*.json")):
+        for line in open(name, encoding="utf-8"):
+            if line.strip():
+                text = json.loads(line)["content"]
+                if text not in seen:
+                    seen.add(text)
+                    records.append({"title": split_sentences(text)[0][:40], "text": text})
+    return records, needs
+
+
+def build(corpus: Corpus, encoder, workdir: str, threads: int) -> tuple[Engine, dict]:
+    """Index the synthetic corpus; returns the engine and build timings."""
+    timings = {}
+    started = time.perf_counter()
+    index = build_index(encoder.dim, len(corpus), exact_limit=EXACT_LIMIT, threads=threads)
+    rng = np.random.default_rng(1)
+    for start in range(0, len(corpus), 50_000):
+        stop = min(start + 50_000, len(corpus))
+        index.add(np.arange(start, stop, dtype=np.int64), corpus.vector_block(start, stop, rng))
+    store = IndexStore.for_encoder(workdir, "patents", encoder, exact_limit=EXACT_LIMIT,
+                                   threads=threads)
+    store.save(index)
+    timings["dense_build_s"] = round(time.perf_counter() - started, 1)
+    timings["dense_kind"] = index.kind
+    started = time.perf_counter()
+    lexical_store = LexicalStore(workdir, "patents-bm25")
+    bm25 = lexical_store.new_index()
+    bm25.add_terms((i, corpus.terms[corpus.a[i]] + corpus.terms[corpus.b[i]][::4])
+                   for i in range(len(corpus)))
+    lexical_store.save(bm25)
+    bm25.compile()
+    timings["bm25_build_s"] = round(time.perf_counter() - started, 1)
+    engine = Engine([DenseChannel(encoder, {"patents": store})],
+                    LexicalChannel({"patents": lexical_store}))
+    return engine, timings
+
+
+def run_queries(engine: Engine, corpus: Corpus, needs: list[dict], n: int) -> dict:
+    """p50/p95 of one need -> top 10 patents with explanations (cold sentence cache)."""
+    facts = lambda ids: {i: corpus.facts(i) for i in ids}  # noqa: E731
+    docs = lambda ids: {i: corpus.doc(i) for i in ids}  # noqa: E731
+    total, retrieval = [], []
+    for need in needs[:n]:
+        prepared = prepare_need(need["title"], None, need["keywords"])
+        facts_need = NeedFacts(0, "open", "包头市", 10, 100, "licence")
+        started = time.perf_counter()
+        engine.retrieve("patents", prepared)
+        retrieval.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        ranked = engine.match("need", facts_need, prepared, 10, facts=facts, docs=docs,
+                              cache=SentenceCache(engine.primary.encoder))
+        total.append(time.perf_counter() - started)
+        assert ranked and ranked[0].explanation["closest_sentences"] is not None
+    ms = lambda xs, q: round(1000 * float(np.percentile(xs, q)), 1)  # noqa: E731
+    return {"queries": n, "p50_ms": ms(total, 50), "p95_ms": ms(total, 95),
+            "retrieval_p50_ms": ms(retrieval, 50), "retrieval_p95_ms": ms(retrieval, 95)}
+
+
+def run_batch(engine: Engine, corpus: Corpus, needs: list[dict], n: int) -> dict:
+    """1,000 needs (repeating the need texts) through ``Engine.match`` as the batch does."""
+    facts = lambda ids: {i: corpus.facts(i) for i in ids}  # noqa: E731
+    docs = lambda ids: {i: corpus.doc(i) for i in ids}  # noqa: E731
+    cache = SentenceCache(engine.primary.encoder)
+    started = time.perf_counter()
+    for j in range(n):
+        need = needs[j % len(needs)]
+        prepared = prepare_need(need["title"], None, need["keywords"])
+        engine.match("need", NeedFacts(j, "open", "包头市", 10, 100, "licence"), prepared, 10,
+                     facts=facts, docs=docs, cache=cache)
+    return {"needs": n, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--batch-needs", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=100_000)
+    parser.add_argument("--threads", type=int, default=1, help="encoder and FAISS threads")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = parser.parse_args()
+    load_start = os.getloadavg()
+    records, needs = load_base(Path(args.data))
+    encoder = get_encoder("use-multilingual", models_dir=str(ROOT / "models"),
+                          threads=args.threads)
+    # Prepared like the zh_csl_title2abstract corpus (no title) so the evaluation's embedding
+    # cache serves these vectors.
+    prepared = [prepare_patent("", r["text"]) for r in records]
+    vectors = cached_embeddings(encoder, prepared, "zh_csl_title2abstract", progress=True)
+    analyzer = LexicalStore(tempfile.gettempdir(), "x").analyzer
+    terms = [analyzer.terms(prepare_patent(r["title"], r["text"]).lexical) for r in records]
+    rng = np.random.default_rng(3)
+    needs = [needs[i] for i in rng.permutation(len(needs))]
+    rows, batch = [], None
+    for size in [int(s) for s in args.sizes.split(",") if s]:
+        corpus = Corpus(records, vectors, terms, size)
+        with tempfile.TemporaryDirectory(prefix="bench-matching-") as workdir:
+            engine, timings = build(corpus, encoder, workdir, args.threads)
+            result = {"patents": size, **timings, **run_queries(engine, corpus, needs,
+                                                                  args.queries)}
+            if size == args.batch_size and args.batch_needs:
+                batch = run_batch(engine, corpus, needs, args.batch_needs)
+        rows.append(result)
+        print(json.dumps(result), flush=True)
+        del engine, corpus
+    report(rows, batch, load_start, args)
+
+
+def report(rows: list[dict], batch: dict | None, load_start, args) -> None:
+    """Print the table and, unless --no-write, replace our section of bench/RESULTS.md."""
+    lines = [
+        START, "## Matching engine (`bench/bench_matching.py`)", "",
+        f"Last run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
+        f"({platform.processor() or platform.machine()}), Python {platform.python_version()}; "
+        f"load average {' '.join(f'{x:.1f}' for x in load_start)} at start, "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end (shared machine). "
+        f"Encoder and FAISS threads: {args.threads}. One need (CSL title + keywords) -> top 10 "
+        "patents with explanations (cold sentence cache); retrieval = encode + both channels "
+        "+ fusion.", "",
+        "| patents | dense index | build dense / BM25 (s) | p50 ms | p95 ms | "
+        "retrieval p50 / p95 ms | queries |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['patents']:,} | {r['dense_kind']} | {r['dense_build_s']} / "
+                     f"{r['bm25_build_s']} | {r['p50_ms']} | {r['p95_ms']} | "
+                     f"{r['retrieval_p50_ms']} / {r['retrieval_p95_ms']} | {r['queries']} |")
+    if batch:
+        lines += ["", f"Batch: {batch['needs']} needs against {args.batch_size:,} patents, top "
+                  f"10 with explanations (shared sentence cache, as `flask match`): "
+                  f"{batch['seconds']} s (database writes not included)."]
+    lines.append(END)
+    text = "\n".join(lines)
+    print(text)
+    if args.no_write:
+        return
+    path = ROOT / "bench" / "RESULTS.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    if START in old and END in old:
+        new = old[:old.index(START)] + text + old[old.index(END) + len(END):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(new, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

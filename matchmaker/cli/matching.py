@@ -1,0 +1,114 @@
+"""Matching commands: build the indexes, run the batch, show one record's ranked matches."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from ..errors import MatchmakerError
+from ..extensions import db
+from ..records import Need, Patent
+
+
+@click.command("build-index")
+@with_appcontext
+def build_index_command() -> None:
+    """Rebuild every index collection (dense and BM25, patents and needs) from the database."""
+    from ..services.matching import rebuild_indexes
+
+    try:
+        report = rebuild_indexes(progress=True)
+    except MatchmakerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for side in ("patents", "needs"):
+        click.echo(f"{side}: {report[side]['count']} indexed in {report[side]['seconds']} s")
+    click.echo(f"encoders: {', '.join(report['encoders']) or '(none)'} + bm25")
+
+
+@click.command("match")
+@click.option("--top-k", type=click.IntRange(1, 200), default=None,
+              help="Candidates per record (default: MATCH_TOP_K).")
+@with_appcontext
+def match_command(top_k: int | None) -> None:
+    """Match every open need and every dormant patent; store candidates for review."""
+    from ..services.matching import run_batch_matching
+
+    try:
+        report = run_batch_matching(top_k=top_k, progress=True)
+    except MatchmakerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"needs {report['needs']}, dormant patents {report['patents']}: "
+               f"{report['created']} new candidates, {report['refreshed']} refreshed "
+               f"in {report['seconds']} s")
+
+
+def _show(candidates, title: str, other: str, *, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([c.__dict__ for c in candidates], ensure_ascii=False, indent=2))
+        return
+    click.echo(title)
+    if not candidates:
+        click.echo("  (no candidates)")
+        return
+    click.echo(f"{'rank':>4}  {other:>8}  {'score':>6}  {'fused':>6}  channels")
+    for c in candidates:
+        channels = "  ".join(
+            f"{name}#{info['rank']}" if info.get("rank") else f"{name}:-"
+            for name, info in c.channel_scores.items()
+        )
+        target = c.patent_id if other == "patent" else c.need_id
+        click.echo(f"{c.rank:>4}  {target:>8}  {c.score:6.3f}  "
+                   f"{c.explanation.get('fused', 0):6.3f}  {channels}")
+        rules = ", ".join(f"{r['rule']} {r['delta']:+.2f}" for r in c.explanation.get("rules", []))
+        if rules:
+            click.echo(f"{'':16}rules: {rules}")
+        terms = "、".join(c.explanation.get("shared_terms", []))
+        if terms:
+            click.echo(f"{'':16}shared terms: {terms}")
+        for sentence in c.explanation.get("closest_sentences", [])[:2]:
+            click.echo(f"{'':16}[{sentence['source']} {sentence['score']:.2f}] "
+                       f"{sentence['text'][:80]}")
+
+
+@click.command("match-need")
+@click.argument("need_id", type=int)
+@click.option("--top-k", type=click.IntRange(1, 200), default=10)
+@click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
+@with_appcontext
+def match_need_command(need_id: int, top_k: int, as_json: bool) -> None:
+    """Show the ranked patents for one need, with explanations (stores nothing)."""
+    from ..services.matching import match_need
+
+    need = db.session.get(Need, need_id)
+    if need is None:
+        raise click.ClickException(f"need {need_id} does not exist")
+    try:
+        candidates = match_need(need, top_k)
+    except MatchmakerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _show(candidates, f"need {need.id}: {need.title}", "patent", as_json=as_json)
+
+
+@click.command("match-patent")
+@click.argument("patent_id", type=int)
+@click.option("--top-k", type=click.IntRange(1, 200), default=10)
+@click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
+@with_appcontext
+def match_patent_command(patent_id: int, top_k: int, as_json: bool) -> None:
+    """Show the ranked open needs for one patent, with explanations (stores nothing)."""
+    from ..services.matching import match_patent
+
+    patent = db.session.get(Patent, patent_id)
+    if patent is None:
+        raise click.ClickException(f"patent {patent_id} does not exist")
+    try:
+        candidates = match_patent(patent, top_k)
+    except MatchmakerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _show(candidates, f"patent {patent.publication_number}: {patent.title}", "need",
+          as_json=as_json)
+
+
+COMMANDS = [build_index_command, match_command, match_need_command, match_patent_command]

@@ -1,0 +1,1 @@
+"""Matching: channels (dense, BM25), fusion, business rules, explanations, batch storage."""

@@ -1,0 +1,94 @@
+"""Storing ranked candidates as Match rows, for the nightly batch and for one record at a time.
+
+Policy per (need, patent) pair:
+- new pair: inserted as a candidate (待审), ``source`` "batch", with a history entry;
+- existing candidate: score, rank, channel scores and explanation refresh; status, broker,
+  notes and history are kept;
+- any other status (recommended ... registered, rejected): untouched.
+Re-running gives the same rows (idempotent). ``rank`` is the rank in the list the pair came
+from: the need's list, or for pairs found only from a dormant patent, the patent's list
+(``explanation["direction"]`` says which).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..records import Match, MatchHistory, MatchStatus, utcnow
+from .engine import Ranked
+
+log = logging.getLogger(__name__)
+
+SOURCE = "batch"
+
+
+def store(pairs: Iterable[tuple[int, int, Ranked]], direction: str, *,
+          skip: set[tuple[int, int]] | None = None) -> tuple[int, int]:
+    """Write (need_id, patent_id, ranked) pairs; returns (created, refreshed).
+
+    ``skip`` holds pairs already written in this run (from the other direction); written pairs
+    are added to it. The caller commits.
+    """
+    pairs = [p for p in pairs if skip is None or (p[0], p[1]) not in skip]
+    if not pairs:
+        return 0, 0
+    keys = {(n, p) for n, p, _ in pairs}
+    needs = {n for n, _ in keys}
+    existing = {
+        (m.need_id, m.patent_id): m
+        for m in db.session.scalars(select(Match).where(Match.need_id.in_(needs)))
+        if (m.need_id, m.patent_id) in keys
+    }
+    created = refreshed = 0
+    for need_id, patent_id, ranked in pairs:
+        explanation = dict(ranked.explanation, direction=direction)
+        match = existing.get((need_id, patent_id))
+        if match is None:
+            match = Match(need_id=need_id, patent_id=patent_id, status=MatchStatus.CANDIDATE,
+                          source=SOURCE, status_changed_at=utcnow())
+            match.history.append(MatchHistory(from_status=None, to_status=MatchStatus.CANDIDATE,
+                                              reason=f"matching engine ({direction})"))
+            db.session.add(match)
+            created += 1
+        elif match.status is MatchStatus.CANDIDATE:
+            refreshed += 1
+        else:
+            continue  # a broker has worked this pair: the engine no longer touches it
+        match.score = ranked.score
+        match.rank = ranked.rank
+        match.channel_scores = ranked.channels
+        match.explanation = explanation
+        if skip is not None:
+            skip.add((need_id, patent_id))
+    return created, refreshed
+
+
+def run(need_ids: list[int], patent_ids: list[int], match_need: Callable[[int], list[Ranked]],
+        match_patent: Callable[[int], list[Ranked]], *, progress: bool = False,
+        commit_every: int = 50) -> dict:
+    """Match every need, then every patent, storing as it goes; returns counts."""
+    written: set[tuple[int, int]] = set()
+    totals = {"needs": len(need_ids), "patents": len(patent_ids), "created": 0, "refreshed": 0}
+    jobs = [(nid, "need") for nid in need_ids] + [(pid, "patent") for pid in patent_ids]
+    if progress:
+        from tqdm import tqdm  # stderr progress bar for the CLI
+
+        jobs = tqdm(jobs, desc="matching", unit="record")
+    for done, (record_id, direction) in enumerate(jobs, start=1):
+        if direction == "need":
+            ranked = match_need(record_id)
+            pairs = [(record_id, r.id, r) for r in ranked]
+        else:
+            ranked = match_patent(record_id)
+            pairs = [(r.id, record_id, r) for r in ranked]
+        created, refreshed = store(pairs, direction, skip=written)
+        totals["created"] += created
+        totals["refreshed"] += refreshed
+        if done % commit_every == 0:
+            db.session.commit()
+    db.session.commit()
+    return totals

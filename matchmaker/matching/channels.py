@@ -1,0 +1,135 @@
+"""Retrieval channels: one dense channel per encoder, one lexical (BM25) channel.
+
+Each channel keeps one collection per side ("patents", "needs") and answers a query with its
+own top-N ``(ids, scores)``; fusion combines them. A dense channel whose encoder covers only
+some languages (all-MiniLM-L6-v2: English) indexes only documents in those languages and
+answers only queries in them: its vectors of Chinese text would be noise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..text import Prepared, dense_chunks
+from .lexical import BM25Index
+from .stores import LexicalStore
+
+log = logging.getLogger(__name__)
+
+SIDES = ("patents", "needs")
+LEXICAL = "bm25"
+
+
+def encode_prepared(encoder, prepared: Sequence[Prepared], *, batch_size: int = 64,
+                    progress: bool = False) -> np.ndarray:
+    """One unit vector per prepared text: the weighted mean of its windows' vectors.
+
+    Windows come from ``dense_chunks`` (whole sentences, at most ``encoder.max_chars``), so no
+    text is silently truncated by the encoder.
+    """
+    texts, weights, owners = chunk_plan(encoder, prepared)
+    vectors = encoder.encode(texts, batch_size=batch_size, progress=progress)
+    return pool(vectors, weights, owners, len(prepared))
+
+
+def chunk_plan(encoder, prepared: Sequence[Prepared]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(window texts, their weights, the index of the document each belongs to)."""
+    texts: list[str] = []
+    weights: list[float] = []
+    owners: list[int] = []
+    for row, item in enumerate(prepared):
+        for text, weight in dense_chunks(item, encoder.max_chars):
+            texts.append(text)
+            weights.append(weight)
+            owners.append(row)
+    return texts, np.asarray(weights, np.float32), np.asarray(owners, np.int64)
+
+
+def pool(vectors: np.ndarray, weights: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    """Weighted sum of window vectors per document, re-normalised to unit length."""
+    dim = vectors.shape[1]
+    out = np.zeros((n, dim), np.float32)
+    np.add.at(out, owners, vectors * weights[:, None])
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
+
+
+@dataclass
+class DenseChannel:
+    """A dense channel: an encoder and its vector stores (``IndexStore``-like), one per side."""
+
+    encoder: object
+    stores: dict
+
+    @property
+    def name(self) -> str:
+        return self.encoder.name
+
+    def accepts(self, language: str) -> bool:
+        """True when this encoder embeds ``language`` meaningfully."""
+        return self.encoder.supports(language)
+
+    def embed(self, prepared: Sequence[Prepared], progress: bool = False) -> np.ndarray:
+        """Vectors of ``prepared`` (every item, whatever its language)."""
+        return encode_prepared(self.encoder, prepared, progress=progress)
+
+    def split(self, ids: Sequence[int], prepared: Sequence[Prepared]):
+        """(accepted ids, accepted prepared, rejected ids) by language."""
+        keep = [i for i, p in enumerate(prepared) if self.accepts(p.language)]
+        kept = set(keep)
+        rejected = [int(ids[i]) for i in range(len(ids)) if i not in kept]
+        return [int(ids[i]) for i in keep], [prepared[i] for i in keep], rejected
+
+    def upsert(self, side: str, ids: Sequence[int], prepared: Sequence[Prepared]) -> None:
+        """Encode and store the accepted documents; drop the others from this channel."""
+        keep_ids, keep_prep, rejected = self.split(ids, prepared)
+        if keep_ids:
+            self.stores[side].add(np.asarray(keep_ids, np.int64), self.embed(keep_prep))
+        if rejected:
+            self.remove(side, rejected)
+
+    def remove(self, side: str, ids: Sequence[int]) -> int:
+        """Remove ids from the side's store (unknown ids ignored)."""
+        store = self.stores[side]
+        return store.remove([int(i) for i in ids]) if store.exists() else 0
+
+    def search(self, side: str, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``n`` (ids, cosine scores) for one query vector, best first."""
+        index = self.stores[side].fresh()
+        if len(index) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        scores, ids = index.search(vector.reshape(1, -1), min(n, len(index)))
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+
+@dataclass
+class LexicalChannel:
+    """The BM25 channel: one ``LexicalStore`` per side."""
+
+    stores: dict[str, LexicalStore]
+    name: str = LEXICAL
+
+    def accepts(self, language: str) -> bool:
+        return True
+
+    def index(self, side: str) -> BM25Index:
+        """The side's BM25 index, reloaded when another process saved a newer one."""
+        return self.stores[side].fresh()
+
+    def upsert(self, side: str, ids: Sequence[int], prepared: Sequence[Prepared]) -> None:
+        """Index (or re-index) documents and persist."""
+        self.stores[side].add([int(i) for i in ids], [p.lexical for p in prepared])
+
+    def remove(self, side: str, ids: Sequence[int]) -> int:
+        """Remove ids and persist; returns how many were there."""
+        store = self.stores[side]
+        return store.remove([int(i) for i in ids]) if store.exists() else 0
+
+    def search(self, side: str, text: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``n`` (ids, BM25 scores), best first; documents sharing no term are left out."""
+        return self.index(side).search(text, n)

@@ -1,0 +1,242 @@
+"""The matching engine: retrieval, fusion, rules and explanations, with no Flask inside.
+
+Everything comes in as arguments: dense channels (encoder + vector stores), the lexical channel
+(BM25 stores), fusion and rule settings, and two callbacks into the database (the source of
+truth): ``facts`` returns the rule facts of the fused candidates (an id it does not return was
+deleted meanwhile and is skipped) and ``docs`` the texts of the final top k, for explanations.
+
+Directions: "need" ranks patents for a need, "patent" ranks (open) needs for a patent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..text import Prepared, key_terms
+from .channels import DenseChannel, LexicalChannel
+from .explain import (
+    SentenceCache,
+    closest_sentences,
+    patent_sentences,
+    pieces,
+    preselect,
+    shared_terms,
+)
+from .fusion import ChannelRanking, Fused, FusionConfig, fuse
+from .rules import NeedFacts, PatentFacts, RuleConfig, adjustments, excluded
+
+log = logging.getLogger(__name__)
+
+SIDE = {"need": "patents", "patent": "needs"}  # direction -> the side searched
+
+
+@dataclass
+class Doc:
+    """A candidate's texts, for explanations."""
+
+    prepared: Prepared
+    abstract: str | None = None  # patents only: sentences for explanations
+    claims: str | None = None
+
+
+@dataclass
+class Ranked:
+    """One ranked candidate with its explanation."""
+
+    id: int
+    score: float
+    rank: int
+    fused: float
+    channels: dict
+    rules: list[dict]
+    explanation: dict = field(default_factory=dict)
+
+
+class Engine:
+    """Ranks candidates for a query through every channel, fuses, applies rules, explains.
+
+    Args:
+        dense: dense channels, the primary (multilingual) one first.
+        lexical: the BM25 channel, or None.
+        fusion: fusion settings (method, weights per language, confidence).
+        rules: rule deltas and the home region.
+    """
+
+    def __init__(self, dense: Sequence[DenseChannel], lexical: LexicalChannel | None, *,
+                 fusion: FusionConfig | None = None, rules: RuleConfig | None = None):
+        self.dense = list(dense)
+        self.lexical = lexical
+        self.fusion = fusion or FusionConfig()
+        self.rules = rules or RuleConfig()
+
+    @property
+    def primary(self) -> DenseChannel | None:
+        return self.dense[0] if self.dense else None
+
+    def channels(self) -> list:
+        """Every channel, dense first."""
+        return [*self.dense, *([self.lexical] if self.lexical else [])]
+
+    def kind(self, channel) -> str:
+        if channel is self.lexical:
+            return "lexical"
+        return "primary" if channel is self.primary else "extra"
+
+    # -- indexing --------------------------------------------------------------------------
+
+    def upsert(self, side: str, ids: Sequence[int], prepared: Sequence[Prepared]) -> None:
+        """(Re)index documents of one side in every channel."""
+        for channel in self.channels():
+            channel.upsert(side, ids, prepared)
+
+    def remove(self, side: str, ids: Sequence[int]) -> None:
+        """Remove documents of one side from every channel."""
+        for channel in self.channels():
+            channel.remove(side, ids)
+
+    # -- retrieval -------------------------------------------------------------------------
+
+    def retrieve(self, side: str, query: Prepared, *, depth: int | None = None
+                 ) -> tuple[list[Fused], dict[str, np.ndarray]]:
+        """Fused candidates for ``query`` in ``side`` (no rules) and the query's vectors."""
+        depth = depth or self.fusion.depth
+        language = query.language
+        rankings: list[ChannelRanking] = []
+        vectors: dict[str, np.ndarray] = {}
+        for channel in self.dense:
+            kind = self.kind(channel)
+            weight = self.fusion.weight(language, channel.name, kind)
+            if not channel.accepts(language) or weight <= 0:
+                rankings.append(ChannelRanking(channel.name, kind, [], [], weight=0.0))
+                continue
+            vector = channel.embed([query])[0]
+            vectors[channel.name] = vector
+            ids, scores = channel.search(side, vector, depth)
+            rankings.append(ChannelRanking(channel.name, kind, ids, scores, weight=weight))
+        if self.lexical is not None:
+            weight = self.fusion.weight(language, self.lexical.name, "lexical")
+            ids, scores = (self.lexical.search(side, query.lexical, depth) if weight > 0
+                           else (np.zeros(0, np.int64), np.zeros(0)))
+            rankings.append(ChannelRanking(self.lexical.name, "lexical", ids, scores,
+                                           weight=weight))
+        fused = fuse(rankings, self.fusion)
+        silent = {r.name for r in rankings if r.weight <= 0 or not len(r.ids)}
+        for item in fused:  # channels that did not take part are shown with weight 0
+            for name in silent:
+                item.channels.setdefault(name, {"score": None, "rank": None, "weight": 0.0})
+        return fused, vectors
+
+    def search(self, side: str, query: Prepared, k: int) -> list[Fused]:
+        """Top ``k`` fused candidates (free-text search and evaluation: no rules)."""
+        return self.retrieve(side, query)[0][:k]
+
+    # -- matching --------------------------------------------------------------------------
+
+    def match(self, direction: str, query_facts: NeedFacts | PatentFacts, query: Prepared,
+              k: int, *, facts: Callable[[list[int]], dict[int, NeedFacts | PatentFacts]],
+              docs: Callable[[list[int]], dict[int, Doc]] | None = None,
+              rejected: Collection[tuple[int, int]] = (), explain: bool = True,
+              query_doc: Doc | None = None, cache: SentenceCache | None = None) -> list[Ranked]:
+        """Top ``k`` candidates for a need (direction "need") or a patent ("patent").
+
+        Args:
+            query_facts: the facts of the need or patent being matched.
+            query: its prepared text.
+            facts: returns the rule facts of the candidate ids that still exist.
+            docs: returns the texts of the given ids (needed when ``explain``).
+            rejected: (need_id, patent_id) pairs a broker rejected: never proposed again.
+            query_doc: for direction "patent", the patent itself (its sentences explain).
+            cache: sentence vectors shared across the queries of a batch.
+        """
+        fused, vectors = self.retrieve(SIDE[direction], query)
+        known = facts([f.id for f in fused]) if fused else {}
+        ranked: list[Ranked] = []
+        for item in fused:
+            other = known.get(item.id)
+            if other is None:
+                continue
+            need, patent = ((query_facts, other) if direction == "need"
+                            else (other, query_facts))
+            if excluded(need, patent, rejected, direction=direction):
+                continue
+            adj = adjustments(need, patent, self.rules)
+            score = item.score + sum(a["delta"] for a in adj)
+            ranked.append(Ranked(item.id, round(score, 6), 0, round(item.score, 6),
+                                 item.channels, adj))
+        ranked.sort(key=lambda r: (-r.score, r.id))
+        ranked = ranked[:k]
+        for position, item in enumerate(ranked, start=1):
+            item.rank = position
+        if explain and ranked and docs is not None:
+            texts = docs([r.id for r in ranked])
+            ranked = [r for r in ranked if r.id in texts]
+            for position, item in enumerate(ranked, start=1):
+                item.rank = position
+            self._explain(direction, query, query_facts, ranked, texts, vectors, query_doc,
+                          cache)
+        return ranked
+
+    def _explain(self, direction, query, query_facts, ranked, docs, vectors, query_doc,
+                 cache) -> None:
+        primary = self.primary
+        idf = self._idf("patents")
+        if primary is not None and cache is None:
+            cache = SentenceCache(primary.encoder)
+        query_terms = key_terms(query.lexical)
+        pairs = []  # (ranked, need terms, patent terms, patent Doc, need Prepared, patent Prepared)
+        for r in ranked:
+            doc = docs[r.id]
+            terms = key_terms(doc.prepared.lexical)
+            if direction == "need":
+                pairs.append((r, query_terms, terms, doc, query, doc.prepared))
+            else:
+                pairs.append((r, terms, query_terms, query_doc, doc.prepared, query))
+        # Need vectors: the query's own for need -> patents; each candidate need's otherwise.
+        if primary is None:
+            need_vectors = {}
+        elif direction == "need":
+            qvec = vectors.get(primary.name)
+            if qvec is None:
+                qvec = primary.embed([query])[0]
+            need_vectors = {r.id: qvec for r in ranked}
+        else:
+            embedded = primary.embed([docs[r.id].prepared for r in ranked])
+            need_vectors = {r.id: embedded[i] for i, r in enumerate(ranked)}
+        # Pre-select each pair's candidate sentences, then encode them all in one call.
+        chosen = {}
+        for r, need_terms, _, pdoc, _, _ in pairs:
+            sentences = patent_sentences(pdoc.abstract, pdoc.claims) if pdoc else []
+            chosen[r.id] = preselect(pieces(sentences), need_terms, idf)
+        texts = [piece.window for picks in chosen.values() for piece in picks]
+        sentence_vectors = cache.vectors(texts) if cache is not None and texts else None
+        start = 0
+        for r, need_terms, patent_terms, _, need_prep, patent_prep in pairs:
+            picks = chosen[r.id]
+            closest = []
+            if sentence_vectors is not None and picks:
+                closest = closest_sentences(need_vectors.get(r.id), picks,
+                                            sentence_vectors[start:start + len(picks)])
+            start += len(picks)
+            r.explanation = {
+                "fused": r.fused,
+                "score": r.score,
+                "channels": r.channels,
+                "rules": r.rules,
+                "shared_terms": shared_terms(need_terms, patent_terms, idf),
+                "closest_sentences": closest,
+                "language": {"need": need_prep.language, "patent": patent_prep.language},
+            }
+
+    def _idf(self, side: str) -> Callable[[str], float]:
+        if self.lexical is None:
+            return lambda term: float(len(term))  # longer terms are usually more specific
+        try:
+            index = self.lexical.index(side)
+        except Exception:  # explanation must not fail the match: fall back to term length
+            log.warning("no lexical index for %s: shared terms ranked by length", side)
+            return lambda term: float(len(term))
+        return index.idf

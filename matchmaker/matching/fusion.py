@@ -1,0 +1,168 @@
+"""Fusing the channels' rankings into one, weighted by language and by each channel's confidence.
+
+Each channel answers a query with its top ``depth`` (ids, scores). Fusion sees only these lists
+(the same in evaluation and production), so a candidate missing from a channel's list gets that
+channel's floor (its lowest listed score).
+
+Methods:
+- ``rrf``: reciprocal-rank fusion, sum of w_c / (k + rank_c(d)); the baseline.
+- ``zsum`` (default): per query and channel, scores become z-scores over the channel's list,
+  z = (s - mean) / std; fused(d) = sum_c w_c * conf_c * z_c(d) / sum_c w_c. z-scores make a
+  channel's outlier (a keyword query's exact document in BM25) count for more than the
+  ordinary ups and downs of another channel's flat list.
+- ``minmax``: like ``zsum`` with (s - min) / (max - min).
+
+Weights: ``w_c`` comes from a per-language table (a channel can be worth more for Chinese than
+for English, or nothing), and ``conf_c`` = 1 + confidence * gap_c, where gap_c is the channel's
+top-1 vs top-2 margin relative to the spread of its list, (s1 - s2) / (s1 - s_depth), in [0, 1]:
+a channel that is sure about its first hit leads. The reported fused score is squashed into
+(0, 1) with a logistic curve so that rule adjustments (a few hundredths) stay small and
+comparable across queries.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Channel weights per query language; keys are channel names or the kinds "lexical",
+# "primary" (the ENCODER channel) and "extra" (EXTRA_ENCODERS channels). Measured, see
+# docs/matching.md.
+DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
+    "zh": {"lexical": 1.0, "primary": 1.0, "extra": 1.0},
+    "en": {"lexical": 1.0, "primary": 1.0, "extra": 1.0},
+}
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Parameters of the fusion; the defaults are the measured production choice."""
+
+    method: str = "zsum"
+    depth: int = 100
+    rrf_k: int = 60
+    confidence: float = 1.0
+    confidence_power: float = 1.0  # conf = 1 + confidence * gap ** confidence_power
+    z_floor: float | None = None  # clip z-scores from below (None: no clipping)
+    # A channel that reports its own sureness (BM25: coverage of its top hit) gets
+    # conf = 1 + sure_boost * max(0, sure - sure_threshold) / (1 - sure_threshold) instead.
+    sure_boost: float = 0.0
+    sure_threshold: float = 0.5
+    weights: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+    squash: float = 1.0  # slope of the logistic mapping of the fused value into (0, 1)
+
+    def weight(self, language: str, name: str, kind: str) -> float:
+        """The weight of channel ``name`` (of ``kind``) for queries in ``language``."""
+        table = self.weights.get(language) or self.weights.get("en") or {}
+        if name in table:
+            return float(table[name])
+        return float(table.get(kind, 1.0))
+
+
+@dataclass
+class ChannelRanking:
+    """One channel's answer to one query: ids and scores, best first."""
+
+    name: str
+    kind: str  # "lexical" | "primary" | "extra"
+    ids: np.ndarray
+    scores: np.ndarray
+    weight: float = 1.0
+    sureness: float | None = None  # the channel's own confidence in [0, 1], if it has one
+
+    def __post_init__(self) -> None:
+        self.ids = np.asarray(self.ids, np.int64)
+        self.scores = np.asarray(self.scores, np.float64)
+
+
+@dataclass
+class Fused:
+    """A fused candidate: the fused score and, per channel, its score, rank and weight."""
+
+    id: int
+    score: float
+    channels: dict[str, dict] = field(default_factory=dict)
+
+
+def gap(scores: np.ndarray) -> float:
+    """How sure a channel is of its first hit: (s1 - s2) / (s1 - s_last), in [0, 1]."""
+    if len(scores) < 2:
+        return 0.0
+    spread = scores[0] - scores[-1]
+    return float((scores[0] - scores[1]) / spread) if spread > 1e-12 else 0.0
+
+
+def confidence(ranking: ChannelRanking, scores: np.ndarray, config: FusionConfig) -> float:
+    """The multiplier of a channel's weight for this query (>= 1)."""
+    if ranking.sureness is not None and config.sure_boost > 0:
+        over = max(0.0, ranking.sureness - config.sure_threshold) / (1.0 - config.sure_threshold)
+        return 1.0 + config.sure_boost * over
+    return 1.0 + config.confidence * gap(scores) ** config.confidence_power
+
+
+def normalise(scores: np.ndarray, method: str) -> tuple[np.ndarray, float]:
+    """Normalised scores and the value a candidate missing from the list gets."""
+    if len(scores) == 0:
+        return scores, 0.0
+    if method == "minmax":
+        lo, hi = scores.min(), scores.max()
+        span = hi - lo
+        if span <= 1e-12:
+            return np.ones_like(scores), 0.0
+        return (scores - lo) / span, 0.0
+    mean, std = scores.mean(), scores.std()
+    if std <= 1e-12:
+        return np.zeros_like(scores), 0.0
+    z = (scores - mean) / std
+    return z, float(z.min())
+
+
+def fuse(rankings: Sequence[ChannelRanking], config: FusionConfig) -> list[Fused]:
+    """Combine channel rankings into one list, best first (ties broken by id)."""
+    active = [r for r in rankings if r.weight > 0 and len(r.ids)]
+    if not active:
+        return []
+    parts = []  # (ranking, effective weight, {id: (value, rank, raw)}, floor)
+    for r in active:
+        ids, scores = r.ids[: config.depth], r.scores[: config.depth]
+        if config.method == "rrf":
+            weight, floor = r.weight, 0.0
+            values = 1.0 / (config.rrf_k + np.arange(1, len(ids) + 1))
+        else:
+            weight = r.weight * confidence(r, scores, config)
+            values, floor = normalise(scores, config.method)
+            if config.z_floor is not None and config.method == "zsum":
+                values = np.maximum(values, config.z_floor)
+                floor = max(floor, config.z_floor)
+        listed = {doc: (value, rank + 1, raw) for rank, (doc, value, raw) in
+                  enumerate(zip(ids.tolist(), values.tolist(), scores.tolist(), strict=True))}
+        parts.append((r, weight, listed, floor))
+    total_weight = sum(p[1] for p in parts)
+    union = dict.fromkeys(doc for p in parts for doc in p[2])
+    fused = []
+    for doc in union:
+        item = Fused(doc, 0.0)
+        for r, weight, listed, floor in parts:
+            hit = listed.get(doc)
+            if hit is None:
+                item.score += weight * floor
+                item.channels[r.name] = {"score": None, "rank": None, "weight": round(weight, 4)}
+            else:
+                item.score += weight * hit[0]
+                item.channels[r.name] = {"score": round(hit[2], 6), "rank": hit[1],
+                                         "weight": round(weight, 4)}
+        item.score /= total_weight
+        fused.append(item)
+    fused.sort(key=lambda c: (-c.score, c.id))
+    if config.method != "rrf":
+        for item in fused:
+            item.score = squash(item.score, config.squash)
+    return fused
+
+
+def squash(value: float, slope: float = 1.0) -> float:
+    """Map a fused z-score-like value into (0, 1) (logistic); keeps the order."""
+    return 1.0 / (1.0 + math.exp(-slope * value))

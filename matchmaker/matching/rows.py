@@ -1,0 +1,138 @@
+"""From ORM rows to what the engine reads: prepared texts, rule facts, explanation texts.
+
+Queries load only the columns the engine needs (a batch touches tens of thousands of rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..records import LegalStatus, Match, MatchStatus, Need, NeedStatus, Organization, Patent
+from ..records.patents import PatentLicence
+from ..text import Prepared, prepare_need, prepare_patent
+from .engine import Doc
+from .rules import NeedFacts, PatentFacts
+
+IN_FORCE = (LegalStatus.VALID, LegalStatus.PENDING)
+CHUNK = 500
+
+
+def prepare_need_row(need: Need) -> Prepared:
+    """Texts of a need record."""
+    return prepare_need(need.title, need.description, need.keywords or (), need.technical_field)
+
+
+def prepare_patent_row(patent: Patent) -> Prepared:
+    """Texts of a patent record."""
+    return prepare_patent(patent.title, patent.abstract, patent.claims, patent.ipc_codes,
+                          patent.technical_field)
+
+
+def need_facts(need: Need) -> NeedFacts:
+    """Rule facts of a need record."""
+    return NeedFacts(need.id, str(need.status), need.region_league, need.budget_min,
+                     need.budget_max, str(need.cooperation_mode) if need.cooperation_mode else None)
+
+
+def patent_facts(patent: Patent) -> PatentFacts:
+    """Rule facts of a patent record."""
+    league = patent.owner.region_league if patent.owner else None
+    return PatentFacts(patent.id, str(patent.legal_status), league, patent.asking_price,
+                       tuple(str(m) for m in patent.licensing_modes))
+
+
+def indexable_patents() -> Iterator[Patent]:
+    """Patents in force (valid or pending), in id order, loaded in chunks."""
+    stmt = (select(Patent).where(Patent.legal_status.in_(IN_FORCE)).order_by(Patent.id)
+            .options(selectinload(Patent.ipc_links)))
+    yield from db.session.scalars(stmt.execution_options(yield_per=CHUNK))
+
+
+def indexable_needs() -> Iterator[Need]:
+    """Open needs in id order."""
+    stmt = select(Need).where(Need.status == NeedStatus.OPEN).order_by(Need.id)
+    yield from db.session.scalars(stmt.execution_options(yield_per=CHUNK))
+
+
+def is_indexable_patent(patent: Patent | None) -> bool:
+    return patent is not None and patent.legal_status in IN_FORCE
+
+
+def is_indexable_need(need: Need | None) -> bool:
+    return need is not None and need.status == NeedStatus.OPEN
+
+
+def load_patent_facts(ids: Iterable[int]) -> dict[int, PatentFacts]:
+    """Rule facts of the given patents (missing ids are absent), in two light queries."""
+    ids = list(ids)
+    out: dict[int, PatentFacts] = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start:start + CHUNK]
+        rows = db.session.execute(
+            select(Patent.id, Patent.legal_status, Organization.region_league,
+                   Patent.asking_price)
+            .outerjoin(Organization, Organization.id == Patent.owner_id)
+            .where(Patent.id.in_(part))
+        )
+        for pid, status, league, price in rows:
+            out[pid] = PatentFacts(pid, str(status), league, price, ())
+        modes: dict[int, list[str]] = {}
+        for pid, mode in db.session.execute(
+            select(PatentLicence.patent_id, PatentLicence.mode)
+            .where(PatentLicence.patent_id.in_(part))
+        ):
+            modes.setdefault(pid, []).append(str(mode))
+        for pid, found in modes.items():
+            if pid in out:
+                out[pid].licensing_modes = tuple(found)
+    return out
+
+
+def load_need_facts(ids: Iterable[int]) -> dict[int, NeedFacts]:
+    """Rule facts of the given needs (missing ids are absent)."""
+    ids = list(ids)
+    out: dict[int, NeedFacts] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = db.session.execute(
+            select(Need.id, Need.status, Need.region_league, Need.budget_min, Need.budget_max,
+                   Need.cooperation_mode).where(Need.id.in_(ids[start:start + CHUNK]))
+        )
+        for nid, status, league, low, high, mode in rows:
+            out[nid] = NeedFacts(nid, str(status), league, low, high, str(mode) if mode else None)
+    return out
+
+
+def load_patent_docs(ids: Iterable[int]) -> dict[int, Doc]:
+    """Texts of the given patents, for explanations."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(Patent).where(Patent.id.in_(ids)).options(selectinload(Patent.ipc_links))
+    )
+    return {p.id: Doc(prepare_patent_row(p), p.abstract, p.claims) for p in rows}
+
+
+def load_need_docs(ids: Iterable[int]) -> dict[int, Doc]:
+    """Texts of the given needs, for explanations."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(Need).where(Need.id.in_(ids)))
+    return {n.id: Doc(prepare_need_row(n)) for n in rows}
+
+
+def rejected_pairs(*, need_id: int | None = None, patent_id: int | None = None
+                   ) -> set[tuple[int, int]]:
+    """(need_id, patent_id) pairs a broker rejected, for one need or one patent (or all)."""
+    stmt = select(Match.need_id, Match.patent_id).where(Match.status == MatchStatus.REJECTED)
+    if need_id is not None:
+        stmt = stmt.where(Match.need_id == need_id)
+    if patent_id is not None:
+        stmt = stmt.where(Match.patent_id == patent_id)
+    return {(n, p) for n, p in db.session.execute(stmt)}
+

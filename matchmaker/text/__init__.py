@@ -1,0 +1,24 @@
+"""Text preparation: normalisation, language detection, segmentation, field selection."""
+
+from .fields import Prepared, dense_chunks, first_claim, prepare_need, prepare_patent
+from .normalize import detect_language, has_cjk, normalize, split_sentences, windows
+from .segment import char_bigrams, content_words, key_terms, lexical_terms, stopwords, words
+
+__all__ = [
+    "Prepared",
+    "char_bigrams",
+    "content_words",
+    "dense_chunks",
+    "detect_language",
+    "first_claim",
+    "has_cjk",
+    "key_terms",
+    "lexical_terms",
+    "normalize",
+    "prepare_need",
+    "prepare_patent",
+    "split_sentences",
+    "stopwords",
+    "windows",
+    "words",
+]

@@ -1,0 +1,204 @@
+"""Batch matching into Match rows, incremental index sync, and recovery from broken indexes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from matchmaker.extensions import db
+from matchmaker.records import LegalStatus, Match, MatchHistory, MatchNote, MatchStatus, Role
+from matchmaker.services import matching
+from tests import factories as f
+
+
+@pytest.fixture
+def world(db_app):
+    patents = [
+        f.patent("一种烧结钕铁硼磁体的晶界扩散方法", "本发明通过晶界扩散镝提高钕铁硼矫顽力。"),
+        f.patent("一种风电叶片除冰装置", "叶片内置电加热膜，防止风电叶片结冰。", dormant=True),
+        f.patent("一种铈基稀土抛光粉", "铈基抛光粉粒度分布均匀，用于玻璃抛光。", dormant=False),
+    ]
+    needs = [
+        f.need("钕铁硼矫顽力提升", "希望采用晶界扩散技术提高钕铁硼磁体矫顽力。"),
+        f.need("风电叶片结冰", "风电场叶片冬季结冰，需要除冰技术。", keywords=["除冰"]),
+    ]
+    db.session.commit()
+    matching.rebuild_indexes()
+    return patents, needs
+
+
+def _pairs():
+    return {(m.need_id, m.patent_id): m for m in db.session.scalars(select(Match))}
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_batch_creates_candidates(world):
+    patents, needs = world
+    report = matching.run_batch_matching(top_k=2)
+    pairs = _pairs()
+    assert report["created"] == len(pairs) > 0
+    assert report["needs"] == 2 and report["patents"] == 2  # the two dormant patents
+    assert (needs[0].id, patents[0].id) in pairs and (needs[1].id, patents[1].id) in pairs
+    for match in pairs.values():
+        assert match.status is MatchStatus.CANDIDATE and match.source == "batch"
+        assert match.explanation["channels"] == match.channel_scores
+        assert match.explanation["direction"] in ("need", "patent")
+        assert match.rank >= 1 and 0 < match.score < 1.2
+        assert [h.to_status for h in match.history] == [MatchStatus.CANDIDATE]
+    best = pairs[(needs[0].id, patents[0].id)]
+    assert best.rank == 1 and best.explanation["shared_terms"]
+
+
+def test_rerun_is_idempotent(world):
+    matching.run_batch_matching(top_k=2)
+    first = {k: (m.score, m.rank) for k, m in _pairs().items()}
+    histories = _count(MatchHistory)
+    report = matching.run_batch_matching(top_k=2)
+    assert report["created"] == 0 and report["refreshed"] == len(first)
+    assert {k: (m.score, m.rank) for k, m in _pairs().items()} == first
+    assert _count(MatchHistory) == histories
+
+
+def test_worked_pairs_keep_status_broker_notes_and_history(world):
+    patents, needs = world
+    matching.run_batch_matching(top_k=2)
+    broker = f.user(Role.BROKER)
+    worked = _pairs()[(needs[0].id, patents[0].id)]
+    worked.status, worked.broker, worked.score = MatchStatus.RECOMMENDED, broker, 0.123
+    worked.history.append(MatchHistory(from_status=MatchStatus.CANDIDATE,
+                                       to_status=MatchStatus.RECOMMENDED, actor=broker))
+    kept = _pairs()[(needs[1].id, patents[1].id)]  # still a candidate, but has a note
+    kept.notes.append(MatchNote(author=broker, body="call the university"))
+    kept.score = 0.001
+    db.session.commit()
+    matching.run_batch_matching(top_k=2)
+    db.session.expire_all()
+    worked, kept = (db.session.get(Match, worked.id), db.session.get(Match, kept.id))
+    assert worked.status is MatchStatus.RECOMMENDED and worked.broker_id == broker.id
+    assert worked.score == 0.123  # not refreshed once a broker has worked it
+    assert [h.to_status for h in worked.history] == [MatchStatus.CANDIDATE,
+                                                     MatchStatus.RECOMMENDED]
+    assert kept.score > 0.001  # a candidate's score refreshes
+    assert [n.body for n in kept.notes] == ["call the university"]
+
+
+def test_rejected_pair_is_not_resurrected(world):
+    patents, needs = world
+    db.session.add(Match(need=needs[0], patent=patents[0], status=MatchStatus.REJECTED,
+                         score=0.5))
+    db.session.commit()
+    matching.run_batch_matching(top_k=3)
+    rejected = _pairs()[(needs[0].id, patents[0].id)]
+    assert rejected.status is MatchStatus.REJECTED and rejected.score == 0.5
+    assert _count(Match) == len(_pairs())  # no duplicate row for the pair
+
+
+def test_match_and_store_one_need(world):
+    patents, needs = world
+    new = f.need("抛光粉粒度控制", "玻璃抛光用铈基抛光粉粒度不均。", keywords=["抛光粉"])
+    db.session.commit()
+    written = matching.match_and_store_need(new.id, k=2)
+    rows = [m for (n, _), m in _pairs().items() if n == new.id]
+    assert written == len(rows) == 2
+    assert min(rows, key=lambda m: m.rank).patent_id == patents[2].id
+    assert matching.match_and_store_need(new.id, k=2) == 2  # refreshed, not duplicated
+    assert len([1 for (n, _) in _pairs() if n == new.id]) == 2
+
+
+def _patent_ids_in_index() -> set[int]:
+    return set(matching.engine().lexical.index("patents").ids().tolist())
+
+
+def test_sync_follows_changes_lapses_and_deletions(world):
+    patents, needs = world
+    polish = patents[2]
+    polish.title, polish.abstract = "一种液流电池电解液", "全钒液流电池电解液的制备。"
+    db.session.commit()
+    bm25 = matching.engine().lexical
+    assert polish.id not in bm25.search("patents", "全钒液流电池", 5)[0].tolist()
+    matching.sync_patents([polish.id])
+    assert polish.id in bm25.search("patents", "全钒液流电池", 5)[0].tolist()
+    assert matching.search_patents("全钒液流电池")[0][0] == polish.id
+
+    patents[1].legal_status = LegalStatus.LAPSED
+    db.session.commit()
+    matching.sync_patents([patents[1].id])
+    assert patents[1].id not in _patent_ids_in_index()
+    dense = matching.engine().primary.stores["patents"].get()
+    assert patents[1].id not in set(dense.ids().tolist())
+
+    gone = patents[0].id
+    db.session.delete(patents[0])
+    db.session.commit()
+    matching.sync_patents([gone])
+    assert gone not in _patent_ids_in_index()
+    assert matching.index_status()["state"] == "built"
+
+
+def test_sync_of_needs_drops_closed_ones(world):
+    patents, needs = world
+    from matchmaker.records import NeedStatus
+
+    needs[1].status = NeedStatus.CLOSED
+    db.session.commit()
+    matching.sync_needs([needs[1].id])
+    assert needs[1].id not in set(matching.engine().lexical.index("needs").ids().tolist())
+    assert [c.need_id for c in matching.match_patent(patents[1])] == [needs[0].id]
+
+
+def test_index_status_reports_missing_stale_and_built(world, db_app):
+    assert matching.index_status()["state"] == "built"
+    f.patent("一种储氢合金", "稀土储氢合金。")
+    db.session.commit()
+    assert matching.index_status()["state"] == "stale"  # the database has one more patent
+    shutil.rmtree(Path(db_app.config["INDEX_DIR"]) / "needs-bm25")
+    status = matching.index_status()
+    assert status["state"] == "missing"
+    assert {c["name"]: c["state"] for c in status["collections"]}["needs-bm25"] == "missing"
+
+
+@pytest.mark.parametrize("damage", ["delete_dense", "corrupt_bm25", "corrupt_dense"])
+def test_broken_index_is_rebuilt_never_served_wrong(world, db_app, damage):
+    patents, needs = world
+    before = [(c.patent_id, c.score) for c in matching.match_need(needs[0], 3)]
+    root = Path(db_app.config["INDEX_DIR"])
+    if damage == "delete_dense":
+        shutil.rmtree(root / "patents-fake")
+    elif damage == "corrupt_bm25":
+        (root / "patents-bm25" / "bm25.npz").write_bytes(b"not an index")
+    else:
+        (root / "patents-fake" / "index.faiss").write_bytes(b"garbage")
+    db_app.extensions.pop("matchmaker.engine")  # a new worker: nothing cached in memory
+    after = [(c.patent_id, c.score) for c in matching.match_need(needs[0], 3)]
+    assert after == before
+    assert matching.index_status()["state"] == "built"
+
+
+def test_healthz_reports_the_index(world, db_app):
+    client = db_app.test_client()
+    body = client.get("/healthz").get_json()
+    assert body["index"]["state"] == "built" and body["index"]["count"] == 3
+    assert body["index"]["encoder"] == "fake" and body["index"]["built_at"]
+    assert set(body["database"]) >= {"reachable", "patents", "needs", "matches"}
+    shutil.rmtree(Path(db_app.config["INDEX_DIR"]) / "patents-fake")
+    assert client.get("/healthz").get_json()["index"]["state"] == "missing"
+
+
+def test_rule_labels_are_translated(db_app):
+    from flask_babel import force_locale, gettext
+
+    from matchmaker.matching.rules import NeedFacts, PatentFacts, RuleConfig, adjustments
+
+    adj = adjustments(NeedFacts(1, region_league="包头市", budget_max=10,
+                                cooperation_mode="licence"),
+                      PatentFacts(2, region_league="包头市", asking_price=50,
+                                  licensing_modes=("open",)), RuleConfig())
+    with db_app.test_request_context(), force_locale("zh_CN"):
+        labels = [gettext(a["label"]) for a in adj]
+    assert labels and all(label != a["label"] for label, a in zip(labels, adj, strict=True))

@@ -1,0 +1,357 @@
+"""The matching engine with the fake encoder: fusion math, every rule, both directions, explanations."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from matchmaker.extensions import db
+from matchmaker.matching.fusion import ChannelRanking, FusionConfig, fuse, gap, normalise, squash
+from matchmaker.matching.rules import NeedFacts, PatentFacts, RuleConfig, adjustments, excluded
+from matchmaker.records import (
+    CooperationMode,
+    LegalStatus,
+    LicenceMode,
+    Match,
+    MatchStatus,
+    NeedStatus,
+    OrgKind,
+)
+from matchmaker.services import matching
+from tests import factories as f
+
+# -- fusion math -----------------------------------------------------------------------------
+
+
+def _r(name, ids, scores, kind="primary", weight=1.0):
+    return ChannelRanking(name, kind, np.array(ids), np.array(scores, dtype=float), weight)
+
+
+def test_rrf_sums_reciprocal_ranks():
+    config = FusionConfig(method="rrf", rrf_k=60)
+    fused = fuse([_r("a", [1, 2, 3], [0.9, 0.8, 0.7]), _r("b", [3, 1], [5.0, 4.0])], config)
+    scores = {item.id: item.score for item in fused}
+    total = 2.0  # both channels weigh 1
+    assert scores[1] == pytest.approx((1 / 61 + 1 / 62) / total)
+    assert scores[3] == pytest.approx((1 / 63 + 1 / 61) / total)
+    assert scores[2] == pytest.approx((1 / 62) / total)
+    assert [item.id for item in fused] == [1, 3, 2]
+
+
+def test_zsum_uses_z_scores_and_the_floor_for_missing_candidates():
+    config = FusionConfig(method="zsum", confidence=0.0, squash=1.0)
+    a = _r("a", [1, 2, 3], [3.0, 2.0, 1.0])
+    b = _r("b", [2, 4], [10.0, 0.0], kind="lexical")
+    fused = {item.id: item for item in fuse([a, b], config)}
+    z_a = {1: 1.224745, 2: 0.0, 3: -1.224745}  # (s - mean) / std over the channel's list
+    z_b = {2: 1.0, 4: -1.0}
+    floor_a, floor_b = min(z_a.values()), min(z_b.values())
+    expected = {
+        1: (z_a[1] + floor_b) / 2, 2: (z_a[2] + z_b[2]) / 2,
+        3: (z_a[3] + floor_b) / 2, 4: (floor_a + z_b[4]) / 2,
+    }
+    for doc, value in expected.items():
+        assert fused[doc].score == pytest.approx(squash(value), abs=1e-5)
+    assert fused[4].channels["a"] == {"score": None, "rank": None, "weight": 1.0}
+    assert fused[2].channels["b"]["rank"] == 1 and fused[2].channels["b"]["score"] == 10.0
+
+
+def test_gap_measures_how_sure_a_channel_is_of_its_first_hit():
+    assert gap(np.array([10.0, 2.0, 1.0, 0.0])) == pytest.approx(0.8)
+    assert gap(np.array([0.50, 0.49, 0.48, 0.40])) == pytest.approx(0.1)
+    assert gap(np.array([1.0])) == 0.0
+    assert gap(np.array([0.3, 0.3, 0.3])) == 0.0
+
+
+def test_confidence_lets_a_sure_channel_lead():
+    # BM25 is surer of document 7 (top-1 gap 0.66) than the dense channel is of 5 (0.60).
+    dense = _r("dense", [5, 7, 8, 9, 6], [0.76, 0.55, 0.51, 0.50, 0.41])
+    lexical = _r("bm25", [7, 5, 8, 9, 6], [27.3, 11.4, 6.2, 3.9, 3.2], kind="lexical")
+    plain = fuse([dense, lexical], FusionConfig(method="zsum", confidence=0.0))
+    sure = fuse([dense, lexical], FusionConfig(method="zsum", confidence=1.0))
+    assert plain[0].id == 5 and sure[0].id == 7
+    assert sure[0].channels["bm25"]["weight"] == pytest.approx(1 + gap(lexical.scores), abs=1e-4)
+    assert sure[0].channels["dense"]["weight"] == pytest.approx(1 + gap(dense.scores), abs=1e-4)
+
+
+def test_language_weights_and_silent_channels():
+    weights = {"zh": {"extra": 0.0, "lexical": 2.0}, "en": {}}
+    config = FusionConfig(weights=weights)
+    assert config.weight("zh", "sentence-transformers:x", "extra") == 0.0
+    assert config.weight("zh", "bm25", "lexical") == 2.0
+    assert config.weight("en", "bm25", "lexical") == 1.0
+    fused = fuse([_r("a", [1, 2], [0.9, 0.1], weight=0.0), _r("b", [2, 1], [0.9, 0.1])],
+                 FusionConfig(confidence=0.0))
+    assert [item.id for item in fused] == [2, 1]
+    assert "a" not in fused[0].channels
+    assert fuse([], FusionConfig()) == []
+
+
+def test_normalise_minmax_and_flat_lists():
+    values, floor = normalise(np.array([4.0, 2.0, 0.0]), "minmax")
+    assert values.tolist() == [1.0, 0.5, 0.0] and floor == 0.0
+    values, _ = normalise(np.array([1.0, 1.0]), "zsum")
+    assert values.tolist() == [0.0, 0.0]
+    assert squash(0.0) == 0.5 and 0 < squash(-5) < squash(5) < 1
+    assert math.isclose(squash(2.0, 1.0), 1 / (1 + math.exp(-2)))
+
+
+# -- rules, each on its own -------------------------------------------------------------------
+
+
+CONFIG = RuleConfig(home_region="包头市")
+
+
+def _rules(need=None, patent=None):
+    return {a["rule"]: a["delta"] for a in adjustments(need or NeedFacts(1), patent
+                                                        or PatentFacts(2), CONFIG)}
+
+
+def test_dead_patents_are_excluded():
+    need = NeedFacts(1)
+    for status in ("lapsed", "expired"):
+        assert excluded(need, PatentFacts(2, legal_status=status), set(), direction="need")
+    for status in ("valid", "pending"):
+        assert excluded(need, PatentFacts(2, legal_status=status), set(), direction="need") is None
+
+
+def test_rejected_pair_is_excluded():
+    assert excluded(NeedFacts(1), PatentFacts(2), {(1, 2)}, direction="need") == "rejected_before"
+    assert excluded(NeedFacts(1), PatentFacts(3), {(1, 2)}, direction="need") is None
+
+
+def test_only_open_needs_for_a_patent():
+    closed = NeedFacts(1, status="closed")
+    assert excluded(closed, PatentFacts(2), set(), direction="patent") == "need_not_open"
+    assert excluded(NeedFacts(1), PatentFacts(2), set(), direction="patent") is None
+
+
+def test_region_bonuses():
+    same = _rules(NeedFacts(1, region_league="赤峰市"), PatentFacts(2, region_league="赤峰市"))
+    assert same == {"same_region": CONFIG.same_region}
+    home = _rules(NeedFacts(1, region_league="赤峰市"), PatentFacts(2, region_league="包头市"))
+    assert home == {"home_region": CONFIG.home_bonus}
+    inner = _rules(NeedFacts(1, region_league="赤峰市"), PatentFacts(2, region_league="乌海市"))
+    assert inner == {"inner_mongolia": CONFIG.inner_mongolia}
+    assert _rules(NeedFacts(1), PatentFacts(2, region_league="北京市")) == {}
+
+
+def test_open_licence_bonus():
+    assert _rules(patent=PatentFacts(2, licensing_modes=("open",))) == {
+        "open_licence": CONFIG.open_licence}
+    assert _rules(patent=PatentFacts(2, licensing_modes=("ordinary",))) == {}
+
+
+def test_budget_bonus_and_malus():
+    need = NeedFacts(1, budget_min=10, budget_max=50)
+    assert _rules(need, PatentFacts(2, asking_price=40)) == {"within_budget": CONFIG.within_budget}
+    assert _rules(need, PatentFacts(2, asking_price=80)) == {}  # above, but not far above
+    assert _rules(need, PatentFacts(2, asking_price=101)) == {"over_budget": CONFIG.over_budget}
+    assert _rules(NeedFacts(1), PatentFacts(2, asking_price=101)) == {}  # no budget: no rule
+
+
+def test_cooperation_mode_compatibility():
+    licence = NeedFacts(1, cooperation_mode="licence")
+    assert _rules(licence, PatentFacts(2, licensing_modes=("ordinary",))) == {
+        "mode_compatible": CONFIG.mode_compatible}
+    transfer = NeedFacts(1, cooperation_mode="transfer")
+    assert _rules(transfer, PatentFacts(2, licensing_modes=("ordinary",))) == {}
+    assert "mode_compatible" in _rules(transfer, PatentFacts(2, licensing_modes=("transfer",)))
+
+
+def test_adjustments_are_small_and_labelled():
+    adj = adjustments(NeedFacts(1, region_league="包头市", budget_max=100,
+                                cooperation_mode="licence"),
+                      PatentFacts(2, region_league="包头市", asking_price=20,
+                                  licensing_modes=("open",)), CONFIG)
+    assert {a["rule"] for a in adj} == {"same_region", "open_licence", "within_budget",
+                                        "mode_compatible"}
+    assert all(set(a) == {"rule", "label", "delta"} and abs(a["delta"]) <= 0.05 for a in adj)
+
+
+# -- the engine through the service, fake encoder ---------------------------------------------
+
+
+MAGNET = ("一种烧结钕铁硼磁体的晶界扩散方法",
+          "本发明公开了一种烧结钕铁硼磁体的晶界扩散方法。在磁体表面涂覆镝粉后热处理，"
+          "显著提高矫顽力并减少重稀土用量。")
+BLADE = ("一种风电叶片除冰装置", "本实用新型涉及风电叶片除冰。叶片内置电加热膜，防止结冰。")
+POLISH = ("一种铈基稀土抛光粉的制备方法", "本发明公开了一种铈基抛光粉，粒度分布均匀，用于玻璃抛光。")
+
+
+@pytest.fixture
+def world(db_app):
+    """Three patents, two needs, indexes built."""
+    uni = f.org(OrgKind.UNIVERSITY, region_league="包头市")
+    far = f.org(OrgKind.UNIVERSITY, region_league="北京市")
+    patents = {
+        "magnet": f.patent(*MAGNET, owner=uni,
+                           claims="1. 一种晶界扩散方法，其特征在于，涂覆镝粉并在900℃热处理。"
+                                  "2. 根据权利要求1所述的方法。"),
+        "blade": f.patent(*BLADE, owner=far),
+        "polish": f.patent(*POLISH, owner=far),
+    }
+    needs = {
+        "magnet": f.need("烧结钕铁硼磁体矫顽力提升", "希望采用晶界扩散技术减少重稀土镝的用量，"
+                         "提高钕铁硼磁体矫顽力。", keywords=["钕铁硼", "晶界扩散"],
+                         region_league="包头市"),
+        "blade": f.need("风电叶片冬季结冰问题", "风电场叶片结冰导致停机，需要叶片除冰技术。",
+                        keywords=["风电叶片", "除冰"]),
+    }
+    db.session.commit()
+    matching.rebuild_indexes()
+    return patents, needs
+
+
+def test_need_to_patents_ranks_the_right_patent_first(world):
+    patents, needs = world
+    found = matching.match_need(needs["magnet"], 3)
+    assert found[0].patent_id == patents["magnet"].id
+    assert [c.rank for c in found] == list(range(1, len(found) + 1))
+    assert all(c.need_id == needs["magnet"].id for c in found)
+    assert found == sorted(found, key=lambda c: -c.score)
+    json.dumps([c.__dict__ for c in found])  # plain JSON types only, storable as is
+
+
+def test_patent_to_needs_direction(world):
+    patents, needs = world
+    found = matching.match_patent(patents["blade"], 5)
+    assert found[0].need_id == needs["blade"].id
+    assert all(c.patent_id == patents["blade"].id for c in found)
+
+
+def test_closed_needs_are_not_proposed_for_a_patent(world):
+    patents, needs = world
+    needs["blade"].status = NeedStatus.CLOSED
+    db.session.commit()
+    assert needs["blade"].id not in [c.need_id for c in matching.match_patent(patents["blade"])]
+
+
+def test_lapsed_patent_is_excluded_even_before_the_index_is_synced(world):
+    patents, needs = world
+    patents["magnet"].legal_status = LegalStatus.LAPSED
+    db.session.commit()  # no sync: the rule, not the index, must keep it out
+    assert patents["magnet"].id not in [c.patent_id for c in matching.match_need(needs["magnet"])]
+
+
+def test_rejected_pair_never_comes_back(world):
+    patents, needs = world
+    db.session.add(Match(need=needs["magnet"], patent=patents["magnet"],
+                         status=MatchStatus.REJECTED))
+    db.session.commit()
+    found = matching.match_need(needs["magnet"])
+    assert patents["magnet"].id not in [c.patent_id for c in found]
+    assert needs["magnet"].id not in [c.need_id for c in matching.match_patent(patents["magnet"])]
+
+
+def test_region_and_licence_rules_show_in_scores(world):
+    patents, needs = world
+    patents["magnet"].licensing_modes = [LicenceMode.OPEN]
+    needs["magnet"].cooperation_mode = CooperationMode.LICENCE
+    db.session.commit()
+    top = matching.match_need(needs["magnet"], 1)[0]
+    rules = {r["rule"]: r["delta"] for r in top.explanation["rules"]}
+    assert rules == {"same_region": 0.03, "open_licence": 0.02, "mode_compatible": 0.02}
+    assert top.score == pytest.approx(top.explanation["fused"] + sum(rules.values()), abs=1e-5)
+
+
+def test_explanation_structure_and_content(world):
+    patents, needs = world
+    top = matching.match_need(needs["magnet"], 1)[0]
+    exp = top.explanation
+    assert set(exp) >= {"fused", "channels", "rules", "shared_terms", "closest_sentences",
+                        "language"}
+    assert set(exp["channels"]) == {"fake", "bm25"} and exp["channels"] == top.channel_scores
+    assert exp["channels"]["bm25"]["rank"] == 1 and exp["channels"]["bm25"]["score"] > 0
+    assert exp["language"] == {"need": "zh", "patent": "zh"}
+    terms = exp["shared_terms"]
+    assert "晶界扩散" in terms and "矫顽力" in terms
+    need_text = needs["magnet"].title + needs["magnet"].description
+    patent_text = MAGNET[0] + MAGNET[1]
+    assert all(t in need_text and t in patent_text for t in terms)
+    assert not {"本发明", "一种", "所述", "方法"} & set(terms)
+    sentences = exp["closest_sentences"]
+    assert 1 <= len(sentences) <= 3
+    sources = {"abstract": patents["magnet"].abstract, "claims": patents["magnet"].claims}
+    for s in sentences:
+        assert s["source"] in sources
+        assert s["text"].rstrip("。") in sources[s["source"]]
+    assert sentences == sorted(sentences, key=lambda s: -s["score"])
+
+
+def test_free_text_search(world):
+    patents, needs = world
+    hits = matching.search_patents("抛光粉 粒度")
+    assert hits[0][0] == patents["polish"].id
+    assert matching.search_needs("叶片 除冰")[0][0] == needs["blade"].id
+    assert matching.search_patents("   ") == []
+
+
+# -- BM25 -----------------------------------------------------------------------------------
+
+
+def test_bm25_scores_follow_the_okapi_formula():
+    from matchmaker.matching.lexical import BM25Index
+
+    index = BM25Index(k1=1.2, b=0.75)
+    index.add([10, 20, 30], ["magnet magnet coating", "blade heater", "magnet blade"])
+    ids, scores = index.search("magnet", 5)
+    n, df, avgdl = 3, 2, (3 + 2 + 2) / 3
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def w(tf, dl):
+        return idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * dl / avgdl))
+
+    assert ids.tolist() == [10, 30]
+    assert scores.tolist() == pytest.approx([w(2, 3), w(1, 2)], rel=1e-5)
+    assert index.search("unknown words", 5)[0].size == 0
+
+
+def test_bm25_coverage_of_the_top_hit():
+    from matchmaker.matching.lexical import BM25Index
+
+    index = BM25Index()
+    index.add([1, 2, 3], ["magnet coating dysprosium", "blade heater", "wind blade ice"])
+    assert index.search_with_coverage("magnet dysprosium", 3)[2] == pytest.approx(1.0)
+    # terms no document has carry no information and are ignored
+    assert index.search_with_coverage("blade heater gearbox", 3)[2] == pytest.approx(1.0)
+    assert 0.0 < index.search_with_coverage("ice magnet", 3)[2] < 1.0
+
+
+def test_bm25_upsert_remove_save_and_load(tmp_path):
+    from matchmaker.matching.lexical import BM25Index
+
+    index = BM25Index()
+    index.add([1, 2], ["晶界扩散提高矫顽力", "风电叶片除冰"])
+    index.add([2], ["稀土抛光粉"])  # upsert replaces the old text
+    assert index.search("除冰", 5)[0].size == 0 and index.search("抛光粉", 5)[0].tolist() == [2]
+    index.add([3], ["钕铁硼晶界扩散"])
+    assert index.remove([1, 99]) == 1
+    manifest = index.save(tmp_path, version=4)
+    assert manifest["count"] == 2 and manifest["version"] == 4
+    loaded, again = BM25Index.load(tmp_path)
+    assert sorted(loaded.ids().tolist()) == [2, 3]
+    for query in ("晶界扩散", "抛光粉"):
+        assert loaded.search(query, 5)[0].tolist() == index.search(query, 5)[0].tolist()
+        assert loaded.search(query, 5)[1] == pytest.approx(index.search(query, 5)[1])
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_bm25_load_refuses_corrupt_files_and_another_analyzer(tmp_path):
+    from matchmaker.matching.lexical import BM25Index
+
+    index = BM25Index()
+    index.add([1], ["钕铁硼"])
+    index.save(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["analyzer"] = "0" * 16
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="analyzer"):
+        BM25Index.load(tmp_path)
+    index.save(tmp_path)
+    (tmp_path / "bm25.npz").write_bytes(b"broken")
+    with pytest.raises(ValueError, match="checksum"):
+        BM25Index.load(tmp_path)
