@@ -135,3 +135,13 @@ def patent_table(patents: Iterable[Patent], user: User) -> tuple[list[str], list
             )
         rows.append(row)
     return headers, rows
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_bytes(headers: list[str], rows: Iterable[list], fmt: str, title: str) -> tuple[bytes, str]:
+    """The export as (body, mimetype) for ``fmt`` "csv" (UTF-8 with BOM) or "xlsx"."""
+    if fmt == "csv":
+        return csv_bytes(headers, rows), "text/csv; charset=utf-8"
+    return xlsx_bytes(headers, rows, title), XLSX_MIME

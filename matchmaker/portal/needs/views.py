@@ -110,11 +110,7 @@ def export(fmt: str):
     headers, table = exports.need_table(needs, current_user)
     audit("needs_export", current_user, None, rows=len(table), format=fmt)
     db.session.commit()
-    if fmt == "csv":
-        body, mime = exports.csv_bytes(headers, table), "text/csv; charset=utf-8"
-    else:
-        body = exports.xlsx_bytes(headers, table, "needs")
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    body, mime = exports.file_bytes(headers, table, fmt, "needs")
     return Response(body, mimetype=mime,
                     headers={"Content-Disposition": f"attachment; filename=needs.{fmt}"})
 

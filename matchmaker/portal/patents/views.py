@@ -120,11 +120,7 @@ def export(fmt: str):
     headers, table = exports.patent_table(patents, current_user)
     audit("patents_export", current_user, None, rows=len(table), format=fmt)
     db.session.commit()
-    if fmt == "csv":
-        body, mime = exports.csv_bytes(headers, table), "text/csv; charset=utf-8"
-    else:
-        body = exports.xlsx_bytes(headers, table, "patents")
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    body, mime = exports.file_bytes(headers, table, fmt, "patents")
     return Response(body, mimetype=mime,
                     headers={"Content-Disposition": f"attachment; filename=patents.{fmt}"})
 
