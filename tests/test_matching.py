@@ -355,3 +355,84 @@ def test_bm25_load_refuses_corrupt_files_and_another_analyzer(tmp_path):
     (tmp_path / "bm25.npz").write_bytes(b"broken")
     with pytest.raises(ValueError, match="checksum"):
         BM25Index.load(tmp_path)
+
+
+# -- pseudo-relevance feedback --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_stored_vectors_reads_both_faiss_backends(kind):
+    from matchmaker.matching.channels import stored_vectors
+    from matchmaker.vectorindex import build_index
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(20, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = build_index(16, 20, exact_limit=100, kind=kind)
+    index.add(np.arange(100, 120, dtype=np.int64), vectors)
+    index.remove([105])
+    got = stored_vectors(index, [103, 105, 110])  # 105 is gone
+    assert got.shape == (2, 16)
+    assert np.allclose(got, vectors[[3, 10]], atol=1e-6)
+
+
+def test_feedback_reruns_dense_channels_unless_lexical_is_sure(world):
+    from dataclasses import replace
+
+    from matchmaker.text import prepare_need
+
+    engine = matching.engine()
+    query = prepare_need("抛光粉 叶片 镝 结冰 热处理")  # top hit covers 31 %: BM25 not sure
+    calls = []
+    channel = engine.primary
+    original = channel.search
+
+    def counting(side, vector, n):
+        calls.append(side)
+        return original(side, vector, n)
+
+    channel.search = counting
+    try:
+        engine.retrieve("patents", query)
+        assert len(calls) == 2  # first pass + feedback pass
+        calls.clear()
+        engine.fusion = replace(engine.fusion, feedback=0.0)
+        engine.retrieve("patents", query)
+        assert len(calls) == 1
+        calls.clear()
+        engine.fusion = replace(engine.fusion, feedback=0.5, sure_threshold=0.0)
+        engine.retrieve("patents", query)  # any coverage counts as sure: no feedback
+        assert len(calls) == 1
+    finally:
+        channel.search = original
+
+
+# -- real bundled models (marked: slower, offline) -------------------------------------------
+
+
+@pytest.mark.real_models
+def test_real_encoders_rank_and_apply_minilm_to_english_only(app_factory):
+    app = app_factory({"ENCODER": "use-multilingual",
+                       "EXTRA_ENCODERS": "sentence-transformers:all-MiniLM-L6-v2",
+                       "ENCODER_THREADS": 1})
+    with app.app_context():
+        magnet = f.patent(*MAGNET)
+        blade = f.patent("Wind turbine blade de-icing system",
+                         "Heating films embedded in wind turbine blades melt ice in winter.")
+        f.patent(*POLISH)
+        need_zh = f.need("永磁体矫顽力低", "我们生产的磁体高温下矫顽力不足，希望找到降低重稀土用量的工艺。",
+                         keywords=["磁体"])
+        need_en = f.need("Ice on turbine blades", "Our wind farm loses output when blades freeze.",
+                         keywords=["icing"])
+        db.session.commit()
+        matching.rebuild_indexes()
+        top_zh = matching.match_need(need_zh, 2)[0]
+        assert top_zh.patent_id == magnet.id
+        minilm = "sentence-transformers:all-MiniLM-L6-v2"
+        assert top_zh.channel_scores[minilm]["weight"] == 0.0  # English-only: not for Chinese
+        assert top_zh.explanation["closest_sentences"][0]["score"] > 0.2
+        top_en = matching.match_need(need_en, 2)[0]
+        assert top_en.patent_id == blade.id
+        assert top_en.channel_scores[minilm]["rank"] == 1
+        # the English channel indexed only the English patent
+        assert len(matching.engine().dense[1].stores["patents"].get()) == 1

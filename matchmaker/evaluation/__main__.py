@@ -31,7 +31,7 @@ from .metrics import evaluate
 from .tasks import cached_embeddings, load_task
 
 log = logging.getLogger("matchmaker.evaluation")
-DEPTH = 100  # ranked list length per query (recall@100)
+DEPTH = 100  # ranked list length scored per query (recall@100); fusion uses its own depth
 
 
 def build_engine(task, mode: str, specs: list[str], config: dict, workdir: str,
@@ -69,7 +69,7 @@ def build_engine(task, mode: str, specs: list[str], config: dict, workdir: str,
         index.compile()  # weights now, not inside the first query's timing
         lexical = LexicalChannel({"patents": store})
         timings["bm25"] = round(time.perf_counter() - started, 2)
-    return Engine(dense, lexical, fusion=FusionConfig(depth=DEPTH)), timings
+    return Engine(dense, lexical, fusion=FusionConfig()), timings
 
 
 def run(args) -> dict:
@@ -105,7 +105,8 @@ def run(args) -> dict:
         "index_seconds_by_channel": timings,
         "ms_per_query": round(1000 * query_seconds / max(len(task.queries), 1), 2),
         "fusion": {"method": fusion.method, "depth": fusion.depth,
-                   "confidence": fusion.confidence},
+                   "confidence": fusion.confidence, "sure_boost": fusion.sure_boost,
+                   "feedback": fusion.feedback},
         "embedding_cache": not args.no_cache,
     }
 

@@ -58,6 +58,36 @@ def pool(vectors: np.ndarray, weights: np.ndarray, owners: np.ndarray, n: int) -
     return out / np.maximum(norms, 1e-12)
 
 
+def stored_vectors(index, ids: Sequence[int]) -> np.ndarray | None:
+    """Vectors of ``ids`` as stored in a vector index, or None if it cannot give them.
+
+    ``VectorIndex`` has no public per-id lookup yet, so this reads the two FAISS backends
+    (``FlatIndex``: an IndexIDMap2; ``HNSWIndex``: graph positions with labels and tombstones).
+    An index of another kind simply gets no feedback.
+    """
+    import faiss
+
+    getter = getattr(index, "vectors_of", None)
+    if callable(getter):
+        return getter(ids)
+    raw = getattr(index, "_index", None)
+    labels, alive = getattr(index, "_labels", None), getattr(index, "_alive", None)
+    rows = []
+    for i in ids:
+        if isinstance(raw, faiss.IndexIDMap2):
+            try:
+                rows.append(raw.reconstruct(int(i)))
+            except RuntimeError:  # an id the index does not hold (removed meanwhile)
+                continue
+        elif raw is not None and labels is not None and alive is not None:
+            where = np.flatnonzero((labels == int(i)) & alive)
+            if len(where):
+                rows.append(raw.reconstruct(int(where[-1])))
+        else:
+            return None
+    return np.stack(rows) if rows else None
+
+
 @dataclass
 class DenseChannel:
     """A dense channel: an encoder and its vector stores (``IndexStore``-like), one per side."""
@@ -97,6 +127,10 @@ class DenseChannel:
         store = self.stores[side]
         return store.remove([int(i) for i in ids]) if store.exists() else 0
 
+    def stored(self, side: str, ids: Sequence[int]) -> np.ndarray | None:
+        """The indexed vectors of ``ids`` (for feedback), None when the index cannot say."""
+        return stored_vectors(self.stores[side].fresh(), ids)
+
     def search(self, side: str, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``n`` (ids, cosine scores) for one query vector, best first."""
         index = self.stores[side].fresh()
@@ -130,6 +164,7 @@ class LexicalChannel:
         store = self.stores[side]
         return store.remove([int(i) for i in ids]) if store.exists() else 0
 
-    def search(self, side: str, text: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``n`` (ids, BM25 scores), best first; documents sharing no term are left out."""
-        return self.index(side).search(text, n)
+    def search(self, side: str, text: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """Top ``n`` (ids, BM25 scores) best first, and the coverage of the top hit; documents
+        sharing no term are left out."""
+        return self.index(side).search_with_coverage(text, n)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..encoders import get_encoder, parse_specs
 from ..errors import IndexUnusable, NotFound
@@ -32,6 +32,7 @@ from ..matching.stores import LexicalStore
 from ..records import Need, NeedStatus, Patent
 from ..text import prepare_need
 from ..vectorindex import IndexStore, build_index
+from .index_status import index_status  # re-exported: part of this module's API
 
 log = logging.getLogger(__name__)
 
@@ -303,79 +304,6 @@ def match_and_store_patent(patent_id: int, k: int | None = None) -> int:
     created, refreshed = batch.store([(r.id, patent_id, r) for r in ranked], "patent")
     db.session.commit()
     return created + refreshed
-
-
-# -- status ----------------------------------------------------------------------------------
-
-
-def index_status() -> dict:
-    """Encoders, per-collection counts and build times, and one overall state.
-
-    state: "missing" (a collection was never built), "corrupt" (unreadable or built by another
-    encoder/analyzer), "stale" (its count differs from the database's indexable records), or
-    "built". Reads manifests only; loads no model.
-    """
-    config = current_app.config
-    specs = list(dict.fromkeys(parse_specs(config["ENCODER"])
-                               + parse_specs(config.get("EXTRA_ENCODERS", ""))))
-    expected = {
-        "patents": db.session.scalar(select(func.count()).select_from(Patent)
-                                     .where(Patent.legal_status.in_(R.IN_FORCE))),
-        "needs": db.session.scalar(select(func.count()).select_from(Need)
-                                   .where(Need.status == NeedStatus.OPEN)),
-    }
-    collections, states = [], []
-    root = config["INDEX_DIR"]
-    for side in SIDES:
-        for name in [f"{side}-bm25", *(_collection(side, s) for s in specs)]:
-            entry = _manifest_state(root, name, expected[side], lexical=name.endswith("-bm25"))
-            entry["side"] = side
-            collections.append(entry)
-            states.append(entry["state"])
-    for state in ("corrupt", "missing", "stale"):
-        if state in states:
-            overall = state
-            break
-    else:
-        overall = "built"
-    built = [c.get("built_at") for c in collections if c.get("built_at")]
-    return {
-        "encoder": config["ENCODER"],
-        "encoders": specs,
-        "state": overall,
-        "count": next((c.get("count") for c in collections if c["name"] == "patents-bm25"), 0),
-        "built_at": min(built) if built else None,
-        "expected": expected,
-        "collections": collections,
-    }
-
-
-def _collection(side: str, spec: str) -> str:
-    from ..vectorindex import collection_name
-
-    return collection_name(side, spec)
-
-
-def _manifest_state(root: str, name: str, expected: int, *, lexical: bool) -> dict:
-    import json
-    from pathlib import Path
-
-    path = Path(root) / name / "manifest.json"
-    if not path.is_file():
-        return {"name": name, "state": "missing", "count": 0}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"name": name, "state": "corrupt", "count": 0}
-    count = data.get("count", 0)
-    files = ["bm25.npz", "vocab.json"] if lexical else list(data.get("files", {}))
-    if any(not (path.parent / f).is_file() for f in files):
-        return {"name": name, "state": "corrupt", "count": count}
-    # Dense collections hold only the documents their encoder understands (an English-only
-    # channel skips Chinese ones), so only the lexical count must equal the database's.
-    stale = count != expected if lexical else count > expected
-    return {"name": name, "state": "stale" if stale else "built", "count": count,
-            "built_at": data.get("created_at"), "version": data.get("version")}
 
 
 __all__ = [
