@@ -47,8 +47,10 @@ def load_config(instance_path: str) -> dict:
         "INDEX_DIR": _env("INDEX_DIR", str(ROOT / "indexes")),
         # Dense channels, comma separated; the first is the primary (cross-lingual) one.
         "ENCODER": _env("ENCODER", "use-multilingual"),
-        "EXTRA_ENCODERS": _env("EXTRA_ENCODERS", ""),
-        "ENCODER_THREADS": _env_int("ENCODER_THREADS", 2),
+        # English channel: measured +0.05 nDCG@10 on English patents; weight 0 on Chinese text.
+        "EXTRA_ENCODERS": _env("EXTRA_ENCODERS", "sentence-transformers:all-MiniLM-L6-v2"),
+        # One thread per encoder: on shared cores 2 threads made a USE call 40-100x slower.
+        "ENCODER_THREADS": _env_int("ENCODER_THREADS", 1),
         "EXACT_INDEX_LIMIT": _env_int("EXACT_INDEX_LIMIT", 50_000),
         "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
         "HOME_REGION": _env("HOME_REGION", "包头市"),
