@@ -282,6 +282,30 @@ def test_explanation_structure_and_content(world):
     assert sentences == sorted(sentences, key=lambda s: -s["score"])
 
 
+def test_pair_sentences_rank_every_sentence_of_the_patent(world):
+    """The pair page's view: all abstract and first-claim sentences ranked, not one picked."""
+    patents, needs = world
+    magnet = patents["magnet"]
+    magnet.abstract = ("本发明涉及一种建筑外墙涂料施工工艺。"
+                       "该方法通过晶界扩散提高烧结钕铁硼磁体的矫顽力。"
+                       "所用设备结构简单，便于维护。"
+                       "减少了重稀土镝的用量。")
+    db.session.commit()
+    stored = matching.match_need(needs["magnet"], 1)[0].explanation["closest_sentences"]
+    deep = matching.pair_sentences(needs["magnet"], magnet)
+    assert len(stored) == 1 and len(deep) == 3  # MAX_SENTENCES
+    assert deep == sorted(deep, key=lambda s: -s["score"])
+    assert deep[0]["text"] == "该方法通过晶界扩散提高烧结钕铁硼磁体的矫顽力。"
+    sources = {"abstract": magnet.abstract, "claims": magnet.claims}
+    assert all(s["text"].rstrip("。") in sources[s["source"]] for s in deep)
+    assert len({s["text"] for s in deep}) == 3  # one window per sentence
+    # the unrelated sentence ranks below the related ones
+    assert "本发明涉及一种建筑外墙涂料施工工艺。" not in [s["text"] for s in deep[:2]]
+    # a patent without text has nothing to show
+    magnet.abstract, magnet.claims = "", None
+    assert matching.pair_sentences(needs["magnet"], magnet) == []
+
+
 def test_free_text_search(world):
     patents, needs = world
     hits = matching.search_patents("抛光粉 粒度")

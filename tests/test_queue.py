@@ -157,7 +157,13 @@ def test_pair_page_renders_the_explanation(world, db_app):
     # shared terms highlighted in the need's description and in the patent's title/abstract
     need_side = html[html.index('class="card side need-side"'):html.index('class="card side patent-side"')]
     assert "<mark>钕铁硼</mark>" in need_side and "<mark>矫顽力</mark>" in need_side
-    assert "通过晶界扩散提高<mark>钕铁硼</mark>磁体的<mark>矫顽力</mark>" in html  # closest sentence
+    # closest sentences: ranked again over every sentence of the patent's abstract
+    sentences = html[html.index('<ol class="sentences">'):]
+    sentences = sentences[:sentences.index("</ol>")]
+    abstract = world["m1"].patent.abstract
+    shown = re.findall(r"<li>(.*?) <small", sentences, re.S)
+    assert shown and all(re.sub(r"</?mark>", "", s).rstrip("。") in abstract for s in shown)
+    assert len(shown) == 2  # both sentences of the factory abstract, not the stored one only
     # brokers see both sides' contacts
     assert "0472-1111111" in html and "0472-2222222" in html
     # actions allowed from candidate: recommend and reject, plus assign and note
@@ -178,10 +184,25 @@ def test_pair_page_without_explanation(world, db_app):
 def test_pair_page_escapes_engine_text(world, db_app):
     odd = pair(need=world["need"], explanation={
         "shared_terms": ["<b>"], "rules": [{"rule": "x", "label": "<script>", "delta": 0.1}],
-        "closest_sentences": [{"text": "<img src=x>", "source": "abstract", "score": 0.5}]})
+        "closest_sentences": [{"text": "<img src=x>", "source": "abstract", "score": 0.5}] * 3})
     db.session.commit()
     html = client_as(db_app, "admin1").get(f"/queue/{odd.id}").get_data(as_text=True)
     assert "<script>" not in html and "<img src=x>" not in html and "&lt;img src=x&gt;" in html
+
+
+def test_pair_page_falls_back_to_stored_sentences_when_the_engine_fails(world, db_app,
+                                                                        monkeypatch, caplog):
+    from matchmaker.services import matching
+
+    def broken(need, patent):
+        raise RuntimeError("encoder unavailable")
+
+    monkeypatch.setattr(matching, "pair_sentences", broken)
+    response = client_as(db_app, "broker1").get(f"/queue/{world['m1'].id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "通过晶界扩散提高<mark>钕铁硼</mark>磁体的<mark>矫顽力</mark>" in html  # the stored one
+    assert "closest sentences for match" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,8 @@ import numpy as np
 from ..text import Prepared, key_terms
 from .channels import DenseChannel, LexicalChannel
 from .explain import (
+    MAX_SENTENCES,
+    MAX_SENTENCES_PER_PATENT,
     SentenceCache,
     closest_sentences,
     patent_sentences,
@@ -260,6 +262,27 @@ class Engine:
                 "closest_sentences": closest,
                 "language": {"need": need_prep.language, "patent": patent_prep.language},
             }
+
+    def pair_sentences(self, need: Prepared, abstract: str | None, claims: str | None,
+                       cache: SentenceCache | None = None, limit: int = MAX_SENTENCES
+                       ) -> list[dict]:
+        """The patent sentences closest to one need, every sentence considered.
+
+        Ranked lists explain each pair with one pre-selected window (speed); the pair page
+        shows one pair and can afford a window of each of the patent's first
+        ``MAX_SENTENCES_PER_PATENT`` sentences. Same format as the stored explanation.
+        """
+        primary = self.primary
+        if primary is None:
+            return []
+        picks = preselect(pieces(patent_sentences(abstract, claims)), key_terms(need.lexical),
+                          self._idf("patents"), limit=MAX_SENTENCES_PER_PATENT)
+        if not picks:
+            return []
+        cache = cache if cache is not None else SentenceCache(primary.encoder)
+        need_vector = primary.embed([need])[0]
+        return closest_sentences(need_vector, picks, cache.vectors([p.window for p in picks]),
+                                 limit)
 
     def _idf(self, side: str) -> Callable[[str], float]:
         if self.lexical is None:

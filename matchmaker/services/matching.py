@@ -153,6 +153,17 @@ def match_patent(patent: Patent, k: int = 10, *, explain: bool = True) -> list[C
     return _candidates(_match_patent_ranked(patent, k, explain), None, patent.id)
 
 
+def pair_sentences(need: Need, patent: Patent) -> list[dict]:
+    """The patent's sentences closest to the need, each of them considered (the pair page).
+
+    The stored explanation ranks a single pre-selected sentence per pair to keep batch and
+    ranked-list matching fast; one pair can afford all of them. Uses the worker's sentence
+    cache, so a second view of the same patent encodes only the need.
+    """
+    return engine().pair_sentences(R.prepare_need_row(need), patent.abstract, patent.claims,
+                                   cache=_sentence_cache())
+
+
 def _search(side: str, model, query: str, k: int) -> list[tuple[int, float]]:
     if not (query or "").strip():
         return []
@@ -308,6 +319,6 @@ def match_and_store_patent(patent_id: int, k: int | None = None) -> int:
 
 __all__ = [
     "Candidate", "index_status", "match_and_store_need", "match_and_store_patent",
-    "match_need", "match_patent", "rebuild_indexes", "run_batch_matching", "search_needs",
+    "match_need", "match_patent", "pair_sentences", "rebuild_indexes", "run_batch_matching", "search_needs",
     "search_patents", "sync_needs", "sync_patents",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,12 +13,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ...errors import NotFound, TransitionError, ValidationError
 from ...extensions import db
+from ...matching.explain import MAX_SENTENCES
 from ...records import Match, MatchHistory, MatchNote, Need, Patent, Role, User, utcnow
-from ...services import access, pipeline, queue
+from ...services import access, matching, pipeline, queue
 from ...services.queue import QueueFilters
 from ..auth.session import roles_required
 from .forms import BulkForm, QueueFilterForm
 
+log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__)
 WORKERS = (Role.ADMIN, Role.BROKER)
 
@@ -106,6 +109,23 @@ def load_pair(match_id: int) -> Match:
     return match
 
 
+def pair_sentences(match: Match, explanation: dict) -> list[dict]:
+    """The closest patent sentences, every sentence of the patent considered.
+
+    The stored explanation ranks only the best pre-selected sentence (batch speed); the page
+    ranks them all. An engine failure (encoder, index) falls back to the stored ones: the page
+    is about the pair, not about the engine.
+    """
+    stored = explanation.get("closest_sentences") or []
+    if len(stored) >= MAX_SENTENCES:
+        return stored
+    try:
+        return matching.pair_sentences(match.need, match.patent) or stored
+    except Exception:  # an optional enrichment must not break the page
+        log.exception("closest sentences for match %s failed; showing the stored ones", match.id)
+        return stored
+
+
 def render_pair(match: Match, *, failed=None, status: int = 200):
     """The pair page; ``failed`` is a submitted form to show again with its errors."""
     from ..pipeline.forms import AssignForm, MoveForm, NoteForm
@@ -122,7 +142,8 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
         brokers = [b for b in queue.brokers() if b.id != match.broker_id]
         assign_form = failed if isinstance(failed, AssignForm) else AssignForm(brokers, formdata=None)
         note_form = failed if isinstance(failed, NoteForm) else NoteForm(formdata=None)
-    explanation = match.explanation or {}
+    explanation = dict(match.explanation or {})
+    explanation["closest_sentences"] = pair_sentences(match, explanation)
     channels = explanation.get("channels") or match.channel_scores or {}
     chart = [
         (name, float(values["score"]))
