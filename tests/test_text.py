@@ -86,6 +86,11 @@ def test_sentence_split_chinese_and_english():
     english = "A blade heater is used. It melts ice at 1.5 kW! Done?"
     assert split_sentences(english) == ["A blade heater is used.", "It melts ice at 1.5 kW!",
                                         "Done?"]
+    # half-width periods between ideographs (common in Chinese papers) end sentences too,
+    # never inside a number
+    half = "提出了一种新的设计方法.仿真结果表明,在3.5℃时响应较快.参见Fig.2所示"
+    assert split_sentences(half) == ["提出了一种新的设计方法.", "仿真结果表明,在3.5℃时响应较快.",
+                                     "参见Fig.2所示"]
 
 
 def test_long_text_is_cut_into_sentence_windows():

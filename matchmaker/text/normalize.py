@@ -9,9 +9,11 @@ import unicodedata
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _SPACES = re.compile(r"\s+")
-# Sentence ends: Chinese full stops and their ASCII cousins (an ASCII period only before a space
-# or the end, so "1.5 mm" and "U.S." inside words stay whole).
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)(?=\s|$)")
+_CJK_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Sentence ends: Chinese full stops and their ASCII cousins. An ASCII period ends a sentence
+# before a space or the end, and between two ideographs (Chinese papers and some exports use
+# half-width punctuation: "设计方法.仿真结果表明"), so "1.5 mm" and "U.S." stay whole.
+_SENTENCE_END = re.compile(rf"(?<=[。！？；!?;])|(?<=\.)(?=\s|$)|(?<=[{_CJK_CLASS}]\.)(?=[{_CJK_CLASS}])")
 
 CJK_SHARE_ZH = 0.2
 
@@ -51,7 +53,8 @@ def has_cjk(text: str) -> bool:
 
 
 def split_sentences(text: str | None, min_chars: int = 4) -> list[str]:
-    """Split on 。！？；.!?; (and newlines); drop fragments shorter than ``min_chars``."""
+    """Split on 。！？；!?; and newlines, and on "." before a space, at the end or between two
+    ideographs; drop fragments shorter than ``min_chars``."""
     if not text:
         return []
     out = []
