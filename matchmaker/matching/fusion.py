@@ -19,9 +19,10 @@ for English, or nothing), and ``conf_c`` says how sure the channel is for this q
   finds a document holding all its terms is a known item, and a weaker dense ranking must not
   pull it down; topical queries rarely cover more than 40 % (measured: median 0.35 on
   zh_csl_discipline, 0.83 when title2abstract finds its abstract).
-- dense channels: conf = 1 + confidence * gap, gap = (s1 - s2) / (s1 - s_depth) in [0, 1]. The reported fused score is squashed into
-(0, 1) with a logistic curve so that rule adjustments (a few hundredths) stay small and
-comparable across queries.
+- dense channels: conf = 1 + confidence * gap, gap = (s1 - s2) / (s1 - s_depth) in [0, 1].
+
+The reported fused score is squashed into (0, 1) with a logistic curve so that rule
+adjustments (a few hundredths) stay small and comparable across queries.
 """
 
 from __future__ import annotations

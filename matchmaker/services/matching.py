@@ -319,6 +319,6 @@ def match_and_store_patent(patent_id: int, k: int | None = None) -> int:
 
 __all__ = [
     "Candidate", "index_status", "match_and_store_need", "match_and_store_patent",
-    "match_need", "match_patent", "pair_sentences", "rebuild_indexes", "run_batch_matching", "search_needs",
-    "search_patents", "sync_needs", "sync_patents",
+    "match_need", "match_patent", "pair_sentences", "rebuild_indexes", "run_batch_matching",
+    "search_needs", "search_patents", "sync_needs", "sync_patents",
 ]
