@@ -306,6 +306,42 @@ def test_pair_sentences_rank_every_sentence_of_the_patent(world):
     assert matching.pair_sentences(needs["magnet"], magnet) == []
 
 
+def test_warm_up_loads_models_and_every_index_before_the_first_request(world, db_app):
+    db_app.extensions.pop(matching.EXTENSION, None)  # a fresh worker: nothing loaded yet
+    assert matching.warm_up() is True
+    eng = matching.engine()
+    stores = [c.stores[side] for c in eng.channels() for side in ("patents", "needs")]
+    assert stores and all(store.loaded for store in stores)
+    assert all(c.encoder.encode(["x"]).shape == (1, c.encoder.dim) for c in eng.dense)
+
+
+def test_warm_up_failure_is_logged_and_the_engine_loads_on_first_use(world, db_app,
+                                                                     monkeypatch, caplog):
+    patents, needs = world
+    db_app.extensions.pop(matching.EXTENSION, None)
+    real = matching._build_engine
+
+    def broken(config):
+        raise OSError("model file unreadable")
+
+    monkeypatch.setattr(matching, "_build_engine", broken)
+    assert matching.warm_up() is False
+    assert "warm-up failed" in caplog.text
+    monkeypatch.setattr(matching, "_build_engine", real)
+    assert matching.match_need(needs["magnet"], 1)[0].patent_id == patents["magnet"].id
+
+
+def test_gunicorn_config_warms_each_worker(world, db_app):
+    import runpy
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    db_app.extensions.pop(matching.EXTENSION, None)
+    conf["post_worker_init"](SimpleNamespace(wsgi=db_app))
+    assert db_app.extensions[matching.EXTENSION][1].lexical.stores["patents"].loaded
+
+
 def test_free_text_search(world):
     patents, needs = world
     hits = matching.search_patents("抛光粉 粒度")

@@ -53,6 +53,11 @@ class LexicalStore:
         """True when a manifest is on disk."""
         return (self.directory / "manifest.json").is_file()
 
+    @property
+    def loaded(self) -> bool:
+        """True once an index is held in memory."""
+        return self._index is not None
+
     def manifest(self) -> dict | None:
         """The saved manifest, None when absent; IndexUnusable("corrupt") when unreadable."""
         try:

@@ -69,6 +69,28 @@ def engine() -> Engine:
     return state[1]
 
 
+def warm_up() -> bool:
+    """Build this worker's engine and load its models now (gunicorn ``post_worker_init``).
+
+    Loading USE and MiniLM takes seconds; without this the first search or pair page of each
+    worker pays for it. A failure is logged, not raised: the worker still serves pages, and the
+    first request that needs the engine tries again.
+    """
+    started = time.perf_counter()
+    try:
+        eng = engine()
+        for channel in eng.dense:
+            channel.encoder.encode(["warm up"])
+        for store in (c.stores[side] for c in eng.channels() for side in SIDES):
+            if store.exists():
+                store.fresh()
+    except Exception:  # any model or index error: serve anyway, retry on first use
+        log.exception("warm-up failed; the engine loads on first use")
+        return False
+    log.info("engine warmed up in %.1f s", time.perf_counter() - started)
+    return True
+
+
 def _sentence_cache() -> SentenceCache | None:
     """The worker's sentence-vector cache (explanations of patents proposed again and again)."""
     eng = engine()
@@ -320,5 +342,5 @@ def match_and_store_patent(patent_id: int, k: int | None = None) -> int:
 __all__ = [
     "Candidate", "index_status", "match_and_store_need", "match_and_store_patent",
     "match_need", "match_patent", "pair_sentences", "rebuild_indexes", "run_batch_matching",
-    "search_needs", "search_patents", "sync_needs", "sync_patents",
+    "search_needs", "search_patents", "sync_needs", "sync_patents", "warm_up",
 ]

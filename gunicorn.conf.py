@@ -1,0 +1,11 @@
+"""gunicorn settings, read from the working directory (``script/server`` runs in the repository
+root; elsewhere pass ``-c path/to/gunicorn.conf.py``). Command-line options override these."""
+
+
+def post_worker_init(worker):
+    """Load the encoders and indexes in each worker before it takes requests (after the fork,
+    never in the master), so no user's first search or pair page waits for the models."""
+    from matchmaker.services.matching import warm_up
+
+    with worker.wsgi.app_context():
+        warm_up()
