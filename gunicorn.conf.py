@@ -8,4 +8,6 @@ def post_worker_init(worker):
     from matchmaker.services.matching import warm_up
 
     with worker.wsgi.app_context():
-        warm_up()
+        ok = warm_up()
+    worker.log.info("matching engine %s", "warmed up" if ok
+                    else "not warmed up (error logged); it loads on first use")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +23,8 @@ from matchmaker.records import (
 )
 from matchmaker.services import matching
 from tests import factories as f
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # -- fusion math -----------------------------------------------------------------------------
 
@@ -331,15 +334,51 @@ def test_warm_up_failure_is_logged_and_the_engine_loads_on_first_use(world, db_a
     assert matching.match_need(needs["magnet"], 1)[0].patent_id == patents["magnet"].id
 
 
-def test_gunicorn_config_warms_each_worker(world, db_app):
+def test_gunicorn_config_warms_each_worker(world, db_app, caplog):
+    import logging
     import runpy
-    from pathlib import Path
     from types import SimpleNamespace
 
-    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     db_app.extensions.pop(matching.EXTENSION, None)
-    conf["post_worker_init"](SimpleNamespace(wsgi=db_app))
+    with caplog.at_level(logging.INFO, logger="gunicorn.test"):
+        conf["post_worker_init"](SimpleNamespace(wsgi=db_app, log=logging.getLogger("gunicorn.test")))
     assert db_app.extensions[matching.EXTENSION][1].lexical.stores["patents"].loaded
+    assert "matching engine warmed up" in caplog.text
+
+
+def test_gunicorn_reads_the_config_and_warms_its_worker(tmp_path):
+    """A real gunicorn from the repository root: the hook runs in the worker, pages are served."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
+           "MATCHMAKER_INSTANCE_PATH": str(tmp_path), "MATCHMAKER_INDEX_DIR": str(tmp_path / "ix"),
+           "MATCHMAKER_ENCODER": "fake", "MATCHMAKER_EXTRA_ENCODERS": ""}
+    log = tmp_path / "gunicorn.log"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                                 "wsgi:app"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "matching engine" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.2)
+        assert "matching engine warmed up" in log.read_text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/auth/login", timeout=10) as page:
+            assert page.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_free_text_search(world):
