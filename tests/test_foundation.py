@@ -60,6 +60,16 @@ def test_migrations_apply_on_empty_sqlite(tmp_path):
     assert "alembic_version" in tables
 
 
+def test_migrating_in_process_keeps_the_application_loggers(tmp_path):
+    import logging
+
+    watched = logging.getLogger("matchmaker.services.matching")  # exists before the upgrade
+    url = f"sqlite:///{tmp_path / 'logs.sqlite3'}"
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url})
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    assert not watched.disabled
+
+
 def test_migrations_match_the_models(tmp_path):
     """Autogenerate against a migrated database finds nothing: no change lacks a migration."""
     from alembic.autogenerate import compare_metadata
