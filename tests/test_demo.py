@@ -100,8 +100,12 @@ def stub_matching(monkeypatch):
         calls.append("run_batch_matching")
         return {"created": _make_candidates()}
 
+    def sync_needs(ids) -> None:
+        calls.append("sync_needs")
+
     module.rebuild_indexes = rebuild_indexes
     module.run_batch_matching = run_batch_matching
+    module.sync_needs = sync_needs
     monkeypatch.setitem(sys.modules, "matchmaker.services.matching", module)
     return calls
 
@@ -363,7 +367,7 @@ def test_simulated_activity_is_deterministic(app_factory):
 def test_demo_command_seeds_matches_and_simulates(app, runner, stub_matching):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    assert stub_matching == ["rebuild_indexes", "run_batch_matching"]
+    assert stub_matching == ["rebuild_indexes", "run_batch_matching", "sync_needs"]
     assert is_seeded() and _count(Match) > 0 and _count(MatchHistory) > 30
     statuses = set(db.session.scalars(select(Match.status).distinct()))
     assert statuses == set(MatchStatus)
@@ -391,7 +395,7 @@ def test_demo_if_empty_is_idempotent(app, runner, stub_matching):
     assert second.exit_code == 0
     assert "nothing loaded" in second.output
     assert state() == before
-    assert stub_matching == ["rebuild_indexes", "run_batch_matching"]  # not called again
+    assert stub_matching == ["rebuild_indexes", "run_batch_matching", "sync_needs"]  # not again
 
 
 def test_demo_if_empty_leaves_a_database_with_patents_alone(app, runner, stub_matching):
@@ -412,6 +416,7 @@ def test_demo_resumes_after_matching_failed(app, runner, monkeypatch):
     module = types.ModuleType("matchmaker.services.matching")
     module.rebuild_indexes = lambda progress=False: {}
     module.run_batch_matching = lambda top_k=None, progress=False: {"created": _make_candidates()}
+    module.sync_needs = lambda ids: None
     monkeypatch.setitem(sys.modules, "matchmaker.services.matching", module)
     resumed = runner.invoke(args=["demo"])
     assert resumed.exit_code == 0, resumed.output
@@ -460,11 +465,16 @@ def test_demo_accounts_when_not_seeded(app, runner):
 
 
 def test_full_demo_command_with_the_matching_engine(app, runner):
-    """End to end through the real matching service (fake encoder); needs services/matching.py."""
-    pytest.importorskip("matchmaker.services.matching")
+    """End to end through the real matching service (fake encoder)."""
+    from matchmaker.services.matching import index_status
+
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert _count(Match) > 0
     assert _count(MatchHistory) > 30
     statuses = set(db.session.scalars(select(Match.status).distinct()))
     assert statuses == set(MatchStatus)
+    # contracts signed by the simulation took their needs out of the index: nothing is stale
+    status = index_status()
+    assert status["state"] == "built", status["collections"]
+    assert status["expected"]["needs"] < _count(Need)

@@ -175,6 +175,30 @@ def test_cancelling_a_signed_contract_reopens_the_need(people):
     assert people["need"].status is NeedStatus.OPEN
 
 
+def test_signing_and_cancelling_keep_the_needs_index_in_line(people):
+    """Only open needs are indexed: signing takes the need out, cancelling brings it back."""
+    from matchmaker.services import matching
+
+    match, need = people["match"], people["need"]
+    match.status = S.NEGOTIATING
+    db.session.commit()
+    matching.rebuild_indexes()
+
+    def found() -> bool:
+        return need.id in [i for i, _ in matching.search_needs(need.title, 10)]
+
+    def needs_index_state() -> str:
+        collections = matching.index_status()["collections"]
+        return next(c["state"] for c in collections if c["name"] == "needs-bm25")
+
+    assert found() and needs_index_state() == "built"
+    pipeline.move(match, S.SIGNED, None, contract_amount="5")
+    assert not found() and needs_index_state() == "built"  # not "stale"
+    pipeline.move(match, S.REJECTED, None, rejection_reason="price_terms")
+    assert need.status is NeedStatus.OPEN
+    assert found() and needs_index_state() == "built"
+
+
 @pytest.mark.parametrize("who", ["university", "enterprise", "other_broker"])
 def test_only_the_assigned_broker_or_admin_may_move(people, who):
     match = people["match"]
@@ -216,7 +240,8 @@ def test_signal_is_sent_after_commit_and_a_failing_receiver_keeps_the_move(peopl
     with match_moved.connected_to(receiver, sender=db_app):
         pipeline.move(match, S.RECOMMENDED, people["broker"])
     assert seen == [{"match_id": match.id, "from_status": S.CANDIDATE, "to_status": S.RECOMMENDED,
-                     "actor_id": people["broker"].id, "stored": S.RECOMMENDED}]
+                     "actor_id": people["broker"].id, "need_id": match.need_id,
+                     "need_status_changed": False, "stored": S.RECOMMENDED}]
     db.session.expire_all()
     assert match.status is S.RECOMMENDED
 

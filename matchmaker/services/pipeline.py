@@ -73,6 +73,7 @@ class _Move:
     to_status: MatchStatus
     history: MatchHistory
     actor_id: int | None
+    need_status_changed: bool = False  # the move matched or reopened the need
 
 
 def move(
@@ -171,10 +172,11 @@ def stage_move(
     db.session.add(history)
     if note:
         db.session.add(MatchNote(match_id=match.id, author_id=getattr(actor, "id", None), body=note))
-    _side_effects(match, current, target)
+    need_status_changed = _side_effects(match, current, target)
     record("match_move", actor, f"match:{match.id}", frm=current.value, to=target.value)
     db.session.flush()
-    return _Move(match, current, target, history, getattr(actor, "id", None))
+    return _Move(match, current, target, history, getattr(actor, "id", None),
+                 need_status_changed)
 
 
 def announce(moves: list[_Move]) -> None:
@@ -190,16 +192,21 @@ def announce(moves: list[_Move]) -> None:
                 from_status=done.from_status,
                 to_status=done.to_status,
                 actor_id=done.actor_id,
+                need_id=done.match.need_id,
+                need_status_changed=done.need_status_changed,
             )
         except Exception:
             log.exception("a match_moved receiver failed for match %s", done.match.id)
 
 
-def _side_effects(match: Match, current: MatchStatus, target: MatchStatus) -> None:
+def _side_effects(match: Match, current: MatchStatus, target: MatchStatus) -> bool:
+    """Update the need and the patent after a move; True when the need's status changed."""
     if target is S.SIGNED:
+        changed = match.need.status is not NeedStatus.MATCHED
         match.need.status = NeedStatus.MATCHED
         match.patent.dormant = False
-    elif target is S.REJECTED and current is S.SIGNED:
+        return changed
+    if target is S.REJECTED and current is S.SIGNED:
         # A cancelled contract reopens the need unless another pair of it is still signed.
         still = db.session.scalar(
             select(func.count(Match.id)).where(
@@ -210,6 +217,8 @@ def _side_effects(match: Match, current: MatchStatus, target: MatchStatus) -> No
         )
         if not still and match.need.status is NeedStatus.MATCHED:
             match.need.status = NeedStatus.OPEN
+            return True
+    return False
 
 
 def assign(match: Match, broker: User, actor: User | None, *, reason: str | None = None) -> MatchHistory:
