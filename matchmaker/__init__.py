@@ -25,6 +25,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -58,6 +59,12 @@ def _translation_dirs() -> list[str]:
         if "translations" in dirnames:
             found.append(os.path.join(dirpath, "translations"))
     return sorted(found)
+
+
+def register_security(app: Flask) -> None:
+    from .security import install
+
+    install(app)
 
 
 def register_blueprints(app: Flask) -> None:

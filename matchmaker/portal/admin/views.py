@@ -11,8 +11,8 @@ from ...errors import PermissionDenied, ValidationError
 from ...extensions import db, login_manager
 from ...labels import choices, label
 from ...records import Organization, OrgKind, Role, User
+from ...security.params import int_arg, page_number
 from ...services import organizations as admin
-from ..needs.filters import page_number
 from ..needs.forms import add_error, options
 from .forms import ConfirmForm, InviteForm, OrganizationForm, UserForm
 
@@ -197,7 +197,7 @@ def organization_edit(org_id: int):
 def audit():
     """The audit log, newest first, filtered by action and user."""
     action = request.args.get("action", "")
-    actor_id = request.args.get("actor", type=int)
+    actor_id = int_arg(request.args, "actor")
     page = _page(admin.audit_query(action or None, actor_id))
     actors = db.session.scalars(select(User).order_by(User.username)).all()
     return render_template("admin/audit.html", page=page, action=action, actor_id=actor_id,

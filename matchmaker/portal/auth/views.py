@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -20,22 +18,11 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...records import User, utcnow
+from ...security.params import safe_next
 from ...services.audit import record
 from .forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths; never an open redirect."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:  # browsers read a backslash as a slash: "/\\evil.example"
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -52,7 +39,7 @@ def login():
         user.last_login_at = utcnow()
         record("login", actor=user, target=f"user:{user.id}")
         db.session.commit()
-        return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+        return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
 
 
@@ -87,4 +74,4 @@ def language(code: str):
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("home.index"))

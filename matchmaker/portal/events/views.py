@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from ...errors import PermissionDenied, ValidationError
 from ...extensions import db
 from ...records import EventStatus, Organization, ReleaseEvent, Role
+from ...security.params import page_number
 from ...services import events as svc
 from ...services.kpis import region_kpis
 from ..auth.session import roles_required
@@ -52,7 +53,7 @@ def index():
     status = EventStatus(raw) if raw in {s.value for s in EventStatus} else None
     page = db.paginate(
         svc.visible_events(current_user, status),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

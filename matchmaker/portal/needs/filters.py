@@ -79,14 +79,6 @@ def shared_terms(candidate) -> list[str]:
     return [str(t) for t in out if t]
 
 
-def page_number(args) -> int:
-    """The ``page`` query argument, 1 when absent or malformed."""
-    try:
-        return max(1, int(args.get("page", 1)))
-    except (TypeError, ValueError):
-        return 1
-
-
 @dataclass
 class NeedFilters:
     """What the needs list is filtered by; read from the query string."""

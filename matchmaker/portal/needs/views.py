@@ -35,10 +35,11 @@ from ...records import (
     User,
 )
 from ...regions import LEAGUES
+from ...security.params import page_number
 from ...services import access, exports, records
 from ...services.audit import record as audit
 from ..auth.session import roles_required
-from .filters import EXPORT_LIMIT, NeedFilters, RankedPage, page_number, shared_terms
+from .filters import EXPORT_LIMIT, NeedFilters, RankedPage, shared_terms
 from .forms import ConfirmForm, NeedForm, add_error, options
 
 bp = Blueprint("needs", __name__)

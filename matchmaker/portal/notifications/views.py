@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...extensions import db
+from ...security.params import page_number
 from ...services import notify
 from .forms import MarkAllReadForm, MarkReadForm
 
@@ -33,7 +34,7 @@ def index():
     unread_only = request.args.get("unread") == "1"
     page = db.paginate(
         notify.user_notifications(current_user, unread_only),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

@@ -24,10 +24,11 @@ from ...extensions import db
 from ...labels import choices
 from ...records import LegalStatus, Match, Need, Organization, Patent, PatentType, Role
 from ...regions import LEAGUES
+from ...security.params import page_number
 from ...services import access, exports, records
 from ...services.audit import record as audit
 from ..auth.session import roles_required
-from ..needs.filters import EXPORT_LIMIT, RankedPage, page_number, shared_terms
+from ..needs.filters import EXPORT_LIMIT, RankedPage, shared_terms
 from ..needs.forms import ConfirmForm, add_error, options
 from .filters import IPC_SECTIONS, PatentFilters
 from .forms import PatentForm, UploadForm

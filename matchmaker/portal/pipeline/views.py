@@ -14,9 +14,10 @@ from ...errors import TransitionError, ValidationError
 from ...extensions import db
 from ...labels import label
 from ...records import MatchStatus, Role, User
+from ...security.params import int_arg, safe_next
 from ...services import pair_lists, pipeline, queue
 from ..auth.session import roles_required
-from ..queue.views import WORKERS, filtered_page, load_pair, render_pair, safe_next
+from ..queue.views import WORKERS, filtered_page, load_pair, render_pair
 from .forms import AssignForm, MoveForm, NoteForm
 
 bp = Blueprint("pipeline", __name__)
@@ -31,7 +32,7 @@ def board():
     brokers = queue.brokers()
     chosen = None
     if current_user.role is Role.ADMIN:
-        chosen = request.args.get("broker", type=int)
+        chosen = int_arg(request.args, "broker")
         if chosen is not None and chosen not in {b.id for b in brokers}:
             abort(404)
     else:

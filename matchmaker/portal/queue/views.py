@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from ...errors import NotFound, TransitionError, ValidationError
 from ...extensions import db
 from ...matching.explain import MAX_SENTENCES
 from ...records import Match, MatchHistory, MatchNote, Need, Patent, Role, User, utcnow
+from ...security.params import int_list, page_number, safe_next
 from ...services import access, matching, pipeline, queue
 from ...services.queue import QueueFilters
 from ..auth.session import roles_required
@@ -25,22 +25,12 @@ bp = Blueprint("queue", __name__)
 WORKERS = (Role.ADMIN, Role.BROKER)
 
 
-def safe_next(target: str | None) -> str | None:
-    """A same-site relative path to go back to, or None (never an open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 def filtered_page(default_status: str, template: str, **extra):
     """Render a filtered, paginated list of pairs (the queue and the pipeline table)."""
     brokers = queue.brokers()
     form = QueueFilterForm(brokers, request.args, default_status=default_status)
     filters = form.to_filters() if form.validate() else QueueFilters()
-    page_no = request.args.get("page", 1, type=int)
+    page_no = page_number(request.args)
     page = queue.queue_page(current_user, filters, page_no, current_app.config["PAGE_SIZE"])
     return render_template(
         template, form=form, page=page, args=form.query_args(), bulk=BulkForm(brokers),
@@ -61,7 +51,7 @@ def bulk():
     """Assign or reject the ticked pairs, all or none."""
     form = BulkForm(queue.brokers())
     back = safe_next(request.form.get("next")) or url_for("queue.index")
-    ids = request.form.getlist("ids", type=int)
+    ids = int_list(request.form, "ids")
     if not form.validate():
         for errors in form.errors.values():  # form-level errors come under the key None
             for message in errors:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ...errors import ValidationError
 from ...extensions import db
 from ...records import Match, Role
+from ...security.params import page_number
 from ...services import access, pair_lists, pipeline
 from ..auth.session import roles_required
 from ..queue.views import engine_label
@@ -38,7 +39,7 @@ def _render(page, failed: FeedbackForm | None = None, failed_id: int | None = No
 @roles_required(*PARTIES)
 def index():
     """Recommended pairs of the user's organization, grouped by need or by patent."""
-    page_no = request.args.get("page", 1, type=int)
+    page_no = page_number(request.args)
     page = pair_lists.recommendations_page(current_user, page_no, current_app.config["PAGE_SIZE"])
     return _render(page)
 
@@ -51,7 +52,7 @@ def feedback(match_id: int):
     if not access.can_view_match(db.session, current_user, match):
         abort(403)
     form = FeedbackForm(match_id)
-    page_no = request.form.get("page", 1, type=int)
+    page_no = page_number(request.form)
     if form.validate():
         try:
             pipeline.record_feedback(match, current_user, form.feedback.data, form.reason.data)

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from ...records import Role
+from ...security.params import page_number
 from ...services.revival import WARNING_DAYS, WEIGHTS, rank_dormant
 from ..auth.session import roles_required
 from .forms import RevivalFilterForm
@@ -36,7 +37,7 @@ def index():
         include_unrevivable=bool(form.everything.data),
         urgent_only=bool(form.urgent.data),
     )
-    page = _Page(rows, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    page = _Page(rows, page_number(request.args), current_app.config["PAGE_SIZE"])
     urgent = sum(1 for r in rows if r.urgent)
     args = {k: v for k, v in request.args.items() if k in ("urgent", "everything")}
     return render_template(

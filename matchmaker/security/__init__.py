@@ -1,0 +1,12 @@
+"""Security controls: passwords, login throttling, sessions, headers, files, safe parameters."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def install(app: Flask) -> None:
+    """Wire every control into ``app``; runs before the blueprints register their routes."""
+    from . import params
+
+    params.install(app)
