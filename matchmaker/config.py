@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +39,10 @@ def load_config(instance_path: str) -> dict:
     default_db = f"sqlite:///{instance / 'matchmaker.sqlite3'}"
     database_url = _env("DATABASE_URL", default_db)
     return {
-        "SECRET_KEY": _env("SECRET_KEY") or _persistent_secret(instance),
+        # Unset: generated into instance/secret_key only in debug, testing or when allowed
+        # (matchmaker.security.files); production refuses to start without it.
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "ALLOW_GENERATED_SECRET": _env_bool("ALLOW_GENERATED_SECRET", False),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "MODELS_DIR": _env("MODELS_DIR", str(ROOT / "models")),
@@ -64,6 +66,8 @@ def load_config(instance_path: str) -> dict:
         "SMTP_USER": _env("SMTP_USER"),
         "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
+        # "ssl" (implicit TLS), "starttls" or "none"; empty: ssl on port 465, else SMTP_STARTTLS.
+        "SMTP_TLS": _env("SMTP_TLS", ""),
         "MAIL_FROM": _env("MAIL_FROM", "matchmaker@localhost"),
         # Alerts: a match is "strong" at this fused score or among the top N of its record.
         "ALERT_MIN_SCORE": _env_float("ALERT_MIN_SCORE", 0.9),
@@ -87,15 +91,3 @@ def _engine_options(url: str) -> dict:
     if url.startswith("postgresql"):
         options["connect_args"] = {"options": "-c jit=off"}
     return options
-
-
-def _persistent_secret(instance: Path) -> str:
-    """Keep one random secret per instance folder so sessions survive restarts and workers agree."""
-    instance.mkdir(parents=True, exist_ok=True)
-    path = instance / "secret_key"
-    try:
-        with open(path, "x", encoding="ascii") as fh:  # "x": only one worker ever writes it
-            fh.write(secrets.token_hex(32))
-    except FileExistsError:
-        pass
-    return path.read_text(encoding="ascii").strip()

@@ -424,9 +424,9 @@ def test_demo_resumes_after_matching_failed(app, runner, monkeypatch):
     assert _count(Patent) == len(content.PATENTS) and _count(MatchHistory) > 0
 
 
-def test_demo_accounts_resets_passwords_and_prints_them(app, runner):
+def test_demo_accounts_reset_sets_passwords_and_prints_them(app, runner):
     seed_demo("old-password-1")
-    result = runner.invoke(args=["demo-accounts"])
+    result = runner.invoke(args=["demo-accounts", "--reset"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     for spec in USERS:
@@ -438,11 +438,11 @@ def test_demo_accounts_resets_passwords_and_prints_them(app, runner):
     assert "/auth/login" in result.output
 
 
-def test_demo_accounts_without_configured_password_uses_a_fresh_random_one(app_factory):
+def test_demo_accounts_reset_without_configured_password_uses_a_fresh_random_one(app_factory):
     application = app_factory({"DEMO_PASSWORD": None})
     with application.app_context():
         seed_demo("old-password-1")
-        outputs = [application.test_cli_runner().invoke(args=["demo-accounts"]).output
+        outputs = [application.test_cli_runner().invoke(args=["demo-accounts", "--reset"]).output
                    for _ in range(2)]
         passwords = []
         for output in outputs:
@@ -460,7 +460,7 @@ def test_demo_accounts_when_not_seeded(app, runner):
     result = runner.invoke(args=["demo-accounts"])
     assert result.exit_code == 0
     assert "no demo accounts" in result.output
-    assert reset_demo_passwords("whatever-123") == []
+    assert reset_demo_passwords("whatever-123-abc") == []
     assert _count(User) == 1
 
 

@@ -21,6 +21,7 @@ def test_factory_uses_given_config(app):
 def test_config_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MATCHMAKER_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
     monkeypatch.setenv("MATCHMAKER_MATCH_TOP_K", "7")
+    monkeypatch.setenv("MATCHMAKER_ALLOW_GENERATED_SECRET", "1")
     app = create_app({"INSTANCE_PATH": str(tmp_path / "inst")})
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.db")
     assert app.config["MATCH_TOP_K"] == 7
@@ -43,6 +44,7 @@ def test_healthz_reports_unreachable_database(tmp_path):
         {
             "INSTANCE_PATH": str(tmp_path / "i"),
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/no/such/dir/x.db",
+            "SECRET_KEY": "test-secret",
         }
     )
     response = app.test_client().get("/healthz")
@@ -52,7 +54,8 @@ def test_healthz_reports_unreachable_database(tmp_path):
 
 def test_migrations_apply_on_empty_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url,
+                      "SECRET_KEY": "test-secret"})
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     tables = set(inspect(create_engine(url)).get_table_names())
@@ -65,7 +68,8 @@ def test_migrating_in_process_keeps_the_application_loggers(tmp_path):
 
     watched = logging.getLogger("matchmaker.services.matching")  # exists before the upgrade
     url = f"sqlite:///{tmp_path / 'logs.sqlite3'}"
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url,
+                      "SECRET_KEY": "test-secret"})
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     assert not watched.disabled
 
@@ -76,7 +80,8 @@ def test_migrations_match_the_models(tmp_path):
     from alembic.migration import MigrationContext
 
     url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url,
+                      "SECRET_KEY": "test-secret"})
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     engine = create_engine(url)
     with engine.connect() as conn:

@@ -361,7 +361,8 @@ def test_gunicorn_reads_the_config_and_warms_its_worker(tmp_path):
         port = sock.getsockname()[1]
     env = {**os.environ, "MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
            "MATCHMAKER_INSTANCE_PATH": str(tmp_path), "MATCHMAKER_INDEX_DIR": str(tmp_path / "ix"),
-           "MATCHMAKER_ENCODER": "fake", "MATCHMAKER_EXTRA_ENCODERS": ""}
+           "MATCHMAKER_ENCODER": "fake", "MATCHMAKER_EXTRA_ENCODERS": "",
+           "MATCHMAKER_SECRET_KEY": "gunicorn-test-secret"}
     log = tmp_path / "gunicorn.log"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     with open(log, "w") as out:

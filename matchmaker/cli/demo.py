@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from ..errors import MatchmakerError
+from ..errors import MatchmakerError, ValidationError
 from ..extensions import db
 from ..records import Match, Need, NeedStatus
 
@@ -45,7 +45,10 @@ def demo(if_empty: bool) -> None:
         click.echo("demo data already seeded; continuing with indexing and matching")
     else:
         click.echo("seeding the demo data ...")
-        counts = seed_demo(password, progress=lambda message: click.echo(f"  {message}"))
+        try:
+            counts = seed_demo(password, progress=lambda message: click.echo(f"  {message}"))
+        except ValidationError as exc:
+            raise click.ClickException(f"the demo was not loaded: {exc}") from exc
         click.echo(
             "seeded {organizations} organizations, {users} users, {patents} patents, "
             "{needs} needs".format(**counts)
@@ -78,31 +81,44 @@ def demo(if_empty: bool) -> None:
     sync_needs(db.session.scalars(select(Need.id).where(Need.status != NeedStatus.OPEN)).all())
     click.echo(f"done: {_count(Match)} need-patent pairs in the database")
     if not seeded:
-        _print_accounts(password)
+        from ..demo.seed import demo_accounts as accounts
+
+        _print_accounts(accounts(), password)
 
 
 @click.command("demo-accounts")
+@click.option("--reset", is_flag=True,
+              help="Set every demo account's password to DEMO_PASSWORD (else a random one).")
 @with_appcontext
-def demo_accounts() -> None:
-    """Set the demo accounts' password (config DEMO_PASSWORD, else random) and list them."""
-    from ..demo.seed import is_seeded
+def demo_accounts(reset: bool) -> None:
+    """List the demo accounts; they are never re-activated and, without --reset, never changed."""
+    from ..demo.seed import demo_accounts as accounts
+    from ..demo.seed import is_seeded, reset_demo_passwords
 
     if not is_seeded():
         click.echo("no demo accounts in this database (load them with `flask demo`).")
         return
-    _print_accounts(_password())
+    if not reset:
+        _print_accounts(accounts(), "(unchanged)")
+        click.echo("passwords: as printed when the demo was loaded, or as their users changed "
+                   "them; `flask demo-accounts --reset` sets new ones")
+        return
+    password = _password()
+    try:
+        rows = reset_demo_passwords(password)
+    except ValidationError as exc:
+        raise click.ClickException(f"DEMO_PASSWORD: {exc}") from exc
+    _print_accounts(rows, password)
 
 
 def _password() -> str:
-    return current_app.config.get("DEMO_PASSWORD") or secrets.token_urlsafe(9)
+    return current_app.config.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
 
 
-def _print_accounts(password: str) -> None:
-    from ..demo.seed import reset_demo_passwords
-
-    rows = reset_demo_passwords(password)
+def _print_accounts(rows: list[dict], password: str) -> None:
     table = [("username", "role", "organization", "password")]
-    table += [(r["username"], r["role"], r["organization"] or "-", password) for r in rows]
+    table += [(r["username"], r["role"] + ("" if r["active"] else " (deactivated)"),
+               r["organization"] or "-", password) for r in rows]
     widths = [max(_width(row[c]) for row in table) for c in range(4)]
     click.echo("demo accounts:")
     for row in table:

@@ -29,6 +29,7 @@ from ..records import (
     Role,
     User,
 )
+from ..security.passwords import check_password
 from ..services.audit import record
 from ..services.users import create_user
 from ..validators import credit_code_check_char
@@ -82,36 +83,48 @@ def seed_demo(password: str, *, progress: Progress | None = None) -> dict:
     return counts
 
 
+def demo_accounts() -> list[dict]:
+    """One row per demo account still in the database, in README order; changes nothing."""
+    return [_row(user) for user in _demo_users()]
+
+
 def reset_demo_passwords(password: str) -> list[dict]:
-    """Set every demo account to ``password``; returns one row per account, in README order."""
-    wanted = [spec.username for spec in USERS]
-    found = {
-        u.username: u for u in db.session.scalars(select(User).where(User.username.in_(wanted)))
-    }
-    rows, hashed = [], None
-    for username in wanted:
-        user = found.get(username)
-        if user is None:  # deleted by an admin: leave it gone
-            continue
-        # One hash for all: they share the password anyway, and hashing is deliberately slow
-        # (script/server resets these accounts at every start).
+    """Set every demo account to ``password`` (checked by the policy); returns their rows.
+
+    Deactivated accounts stay deactivated: only an administrator turns them back on.
+    """
+    users = _demo_users()
+    if not users:
+        return []
+    check_password(password)
+    hashed = None
+    for user in users:
+        # One hash for all: they share the password anyway, and hashing is deliberately slow.
         if hashed is None:
             user.set_password(password)
             hashed = user.password_hash
         user.password_hash = hashed
-        user.active = True
-        rows.append(
-            {
-                "username": user.username,
-                "role": user.role.value,
-                "display_name": user.display_name,
-                "organization": user.organization.name if user.organization else "",
-            }
-        )
-    if rows:
-        record("demo.passwords_reset", None, "demo", accounts=len(rows))
+    record("demo.passwords_reset", None, "demo", accounts=len(users))
     db.session.commit()
-    return rows
+    return [_row(user) for user in users]
+
+
+def _demo_users() -> list[User]:
+    wanted = [spec.username for spec in USERS]
+    found = {
+        u.username: u for u in db.session.scalars(select(User).where(User.username.in_(wanted)))
+    }
+    return [found[name] for name in wanted if name in found]  # deleted by an admin: left gone
+
+
+def _row(user: User) -> dict:
+    return {
+        "username": user.username,
+        "role": user.role.value,
+        "display_name": user.display_name,
+        "organization": user.organization.name if user.organization else "",
+        "active": bool(user.active),
+    }
 
 
 def demo_usernames() -> list[str]:

@@ -7,6 +7,7 @@ from flask import Flask
 
 def install(app: Flask) -> None:
     """Wire every control into ``app``; runs before the blueprints register their routes."""
-    from . import params
+    from . import files, params
 
+    files.install(app)
     params.install(app)

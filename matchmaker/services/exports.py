@@ -1,13 +1,16 @@
 """CSV and XLSX exports of needs and patents, safe to open in a spreadsheet.
 
 Every text cell that a spreadsheet could read as a formula (starting with ``=`` ``+`` ``-``
-``@``, tab or carriage return) gets a leading single quote (OWASP "CSV injection").
+``@``, tab or carriage return) gets a leading single quote (OWASP "CSV injection"); so does
+every such character after a separator (``,`` ``;`` tab) or a quote inside the cell, because a
+spreadsheet that opens the CSV with ``;`` or tab as the separator starts a new cell there.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,13 +25,15 @@ from .access import can_see_contacts
 from .record_checks import _
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_AFTER_SEPARATOR = re.compile(r"""([,;\t"]\s*)([=+\-@])""")
 
 
 def escape_cell(value):
     """Neutralise a text cell that a spreadsheet would run as a formula; other types pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    escaped = _AFTER_SEPARATOR.sub(r"\1'\2", value)
+    return "'" + escaped if value.startswith(FORMULA_PREFIXES) else escaped
 
 
 def _plain(value):

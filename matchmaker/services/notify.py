@@ -1,14 +1,15 @@
 """Notifications: in the portal always, by e-mail when ``MAIL_ENABLED`` (off by default).
 
 E-mail goes through the configured SMTP server (``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_USER``,
-``SMTP_PASSWORD``, ``SMTP_STARTTLS``, ``MAIL_FROM``). A mail failure is logged and leaves the
-notification unmailed; it never undoes the in-portal notification.
+``SMTP_PASSWORD``, ``SMTP_STARTTLS``, ``SMTP_TLS``, ``MAIL_FROM``); TLS always verifies the
+server's certificate and name. A mail failure is logged and leaves the notification unmailed; it never undoes the in-portal notification.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 
@@ -81,15 +82,31 @@ def send_mail(config: Mapping, to: str, subject: str, body: str, smtp=None) -> N
         conn.send_message(msg)
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's trusted CAs with hostname checks: a fake server never gets the password."""
+    return ssl.create_default_context()
+
+
+def tls_mode(config: Mapping) -> str:
+    """``ssl`` (implicit TLS), ``starttls`` or ``none``; port 465 means implicit TLS."""
+    explicit = (config.get("SMTP_TLS") or "").strip().lower()
+    if explicit in {"ssl", "starttls", "none"}:
+        return explicit
+    if int(config.get("SMTP_PORT") or 25) == 465:
+        return "ssl"
+    return "starttls" if config.get("SMTP_STARTTLS") else "none"
+
+
 def _connect(config: Mapping) -> smtplib.SMTP:
-    conn = smtplib.SMTP(
-        config.get("SMTP_HOST") or "localhost",
-        int(config.get("SMTP_PORT") or 25),
-        timeout=SMTP_TIMEOUT,
-    )
+    host, port = config.get("SMTP_HOST") or "localhost", int(config.get("SMTP_PORT") or 25)
+    mode = tls_mode(config)
+    if mode == "ssl":
+        conn = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=tls_context())
+    else:
+        conn = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
     try:
-        if config.get("SMTP_STARTTLS"):
-            conn.starttls()
+        if mode == "starttls":
+            conn.starttls(context=tls_context())
         if config.get("SMTP_USER"):
             conn.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
     except Exception:

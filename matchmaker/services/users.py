@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..errors import ValidationError
 from ..extensions import db
 from ..records import Organization, OrgKind, Role, User
+from ..security.passwords import check_password
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,80}$")
 # Which organization kinds each role may belong to.
@@ -33,8 +34,7 @@ def create_user(
     """Validate and add a user to the session (the caller commits)."""
     if not _USERNAME.match(username or ""):
         raise ValidationError("用户名须为3-80位字母、数字或 _ . -", "username")
-    if len(password or "") < 8:
-        raise ValidationError("密码至少8位", "password")
+    check_password(password, username)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationError(f"用户名已存在: {username}", "username")
     if organization is None and organization_name:
