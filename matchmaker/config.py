@@ -30,6 +30,11 @@ def _env_float(name: str, default: float) -> float:
     return default if raw in (None, "") else float(raw)
 
 
+def _env_optional_bool(name: str) -> bool | None:
+    raw = _env(name)
+    return None if raw in (None, "") else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def load_config(instance_path: str) -> dict:
     """Build the configuration mapping from the environment.
 
@@ -80,6 +85,16 @@ def load_config(instance_path: str) -> dict:
         "WTF_CSRF_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # None: Secure unless debug or testing (matchmaker.security.sessions); script/server
+        # sets it off for http://127.0.0.1.
+        "SESSION_COOKIE_SECURE": _env_optional_bool("SESSION_COOKIE_SECURE"),
+        "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 120),
+        "SESSION_MAX_HOURS": _env_int("SESSION_MAX_HOURS", 12),
+        # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0: ignored).
+        "PROXY_FIX_X_FOR": _env_int("PROXY_FIX_X_FOR", 0),
+        "PROXY_FIX_X_PROTO": _env_int("PROXY_FIX_X_PROTO", 0),
+        "PROXY_FIX_X_HOST": _env_int("PROXY_FIX_X_HOST", 0),
+        "PROXY_FIX_X_PREFIX": _env_int("PROXY_FIX_X_PREFIX", 0),
         "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
         "DASHBOARD_CACHE_SECONDS": _env_int("DASHBOARD_CACHE_SECONDS", 60),
     }

@@ -68,11 +68,12 @@ def _make_app(tmp_path, backend: str, overrides: dict | None = None):
 
     # The fixtures keep one app context pushed for the whole test, so every request of every
     # client shares ``g``: empty it (Flask-Login's cached user, per-request caches), as a fresh
-    # production request would start.
-    @app.before_request
+    # production request would start. First of all hooks, so none of them sees a stale user.
     def _fresh_g():
         for key in list(vars(g)):
             delattr(g, key)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     with app.app_context():
         db.create_all()
     return app, schema

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -52,12 +52,25 @@ class User(UserMixin, TimestampMixin, db.Model):
     broker_regions: Mapped[str | None] = mapped_column(String(300))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime())
     locale: Mapped[str | None] = mapped_column(String(10))
+    # A one-time password set by an administrator: every page asks for a new one first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
+    # Part of the id in every session cookie; raising it ends all sessions of the user.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return bool(self.active)
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: ``id:version``, so old cookies die with the version."""
+        return f"{self.id}:{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session of this user (logout, new password, deactivation)."""
+        self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

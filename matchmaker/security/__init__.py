@@ -7,7 +7,9 @@ from flask import Flask
 
 def install(app: Flask) -> None:
     """Wire every control into ``app``; runs before the blueprints register their routes."""
-    from . import files, params
+    from . import files, params, proxy, sessions
 
     files.install(app)
     params.install(app)
+    proxy.install(app)
+    sessions.install(app)

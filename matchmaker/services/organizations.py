@@ -12,6 +12,7 @@ from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
 from ..records import AuditLog, Organization, OrgKind, Role, User
 from ..regions import LEAGUES
+from ..security.passwords import password_problem
 from .audit import record
 from .record_checks import _
 from .users import ROLE_ORG_KINDS, create_user
@@ -141,9 +142,12 @@ class Invitation:
     password: str
 
 
-def one_time_password() -> str:
+def one_time_password(username: str | None = None) -> str:
     """A random password for a new or reset account (the user changes it after logging in)."""
-    return secrets.token_urlsafe(12)
+    while True:  # 16 random characters pass the policy all but always; never hand out one that fails
+        password = secrets.token_urlsafe(12)
+        if password_problem(password, username) is None:
+            return password
 
 
 def invite_user(*, actor: User, username: str, role: Role, display_name: str | None = None,
@@ -153,7 +157,7 @@ def invite_user(*, actor: User, username: str, role: Role, display_name: str | N
     _check_membership(role, organization)
     fields = _scope_list(broker_fields, "broker_fields", leagues=False)
     regions = _scope_list(broker_regions, "broker_regions", leagues=True)
-    password = one_time_password()
+    password = one_time_password(username)
     user = create_user(
         username=(username or "").strip(),
         role=role,
@@ -163,6 +167,7 @@ def invite_user(*, actor: User, username: str, role: Role, display_name: str | N
         email=_clean(email),
     )
     user.broker_fields, user.broker_regions = fields, regions
+    user.must_change_password = True
     db.session.flush()
     record("user_invite", actor, f"user:{user.id}", username=user.username, role=role.value)
     db.session.commit()
@@ -206,6 +211,7 @@ def set_user_active(user: User, active: bool, *, actor: User) -> User:
         raise PermissionDenied(_("You cannot deactivate your own account."))
     if user.active != active:
         user.active = active
+        user.end_sessions()
         record("user_reactivate" if active else "user_deactivate", actor, f"user:{user.id}",
                username=user.username)
         db.session.commit()
@@ -214,8 +220,10 @@ def set_user_active(user: User, active: bool, *, actor: User) -> User:
 
 def reset_password(user: User, *, actor: User) -> str:
     """Give an account a new one-time password and return it (committed)."""
-    password = one_time_password()
+    password = one_time_password(user.username)
     user.set_password(password)
+    user.must_change_password = True
+    user.end_sessions()
     record("user_password_reset", actor, f"user:{user.id}", username=user.username)
     db.session.commit()
     return password

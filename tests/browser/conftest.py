@@ -33,6 +33,7 @@ def live_app(tmp_path_factory):
     app = create_app({
         "TESTING": False,
         "SECRET_KEY": "e2e-secret",
+        "SESSION_COOKIE_SECURE": False,  # served over http://127.0.0.1
         "INSTANCE_PATH": str(tmp / "instance"),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'e2e.sqlite3'}",
         "INDEX_DIR": str(tmp / "indexes"),

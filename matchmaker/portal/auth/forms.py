@@ -1,9 +1,13 @@
 """Forms of the auth blueprint."""
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import ValidationError as FieldError
+
+from ...security.passwords import MAX_LENGTH, password_problem
 
 
 class LoginForm(FlaskForm):
@@ -14,8 +18,18 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    new = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        description=_l("At least 12 characters, not your username, not a common password."),
+    )
     confirm = PasswordField(
         _l("Repeat new password"), validators=[DataRequired(), EqualTo("new")]
     )
     submit = SubmitField(_l("Change password"))
+
+    def validate_new(self, field):
+        if field.data == self.current.data:
+            raise FieldError(_l("Choose a password different from the current one."))
+        problem = password_problem(field.data, current_user.username)
+        if problem:
+            raise FieldError(problem)

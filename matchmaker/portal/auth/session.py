@@ -8,8 +8,8 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ...extensions import db
-from ...records import Role, User
+from ...records import Role
+from ...security.sessions import load_user
 
 
 def configure_login(login_manager) -> None:
@@ -17,10 +17,8 @@ def configure_login(login_manager) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "warning"
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    # Checks the session version too: logout, a new password or deactivation end old cookies.
+    login_manager.user_loader(load_user)
 
 
 def roles_required(*roles: Role):

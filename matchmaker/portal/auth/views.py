@@ -13,11 +13,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from ...extensions import db
 from ...records import User, utcnow
+from ...security import sessions
 from ...security.params import safe_next
 from ...services.audit import record
 from .forms import LoginForm, PasswordForm
@@ -36,6 +37,7 @@ def login():
             flash(_("Wrong username or password, or the account is deactivated."), "danger")
             return render_template("auth/login.html", form=form), 401
         login_user(user)
+        sessions.start(user)
         user.last_login_at = utcnow()
         record("login", actor=user, target=f"user:{user.id}")
         db.session.commit()
@@ -46,7 +48,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    user = current_user._get_current_object()
+    record("logout", actor=user, target=f"user:{user.id}")
+    sessions.end(user)  # every session of this user, not only this browser's
+    db.session.commit()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -59,9 +64,13 @@ def password():
         if not current_user.check_password(form.current.data):
             form.current.errors.append(_("The current password is wrong."))
         else:
-            current_user.set_password(form.new.data)
-            record("password_change", actor=current_user, target=f"user:{current_user.id}")
+            user = current_user._get_current_object()
+            user.set_password(form.new.data)
+            user.must_change_password = False
+            user.end_sessions()  # a copied cookie dies with the old password
+            record("password_change", actor=user, target=f"user:{user.id}")
             db.session.commit()
+            login_user(user)  # this browser continues under the new session version
             flash(_("Password changed."), "success")
             return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form)
