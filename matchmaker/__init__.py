@@ -35,7 +35,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, login_manager, migrate
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale
     from .portal.auth.session import configure_login
 
@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=";".join(_translation_dirs()),
     )
     login_manager.init_app(app)
+    limiter.init_app(app)
     configure_login(login_manager)
 
 

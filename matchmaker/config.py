@@ -96,6 +96,12 @@ def load_config(instance_path: str) -> dict:
         "PROXY_FIX_X_HOST": _env_int("PROXY_FIX_X_HOST", 0),
         "PROXY_FIX_X_PREFIX": _env_int("PROXY_FIX_X_PREFIX", 0),
         "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
+        # Failed logins (only failures count) per account and per client address, and the
+        # per-user allowance of expensive pages (engine rankings, semantic search, exports).
+        "LOGIN_ACCOUNT_LIMIT": _env("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes"),
+        "LOGIN_ADDRESS_LIMIT": _env("LOGIN_ADDRESS_LIMIT", "50 per 15 minutes"),
+        "RATELIMIT_EXPENSIVE": _env("RATELIMIT_EXPENSIVE", "30 per minute"),
         "DASHBOARD_CACHE_SECONDS": _env_int("DASHBOARD_CACHE_SECONDS", 60),
     }
 

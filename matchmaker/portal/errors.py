@@ -32,6 +32,10 @@ def install(app) -> None:
     def not_found(error):
         return _page(404)
 
+    @app.errorhandler(429)
+    def too_many(error):
+        return _page(429)
+
     @app.errorhandler(413)
     def too_large(error):
         return _page(413, error.description)

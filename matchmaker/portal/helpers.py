@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 
 from ..labels import label
 from ..records import Role
+from ..services.audit import action_label
 from .charts import bar_chart, funnel_chart, line_chart
 
 
@@ -35,6 +36,7 @@ def highlight(text: str | None, terms: list[str] | None) -> Markup:
 def install(app) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["highlight"] = highlight
+    app.jinja_env.filters["audit_label"] = action_label
     app.jinja_env.globals.update(
         Role=Role,
         bar_chart=bar_chart,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
+from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..errors import ValidationError
@@ -30,6 +34,18 @@ def password_problem(password: str | None, username: str | None = None) -> str |
     if zxcvbn(password[:_SCORED_PREFIX], user_inputs=inputs)["score"] < MIN_SCORE:
         return _("This password is common or easy to guess; choose a longer, less usual one.")
     return None
+
+
+@cache
+def _dummy_hash() -> str:
+    # Made like every stored hash (same method and cost), once per process.
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def verify(user, password: str) -> bool:
+    """Check ``password`` for ``user``; an unknown user (None) costs the same hash and fails."""
+    hashed = user.password_hash if user is not None else _dummy_hash()
+    return check_password_hash(hashed, password or "") and user is not None
 
 
 def check_password(password: str | None, username: str | None = None) -> None:

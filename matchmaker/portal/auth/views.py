@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...records import User, utcnow
-from ...security import sessions
+from ...security import passwords, sessions, throttle
 from ...security.params import safe_next
 from ...services.audit import record
 from .forms import LoginForm, PasswordForm
@@ -32,10 +32,17 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is None or not user.check_password(form.password.data) or not user.active:
+        username = form.username.data.strip()
+        wait = throttle.locked_minutes(username)
+        if wait is not None:
+            flash(_("Too many failed logins. Try again in %(n)d minutes.", n=wait), "danger")
+            return render_template("auth/login.html", form=form), 429
+        user = db.session.scalar(select(User).where(User.username == username))
+        if not passwords.verify(user, form.password.data) or not user.active:
+            _failed(user, username)
             flash(_("Wrong username or password, or the account is deactivated."), "danger")
             return render_template("auth/login.html", form=form), 401
+        throttle.clear_account(username)
         login_user(user)
         sessions.start(user)
         user.last_login_at = utcnow()
@@ -43,6 +50,16 @@ def login():
         db.session.commit()
         return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
+
+
+def _failed(user: User | None, username: str) -> None:
+    """Count and audit a failed login; audit the lock it may cause."""
+    target = f"user:{user.id}" if user is not None else None
+    record("login_failed", actor=None, target=target, username=username[:80])
+    if throttle.record_failure(username):
+        record("login_locked", actor=None, target=target, username=username[:80],
+               address=request.remote_addr)
+    db.session.commit()
 
 
 @bp.route("/logout", methods=["POST"])

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ...booklet import booklet_pdf, build_booklet
 from ...records import Role
+from ...security import throttle
 from ...services.event_suggestions import enterprise_match_lists
 from ...services.funnel import event_funnel, funnel_csv
 from ..auth.session import roles_required
@@ -33,6 +34,7 @@ def booklet(event_id: int):
 
 @bp.get("/<int:event_id>/booklet.pdf")
 @login_required
+@throttle.expensive
 def booklet_download(event_id: int):
     event = load(event_id)
     data = booklet_pdf(event, current_app.config)
@@ -54,6 +56,7 @@ def funnel(event_id: int):
 
 @bp.get("/<int:event_id>/funnel.csv")
 @roles_required(*MANAGERS)
+@throttle.expensive
 def funnel_export(event_id: int):
     event = load(event_id)
     body = funnel_csv(event_funnel(event, current_user))

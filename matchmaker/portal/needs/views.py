@@ -35,6 +35,7 @@ from ...records import (
     User,
 )
 from ...regions import LEAGUES
+from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, records
 from ...services.audit import record as audit
@@ -82,6 +83,7 @@ def _results(filters: NeedFilters, page_no: int):
 
 @bp.get("/")
 @login_required
+@throttle.semantic_search
 def index():
     """The needs the user may see, filtered, searched (text or semantic) and paginated."""
     filters = NeedFilters.from_args(request.args)
@@ -96,6 +98,7 @@ def index():
 
 @bp.get("/export.<fmt>")
 @login_required
+@throttle.expensive
 def export(fmt: str):
     """The current filtered list as CSV (with BOM) or XLSX, formula cells escaped."""
     if fmt not in ("csv", "xlsx"):
@@ -271,6 +274,7 @@ def delete(need_id: int):
 
 @bp.get("/<int:need_id>/matches")
 @login_required
+@throttle.expensive
 def matches(need_id: int):
     """"Find matches now": the engine's ranked patents, limited to what the user may see."""
     need = _viewable(need_id)

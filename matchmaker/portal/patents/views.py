@@ -24,6 +24,7 @@ from ...extensions import db
 from ...labels import choices
 from ...records import LegalStatus, Match, Need, Organization, Patent, PatentType, Role
 from ...regions import LEAGUES
+from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, records
 from ...services.audit import record as audit
@@ -93,6 +94,7 @@ def _results(filters: PatentFilters, page_no: int):
 
 @bp.get("/")
 @login_required
+@throttle.semantic_search
 def index():
     """The patents the user may see, filtered, searched (text or semantic) and paginated."""
     filters = PatentFilters.from_args(request.args)
@@ -106,6 +108,7 @@ def index():
 
 @bp.get("/export.<fmt>")
 @login_required
+@throttle.expensive
 def export(fmt: str):
     """The current filtered list as CSV (with BOM) or XLSX, formula cells escaped."""
     if fmt not in ("csv", "xlsx"):
@@ -271,6 +274,7 @@ def upload():
 
 @bp.get("/<int:patent_id>/matches")
 @login_required
+@throttle.expensive
 def matches(patent_id: int):
     """"Find matches now": the engine's ranked needs, limited to what the user may see."""
     patent = _viewable(patent_id)

@@ -1,0 +1,84 @@
+"""Login throttling on failed attempts only, and per-user limits on expensive pages.
+
+Both use Flask-Limiter's storage (``MATCHMAKER_RATELIMIT_STORAGE_URL``): in memory per
+process by default, shared by every worker and machine with ``redis://``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import current_app, request
+from flask_login import current_user
+from limits import parse
+from limits.strategies import MovingWindowRateLimiter
+
+from ..extensions import limiter
+
+NAMESPACE = "login-failures"
+
+
+def _failure_limits(username: str):
+    # A moving window: the lock lasts until the oldest counted failure is 15 minutes old,
+    # so failures straddling a window boundary cannot double the attempts.
+    config = current_app.config
+    account = (username or "").strip().lower()[:80]
+    return [
+        (parse(config["LOGIN_ACCOUNT_LIMIT"]), "account", account),
+        (parse(config["LOGIN_ADDRESS_LIMIT"]), "address", request.remote_addr or "unknown"),
+    ]
+
+
+def _strategy() -> MovingWindowRateLimiter:
+    return MovingWindowRateLimiter(limiter.storage)
+
+
+def locked_minutes(username: str) -> int | None:
+    """Minutes until ``username`` or this address may try again; None when not locked."""
+    strategy = _strategy()
+    waits = []
+    for item, kind, key in _failure_limits(username):
+        if not strategy.test(item, NAMESPACE, kind, key):
+            reset = strategy.get_window_stats(item, NAMESPACE, kind, key).reset_time
+            waits.append(max(1, math.ceil((reset - time.time()) / 60)))
+    return max(waits) if waits else None
+
+
+def record_failure(username: str) -> bool:
+    """Count a failed login; True when this failure locks the account or the address."""
+    strategy = _strategy()
+    locked = False
+    for item, kind, key in _failure_limits(username):
+        strategy.hit(item, NAMESPACE, kind, key)
+        locked = locked or not strategy.test(item, NAMESPACE, kind, key)
+    return locked
+
+
+def clear_account(username: str) -> None:
+    """A successful login forgives the account's earlier failures (not the address's)."""
+    strategy = _strategy()
+    item, kind, key = _failure_limits(username)[0]
+    strategy.clear(item, NAMESPACE, kind, key)
+
+
+def user_key() -> str:
+    """Rate-limit key: the logged-in user, else the client address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"address:{request.remote_addr}"
+
+
+def _expensive_limit() -> str:
+    return current_app.config["RATELIMIT_EXPENSIVE"]
+
+
+def _not_semantic() -> bool:
+    return not (request.args.get("semantic") == "1" and request.args.get("q", "").strip())
+
+
+# One allowance per user shared by every expensive page, so spreading requests over several
+# of them buys nothing.
+expensive = limiter.shared_limit(_expensive_limit, scope="expensive", key_func=user_key)
+semantic_search = limiter.shared_limit(_expensive_limit, scope="expensive", key_func=user_key,
+                                       exempt_when=_not_semantic)
