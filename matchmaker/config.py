@@ -95,6 +95,8 @@ def load_config(instance_path: str) -> dict:
         "PROXY_FIX_X_PROTO": _env_int("PROXY_FIX_X_PROTO", 0),
         "PROXY_FIX_X_HOST": _env_int("PROXY_FIX_X_HOST", 0),
         "PROXY_FIX_X_PREFIX": _env_int("PROXY_FIX_X_PREFIX", 0),
+        # Strict-Transport-Security max-age on https responses; 0 (off) until TLS is set up.
+        "HSTS_SECONDS": _env_int("HSTS_SECONDS", 0),
         "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         # Failed logins (only failures count) per account and per client address, and the
