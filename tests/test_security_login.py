@@ -153,3 +153,16 @@ def test_security_catalog_translates_every_new_string():
                for _, msgid, _, _ in extract_from_file("python", str(path), keywords=keywords)
                if msgid not in translated]
     assert missing == []
+
+
+def test_behind_a_proxy_the_forwarded_address_is_counted(app_factory):
+    proxied = app_factory({"PROXY_FIX_X_FOR": 1, "LOGIN_ADDRESS_LIMIT": "3 per 15 minutes"})
+    with proxied.app_context():
+        client = client_as(proxied, None)
+
+        def attempt(address, username="nobody", password="wrong-password"):
+            return client.post("/auth/login", data={"username": username, "password": password},
+                               headers={"X-Forwarded-For": address}).status_code
+
+        assert [attempt("203.0.113.7", f"n{i}") for i in range(4)] == [401, 401, 401, 429]
+        assert attempt("198.51.100.9", "n9") == 401  # another office behind the same proxy
