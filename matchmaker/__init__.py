@@ -34,7 +34,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, login_manager, migrate
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale
     from .portal.auth.session import configure_login
 
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=";".join(_translation_dirs()),
     )
     login_manager.init_app(app)
+    limiter.init_app(app)
     configure_login(login_manager)
 
 
@@ -65,6 +66,9 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint, prefix in blueprints():
         app.register_blueprint(blueprint, url_prefix=prefix)
+    from .api import register as register_api
+
+    register_api(app)
 
 
 def register_error_handlers(app: Flask) -> None:

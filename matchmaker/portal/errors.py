@@ -18,6 +18,10 @@ def _wants_json() -> bool:
 
 
 def _page(status: int, message: str | None = None):
+    if request.path.startswith("/api/"):  # the API answers problem+json (RFC 9457)
+        from ..api.problems import problem_response
+
+        return problem_response(status, message)
     if _wants_json():
         return jsonify({"error": status, "message": message}), status
     return render_template("errors/error.html", status=status, message=message), status
@@ -31,6 +35,12 @@ def install(app) -> None:
     @app.errorhandler(404)
     def not_found(error):
         return _page(404)
+
+    @app.errorhandler(405)
+    def not_allowed(error):
+        if request.path.startswith("/api/"):
+            return _page(405)
+        return error
 
     @app.errorhandler(413)
     def too_large(error):
