@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
 from ..extensions import db
@@ -13,6 +11,7 @@ from . import bp, spec, user
 from .common import get_or_404, json_response
 from .docs_spec import responses
 from .problems import ApiProblem
+from .schemas.common import UtcDateTime
 
 TAGS = ["tokens"]
 
@@ -22,10 +21,10 @@ class TokenOut(BaseModel):
     name: str
     prefix: str
     scopes: list[str]
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
 
 
 class TokenList(BaseModel):

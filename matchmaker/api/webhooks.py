@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -13,6 +11,7 @@ from . import bp, spec, user
 from .common import get_or_404, json_response
 from .docs_spec import responses
 from .problems import ApiProblem
+from .schemas.common import UtcDateTime
 
 TAGS = ["webhooks"]
 
@@ -25,7 +24,7 @@ class SubscriptionOut(BaseModel):
     active: bool
     consecutive_failures: int
     disabled_reason: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class SubscriptionList(BaseModel):
@@ -37,11 +36,11 @@ class DeliveryOut(BaseModel):
     event: str
     status: str
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: UtcDateTime | None
     response_code: int | None
     error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: UtcDateTime
+    delivered_at: UtcDateTime | None
 
 
 class DeliveryList(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -17,6 +18,13 @@ def _no_html(value: str) -> str:
         raise ValueError("NUL characters are not accepted")
     return value
 
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+#: The database stores naive UTC; answers say so (RFC 3339 needs an offset).
+UtcDateTime = Annotated[datetime, AfterValidator(_aware)]
 
 #: Text fields are plain text: markup is refused on input and never produced on output.
 PlainText = Annotated[str, AfterValidator(_no_html)]

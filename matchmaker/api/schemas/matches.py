@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from ...records import MatchStatus, RejectionReason
-from .common import PageQuery, PlainText, Strict
+from .common import PageQuery, PlainText, Strict, UtcDateTime
 
 
 class MatchOut(BaseModel):
@@ -22,7 +21,7 @@ class MatchOut(BaseModel):
     rank: int | None
     status: MatchStatus
     broker_id: int | None
-    status_changed_at: datetime
+    status_changed_at: UtcDateTime
     rejection_reason: RejectionReason | None
 
 
@@ -32,7 +31,7 @@ class MatchList(BaseModel):
 
 
 class HistoryOut(BaseModel):
-    at: datetime
+    at: UtcDateTime
     from_status: MatchStatus | None
     to_status: MatchStatus
     reason: str | None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, Field
 
 from ...records import EventStatus
-from .common import PageQuery, PlainText, Strict
+from .common import PageQuery, PlainText, Strict, UtcDateTime
 from .records import NeedOut, PatentOut
 
 
@@ -77,8 +77,8 @@ class NotificationOut(BaseModel):
     kind: str
     message: str
     link: str | None
-    created_at: datetime
-    read_at: datetime | None
+    created_at: UtcDateTime
+    read_at: UtcDateTime | None
 
 
 class NotificationList(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -15,7 +15,7 @@ from ...records import (
     NeedStatus,
     PatentType,
 )
-from .common import OrgRef, PageQuery, PlainText, Strict
+from .common import OrgRef, PageQuery, PlainText, Strict, UtcDateTime
 
 
 class NeedOut(BaseModel):
@@ -35,8 +35,8 @@ class NeedOut(BaseModel):
     confidentiality: Confidentiality
     enterprise: OrgRef
     broker_id: int | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class NeedList(BaseModel):
@@ -107,8 +107,8 @@ class PatentOut(BaseModel):
     dormant: bool
     owner: OrgRef | None
     contact_note: str | None = Field(description="admins and brokers only; null otherwise")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class PatentList(BaseModel):
