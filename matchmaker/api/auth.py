@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
+from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..records import ApiToken, User, utcnow
-from ..services import audit
+from ..records import ApiToken, AuditLog, User, utcnow
 from .problems import ApiProblem
 
 LAST_USED_EVERY = timedelta(minutes=1)  # last-used writes at most once a minute per token
@@ -57,15 +57,19 @@ def authenticate() -> None:
     if secret is None:
         raise ApiProblem(401, "Send a personal API token: Authorization: Bearer <token>.",
                          headers=challenge)
-    token = db.session.query(ApiToken).filter_by(token_hash=token_hash(secret)).one_or_none()
+    found = db.session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(secret))
+    ).one_or_none()
+    token, user = found if found is not None else (None, None)
     now = utcnow()
-    user = db.session.get(User, token.user_id) if token is not None else None
     if (token is None or token.revoked_at is not None or user is None or not user.active
             or (token.expires_at is not None and token.expires_at <= now)):
         raise ApiProblem(401, "The token is unknown, revoked or expired.",
                          headers={**challenge, "WWW-Authenticate":
                                   'Bearer realm="matchmaker", error="invalid_token"'})
     g.api_token, g.api_user = token, user
+    g.api_ids = (token.id, user.id)  # for the audit row, without reloading expired objects
     scope = required_scope()
     if scope not in token.scope_list:
         raise ApiProblem(403, f"This call needs a token with the “{scope}” scope.",
@@ -78,13 +82,16 @@ def authenticate() -> None:
 
 def audit_call(response):
     """``after_request``: every authenticated call leaves one audit row."""
-    token = g.get("api_token")
-    if token is None:
+    ids = g.get("api_ids")
+    if ids is None:
         return response
+    token_id, user_id = ids
     try:
-        db.session.rollback()  # never commit what a failed view left behind
-        audit.record("api_call", g.api_user, f"token:{token.id}", method=request.method,
-                     path=request.path[:200], status=response.status_code)
+        # One INSERT in its own short transaction; views have committed or rolled back already.
+        db.session.execute(insert(AuditLog).values(
+            at=utcnow(), actor_id=user_id, action="api_call", target=f"token:{token_id}",
+            detail={"method": request.method, "path": request.path[:200],
+                    "status": response.status_code}))
         db.session.commit()
     except Exception:  # the audit row must not turn a good answer into an error
         db.session.rollback()
