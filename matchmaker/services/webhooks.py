@@ -7,12 +7,9 @@ Events become delivery rows inside the request that caused them; sending happens
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import secrets
-import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -37,36 +34,14 @@ from ..records import (
 from . import access
 from .audit import record
 from .record_checks import _
+from .webhook_signing import SIGNATURE_HEADER, sign, signature_header, verify
 
 log = logging.getLogger(__name__)
+__all__ = ["EVENTS", "deliver", "deliver_due", "emit", "enqueue_deliveries", "sign",
+           "signature_header", "verify"]
 EVENTS = ("need.posted", "patent.listed", "match.recommended", "match.moved", "import.finished")
 BACKOFF_BASE = 30  # seconds; attempt n waits 30 s * 2**(n-1), capped below
 BACKOFF_CAP = 6 * 3600
-SIGNATURE_HEADER = "X-Matchmaker-Signature"
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """HMAC-SHA256 over ``"<timestamp>.<body>"``, hex encoded."""
-    message = str(timestamp).encode() + b"." + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
-
-
-def verify(secret: str, header: str, body: bytes, tolerance: int = 300,
-           now: int | None = None) -> bool:
-    """What a receiver runs: the signature matches and the timestamp is recent."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs((now or int(time.time())) - timestamp) > tolerance:
-        return False
-    return hmac.compare_digest(sign(secret, timestamp, body), parts.get("v1", ""))
 
 
 def check_url(url: str) -> str:
