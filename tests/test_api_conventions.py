@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from matchmaker.extensions import db
 from matchmaker.records import Need, Role
@@ -97,6 +97,21 @@ def test_idempotency_key_replays_and_refuses_another_body(app):
     other_auth = bearer(token_for(db.session.get(Need, first.get_json()["id"]).created_by))
     fresh = client.post("/api/v1/needs", json=NEED, headers={**other_auth, "Idempotency-Key": "k-1"})
     assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh.headers
+
+
+def test_idempotency_keys_expire_after_a_day(app):
+    from datetime import timedelta
+
+    from matchmaker.records import IdempotencyKey, utcnow
+
+    client, auth = _ent(app)
+    headers = {**auth, "Idempotency-Key": "old"}
+    assert client.post("/api/v1/needs", json=NEED, headers=headers).status_code == 201
+    db.session.execute(update(IdempotencyKey).values(created_at=utcnow() - timedelta(hours=25)))
+    db.session.commit()
+    again = client.post("/api/v1/needs", json=NEED, headers=headers)
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert db.session.scalar(select(func.count(IdempotencyKey.id))) == 1  # the old one purged
 
 
 def test_rate_limit_per_token_with_headers(app):

@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import timedelta
 from functools import wraps
 
 from flask import current_app, g, request
 from pydantic import BaseModel
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..records import IdempotencyKey
+from ..records import IdempotencyKey, utcnow
 from .problems import ApiProblem
 
 MAX_ID = 2**63 - 1
+IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
 def get_or_404(model, record_id: int, what: str):
@@ -93,6 +96,7 @@ def idempotent(view):
 
     The same key with another body (or path) is refused with 422; a repeat while the first
     call still runs gets 409. Answers of 5xx are not stored, so the client may retry them.
+    Keys live for 24 hours.
     """
 
     @wraps(view)
@@ -107,7 +111,9 @@ def idempotent(view):
         fingerprint = hashlib.sha256(
             request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data()
         ).hexdigest()
-        stored = db.session.query(IdempotencyKey).filter_by(token_id=token.id, key=key).first()
+        stored = db.session.scalar(select(IdempotencyKey).where(
+            IdempotencyKey.token_id == token.id, IdempotencyKey.key == key,
+            IdempotencyKey.created_at >= utcnow() - IDEMPOTENCY_TTL))
         if stored is not None:
             if stored.fingerprint != fingerprint:
                 raise ApiProblem(422, "This Idempotency-Key was used with another request.",
@@ -120,6 +126,10 @@ def idempotent(view):
                 response.headers[name] = value
             response.headers["Idempotent-Replayed"] = "true"
             return response
+        # Keys are kept for a day: purge this token's older ones as a new one is claimed.
+        db.session.execute(delete(IdempotencyKey).where(
+            IdempotencyKey.token_id == token.id,
+            IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_TTL))
         claim = IdempotencyKey(token_id=token.id, key=key, fingerprint=fingerprint)
         db.session.add(claim)
         try:
