@@ -45,6 +45,16 @@ def test_validation_errors_name_the_fields_and_write_nothing(app):
     assert db.session.scalar(select(func.count(Need.id))) == 0
 
 
+def test_non_json_and_malformed_bodies_are_refused(app):
+    client, auth = _ent(app)
+    form = client.post("/api/v1/needs", data={"title": "t"}, headers=auth)
+    assert form.status_code == 415 and form.content_type == PROBLEM
+    broken = client.post("/api/v1/needs", data=b'{"title": ', headers={
+        **auth, "Content-Type": "application/json"})
+    assert broken.status_code == 400 and broken.content_type == PROBLEM
+    assert db.session.scalar(select(func.count(Need.id))) == 0
+
+
 def test_oversized_body_is_refused_with_413(app):
     app.config["API_MAX_JSON_BYTES"] = 1000
     client, auth = _ent(app)

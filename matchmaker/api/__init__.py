@@ -35,13 +35,23 @@ def _api_limit() -> str:
     return current_app.config["API_RATE_LIMIT"]
 
 
-def _size_limit() -> None:
-    """Refuse oversized bodies before reading them (imports may use the upload limit)."""
+def _check_body() -> None:
+    """Refuse oversized, non-JSON or malformed bodies before any view reads them.
+
+    Imports take the file itself as the body, up to the upload limit.
+    """
     limit = current_app.config["API_MAX_JSON_BYTES"]
-    if request.endpoint == "api.create_import":
+    is_import = request.endpoint == "api.create_import"
+    if is_import:
         limit = current_app.config["MAX_CONTENT_LENGTH"] or limit
     if request.content_length is not None and request.content_length > limit:
         raise problems.ApiProblem(413, f"The request body exceeds {limit} bytes.")
+    if is_import or request.method not in ("POST", "PATCH", "PUT") or not request.content_length:
+        return
+    if not request.is_json:
+        raise problems.ApiProblem(415, "Send the body as application/json.")
+    if request.get_json(silent=True) is None:
+        raise problems.ApiProblem(400, "The body is not valid JSON.", kind="malformed-json")
 
 
 def _rate_headers(response):
@@ -84,7 +94,7 @@ def register(app) -> None:
             webhooks,
         )
 
-        bp.before_request(_size_limit)
+        bp.before_request(_check_body)
         bp.before_request(auth.authenticate)
         bp.after_request(auth.audit_call)
         bp.after_request(_rate_headers)
