@@ -51,6 +51,8 @@ def test_recommended_pair_is_shown_to_both_parties_without_contacts(app):
     assert moved.get_json()["status"] == "recommended"
     assert _ids(client, "/api/v1/matches?status=recommended", t["enterprise"]) == {match_id}
     assert _ids(client, "/api/v1/matches?status=recommended", t["university"]) == {match_id}
+    assert _ids(client, "/api/v1/patents", t["enterprise"]) == {c["patent"].id}
+    assert _ids(client, "/api/v1/needs", t["university"]) == {c["need"].id}
     seen = client.get(f"/api/v1/patents/{c['patent'].id}", headers=bearer(t["enterprise"]))
     assert seen.status_code == 200 and seen.get_json()["contact_note"] is None
     own = client.get(f"/api/v1/patents/{c['patent'].id}", headers=bearer(t["university"]))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..records import Need, NeedStatus, Organization, Role, User
+from ..records import Match, Need, NeedStatus, Organization, Patent, Role, User
 from ..services import access, records
 from . import bp, spec, user
 from .common import (
@@ -70,13 +70,24 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _narrow(viewer: User) -> list:
+    """A planner hint for universities: the needs of their shown pairs, as an IN list (the
+    access filter still applies; it selects the same rows)."""
+    if viewer.role is not Role.UNIVERSITY:
+        return []
+    shown = (select(Match.need_id).join(Patent, Patent.id == Match.patent_id)
+             .where(Patent.owner_id == viewer.organization_id,
+                    Match.status.in_(access.SHOWN_TO_PARTIES)))
+    return [Need.id.in_(shown)]
+
+
 @bp.get("/needs")
 @spec.validate(query=NeedQuery, resp=responses({200: NeedList}), tags=TAGS)
 def list_needs():
     """List the needs you may see, newest first."""
     query: NeedQuery = request.context.query
     limit = limit_of(query.limit)
-    stmt = (select(Need).where(access.need_filter(user()))
+    stmt = (select(Need).where(access.need_filter(user()), *_narrow(user()))
             .options(joinedload(Need.enterprise)).order_by(Need.id.desc()))
     after = decode_cursor(query.cursor, ("id",))
     if after:

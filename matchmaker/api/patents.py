@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..records import Organization, Patent, PatentIPC, Role, User
+from ..records import Match, Need, Organization, Patent, PatentIPC, Role, User
 from ..services import access, records
 from . import bp, spec, user
 from .common import (
@@ -66,13 +66,27 @@ def viewable(patent_id: int) -> Patent:
     return patent
 
 
+def _narrow(viewer: User) -> list:
+    """A planner hint for enterprises: the patents of their shown pairs, as an IN list.
+
+    It selects the same rows as the access filter (which still applies); without it SQLite
+    checks the correlated EXISTS against every patent (measured 400 ms at 20k patents).
+    """
+    if viewer.role is not Role.ENTERPRISE:
+        return []
+    shown = (select(Match.patent_id).join(Need, Need.id == Match.need_id)
+             .where(Need.enterprise_id == viewer.organization_id,
+                    Match.status.in_(access.SHOWN_TO_PARTIES)))
+    return [Patent.id.in_(shown)]
+
+
 @bp.get("/patents")
 @spec.validate(query=PatentQuery, resp=responses({200: PatentList}), tags=TAGS)
 def list_patents():
     """List the patents you may see, newest first."""
     query: PatentQuery = request.context.query
     limit = limit_of(query.limit)
-    stmt = (select(Patent).where(access.patent_filter(user()))
+    stmt = (select(Patent).where(access.patent_filter(user()), *_narrow(user()))
             .options(joinedload(Patent.owner), selectinload(Patent.ipc_links),
                      selectinload(Patent.licence_links))
             .order_by(Patent.id.desc()))
