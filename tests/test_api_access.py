@@ -140,3 +140,24 @@ def test_events_follow_the_event_rules(app):
     assert _ids(client, "/api/v1/events", t["broker"]) == {soon.id, past.id}
     assert client.get(f"/api/v1/events/{past.id}",
                       headers=bearer(t["enterprise"])).status_code == 404
+
+
+def test_search_stores_nothing_and_returns_only_visible_records(app):
+    from sqlalchemy import func, select
+
+    from matchmaker.records import Match
+
+    c = cast_with_tokens()
+    f.patent("一种风电叶片回收方法", owner=f.org(OrgKind.UNIVERSITY))
+    db.session.commit()
+    client, t = app.test_client(), c["tokens"]
+    body = {"text": "稀土永磁材料 钕铁硼", "k": 5}
+    broker = client.post("/api/v1/search/patents", json=body, headers=bearer(t["broker"]))
+    assert broker.status_code == 200, broker.get_data(as_text=True)
+    assert c["patent"].id in [hit["patent"]["id"] for hit in broker.get_json()["items"]]
+    enterprise = client.post("/api/v1/search/patents", json=body, headers=bearer(t["enterprise"]))
+    assert enterprise.get_json()["items"] == []  # nothing recommended to it yet
+    university = client.post("/api/v1/search/needs", json={"text": "钕铁硼 降本"},
+                             headers=bearer(t["university"]))
+    assert university.status_code == 200 and university.get_json()["items"] == []
+    assert db.session.scalar(select(func.count(Match.id))) == 1  # search stored no pairs
