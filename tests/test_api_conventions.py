@@ -13,13 +13,13 @@ PROBLEM = "application/problem+json"
 NEED = {"title": "烧结钕铁硼降本", "description": "希望降低重稀土用量。"}
 
 
-def _ent(app):
+def _ent(db_app):
     user = f.user(Role.ENTERPRISE)
-    return app.test_client(), bearer(token_for(user))
+    return db_app.test_client(), bearer(token_for(user))
 
 
-def test_errors_are_problem_documents(app):
-    client, auth = _ent(app)
+def test_errors_are_problem_documents(db_app):
+    client, auth = _ent(db_app)
     for method, path, status in (("get", "/api/v1/needs/999", 404),
                                  ("get", "/api/v1/nowhere", 404),
                                  ("put", "/api/v1/needs", 405),
@@ -31,8 +31,8 @@ def test_errors_are_problem_documents(app):
         assert body["status"] == status and body["title"] and body["instance"] == path
 
 
-def test_validation_errors_name_the_fields_and_write_nothing(app):
-    client, auth = _ent(app)
+def test_validation_errors_name_the_fields_and_write_nothing(db_app):
+    client, auth = _ent(db_app)
     answer = client.post("/api/v1/needs", json={"title": "", "colour": "red"}, headers=auth)
     assert answer.status_code == 422 and answer.content_type == PROBLEM
     fields = {e["field"] for e in answer.get_json()["errors"]}
@@ -45,8 +45,8 @@ def test_validation_errors_name_the_fields_and_write_nothing(app):
     assert db.session.scalar(select(func.count(Need.id))) == 0
 
 
-def test_non_json_and_malformed_bodies_are_refused(app):
-    client, auth = _ent(app)
+def test_non_json_and_malformed_bodies_are_refused(db_app):
+    client, auth = _ent(db_app)
     form = client.post("/api/v1/needs", data={"title": "t"}, headers=auth)
     assert form.status_code == 415 and form.content_type == PROBLEM
     broken = client.post("/api/v1/needs", data=b'{"title": ', headers={
@@ -55,16 +55,16 @@ def test_non_json_and_malformed_bodies_are_refused(app):
     assert db.session.scalar(select(func.count(Need.id))) == 0
 
 
-def test_oversized_body_is_refused_with_413(app):
-    app.config["API_MAX_JSON_BYTES"] = 1000
-    client, auth = _ent(app)
+def test_oversized_body_is_refused_with_413(db_app):
+    db_app.config["API_MAX_JSON_BYTES"] = 1000
+    client, auth = _ent(db_app)
     answer = client.post("/api/v1/needs", json={**NEED, "description": "长" * 2000},
                          headers=auth)
     assert answer.status_code == 413 and answer.content_type == PROBLEM
 
 
-def test_etag_if_match_conflict_gives_412_and_keeps_the_record(app):
-    client, auth = _ent(app)
+def test_etag_if_match_conflict_gives_412_and_keeps_the_record(db_app):
+    client, auth = _ent(db_app)
     made = client.post("/api/v1/needs", json=NEED, headers=auth)
     path = made.headers["Location"]
     etag = client.get(path, headers=auth).headers["ETag"]
@@ -76,9 +76,9 @@ def test_etag_if_match_conflict_gives_412_and_keeps_the_record(app):
     assert client.get(path, headers=auth).get_json()["title"] == "第一次修改"
 
 
-def test_stale_move_of_a_pair_gives_412(app):
+def test_stale_move_of_a_pair_gives_412(db_app):
     c = cast_with_tokens()
-    client, auth = app.test_client(), bearer(c["tokens"]["broker"])
+    client, auth = db_app.test_client(), bearer(c["tokens"]["broker"])
     path = f"/api/v1/matches/{c['match'].id}"
     etag = client.get(path, headers=auth).headers["ETag"]
     ok = client.post(path + "/moves", json={"to": "recommended"},
@@ -91,8 +91,8 @@ def test_stale_move_of_a_pair_gives_412(app):
     assert wrong.status_code == 409 and wrong.content_type == PROBLEM
 
 
-def test_idempotency_key_replays_and_refuses_another_body(app):
-    client, auth = _ent(app)
+def test_idempotency_key_replays_and_refuses_another_body(db_app):
+    client, auth = _ent(db_app)
     headers = {**auth, "Idempotency-Key": "k-1"}
     first = client.post("/api/v1/needs", json=NEED, headers=headers)
     again = client.post("/api/v1/needs", json=NEED, headers=headers)
@@ -109,12 +109,12 @@ def test_idempotency_key_replays_and_refuses_another_body(app):
     assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh.headers
 
 
-def test_idempotency_keys_expire_after_a_day(app):
+def test_idempotency_keys_expire_after_a_day(db_app):
     from datetime import timedelta
 
     from matchmaker.records import IdempotencyKey, utcnow
 
-    client, auth = _ent(app)
+    client, auth = _ent(db_app)
     headers = {**auth, "Idempotency-Key": "old"}
     assert client.post("/api/v1/needs", json=NEED, headers=headers).status_code == 201
     db.session.execute(update(IdempotencyKey).values(created_at=utcnow() - timedelta(hours=25)))
@@ -124,20 +124,20 @@ def test_idempotency_keys_expire_after_a_day(app):
     assert db.session.scalar(select(func.count(IdempotencyKey.id))) == 1  # the old one purged
 
 
-def test_rate_limit_per_token_with_headers(app):
-    app.config["API_RATE_LIMIT"] = "3/minute"
-    client, auth = _ent(app)
+def test_rate_limit_per_token_with_headers(db_app):
+    db_app.config["API_RATE_LIMIT"] = "3/minute"
+    client, auth = _ent(db_app)
     answers = [client.get("/api/v1/needs", headers=auth) for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[0].headers["RateLimit-Policy"] == '"token";q=3;w=60'
     assert answers[1].headers["RateLimit"].startswith('"token";r=1;')
     assert answers[3].content_type == PROBLEM and answers[3].headers["Retry-After"]
-    _other_client, other_auth = _ent(app)  # another token has its own budget
+    _other_client, other_auth = _ent(db_app)  # another token has its own budget
     assert client.get("/api/v1/needs", headers=other_auth).status_code == 200
 
 
-def test_openapi_document_and_offline_reference_page(app):
-    client = app.test_client()
+def test_openapi_document_and_offline_reference_page(db_app):
+    client = db_app.test_client()
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
     assert {"/api/v1/needs", "/api/v1/matches/{match_id}/moves", "/api/v1/search/patents",
