@@ -73,6 +73,9 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint, prefix in blueprints():
         app.register_blueprint(blueprint, url_prefix=prefix)
+    from .api import register as register_api
+
+    register_api(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -7,7 +7,8 @@ def connect(app) -> None:
     """Import the modules whose receivers react to domain signals."""
     from .services.alerts import connect_receivers as alerts
     from .services.index_sync import connect_receivers as index_sync
+    from .services.webhooks import connect_receivers as webhooks
 
-    receivers: list = [alerts, index_sync]
+    receivers: list = [alerts, index_sync, webhooks]
     for connect_receivers in receivers:
         connect_receivers(app)

@@ -10,6 +10,7 @@ def commands() -> list:
     from .events import COMMANDS as event_commands
     from .imports import import_needs_command, import_patents_command
     from .matching import COMMANDS as matching_commands
+    from .webhooks import webhooks_group
 
     return [init_db, create_user, demo, demo_accounts, import_patents_command, import_needs_command,
-            *event_commands, *matching_commands]
+            *event_commands, *matching_commands, webhooks_group]

@@ -18,6 +18,10 @@ def _wants_json() -> bool:
 
 
 def _page(status: int, message: str | None = None):
+    if request.path.startswith("/api/"):  # the API answers problem+json (RFC 9457)
+        from ..api.problems import problem_response
+
+        return problem_response(status, message)
     if _wants_json():
         return jsonify({"error": status, "message": message}), status
     return render_template("errors/error.html", status=status, message=message), status
@@ -35,6 +39,12 @@ def install(app) -> None:
     @app.errorhandler(429)
     def too_many(error):
         return _page(429)
+
+    @app.errorhandler(405)
+    def not_allowed(error):
+        if request.path.startswith("/api/"):
+            return _page(405)
+        return error
 
     @app.errorhandler(413)
     def too_large(error):

@@ -1,5 +1,6 @@
 """The ORM: the database is the source of truth for every record."""
 
+from .api import ApiToken, IdempotencyKey, ImportJob, WebhookDelivery, WebhookSubscription
 from .base import utcnow
 from .enums import (
     Confidentiality,
@@ -22,6 +23,11 @@ from .organizations import AuditLog, Organization, User
 from .patents import PATENT_LIMITS, Patent, PatentIPC, PatentLicence
 
 __all__ = [
+    "ApiToken",
+    "IdempotencyKey",
+    "ImportJob",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "AuditLog",
     "Confidentiality",
     "CooperationMode",

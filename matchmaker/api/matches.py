@@ -1,0 +1,152 @@
+"""Matches: the review queue's list and filters, a pair with its explanation, pipeline moves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import request
+from sqlalchemy import and_, or_, select
+
+from ..extensions import db
+from ..records import Match, MatchStatus, Need, Patent, Role
+from ..services import access, pipeline, queue
+from . import bp, spec, user
+from .common import (
+    check_if_match,
+    decode_cursor,
+    encode_cursor,
+    etag_of,
+    get_or_404,
+    idempotent,
+    json_response,
+    limit_of,
+    with_etag,
+)
+from .docs_spec import responses
+from .problems import ApiProblem
+from .schemas.matches import HistoryOut, MatchDetail, MatchList, MatchOut, MatchQuery, MoveIn
+
+TAGS = ["matches"]
+
+
+def match_out(match: Match) -> dict:
+    return dict(
+        id=match.id, need_id=match.need_id, need_title=match.need.title,
+        patent_id=match.patent_id, patent_title=match.patent.title,
+        publication_number=match.patent.publication_number, score=float(match.score),
+        rank=match.rank, status=match.status, broker_id=match.broker_id,
+        status_changed_at=match.status_changed_at, rejection_reason=match.rejection_reason,
+    )
+
+
+def match_etag(match: Match) -> str:
+    return etag_of("match", match.id, match.status.value, match.status_changed_at.isoformat(),
+                   match.broker_id)
+
+
+def _calibrated(explanation: dict) -> float | None:
+    value = (explanation or {}).get("calibrated")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def match_detail(match: Match) -> MatchDetail:
+    workable = access.can_work_match(db.session, user(), match)
+    return MatchDetail(
+        **match_out(match),
+        channel_scores=match.channel_scores or {},
+        explanation=match.explanation or {},
+        calibrated_score=_calibrated(match.explanation),
+        rejection_note=match.rejection_note,
+        contract_amount=float(match.contract_amount) if match.contract_amount is not None
+        else None,
+        contract_number=match.contract_number,
+        allowed_moves=pipeline.allowed_moves(match) if workable else [],
+        history=[HistoryOut(at=h.at, from_status=h.from_status, to_status=h.to_status,
+                            reason=h.reason) for h in match.history],
+    )
+
+
+def viewable(match_id: int) -> Match:
+    match = get_or_404(Match, match_id, "match")
+    if not access.can_view_match(db.session, user(), match):
+        raise ApiProblem(404, "No such match.")
+    return match
+
+
+def _filters(query: MatchQuery) -> queue.QueueFilters:
+    broker = query.broker
+    return queue.QueueFilters(
+        statuses=tuple(query.status) if query.status else (MatchStatus.CANDIDATE,),
+        score_min=query.score_min, score_max=query.score_max, ipc_section=query.ipc_section,
+        field=query.field, region=query.region,
+        broker=int(broker) if broker and broker.isdigit() else broker,
+        sort=query.sort,
+    )
+
+
+def _after(query: MatchQuery):
+    """Keyset condition continuing after the cursor, in the queue's sort order."""
+    if query.sort == "age":
+        after = decode_cursor(query.cursor, ("t", "id"))
+        if not after:
+            return None
+        try:
+            at = datetime.fromisoformat(after["t"])
+        except (TypeError, ValueError) as exc:
+            raise ApiProblem(400, "The cursor is not valid.") from exc
+        return or_(Match.status_changed_at > at,
+                   and_(Match.status_changed_at == at, Match.id > int(after["id"])))
+    after = decode_cursor(query.cursor, ("s", "id"))
+    if not after:
+        return None
+    score = float(after["s"])
+    return or_(Match.score < score, and_(Match.score == score, Match.id > int(after["id"])))
+
+
+@bp.get("/matches")
+@spec.validate(query=MatchQuery, resp=responses({200: MatchList}), tags=TAGS)
+def list_matches():
+    """List pairs as the review queue does (same filters, same access rules)."""
+    query: MatchQuery = request.context.query
+    limit = limit_of(query.limit)
+    stmt = queue.queue_select(user(), _filters(query))
+    condition = _after(query)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    rows = queue._fetch(stmt, 0, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = None
+    if more:
+        last = rows[-1]
+        cursor = encode_cursor({"t": last.status_changed_at.isoformat(), "id": last.id}
+                               if query.sort == "age" else {"s": last.score, "id": last.id})
+    return json_response(MatchList(items=[MatchOut(**match_out(m)) for m in rows],
+                                   next_cursor=cursor))
+
+
+@bp.get("/matches/<int:match_id>")
+@spec.validate(resp=responses({200: MatchDetail}, 404), tags=TAGS)
+def get_match(match_id: int):
+    """Read one pair with its explanation, history and the moves you may make."""
+    match = viewable(match_id)
+    return with_etag(match_detail(match), match_etag(match))
+
+
+@bp.post("/matches/<int:match_id>/moves")
+@spec.validate(json=MoveIn, resp=responses({200: MatchDetail}, 404, 409, 412), tags=TAGS)
+@idempotent
+def move_match(match_id: int):
+    """Move a pair along the pipeline with a reason; send the ETag you read as If-Match."""
+    match = viewable(match_id)
+    actor = user()
+    if actor.role not in (Role.ADMIN, Role.BROKER) or not access.can_work_match(
+            db.session, actor, match):
+        raise ApiProblem(403, "You may not work on this pair.")
+    check_if_match(match_etag(match))
+    body: MoveIn = request.context.json
+    pipeline.move(match, body.to, actor, reason=body.reason,
+                  rejection_reason=body.rejection_reason, note=body.note,
+                  contract_amount=body.contract_amount, contract_number=body.contract_number)
+    match = db.session.scalar(select(Match).join(Need).join(Patent).where(Match.id == match_id))
+    return with_etag(match_detail(match), match_etag(match))

@@ -1,0 +1,68 @@
+"""Pairs (matches) and pipeline moves."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ...records import MatchStatus, RejectionReason
+from .common import PageQuery, PlainText, Strict, UtcDateTime
+
+
+class MatchOut(BaseModel):
+    id: int
+    need_id: int
+    need_title: str
+    patent_id: int
+    patent_title: str
+    publication_number: str
+    score: float
+    rank: int | None
+    status: MatchStatus
+    broker_id: int | None
+    status_changed_at: UtcDateTime
+    rejection_reason: RejectionReason | None
+
+
+class MatchList(BaseModel):
+    items: list[MatchOut]
+    next_cursor: str | None
+
+
+class HistoryOut(BaseModel):
+    at: UtcDateTime
+    from_status: MatchStatus | None
+    to_status: MatchStatus
+    reason: str | None
+
+
+class MatchDetail(MatchOut):
+    channel_scores: dict[str, Any]
+    explanation: dict[str, Any] = Field(description="fused score, rules, shared terms, sentences")
+    calibrated_score: float | None = Field(description="a probability, where a calibration ran")
+    rejection_note: str | None
+    contract_amount: float | None
+    contract_number: str | None
+    allowed_moves: list[MatchStatus] = Field(description="empty when you may not move it")
+    history: list[HistoryOut]
+
+
+class MatchQuery(PageQuery):
+    status: list[MatchStatus] | None = Field(None, description="default: candidate")
+    score_min: float | None = Field(None, ge=-1e6, le=1e6)
+    score_max: float | None = Field(None, ge=-1e6, le=1e6)
+    ipc_section: str | None = Field(None, pattern="^[A-Ha-h]$")
+    field: str | None = Field(None, max_length=100)
+    region: str | None = Field(None, max_length=40)
+    broker: str | None = Field(None, pattern="^(mine|unassigned|[1-9][0-9]{0,17})$")
+    sort: Literal["score", "age"] = "score"
+
+
+class MoveIn(Strict):
+    to: MatchStatus
+    reason: PlainText | None = Field(None, max_length=2000)
+    rejection_reason: RejectionReason | None = None
+    note: PlainText | None = Field(None, max_length=2000)
+    contract_amount: float | None = Field(None, ge=0, le=1e10)
+    contract_number: PlainText | None = Field(None, max_length=60)

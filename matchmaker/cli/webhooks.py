@@ -1,0 +1,19 @@
+"""``flask webhooks deliver-due``: send every due webhook delivery once (cron or a worker)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+webhooks_group = AppGroup("webhooks", help="Webhook deliveries.")
+
+
+@webhooks_group.command("deliver-due")
+@click.option("--limit", default=500, show_default=True, help="Most deliveries in one run.")
+def deliver_due_command(limit: int) -> None:
+    """Send the pending deliveries whose next attempt is due; print the outcomes."""
+    from ..services.webhooks import deliver_due
+
+    counts = deliver_due(limit)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing due"
+    click.echo(summary)

@@ -1,0 +1,1 @@
+"""Portal pages for API tokens and organization webhooks."""

@@ -1,0 +1,38 @@
+"""Forms of the API token and webhook pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ...services.webhooks import EVENTS
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    scopes = CheckboxesField(_l("Scopes"), choices=[("read", _l("read")), ("write", _l("write"))],
+                             default=["read"], validators=[DataRequired()])
+    days = IntegerField(_l("Valid for (days, 0 = no expiry)"), default=90,
+                        validators=[Optional(), NumberRange(min=0, max=3660)])
+    submit = SubmitField(_l("Create token"))
+
+
+class WebhookForm(FlaskForm):
+    organization = SelectField(_l("Organization"), coerce=int, validate_choice=False)
+    url = StringField(_l("Endpoint URL"), validators=[
+        DataRequired(), Length(max=500), URL(require_tld=False)])
+    events = CheckboxesField(_l("Events"), choices=[(e, e) for e in EVENTS],
+                             validators=[DataRequired()])
+    submit = SubmitField(_l("Add webhook"))
+
+
+class ButtonForm(FlaskForm):
+    submit = SubmitField(_l("Confirm"))

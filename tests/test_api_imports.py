@@ -1,0 +1,65 @@
+"""Bulk import through the API: an asynchronous job with a status and the per-row report."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from matchmaker.api.imports import run_import
+from matchmaker.extensions import db
+from matchmaker.records import ImportJob, Patent, Role
+from tests import factories as f
+from tests.api_support import bearer, token_for
+
+CSV = ("公开号,标题,摘要,IPC\n"
+       "CN119000101A,一种稀土抛光粉回收方法,本发明公开了一种稀土抛光粉回收方法。,C22B 59/00\n"
+       "BAD-NUMBER,一种坏行,摘要,C22B 59/00\n").encode()
+
+
+def test_import_job_runs_after_the_response_and_reports_rows(app):
+    user = f.user(Role.UNIVERSITY)
+    auth = bearer(token_for(user))
+    client = app.test_client()
+    answer = client.post("/api/v1/imports/patents?filename=patents.csv", data=CSV,
+                         headers={**auth, "Content-Type": "text/csv"})
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    job = answer.get_json()
+    assert job["status"] in ("queued", "finished") and answer.headers["Location"].endswith(
+        f"/imports/{job['id']}")
+    queued = client.get(f"/api/v1/imports/{job['id']}", headers=auth).get_json()
+    assert queued["status"] == "queued" and queued["report"] is None
+    answer.close()  # what a WSGI server does once it has sent the answer: the job runs now
+    status = client.get(f"/api/v1/imports/{job['id']}", headers=auth).get_json()
+    assert status["status"] == "finished"
+    report = status["report"]
+    assert (report["rows"], report["created"], report["failed"]) == (2, 1, 1)
+    assert report["errors"][0]["row"] == 3 and report["errors"][0]["field"] == "publication_number"
+    assert db.session.scalar(select(func.count(Patent.id))) == 1
+    assert db.session.get(ImportJob, job["id"]).content is None  # the file is not kept
+
+
+def test_import_rights_and_job_privacy(app):
+    uni = f.user(Role.UNIVERSITY)
+    ent = f.user(Role.ENTERPRISE)
+    client = app.test_client()
+    refused = client.post("/api/v1/imports/patents?filename=p.csv", data=CSV,
+                          headers={**bearer(token_for(ent)), "Content-Type": "text/csv"})
+    assert refused.status_code == 403
+    made = client.post("/api/v1/imports/patents?filename=p.csv", data=CSV,
+                       headers={**bearer(token_for(uni)), "Content-Type": "text/csv"})
+    job_id = made.get_json()["id"]
+    other = client.get(f"/api/v1/imports/{job_id}", headers=bearer(token_for(ent)))
+    assert other.status_code == 404
+    empty = client.post("/api/v1/imports/needs?filename=n.csv", data=b"",
+                        headers={**bearer(token_for(ent)), "Content-Type": "text/csv"})
+    assert empty.status_code == 422
+
+
+def test_unreadable_file_fails_the_job_with_a_reason(app):
+    user = f.user(Role.ENTERPRISE)
+    auth = bearer(token_for(user))
+    client = app.test_client()
+    made = client.post("/api/v1/imports/needs?filename=needs.csv", data=b"a,b\n1,2\n",
+                       headers={**auth, "Content-Type": "text/csv"})
+    run_import(made.get_json()["id"])
+    status = client.get(f"/api/v1/imports/{made.get_json()['id']}", headers=auth).get_json()
+    assert status["status"] == "failed" and status["error"]
