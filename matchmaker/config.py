@@ -78,6 +78,25 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
         "DASHBOARD_CACHE_SECONDS": _env_int("DASHBOARD_CACHE_SECONDS", 60),
+        **_job_settings(instance),
+    }
+
+
+def _job_settings(instance: Path) -> dict:
+    """Background jobs (matchmaker.jobs): the embedded default needs no server."""
+    return {
+        # kombu's SQLAlchemy transport on a SQLite file; redis://... or amqp://... in production.
+        "JOB_BROKER_URL": _env("JOB_BROKER_URL", f"sqla+sqlite:///{instance / 'jobs.sqlite3'}"),
+        # Empty: no Celery result backend, the ``jobs`` table holds status and reports.
+        "JOB_RESULT_BACKEND": _env("JOB_RESULT_BACKEND", "") or None,
+        "JOB_QUEUE": _env("JOB_QUEUE", "matchmaker"),
+        # Run jobs inline in the submitting process (tests, one-process installs).
+        "JOBS_EAGER": _env_bool("JOBS_EAGER", False),
+        "JOB_MAX_RETRIES": _env_int("JOB_MAX_RETRIES", 5),
+        # A running job not heard from for this long is presumed dead and sent again.
+        "JOB_LEASE_SECONDS": _env_int("JOB_LEASE_SECONDS", 3600),
+        # Imports commit every this many rows, never one transaction for a whole file.
+        "IMPORT_BATCH_ROWS": _env_int("IMPORT_BATCH_ROWS", 500),
     }
 
 

@@ -11,6 +11,7 @@ def blueprints() -> list[tuple]:
     from .events.views import bp as events
     from .health import bp as health
     from .home import bp as home
+    from .jobs import bp as jobs
     from .needs.views import bp as needs
     from .notifications.views import bp as notifications
     from .patents.views import bp as patents
@@ -33,4 +34,5 @@ def blueprints() -> list[tuple]:
         (events, "/events"),
         (revival, "/revival"),
         (notifications, "/notifications"),
+        (jobs, None),
     ]
