@@ -58,5 +58,9 @@ def _sqlite_connect(dbapi_connection, connection_record):
 
 
 def _sqlite_begin(connection):
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+    raw = connection.connection.dbapi_connection
+    if raw.in_transaction:
+        # Left open by a COMMIT that failed ("database is locked"): SQLAlchemy counts it as
+        # ended, so the pool does not roll it back, and BEGIN would fail on this connection.
+        raw.rollback()
+    connection.exec_driver_sql("BEGIN")

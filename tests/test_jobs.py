@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from matchmaker.extensions import db
 from matchmaker.records import (
@@ -245,3 +246,20 @@ def test_unknown_kind_is_refused_before_anything_is_stored(app):
     with pytest.raises(ValueError, match="unknown job kind"):
         jobs.submit("no-such-kind")
     assert db.session.scalar(select(func.count(Job.id))) == 0
+
+
+def test_a_commit_that_found_sqlite_locked_leaves_the_connection_usable(app_factory):
+    """A worker's COMMIT that met a reader's lock fails; its next job must not fail to BEGIN."""
+    app = app_factory({"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 0.2}}})
+    with app.app_context():
+        reader = db.engine.connect()
+        reader.execute(select(func.count(Job.id))).scalar()  # holds SQLite's shared lock
+        db.session.add(Job(kind="mail"))
+        with pytest.raises(OperationalError, match="locked"):
+            db.session.commit()
+        db.session.remove()
+        reader.rollback()
+        db.session.add(Job(kind="mail"))
+        db.session.commit()
+        assert db.session.scalar(select(func.count(Job.id))) == 1
+        reader.close()

@@ -23,6 +23,7 @@ def recover_on_start(app: Flask) -> None:
     worker_ready.connect(recover_jobs, weak=False)
 
 
-app = create_app()
-celery = app.extensions["celery"]
-recover_on_start(app)
+# Named ``flask_app``, not ``app``: ``celery -A`` takes a module's ``app`` for the Celery app.
+flask_app = create_app()
+celery = flask_app.extensions["celery"]
+recover_on_start(flask_app)
