@@ -96,6 +96,7 @@ def test_admin_job_list_filters_by_status_and_shows_errors(app, people):
     admin = signed_in(app, "root")
     html = admin.get("/admin/jobs").get_data(as_text=True)
     assert "database is locked" in html and 'value="25"' in html  # the running job's progress
+    assert "后台任务" in html  # Chinese first
     failed = admin.get("/admin/jobs?status=failed").get_data(as_text=True)
     assert "database is locked" in failed and 'value="25"' not in failed
     assert signed_in(app, "uni1").get("/admin/jobs").status_code == 403
