@@ -31,6 +31,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     register_subscribers(app)
+    register_jobs(app)
     return app
 
 
@@ -95,6 +96,12 @@ def register_commands(app: Flask) -> None:
 
     for command in commands():
         app.cli.add_command(command)
+
+
+def register_jobs(app: Flask) -> None:
+    from .jobs import register_jobs as bind
+
+    bind(app)
 
 
 def register_subscribers(app: Flask) -> None:

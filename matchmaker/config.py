@@ -113,6 +113,25 @@ def load_config(instance_path: str) -> dict:
         "WEBHOOK_TIMEOUT": _env_float("WEBHOOK_TIMEOUT", 10.0),
         "WEBHOOK_MAX_FAILURES": _env_int("WEBHOOK_MAX_FAILURES", 8),
         "WEBHOOK_MAX_ATTEMPTS": _env_int("WEBHOOK_MAX_ATTEMPTS", 8),
+        **_job_settings(instance),
+    }
+
+
+def _job_settings(instance: Path) -> dict:
+    """Background jobs (matchmaker.jobs): the embedded default needs no server."""
+    return {
+        # kombu's SQLAlchemy transport on a SQLite file; redis://... or amqp://... in production.
+        "JOB_BROKER_URL": _env("JOB_BROKER_URL", f"sqla+sqlite:///{instance / 'jobs.sqlite3'}"),
+        # Empty: no Celery result backend, the ``jobs`` table holds status and reports.
+        "JOB_RESULT_BACKEND": _env("JOB_RESULT_BACKEND", "") or None,
+        "JOB_QUEUE": _env("JOB_QUEUE", "matchmaker"),
+        # Run jobs inline in the submitting process (tests, one-process installs).
+        "JOBS_EAGER": _env_bool("JOBS_EAGER", False),
+        "JOB_MAX_RETRIES": _env_int("JOB_MAX_RETRIES", 5),
+        # A running job not heard from for this long is presumed dead and sent again.
+        "JOB_LEASE_SECONDS": _env_int("JOB_LEASE_SECONDS", 3600),
+        # Imports commit every this many rows, never one transaction for a whole file.
+        "IMPORT_BATCH_ROWS": _env_int("IMPORT_BATCH_ROWS", 500),
     }
 
 

@@ -10,7 +10,6 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints so Alembic migrations work the same on SQLite and PostgreSQL.
@@ -27,7 +26,22 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+class _SQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose own SQLite engines get the transaction recipe below.
+
+    Only ours: kombu's and Celery's SQLite engines (the embedded job queue) issue their own
+    ``BEGIN IMMEDIATE`` and break if every session opens a transaction on its first read.
+    """
+
+    def _make_engine(self, bind_key, options, app):
+        engine = super()._make_engine(bind_key, options, app)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+        return engine
+
+
+db = _SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
@@ -35,7 +49,6 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_connection, connection_record):
     """Let SQLAlchemy, not pysqlite, control transactions, and enforce foreign keys.
 
@@ -47,7 +60,10 @@ def _sqlite_connect(dbapi_connection, connection_record):
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
-@event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+    raw = connection.connection.dbapi_connection
+    if raw.in_transaction:
+        # Left open by a COMMIT that failed ("database is locked"): SQLAlchemy counts it as
+        # ended, so the pool does not roll it back, and BEGIN would fail on this connection.
+        raw.rollback()
+    connection.exec_driver_sql("BEGIN")

@@ -47,6 +47,8 @@ def _test_config(tmp_path, database_url: str, engine_options: dict | None = None
         "WTF_CSRF_ENABLED": False,
         "MAIL_ENABLED": False,
         "DEMO_PASSWORD": "demo-password-123",
+        # Queued jobs run at once, in the request (tests/test_jobs.py covers real workers).
+        "JOBS_EAGER": True,
     }
 
 

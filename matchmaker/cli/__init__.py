@@ -9,8 +9,9 @@ def commands() -> list:
     from .demo import demo, demo_accounts
     from .events import COMMANDS as event_commands
     from .imports import import_needs_command, import_patents_command
+    from .jobs import COMMANDS as job_commands
     from .matching import COMMANDS as matching_commands
     from .webhooks import webhooks_group
 
     return [init_db, create_user, demo, demo_accounts, import_patents_command, import_needs_command,
-            *event_commands, *matching_commands, webhooks_group]
+            *event_commands, *matching_commands, *job_commands, webhooks_group]

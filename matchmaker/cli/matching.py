@@ -39,6 +39,9 @@ def match_command(top_k: int | None) -> None:
         report = run_batch_matching(top_k=top_k, progress=True)
     except MatchmakerError as exc:
         raise click.ClickException(str(exc)) from exc
+    from ..services.maintenance import analyze
+
+    analyze()  # the batch changes the matches table's size: fresh statistics for the queue
     click.echo(f"needs {report['needs']}, dormant patents {report['patents']}: "
                f"{report['created']} new candidates, {report['refreshed']} refreshed "
                f"in {report['seconds']} s")

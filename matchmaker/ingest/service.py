@@ -1,8 +1,8 @@
-"""The import use cases: read, validate and upsert row by row, commit once, then sync the index.
+"""The import use cases: read, validate and upsert row by row, commit in batches, sync the index.
 
 Each valid row is written inside its own SAVEPOINT, so a row that fails while writing is rolled
-back alone and never blocks the others; the file is committed once at the end (or rolled back
-entirely for a dry run). The matching index and alert signals run only after the commit, and
+back alone and never blocks the others; the rows are committed every ``IMPORT_BATCH_ROWS``
+rows and at the end (a dry run rolls everything back), then the tables are analysed. The matching index and alert signals run only after the commit, and
 a failure there becomes a warning: it never undoes the import.
 """
 
@@ -24,6 +24,7 @@ from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
 from ..records import Organization, OrgKind, Role, User
 from ..services import audit
+from ..services.maintenance import analyze
 from ..signals import need_posted, patent_listed
 from .base import Importer
 from .columns import ColumnMapper
@@ -95,12 +96,17 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
     # Open the outer transaction now so each row's SAVEPOINT nests inside it (on SQLite this
     # relies on the BEGIN recipe in matchmaker.extensions).
     db.session.connection()
+    batch = int(current_app.config["IMPORT_BATCH_ROWS"])
     try:
         seen: dict[Hashable, int] = {}
         for done, (row, record) in enumerate(table.rows, start=1):
             _import_row(importer, mapper, row, record, seen, result)
             if progress is not None:
                 progress(done, table.total)
+            if not dry_run and done % batch == 0:
+                # A batch of whole rows: a long file never holds one transaction open.
+                db.session.commit()
+                db.session.connection()
         result.warnings[:0] = [*table.warnings, *mapper.warnings]
         if result.rows == 0:
             result.warnings.append("文件中没有数据行")
@@ -120,6 +126,8 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
     if dry_run:
         result.changed_ids, result.created_ids = [], []  # those ids were rolled back
     else:
+        if result.created or result.updated:
+            analyze()  # a bulk load changes row counts the planner relies on
         _after_commit(result, notify)
     return result
 

@@ -12,6 +12,7 @@ def blueprints() -> list[tuple]:
     from .health import bp as health
     from .home import bp as home
     from .integrations.views import bp as integrations
+    from .jobs import bp as jobs
     from .needs.views import bp as needs
     from .notifications.views import bp as notifications
     from .patents.views import bp as patents
@@ -35,4 +36,5 @@ def blueprints() -> list[tuple]:
         (revival, "/revival"),
         (notifications, "/notifications"),
         (integrations, None),
+        (jobs, None),
     ]

@@ -17,6 +17,7 @@ from .enums import (
     Role,
 )
 from .events import EventPatent, EventRegistration, Notification, ReleaseEvent
+from .jobs import Job, JobStatus
 from .matches import Match, MatchHistory, MatchNote
 from .needs import NEED_LIMITS, Need
 from .organizations import AuditLog, Organization, User
@@ -35,6 +36,8 @@ __all__ = [
     "EventRegistration",
     "EventStatus",
     "Feedback",
+    "Job",
+    "JobStatus",
     "LegalStatus",
     "LicenceMode",
     "Match",

@@ -10,8 +10,9 @@
 among the ``ALERT_TOP_N`` (default 3) best. The default threshold sits on the engine's fused
 scale: on the demo data about the top fifth of stored pairs reach 0.9, while nearly every stored
 pair is above 0.5. Matches come from stored ``Match`` rows and, when
-none are stored yet, from the matching engine if it is available. Receivers catch and log
-every error: an alert must never break the request that posted the need.
+none are stored yet, from the matching engine if it is available. Inside a request the
+receivers only queue a job (``matchmaker.jobs.alerts``), which computes the alerts and queues
+their mail; receivers catch and log every error: an alert never breaks the request.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -54,12 +55,29 @@ def connect_receivers(app) -> None:
 
 def on_need_posted(sender, need_id: int | None = None, **_kw) -> None:
     """Receiver of ``need_posted``: never raises."""
-    _safely(sender, alert_need_posted, need_id)
+    _dispatch(sender, alert_need_posted, "need_id", need_id)
 
 
 def on_patent_listed(sender, patent_id: int | None = None, **_kw) -> None:
     """Receiver of ``patent_listed``: never raises."""
-    _safely(sender, alert_patent_listed, patent_id)
+    _dispatch(sender, alert_patent_listed, "patent_id", patent_id)
+
+
+def _dispatch(sender, job, key: str, record_id) -> None:
+    """Inside a request, queue the alert as a job (it matches and mails); elsewhere (a job,
+    the CLI) the work is already off the request path, so it runs here."""
+    if record_id is None:
+        return
+    if not has_request_context():
+        _safely(sender, job, record_id)
+        return
+    from .jobs import submit
+
+    try:
+        submit(job.__name__, {key: record_id})
+    except Exception:
+        db.session.rollback()
+        log.exception("could not queue %s for %s", job.__name__, record_id)
 
 
 def _safely(sender, job, record_id) -> None:

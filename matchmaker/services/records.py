@@ -17,6 +17,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..records import (
     EventPatent,
+    JobStatus,
     Match,
     MatchHistory,
     MatchStatus,
@@ -47,6 +48,7 @@ class Saved:
     changed: bool = True
     stored_matches: int | None = None
     warnings: list[str] = field(default_factory=list)
+    job_id: int | None = None  # the queued matching job
 
 
 def _set_ipc(patent: Patent, codes: list[str]) -> None:
@@ -247,31 +249,57 @@ def _engine_step(name: str, *args) -> tuple[object, str | None]:
     except Exception:  # the record is saved already; the engine is best effort
         db.session.rollback()
         log.exception("engine step %s%r failed", name, args)
-        return None, _(
-            "The matching engine could not process this record now; "
-            "the next batch run will pick it up."
-        )
+        return None, _engine_warning()
+
+
+def _engine_warning() -> str:
+    return _(
+        "The matching engine could not process this record now; "
+        "the next batch run will pick it up."
+    )
 
 
 def _after_save(saved: Saved) -> Saved:
-    """Index and match the committed record, then send the signal.
+    """Queue the committed record's matching job (which announces a new record after it).
+
+    The job syncs the index entry, matches and stores candidates, then sends the signal, so
+    alerts see the stored matches; the request itself neither encodes nor sends mail. When the
+    job ran at once (``JOBS_EAGER``), its outcome is reported like before.
+    """
+    from . import jobs
+
+    kind = "need" if isinstance(saved.record, Need) else "patent"
+    params = {f"{kind}_id": saved.record.id, "announce": saved.created}
+    try:
+        job = jobs.submit(f"match_{kind}", params)
+    except Exception:  # the record is saved; the next batch run matches it
+        db.session.rollback()
+        log.exception("could not queue matching of %s %s", kind, params)
+        saved.warnings = [_engine_warning()]
+        return saved
+    saved.job_id = job.id
+    if job.status is JobStatus.SUCCEEDED:
+        saved.stored_matches = (job.result or {}).get("stored")
+        saved.warnings = list((job.result or {}).get("warnings", []))
+    return saved
+
+
+def match_saved(kind: str, record_id: int, *, announce: bool) -> dict:
+    """Index, match and store one committed record, then announce it when ``announce``.
 
     ``match_and_store_*`` syncs the record's index entry before it matches, so one call does
     both in the required order (commit, sync, match) without encoding the text twice.
     """
-    kind = "need" if isinstance(saved.record, Need) else "patent"
-    record_id = saved.record.id
     stored, warning = _engine_step(f"match_and_store_{kind}", record_id)
-    saved.stored_matches = stored if isinstance(stored, int) else None
-    saved.warnings = [warning] if warning else []
-    if saved.created:
+    if announce:
         signal, key = (need_posted, "need_id") if kind == "need" else (patent_listed, "patent_id")
         try:
             signal.send(current_app._get_current_object(), **{key: record_id})
         except Exception:  # a failing subscriber never undoes the committed change
             db.session.rollback()
             log.exception("%s signal receivers failed for %s", kind, record_id)
-    return saved
+    return {"stored": stored if isinstance(stored, int) else None,
+            "warnings": [warning] if warning else []}
 
 
 @dataclass
@@ -284,7 +312,7 @@ class Imported:
 
 
 def import_patent_file(stream, filename: str, *, owner, actor: User,
-                       dry_run: bool = False) -> Imported:
+                       dry_run: bool = False, progress=None) -> Imported:
     """Import patents from a file, then store matches for the changed ones (up to a limit).
 
     The importer itself syncs the index and announces new patents; this adds what a form
@@ -292,7 +320,8 @@ def import_patent_file(stream, filename: str, *, owner, actor: User,
     """
     from ..ingest import import_patents
 
-    result = import_patents(stream, filename, owner=owner, actor=actor, dry_run=dry_run)
+    result = import_patents(stream, filename, owner=owner, actor=actor, dry_run=dry_run,
+                            progress=progress)
     imported = Imported(result)
     if dry_run or not result.changed_ids:
         return imported

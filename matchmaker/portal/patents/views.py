@@ -21,12 +21,13 @@ from sqlalchemy import select
 
 from ...errors import ValidationError
 from ...extensions import db
+from ...jobs.imports import save_upload
 from ...labels import choices
 from ...records import LegalStatus, Match, Need, Organization, Patent, PatentType, Role
 from ...regions import LEAGUES
 from ...security import throttle
 from ...security.params import page_number
-from ...services import access, exports, records
+from ...services import access, exports, jobs, records
 from ...services.audit import record as audit
 from ..auth.session import roles_required
 from ..needs.filters import EXPORT_LIMIT, RankedPage, shared_terms
@@ -247,29 +248,24 @@ def delete(patent_id: int):
 @bp.route("/upload", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def upload():
-    """Bulk upload from CSV/XLSX/JSONL with a per-row error report on the page."""
+    """Bulk upload from CSV/XLSX/JSONL: the file is imported by a job whose page shows the
+    progress and the per-row report."""
     _own_org_only()
     form = UploadForm()
     _owner_choices(form)
-    result = None
     if form.validate_on_submit():
         if current_user.role is Role.ADMIN:
             owner = db.session.get(Organization, form.owner.data) if form.owner.data else None
         else:
             owner = current_user.organization  # forced: a university lists its own patents
-        try:
-            imported = records.import_patent_file(
-                form.file.data.stream, form.file.data.filename, owner=owner,
-                actor=current_user, dry_run=form.dry_run.data,
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            form.file.errors = [*form.file.errors, str(exc)]
-        else:
-            result = imported.result
-            for warning in imported.warnings:
-                flash(warning, "warning")
-    return render_template("patents/upload.html", form=form, result=result)
+        filename = form.file.data.filename
+        path = save_upload(form.file.data, filename)
+        job = jobs.submit("import_patents", {
+            "path": str(path), "filename": filename, "owner_id": owner.id if owner else None,
+            "actor_id": current_user.id, "dry_run": bool(form.dry_run.data),
+        }, user=current_user)
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    return render_template("patents/upload.html", form=form)
 
 
 @bp.get("/<int:patent_id>/matches")

@@ -1,0 +1,58 @@
+"""The file import job: an upload saved in the instance folder, imported off the request path."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from werkzeug.utils import secure_filename
+
+from ..extensions import db
+from ..ingest import ImportFileError
+from ..records import Organization, User
+from ..services import records
+from .registry import JobContext, job
+
+#: Row errors kept in a job's report; a file of bad rows must not make a huge JSON value.
+REPORT_ERRORS = 1000
+
+
+def save_upload(storage, filename: str) -> Path:
+    """Store an uploaded file under ``instance/uploads`` with a name nobody can choose."""
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(filename).suffix.lower()
+    path = folder / f"{uuid.uuid4().hex}-{secure_filename(Path(filename).stem)[:40]}{suffix}"
+    storage.save(path)
+    return path
+
+
+def report(imported: records.Imported) -> dict:
+    """The per-row report of an import as plain JSON."""
+    result = imported.result
+    return {
+        "kind": result.kind, "filename": result.filename, "dry_run": result.dry_run,
+        "rows": result.rows, "created": result.created, "updated": result.updated,
+        "unchanged": result.unchanged, "failed": result.failed, "matched": imported.matched,
+        "warnings": [*result.warnings, *imported.warnings],
+        "errors": [{"row": e.row, "where": e.where, "reason": e.reason}
+                   for e in result.errors[:REPORT_ERRORS]],
+        "errors_total": len(result.errors),
+    }
+
+
+@job("import_patents")
+def import_patents(params: dict, ctx: JobContext) -> dict:
+    """Import an uploaded patents file (committed in batches), match the changed patents."""
+    path = Path(params["path"])
+    if not path.is_file():
+        raise ImportFileError(f"uploaded file is missing: {path.name}")
+    actor = db.session.get(User, params["actor_id"]) if params.get("actor_id") else None
+    owner = db.session.get(Organization, params["owner_id"]) if params.get("owner_id") else None
+    imported = records.import_patent_file(
+        path, params["filename"], owner=owner, actor=actor,
+        dry_run=bool(params.get("dry_run")), progress=ctx.progress,
+    )
+    ctx.after_commit(lambda: path.unlink(missing_ok=True))
+    return report(imported)

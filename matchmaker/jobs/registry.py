@@ -1,0 +1,82 @@
+"""Job kinds and their Celery tasks: ``@job("kind")`` turns ``work(params, ctx)`` into a task."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable
+
+from celery import Task, shared_task
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import db
+from ..records import Job
+from ..services import jobs as service
+
+log = logging.getLogger(__name__)
+#: Failures worth another try (database or mail server away, disk hiccup); any other error is
+#: a fact about the input and fails the job at once.
+RETRYABLE = (OperationalError, smtplib.SMTPException, OSError)
+TASKS: dict[str, Task] = {}
+
+
+class JobContext:
+    """What a job's work gets besides its parameters: progress reports and after-commit steps."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self.after: list[Callable[[], object]] = []
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        """Record progress (saved with the work's next commit) and extend the lease."""
+        service.progress(self.job, done, total)
+
+    def after_commit(self, step: Callable[[], object]) -> None:
+        """Run ``step`` once the job's outcome is committed (e.g. queue a follow-up job)."""
+        self.after.append(step)
+
+
+def job(kind: str):
+    """Register ``work(params, ctx) -> dict`` as the task of job ``kind``."""
+
+    def decorator(work: Callable[[dict, JobContext], dict | None]) -> Task:
+        @shared_task(
+            name=f"matchmaker.jobs.{kind}", bind=True, acks_late=True,
+            reject_on_worker_lost=True, autoretry_for=RETRYABLE, retry_backoff=True,
+            retry_backoff_max=600, retry_jitter=True,
+        )
+        def task(self: Task, job_id: int) -> str:
+            return run(self, job_id, work)
+
+        TASKS[kind] = task
+        return task
+
+    return decorator
+
+
+def run(task: Task, job_id: int, work) -> str:
+    """Claim job ``job_id``, run its work and record the outcome; duplicates are skipped."""
+    record = service.claim(job_id)
+    if record is None:
+        log.info("job %s is not waiting to run (done, or running elsewhere): skipped", job_id)
+        return "skipped"
+    ctx = JobContext(record)
+    try:
+        result = work(dict(record.params or {}), ctx)
+    except Exception as exc:
+        db.session.rollback()
+        again = isinstance(exc, RETRYABLE) and task.request.retries < (task.max_retries or 0)
+        service.fail(job_id, exc, final=not again)
+        if again:
+            log.warning("job %s failed, will retry: %s", job_id, exc)
+            raise  # autoretry_for sends it again with exponential backoff
+        log.exception("job %s (%s) failed", job_id, record.kind)
+        return "failed"
+    service.succeed(job_id, result or {})
+    for step in ctx.after:
+        try:
+            step()
+        except Exception:  # the job itself is done and recorded
+            db.session.rollback()
+            log.exception("after-commit step of job %s failed", job_id)
+    return "succeeded"

@@ -1,0 +1,173 @@
+"""Background jobs: submit one, follow its progress, list them, and recover dead workers' jobs.
+
+A job is a ``records.Job`` row first and a queue message second: ``submit`` commits the row,
+then sends the message, so a worker never looks for a row that is not there yet. A worker
+claims a job with one conditional UPDATE, so a message delivered twice runs the work once.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from ..errors import MatchmakerError
+from ..extensions import db
+from ..records import Job, JobStatus, User, utcnow
+
+log = logging.getLogger(__name__)
+ERROR_CHARS = 2000
+
+
+def worker_id() -> str:
+    """``host:pid`` of this process, so a job can be traced to the worker that runs it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=int(current_app.config["JOB_LEASE_SECONDS"]))
+
+
+def submit(kind: str, params: dict | None = None, *, user: User | None = None) -> Job:
+    """Store a queued job of ``kind`` and send it to the workers (eagerly run when configured)."""
+    from ..jobs.registry import TASKS
+
+    if kind not in TASKS:
+        raise ValueError(f"unknown job kind: {kind}")
+    job = Job(kind=kind, params=params or {}, status=JobStatus.QUEUED,
+              created_by_id=user.id if user is not None else None)
+    db.session.add(job)
+    db.session.flush()
+    job_id = job.id
+    db.session.commit()
+    send(job_id)
+    return db.session.get(Job, job_id)
+
+
+def send(job_id: int) -> None:
+    """Send (or send again) the queue message of job ``job_id``; a broker error is recorded."""
+    from ..jobs.registry import TASKS
+
+    job = db.session.get(Job, job_id)
+    task = current_app.extensions["celery"].tasks[TASKS[job.kind].name]
+    task_id = uuid.uuid4().hex
+    job.task_id = task_id
+    db.session.commit()
+    try:
+        task.apply_async(args=[job_id], task_id=task_id)
+    except Exception as exc:  # the row stays queued: ``recover`` sends it again later
+        db.session.rollback()
+        log.exception("job %s could not be queued", job_id)
+        db.session.execute(update(Job).where(Job.id == job_id).values(
+            task_id=None, error=f"queue unavailable: {exc}"[:ERROR_CHARS]))
+        db.session.commit()
+
+
+def claim(job_id: int) -> Job | None:
+    """Mark the job running in this process; None when it is done or alive elsewhere."""
+    now = utcnow()
+    claimable = or_(
+        Job.status == JobStatus.QUEUED,
+        and_(Job.status == JobStatus.RUNNING, Job.lease_until < now),
+    )
+    changed = db.session.execute(
+        update(Job).where(Job.id == job_id, claimable).values(
+            status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1,
+            worker=worker_id(), lease_until=now + _lease(), finished_at=None,
+        )
+    ).rowcount
+    db.session.commit()
+    return db.session.get(Job, job_id) if changed else None
+
+
+def progress(job: Job, done: int, total: int | None = None) -> None:
+    """Set progress and extend the lease; saved by the work's next commit."""
+    job.progress_done = done
+    if total is not None:
+        job.progress_total = total
+    job.lease_until = utcnow() + _lease()
+
+
+def succeed(job_id: int, result: dict) -> None:
+    """Record the job's report and mark it succeeded."""
+    job = db.session.get(Job, job_id)
+    job.status = JobStatus.SUCCEEDED
+    job.result = result
+    job.error = None
+    job.finished_at = utcnow()
+    job.lease_until = None
+    if job.progress_total:
+        job.progress_done = job.progress_total
+    db.session.commit()
+
+
+def fail(job_id: int, exc: BaseException, *, final: bool) -> None:
+    """Record the error; ``final`` marks the job failed, else it waits for its retry."""
+    job = db.session.get(Job, job_id)
+    # A domain error is a message for people; anything else keeps its type for the admins.
+    text = str(exc) if isinstance(exc, MatchmakerError) else f"{type(exc).__name__}: {exc}"
+    job.error = text[:ERROR_CHARS]
+    job.lease_until = None
+    if final:
+        job.status = JobStatus.FAILED
+        job.finished_at = utcnow()
+    else:
+        job.status = JobStatus.QUEUED
+    db.session.commit()
+
+
+def jobs_query(*, status: JobStatus | None = None, user: User | None = None):
+    """``select(Job)`` newest first, optionally one status or one user's jobs."""
+    stmt = select(Job)
+    if status is not None:
+        stmt = stmt.where(Job.status == status)
+    if user is not None:
+        stmt = stmt.where(Job.created_by_id == user.id)
+    return stmt.order_by(Job.created_at.desc(), Job.id.desc())
+
+
+def _dead_here(worker: str | None) -> bool:
+    """True when ``worker`` was a process on this host that no longer exists."""
+    host, _sep, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except OSError as exc:
+        return exc.errno == errno.ESRCH
+    return False
+
+
+def recover() -> list[int]:
+    """Send again the jobs a dead worker held or a broker lost; returns their ids.
+
+    Redis and RabbitMQ deliver an unacknowledged message again by themselves; kombu's
+    SQLAlchemy transport does not, so a worker calls this when it starts. Sending twice is
+    harmless: :func:`claim` lets only one delivery run the work.
+    """
+    now = utcnow()
+    stale = now - _lease()
+    candidates = db.session.scalars(select(Job).where(or_(
+        Job.status == JobStatus.RUNNING,
+        and_(Job.status == JobStatus.QUEUED, or_(Job.task_id.is_(None), Job.created_at < stale)),
+    )))
+    again = []
+    for job in candidates:
+        if job.status is JobStatus.RUNNING:
+            if not (_dead_here(job.worker) or (job.lease_until and job.lease_until < now)):
+                continue
+            job.status = JobStatus.QUEUED
+            job.error = f"worker {job.worker} stopped during attempt {job.attempts}"
+        again.append(job.id)
+    db.session.commit()
+    for job_id in again:
+        send(job_id)
+    if again:
+        log.warning("sent %d interrupted jobs again: %s", len(again), again)
+    return again

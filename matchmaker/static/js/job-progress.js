@@ -1,0 +1,37 @@
+// Job page: poll the job's JSON status and update the progress; reload once it has finished,
+// so the server renders the final report. Without JavaScript the page is simply static.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-job-status-url]");
+  if (!box || !window.fetch) { return; }
+  var url = box.getAttribute("data-job-status-url");
+  var delay = 1500;
+
+  function field(name) { return box.querySelector('[data-job-field="' + name + '"]'); }
+
+  function show(state) {
+    var label = field("status_label");
+    if (label) {
+      label.textContent = state.status_label;
+      label.className = "job-status job-status-" + state.status;
+    }
+    var bar = field("percent");
+    if (bar && state.percent !== null) { bar.value = state.percent; bar.textContent = state.percent + "%"; }
+    var counts = field("counts");
+    if (counts && state.total) { counts.textContent = state.done + "/" + state.total; }
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (state) {
+        if (!state) { return; }
+        show(state);
+        if (state.finished) { window.location.reload(); return; }
+        delay = Math.min(delay * 1.2, 10000);
+        window.setTimeout(poll, delay);
+      })
+      .catch(function () { window.setTimeout(poll, 10000); });
+  }
+  window.setTimeout(poll, delay);
+}());
