@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from tests.pairs import cast, client_as
 
@@ -12,11 +12,19 @@ LIST_PAGES = ["/needs/", "/patents/", "/admin/users", "/admin/organizations", "/
               "/queue/", "/recommendations/", "/events/", "/revival/", "/notifications/"]
 
 
+def _sample(converter) -> str:
+    """A value the converter accepts (``any(a, b)`` segments take one of theirs)."""
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    return "x"
+
+
 def _int_routes(app):
     for rule in app.url_map.iter_rules():
         ints = [k for k, c in rule._converters.items() if isinstance(c, IntegerConverter)]
         if ints:
-            values = {k: (HUGE if k in ints else "x") for k in rule.arguments}
+            values = {k: (HUGE if k in ints else _sample(rule._converters.get(k)))
+                      for k in rule.arguments}
             yield rule, values
 
 
@@ -29,7 +37,9 @@ def test_every_int_route_answers_404_for_ids_beyond_64_bits(app):
             url = app.url_map.bind("localhost").build(rule.endpoint, values)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = admin.open(url, method=method)
-            assert response.status_code == 404, (method, url, response.status_code)
+            # werkzeug answers 405 when a sibling rule of another method exists (API routes).
+            expected = (404, 405) if url.startswith("/api/") else (404,)
+            assert response.status_code in expected, (method, url, response.status_code)
             tried += 1
     assert tried >= 40
 

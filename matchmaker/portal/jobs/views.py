@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 
 from ...extensions import db
 from ...records import Job, JobStatus, Role
+from ...security.params import page_number
 from ...services.jobs import jobs_query
 from ..auth.session import roles_required
-from ..needs.filters import page_number
 from . import bp
 
 TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED)
