@@ -9,7 +9,8 @@ def commands() -> list:
     from .demo import demo, demo_accounts
     from .events import COMMANDS as event_commands
     from .imports import import_needs_command, import_patents_command
+    from .learning import COMMANDS as learning_commands
     from .matching import COMMANDS as matching_commands
 
     return [init_db, create_user, demo, demo_accounts, import_patents_command, import_needs_command,
-            *event_commands, *matching_commands]
+            *event_commands, *matching_commands, *learning_commands]
