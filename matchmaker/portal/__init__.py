@@ -15,6 +15,7 @@ def blueprints() -> list[tuple]:
     from .notifications.views import bp as notifications
     from .patents.views import bp as patents
     from .pipeline.views import bp as pipeline
+    from .quality.views import bp as quality
     from .queue.views import bp as queue
     from .recommendations.views import bp as recommendations
     from .revival.views import bp as revival
@@ -33,4 +34,5 @@ def blueprints() -> list[tuple]:
         (events, "/events"),
         (revival, "/revival"),
         (notifications, "/notifications"),
+        (quality, "/quality"),
     ]
