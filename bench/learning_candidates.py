@@ -28,6 +28,12 @@ from matchmaker.evaluation.tasks import load_task  # noqa: E402
 from matchmaker.text import prepare_need  # noqa: E402
 
 
+def _rounded(vector) -> list[float]:
+    # The primary channel's unit vectors, for "how alike" between queries and between
+    # candidates (the simulated broker's near-identical needs and patents).
+    return [round(float(v), 4) for v in vector]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task_dir")
@@ -45,18 +51,26 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="matchmaker-learn-") as workdir:
         engine, _ = build_engine(task, "hybrid", specs, config, workdir, True, False)
         print(f"indexed in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        stored = (engine.primary.stored("patents", list(range(len(doc_ids))))
+                  if engine.primary is not None else None)
         queries = {}
+        primary = engine.primary
         for n, (qid, text) in enumerate(task.queries.items(), start=1):
-            fused, _ = engine.retrieve("patents", prepare_need(text))
+            fused, vectors = engine.retrieve("patents", prepare_need(text))
             queries[qid] = {
                 "text": text,
                 "candidates": [{"id": doc_ids[f.id], "score": round(f.score, 6),
                                 "channels": f.channels} for f in fused[: args.depth]],
             }
+            if primary is not None and primary.name in vectors:
+                queries[qid]["vector"] = _rounded(vectors[primary.name])
             if n % 100 == 0:
                 print(f"{n} queries, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     out = {"task": task.name, "channels": [c.name for c in engine.channels()],
-           "documents": {d: {"length": len(t) + len(x)} for d, (t, x) in task.corpus.items()},
+           "documents": {d: {"length": len(t) + len(x),
+                             **({"vector": _rounded(stored[i])} if stored is not None
+                                and len(stored) == len(doc_ids) else {})}
+                         for i, (d, (t, x)) in enumerate(task.corpus.items())},
            "qrels": task.qrels, "queries": queries}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")

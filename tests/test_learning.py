@@ -193,8 +193,9 @@ def test_activation_refuses_a_worse_model_and_keeps_it(tmp_path):
     report = activation.train_and_judge(
         _rows(dump, lying), _make_groups(dump), dump["channels"], tmp_path, margin=0.0,
         min_decisions=100, benchmarks=[dump])
-    assert not report["activate"] and report["reason"] == "not_better_on_benchmark"
-    assert report["benchmark"]["new"] < report["benchmark"]["current"]
+    assert not report["activate"]
+    assert report["reason"] in ("not_better_on_later_decisions", "not_better_on_benchmark")
+    assert report["benchmark"]["new"] <= report["benchmark"]["current"]
     assert activation.state(tmp_path)["active"] is None
     assert [m["version"] for m in reranker.versions(tmp_path)] == [report["version"]]
     assert activation.state(tmp_path)["log"][-1]["action"] == "kept"

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import names
+from .features import direction, names
 
 PARAMS = {
     "objective": "lambdarank",
     "metric": "ndcg",
     "eval_at": [10],
     "learning_rate": 0.05,
-    "num_leaves": 15,
-    "min_data_in_leaf": 20,
+    "num_leaves": 7,  # small trees, many rows per leaf: a few thousand decisions, noisy ones
+    "min_data_in_leaf": 50,
     "feature_fraction": 0.9,
     "lambdarank_truncation_level": 20,
     "num_threads": 1,  # the machine's cores are shared; one thread trains 50k rows in seconds
@@ -34,7 +34,7 @@ PARAMS = {
     "seed": 13,
     "verbose": -1,
 }
-ROUNDS = 150
+ROUNDS = 100
 MODEL_FILE, MANIFEST_FILE = "model.txt", "manifest.json"
 
 
@@ -102,7 +102,9 @@ def train(groups: Sequence[Group], channels: Sequence[str], *, window: dict | No
     data = lgb.Dataset(x, y, group=[len(g.grades) for g in groups],
                        init_score=prior(x, feature_names),
                        feature_name=[_safe(n) for n in feature_names], free_raw_data=True)
-    booster = lgb.train({**PARAMS, **(params or {})}, data, num_boost_round=rounds)
+    monotone = [direction(n) for n in feature_names]
+    booster = lgb.train({**PARAMS, "monotone_constraints": monotone, **(params or {})}, data,
+                        num_boost_round=rounds)
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     manifest = {
         "version": version,

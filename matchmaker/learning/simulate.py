@@ -26,7 +26,8 @@ from .judge import decide, mean_ndcg
 from .reranker import Group, Reranker, train
 
 RECOMMEND, NOT_RELEVANT = 2, 0
-HEAD = 20  # top candidates compared to tell how alike two queries are
+HEAD = 20  # top candidates compared to tell how alike two queries are (no vectors)
+NEAR = 0.3  # cosine below which another query or candidate says nothing about this one
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class SimConfig:
     validation_share: float = 0.2
     margin: float = 0.005
     min_groups: int = 10
-    rounds: int = 150
+    rounds: int = 100
     seed: int = 13
 
 
@@ -71,28 +72,51 @@ class World:
         self.queries = {q: (v["text"], [Item(c["id"], c["score"], c["channels"])
                                         for c in v["candidates"]])
                         for q, v in dump["queries"].items() if q in self.qrels}
-        # How alike two queries are: the overlap of their engine top lists (no vectors kept).
+        # How alike two queries (two candidates) are: cosine of the primary channel's vectors
+        # when the dump has them, else the overlap of the engine's top lists.
         self.heads = {q: {i.id for i in items[:HEAD]} for q, (_, items) in self.queries.items()}
+        self.query_row = {q: n for n, q in enumerate(self.queries)}
+        self.doc_row = {d: n for n, d in enumerate(dump["documents"])}
+        self.query_vectors = _matrix([dump["queries"][q].get("vector") for q in self.queries])
+        self.doc_vectors = _matrix([v.get("vector") for v in dump["documents"].values()])
 
     def similarity(self, a: str, b: str) -> float:
         """Share of the engine's top candidates two queries have in common."""
         return len(self.heads[a] & self.heads[b]) / HEAD
 
+    def votes(self, qid: str, items: list[Item], log) -> tuple[np.ndarray, np.ndarray]:
+        """Decisions of other queries on these candidates or on near-identical ones, weighted
+        by how alike the queries are: (for, against) per candidate."""
+        decided = [(q, d, g) for q, d, g in log if q != qid and g is not None]
+        n = len(items)
+        if not decided:
+            return np.zeros(n), np.zeros(n)
+        sign = np.array([1.0 if g > 0 else 0.0 for _, _, g in decided])
+        if self.query_vectors is not None and self.doc_vectors is not None:
+            q = self.query_vectors[self.query_row[qid]]
+            wq = _near(self.query_vectors[[self.query_row[x] for x, _, _ in decided]] @ q)
+            cand = self.doc_vectors[[self.doc_row[i.id] for i in items]]
+            wd = _near(cand @ self.doc_vectors[[self.doc_row[d] for _, d, _ in decided]].T)
+        else:
+            wq = np.array([self.similarity(qid, x) for x, _, _ in decided])
+            ids = [i.id for i in items]
+            wd = np.array([[1.0 if a == d else 0.0 for _, d, _ in decided] for a in ids])
+        return wd @ (wq * sign), wd @ (wq * (1 - sign))
+
     def rows(self, qid: str, log: list[tuple[str, str, int | None]]) -> np.ndarray:
         """Feature rows of a query's candidates, history counted from ``log`` (other queries)."""
         text, items = self.queries[qid]
         accepted, rejected = Counter(), Counter()
-        near_yes: Counter = Counter()
-        near_no: Counter = Counter()
         mine = {i.id for i in items}
         for q, doc, grade in log:
             if q != qid and grade is not None and doc in mine:
                 (accepted if grade > 0 else rejected)[doc] += 1
-                (near_yes if grade > 0 else near_no)[doc] += self.similarity(qid, q)
+        near_yes, near_no = self.votes(qid, items, log)
         contexts = [F.Context(query_length=len(text), length=self.lengths.get(i.id, 0),
                               accepted=accepted[i.id], rejected=rejected[i.id],
-                              similar_accepted=near_yes[i.id], similar_rejected=near_no[i.id])
-                    for i in items]
+                              similar_accepted=float(near_yes[n]),
+                              similar_rejected=float(near_no[n]))
+                    for n, i in enumerate(items)]
         return F.matrix(items, self.channels, contexts)
 
     def order(self, qid: str, model: Reranker | None, log) -> list[int]:
@@ -123,6 +147,17 @@ class World:
             rows = self.rows(qid, history)[keep]
             out.append(Group(qid, rows, np.array([labelled[items[i].id] for i in keep])))
         return out
+
+
+def _matrix(vectors: list) -> np.ndarray | None:
+    if not vectors or any(v is None for v in vectors):
+        return None
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def _near(cosines: np.ndarray) -> np.ndarray:
+    """Weight of a neighbour: only close ones count, and the closest count most."""
+    return np.clip((cosines - NEAR) / (1 - NEAR), 0.0, 1.0) ** 2
 
 
 def split(qids: list[str], config: SimConfig) -> tuple[list[str], list[str], list[str]]:
