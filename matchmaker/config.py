@@ -113,6 +113,16 @@ def load_config(instance_path: str) -> dict:
         "WEBHOOK_TIMEOUT": _env_float("WEBHOOK_TIMEOUT", 10.0),
         "WEBHOOK_MAX_FAILURES": _env_int("WEBHOOK_MAX_FAILURES", 8),
         "WEBHOOK_MAX_ATTEMPTS": _env_int("WEBHOOK_MAX_ATTEMPTS", 8),
+        # Learned reranker (matchmaker.learning): a new model must beat the current ranking by
+        # this much nDCG@10 on later decisions and benchmarks; it is trained only from this
+        # many labelled decisions on, and reorders the engine's top RERANK_DEPTH candidates.
+        "RERANK_MARGIN": _env_float("RERANK_MARGIN", 0.005),
+        "RERANK_MIN_DECISIONS": _env_int("RERANK_MIN_DECISIONS", 200),
+        "RERANK_DEPTH": _env_int("RERANK_DEPTH", 50),
+        # Stored benchmark candidates (bench/learning_candidates.py), comma separated.
+        "RERANK_BENCHMARKS": [p for p in (_env("RERANK_BENCHMARKS", "") or "").split(",") if p],
+        # Evaluation runs (python -m matchmaker.evaluation ... > DIR/<task>.json) for 质量看板.
+        "EVALUATION_DIR": _env("EVALUATION_DIR", str(ROOT / "indexes" / "evaluations")),
         **_job_settings(instance),
     }
 

@@ -62,6 +62,7 @@ def store(pairs: Iterable[tuple[int, int, Ranked]], direction: str, *,
         match.rank = ranked.rank
         match.channel_scores = ranked.channels
         match.explanation = explanation
+        match.model_version = explanation.get("reranker")
         if skip is not None:
             skip.add((need_id, patent_id))
     return created, refreshed

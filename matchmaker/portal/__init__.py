@@ -17,6 +17,7 @@ def blueprints() -> list[tuple]:
     from .notifications.views import bp as notifications
     from .patents.views import bp as patents
     from .pipeline.views import bp as pipeline
+    from .quality.views import bp as quality
     from .queue.views import bp as queue
     from .recommendations.views import bp as recommendations
     from .revival.views import bp as revival
@@ -37,4 +38,5 @@ def blueprints() -> list[tuple]:
         (notifications, "/notifications"),
         (integrations, None),
         (jobs, None),
+        (quality, "/quality"),
     ]

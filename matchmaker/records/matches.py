@@ -67,6 +67,8 @@ class Match(TimestampMixin, db.Model):
     contract_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 万元
     contract_number: Mapped[str | None] = mapped_column(String(60))  # 技术合同登记号
     status_changed_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    # The learned reranker version that ordered this pair (None: the engine's own order).
+    model_version: Mapped[str | None] = mapped_column(String(40))
 
     need: Mapped[Need] = relationship()
     patent: Mapped[Patent] = relationship()

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from ..encoders import get_encoder, parse_specs
 from ..errors import IndexUnusable, NotFound
 from ..extensions import db
+from ..learning.apply import pool_size, rerank
 from ..matching import batch
 from ..matching import rows as R
 from ..matching.channels import SIDES, DenseChannel, LexicalChannel
@@ -147,11 +148,12 @@ def _candidates(ranked: list[Ranked], need_id: int | None, patent_id: int | None
 
 def _match_need_ranked(need: Need, k: int, explain: bool, cache=None) -> list[Ranked]:
     _ensure("patents")
-    return engine().match(
-        "need", R.need_facts(need), R.prepare_need_row(need), k,
+    facts = R.need_facts(need)
+    return rerank(facts, engine().match(  # learned reranker: identity when none is active
+        "need", facts, R.prepare_need_row(need), pool_size(k),
         facts=R.load_patent_facts, docs=R.load_patent_docs,
         rejected=R.rejected_pairs(need_id=need.id), explain=explain,
-        cache=cache or _sentence_cache())
+        cache=cache or _sentence_cache()), k)
 
 
 def _match_patent_ranked(patent: Patent, k: int, explain: bool, cache=None) -> list[Ranked]:

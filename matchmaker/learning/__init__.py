@@ -1,0 +1,1 @@
+"""Learning from brokers: labels from the pipeline, a learned reranker, safe activation."""

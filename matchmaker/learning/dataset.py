@@ -1,0 +1,147 @@
+"""Labelled pairs from the database: the training data of the reranker, exportable as JSONL.
+
+Every pair a broker or an enterprise acted on gets a grade (``labels.derive``); the pair's
+stored engine output (channel scores, fused score, rules, rank) and the records' facts give
+its features. Pairs are grouped by need: the reranker learns the need -> patents order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+import numpy as np
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..records import Match, MatchHistory, MatchStatus, Need, Patent
+from ..text.normalize import detect_language
+from . import features as F
+from .labels import derive
+from .reranker import Group
+
+
+class Stored:
+    """A stored pair shaped like the engine's ranked item (what the features read)."""
+
+    def __init__(self, match: Match):
+        explanation = match.explanation or {}
+        self.id = match.patent_id
+        self.score = float(match.score or 0.0)
+        self.fused = float(explanation.get("fused", self.score))
+        self.channels = match.channel_scores or {}
+        self.rules = explanation.get("rules") or []
+
+
+def decided_query():
+    """Pairs with a decision: any status beyond 待审, or enterprise feedback."""
+    return (select(Match)
+            .where(or_(Match.status != MatchStatus.CANDIDATE,
+                       Match.enterprise_feedback.is_not(None)))
+            .order_by(Match.status_changed_at, Match.id))
+
+
+def reached(match_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The statuses each pair passed through, from its history."""
+    out: dict[int, set[str]] = {}
+    ids = list(match_ids)
+    for start in range(0, len(ids), 500):
+        rows = db.session.execute(select(MatchHistory.match_id, MatchHistory.to_status)
+                                  .where(MatchHistory.match_id.in_(ids[start:start + 500])))
+        for match_id, status in rows:
+            out.setdefault(match_id, set()).add(str(status))
+    return out
+
+
+def labelled(since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
+    """One dict per decided pair (labelled or not), oldest decision first."""
+    stmt = decided_query()
+    if since is not None:
+        stmt = stmt.where(Match.status_changed_at > since)
+    if until is not None:
+        stmt = stmt.where(Match.status_changed_at <= until)
+    matches = list(db.session.scalars(stmt))
+    history = reached(m.id for m in matches)
+    for m in matches:
+        label = derive(str(m.status), rejection_reason=m.rejection_reason,
+                       feedback=m.enterprise_feedback, reached=history.get(m.id, ()))
+        yield {
+            "match_id": m.id, "need_id": m.need_id, "patent_id": m.patent_id,
+            "grade": label.grade, "why": label.why, "status": str(m.status),
+            "rejection_reason": str(m.rejection_reason) if m.rejection_reason else None,
+            "enterprise_feedback": (str(m.enterprise_feedback) if m.enterprise_feedback
+                                    else None),
+            "decided_at": m.status_changed_at.isoformat(timespec="seconds"),
+            "score": m.score, "rank": m.rank, "channel_scores": m.channel_scores,
+            "model_version": m.model_version,
+        }
+
+
+def export_jsonl(fh, rows: Iterable[dict]) -> int:
+    """Write rows as JSON Lines; returns how many."""
+    n = 0
+    for row in rows:
+        fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        n += 1
+    return n
+
+
+def _age(day: date | None, today: date) -> float | None:
+    return None if day is None else (today - day).days / 365.25
+
+
+def contexts(need: Need, patents: list[Patent], history: dict[int, tuple[int, int]]
+             ) -> list[F.Context]:
+    """Feature contexts of a need's candidate patents (``history``: patent -> (yes, no))."""
+    today = date.today()
+    need_text = f"{need.title} {need.description}"
+    out = []
+    for p in patents:
+        text = f"{p.title} {p.abstract}"
+        yes, no = history.get(p.id, (0, 0))
+        out.append(F.Context(
+            query_language=detect_language(need_text), language=detect_language(text),
+            query_field=need.technical_field, candidate_field=p.technical_field,
+            ipc=tuple(p.ipc_codes), query_length=len(need_text), length=len(text),
+            age_years=_age(p.filing_date, today), accepted=yes, rejected=no))
+    return out
+
+
+def patent_history(patent_ids: Iterable[int], *, exclude_need: int | None = None,
+                   rows: Iterable[dict] | None = None) -> dict[int, tuple[int, int]]:
+    """Per patent: (accepted, rejected) decisions for needs other than ``exclude_need``."""
+    wanted = set(patent_ids)
+    counts: dict[int, list[int]] = {}
+    source = rows if rows is not None else labelled()
+    for row in source:
+        if row["patent_id"] in wanted and row["need_id"] != exclude_need \
+                and row["grade"] is not None:
+            counts.setdefault(row["patent_id"], [0, 0])[0 if row["grade"] > 0 else 1] += 1
+    return {k: (v[0], v[1]) for k, v in counts.items()}
+
+
+def groups(rows: list[dict], channels: list[str]) -> list[Group]:
+    """Training groups (one per need) from labelled rows; features from the stored pairs."""
+    by_need: dict[int, dict[int, dict]] = {}
+    for row in rows:
+        if row["grade"] is not None:
+            by_need.setdefault(row["need_id"], {})[row["patent_id"]] = row
+    out = []
+    for need_id, decided in by_need.items():
+        need = db.session.get(Need, need_id)
+        pairs = list(db.session.scalars(
+            select(Match).where(Match.need_id == need_id)
+            .options(selectinload(Match.patent).selectinload(Patent.ipc_links))
+            .order_by(Match.score.desc(), Match.patent_id)))
+        if need is None or not pairs:
+            continue
+        history = patent_history([m.patent_id for m in pairs], exclude_need=need_id, rows=rows)
+        matrix = F.matrix([Stored(m) for m in pairs], channels,
+                          contexts(need, [m.patent for m in pairs], history))
+        keep = [i for i, m in enumerate(pairs) if m.patent_id in decided]
+        out.append(Group(str(need_id), matrix[keep],
+                         np.array([decided[pairs[i].patent_id]["grade"] for i in keep]),
+                         max(decided[pairs[i].patent_id]["decided_at"] for i in keep)))
+    return out

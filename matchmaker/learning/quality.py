@@ -1,0 +1,155 @@
+"""Figures of the quality page (质量看板): how good the ranking is and what brokers make of it.
+
+Read-only over the pipeline (one query over decided pairs with their history) and the stored
+evaluation runs; nothing here runs an evaluation or a model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..records import Match, MatchHistory, MatchStatus, Need, User
+from .labels import derive
+
+log = logging.getLogger(__name__)
+
+# Score bands of the engine's fused score (0..1); issue 9 will bring a calibrated 0-100 score.
+BANDS = ((0.9, "≥ 0.90"), (0.8, "0.80–0.90"), (0.7, "0.70–0.80"), (0.0, "< 0.70"))
+SIGNED = (MatchStatus.SIGNED, MatchStatus.REGISTERED)
+WEEKS = 12
+
+
+def band(score: float | None) -> str:
+    """The score band label of a fused score."""
+    for low, name in BANDS:
+        if (score or 0.0) >= low:
+            return name
+    return BANDS[-1][1]
+
+
+@dataclass
+class Rate:
+    """Accepted out of decided, for one group."""
+
+    name: str
+    accepted: int = 0
+    decided: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.decided if self.decided else 0.0
+
+
+@dataclass
+class Quality:
+    """Everything the page shows."""
+
+    evaluations: list[dict] = field(default_factory=list)
+    by_week: list[Rate] = field(default_factory=list)
+    by_field: list[Rate] = field(default_factory=list)
+    by_band: list[Rate] = field(default_factory=list)
+    by_broker: list[Rate] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    reasons_by_week: list[tuple[str, dict]] = field(default_factory=list)
+    first_action_days: dict = field(default_factory=dict)
+    conversion: list[Rate] = field(default_factory=list)  # signed out of all pairs per band
+    model_versions: list[tuple[str | None, int]] = field(default_factory=list)
+
+
+def evaluations(directory: str | None) -> list[dict]:
+    """Stored evaluation runs (one JSON object per file), by task and mode."""
+    found = []
+    folder = Path(directory) if directory else None
+    if folder is None or not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("evaluation file %s unreadable: skipped", path)
+            continue
+        if isinstance(data, dict) and "task" in data:
+            found.append(data)
+    return sorted(found, key=lambda d: (d["task"], d.get("mode", "")))
+
+
+def _week(when: datetime) -> str:
+    return (when - timedelta(days=when.weekday())).strftime("%Y-%m-%d")
+
+
+def _rates(counter: dict[str, list[int]], order=None) -> list[Rate]:
+    names = order or sorted(counter, key=lambda n: -counter[n][1])
+    return [Rate(n, *counter[n]) for n in names if n in counter]
+
+
+def overview(evaluation_dir: str | None) -> Quality:
+    """Compute the page's figures."""
+    q = Quality(evaluations=evaluations(evaluation_dir))
+    rows = db.session.execute(
+        select(Match.id, Match.status, Match.rejection_reason, Match.enterprise_feedback,
+               Match.score, Match.created_at, Match.status_changed_at, Need.technical_field,
+               User.display_name)
+        .join(Need, Need.id == Match.need_id)
+        .outerjoin(User, User.id == Match.broker_id)
+        .where(Match.status != MatchStatus.CANDIDATE)).all()
+    history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), 500):
+        for match_id, at, status in db.session.execute(
+                select(MatchHistory.match_id, MatchHistory.at, MatchHistory.to_status)
+                .where(MatchHistory.match_id.in_(ids[start:start + 500]))):
+            history[match_id].append((at, str(status)))
+    weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    fields: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    bands: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    brokers: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    reasons: dict[str, Counter] = defaultdict(Counter)
+    waits = []
+    for r in rows:
+        moves = sorted(history.get(r.id, []))
+        grade = derive(str(r.status), rejection_reason=r.rejection_reason,
+                       feedback=r.enterprise_feedback, reached=[s for _, s in moves]).grade
+        accepted = int(grade is not None and grade >= 2)
+        week = _week(r.status_changed_at)
+        for bucket, key in ((weeks, week), (fields, r.technical_field or ""),
+                            (bands, band(r.score)), (brokers, r.display_name or "")):
+            bucket[key][0] += accepted
+            bucket[key][1] += 1
+        if r.status is MatchStatus.REJECTED:
+            reasons[week][str(r.rejection_reason or "other")] += 1
+        first = next((at for at, s in moves if s != MatchStatus.CANDIDATE.value), None)
+        if first is not None and r.created_at is not None:
+            waits.append((first - r.created_at).total_seconds() / 86400)
+    q.by_week = _rates(weeks, sorted(weeks)[-WEEKS:])
+    q.by_field = _rates(fields)
+    q.by_band = _rates(bands, [name for _, name in BANDS])
+    q.by_broker = _rates(brokers)
+    q.reasons = sorted({reason for c in reasons.values() for reason in c})
+    q.reasons_by_week = [(w, dict(reasons[w])) for w in sorted(reasons)[-WEEKS:]]
+    if waits:
+        waits.sort()
+        q.first_action_days = {"pairs": len(waits), "median": statistics.median(waits),
+                               "p90": waits[min(len(waits) - 1, int(0.9 * len(waits)))]}
+    q.conversion = _conversion()
+    q.model_versions = [(v, n) for v, n in db.session.execute(
+        select(Match.model_version, func.count()).group_by(Match.model_version)
+        .order_by(func.count().desc()))]
+    return q
+
+
+def _conversion() -> list[Rate]:
+    """Per score band: pairs that became signed contracts out of all pairs proposed."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for score, status in db.session.execute(select(Match.score, Match.status)):
+        counts[band(score)][0] += int(status in SIGNED)
+        counts[band(score)][1] += 1
+    return _rates(counts, [name for _, name in BANDS])

@@ -1,0 +1,105 @@
+"""The quality page (质量看板): its figures on fixture data, and who may see it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from matchmaker.extensions import db
+from matchmaker.learning import quality
+from matchmaker.records import MatchHistory, MatchStatus, RejectionReason, Role
+from tests import factories as f
+from tests.pairs import client_as, pair
+
+S = MatchStatus
+T0 = datetime(2026, 3, 2, 9, 0)  # a Monday
+
+
+def _moved(match, *steps, reason=None):
+    """Record the pair's moves: (status, days after it was proposed)."""
+    match.created_at = T0
+    match.history.append(MatchHistory(from_status=None, to_status=S.CANDIDATE, at=T0))
+    previous = S.CANDIDATE
+    for status, days in steps:
+        at = T0 + timedelta(days=days)
+        match.history.append(MatchHistory(from_status=previous, to_status=status, at=at))
+        match.status, match.status_changed_at, previous = status, at, status
+    match.rejection_reason = reason
+
+
+@pytest.fixture
+def data(db_app, tmp_path):
+    broker = f.user(Role.BROKER, username="broker1", display_name="王经纪")
+    f.user(Role.ADMIN, username="admin1")
+    f.user(Role.ENTERPRISE, username="ent1")
+    f.user(Role.UNIVERSITY, username="uni1")
+    materials = f.need("稀土需求", technical_field="新材料")
+    energy = f.need("环保需求", technical_field="节能环保")
+    signed = pair(need=materials, score=0.95, broker=broker)
+    _moved(signed, (S.RECOMMENDED, 1), (S.SIGNED, 10))
+    recommended = pair(need=materials, score=0.85, broker=broker, model_version="v1")
+    _moved(recommended, (S.RECOMMENDED, 3))
+    not_relevant = pair(need=energy, score=0.75)
+    _moved(not_relevant, (S.REJECTED, 7), reason=RejectionReason.NOT_RELEVANT)
+    price = pair(need=energy, score=0.72)  # talks failed on price: still an accepted pair
+    _moved(price, (S.RECOMMENDED, 2), (S.NEGOTIATING, 8), (S.REJECTED, 9),
+           reason=RejectionReason.PRICE_TERMS)
+    pair(need=energy, score=0.5)  # still waiting: not decided
+    db.session.commit()
+    folder = tmp_path / "evaluations"
+    folder.mkdir()
+    (folder / "zh_csl_discipline.json").write_text(json.dumps({
+        "task": "zh_csl_discipline", "mode": "hybrid", "channels": ["use-multilingual", "bm25"],
+        "ndcg@10": 0.2621, "mrr@10": 0.5, "recall@100": 0.3, "queries": 1000,
+        "ms_per_query": 12.5}), encoding="utf-8")
+    (folder / "broken.json").write_text("{not json", encoding="utf-8")
+    db_app.config["EVALUATION_DIR"] = str(folder)
+    return db_app
+
+
+def test_figures(data):
+    q = quality.overview(data.config["EVALUATION_DIR"])
+    assert [e["task"] for e in q.evaluations] == ["zh_csl_discipline"]
+    bands = {r.name: (r.accepted, r.decided) for r in q.by_band}
+    assert bands == {"≥ 0.90": (1, 1), "0.80–0.90": (1, 1), "0.70–0.80": (1, 2)}
+    assert {r.name: (r.accepted, r.decided) for r in q.by_field} == {
+        "新材料": (2, 2), "节能环保": (1, 2)}
+    assert {r.name: (r.accepted, r.decided) for r in q.by_broker} == {"王经纪": (2, 2), "": (1, 2)}
+    assert sum(r.decided for r in q.by_week) == 4
+    assert sorted(q.reasons) == ["not_relevant", "price_terms"]
+    assert sum(sum(c.values()) for _, c in q.reasons_by_week) == 2
+    # first actions after 1, 3, 7 and 2 days
+    assert q.first_action_days["pairs"] == 4 and q.first_action_days["median"] == pytest.approx(2.5)
+    conversion = {r.name: (r.accepted, r.decided) for r in q.conversion}
+    assert conversion["≥ 0.90"] == (1, 1) and conversion["< 0.70"] == (0, 1)
+    assert dict(q.model_versions) == {None: 4, "v1": 1}
+
+
+@pytest.mark.parametrize("username", ["admin1", "broker1"])
+def test_admins_and_brokers_see_the_page(data, username):
+    page = client_as(data, username).get("/quality/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "质量看板" in html and "zh_csl_discipline" in html and "0.2621" in html
+    assert "<svg" in html and "按周接受率" in html and "v1" in html
+    assert "<script" not in html.split("<main", 1)[-1] and ' style="' not in html
+
+
+@pytest.mark.parametrize("username", ["ent1", "uni1"])
+def test_other_roles_are_refused(data, username):
+    assert client_as(data, username).get("/quality/").status_code == 403
+
+
+def test_anonymous_is_sent_to_login(data):
+    page = client_as(data, None).get("/quality/")
+    assert page.status_code == 302 and "/auth/login" in page.headers["Location"]
+
+
+def test_empty_database(db_app, tmp_path):
+    f.user(Role.ADMIN, username="admin1")
+    db.session.commit()
+    db_app.config["EVALUATION_DIR"] = str(tmp_path / "none")
+    page = client_as(db_app, "admin1").get("/quality/")
+    assert page.status_code == 200 and "尚无保存的评测结果" in page.get_data(as_text=True)
