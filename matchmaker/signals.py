@@ -15,3 +15,6 @@ patent_listed = _signals.signal("patent-listed")
 #: sent with ``match_id``, ``from_status``, ``to_status``, ``actor_id``, ``need_id`` and
 #: ``need_status_changed`` (the move matched or reopened the need) after a pipeline move
 match_moved = _signals.signal("match-moved")
+#: sent with ``side`` ("patents" or "needs") when a request found that side's index unusable;
+#: a background job rebuilds it (requests never do)
+index_rebuild_requested = _signals.signal("index-rebuild-requested")

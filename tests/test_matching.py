@@ -322,15 +322,15 @@ def test_warm_up_failure_is_logged_and_the_engine_loads_on_first_use(world, db_a
                                                                      monkeypatch, caplog):
     patents, needs = world
     db_app.extensions.pop(matching.EXTENSION, None)
-    real = matching._build_engine
+    real = matching.build_service
 
     def broken(config):
         raise OSError("model file unreadable")
 
-    monkeypatch.setattr(matching, "_build_engine", broken)
+    monkeypatch.setattr(matching, "build_service", broken)
     assert matching.warm_up() is False
     assert "warm-up failed" in caplog.text
-    monkeypatch.setattr(matching, "_build_engine", real)
+    monkeypatch.setattr(matching, "build_service", real)
     assert matching.match_need(needs["magnet"], 1)[0].patent_id == patents["magnet"].id
 
 
@@ -343,7 +343,7 @@ def test_gunicorn_config_warms_each_worker(world, db_app, caplog):
     db_app.extensions.pop(matching.EXTENSION, None)
     with caplog.at_level(logging.INFO, logger="gunicorn.test"):
         conf["post_worker_init"](SimpleNamespace(wsgi=db_app, log=logging.getLogger("gunicorn.test")))
-    assert db_app.extensions[matching.EXTENSION][1].lexical.stores["patents"].loaded
+    assert db_app.extensions[matching.EXTENSION][1].engine.lexical.stores["patents"].loaded
     assert "matching engine warmed up" in caplog.text
 
 

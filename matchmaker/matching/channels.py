@@ -114,11 +114,16 @@ class DenseChannel:
         rejected = [int(ids[i]) for i in range(len(ids)) if i not in kept]
         return [int(ids[i]) for i in keep], [prepared[i] for i in keep], rejected
 
-    def upsert(self, side: str, ids: Sequence[int], prepared: Sequence[Prepared]) -> None:
-        """Encode and store the accepted documents; drop the others from this channel."""
+    def upsert(self, side: str, ids: Sequence[int], prepared: Sequence[Prepared],
+               vectors: np.ndarray | None = None) -> None:
+        """Store the accepted documents (encoded here unless ``vectors``, one row per accepted
+        document, are given); drop the others from this channel."""
         keep_ids, keep_prep, rejected = self.split(ids, prepared)
         if keep_ids:
-            self.stores[side].add(np.asarray(keep_ids, np.int64), self.embed(keep_prep))
+            if vectors is None:
+                vectors = self.embed(keep_prep)
+            self.stores[side].add(np.asarray(keep_ids, np.int64),
+                                  np.asarray(vectors, np.float32).reshape(len(keep_ids), -1))
         if rejected:
             self.remove(side, rejected)
 

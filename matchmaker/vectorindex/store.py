@@ -163,6 +163,10 @@ class IndexStore:
         self._stale = manifest is None or manifest.version != self._version
         return self._stale
 
+    def new_index(self, count: int) -> VectorIndex:
+        """An empty index suited to about ``count`` vectors (exact below ``exact_limit``)."""
+        return build_index(self.dim, count, exact_limit=self.exact_limit, threads=self.threads)
+
     # -- writing -------------------------------------------------------------------------
 
     def save(self, index: VectorIndex) -> Manifest:
@@ -231,7 +235,7 @@ class IndexStore:
         if self.exists():
             self._load()
             return self._index
-        return build_index(self.dim, count, exact_limit=self.exact_limit, threads=self.threads)
+        return self.new_index(count)
 
     def _load(self) -> None:
         manifest = self.manifest()
