@@ -224,7 +224,7 @@ def main() -> None:
     prepared = [prepare_patent("", r["text"]) for r in records]
     vectors = cached_embeddings(encoder, prepared, "zh_csl_title2abstract", progress=True)
     analyzer = build_engine(settings_for(tempfile.gettempdir(), args.threads),
-                            sides=("patents",)).lexical.stores["patents"].analyzer
+                            sides=("patents",)).lexical.stores["patents"].backend.analyzer
     terms = [analyzer.terms(prepare_patent(r["title"], r["text"]).lexical) for r in records]
     rng = np.random.default_rng(3)
     needs = [needs[i] for i in rng.permutation(len(needs))]

@@ -175,7 +175,7 @@ def test_broken_index_is_never_served_and_never_rebuilt_in_a_request(world, db_a
     if damage == "delete_dense":
         shutil.rmtree(root / "patents-fake")
     elif damage == "corrupt_bm25":
-        (root / "patents-bm25" / "bm25.npz").write_bytes(b"not an index")
+        (root / "patents-bm25" / "w_data.npy").write_bytes(b"not an index")
     else:
         (root / "patents-fake" / "index.faiss").write_bytes(b"garbage")
     db_app.extensions.pop("matchmaker.engine")  # a new worker: nothing cached in memory

@@ -13,19 +13,17 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..encoders import get_encoder
+from ..indexing import BACKENDS, dense_store, sparse_store
 from ..text import Prepared
-from ..vectorindex import IndexStore
 from .channels import SIDES, DenseChannel, LexicalChannel
 from .engine import Engine
 from .fusion import FusionConfig
 from .rules import RuleConfig
 from .settings import EngineSettings
-from .stores import LexicalStore
 
 log = logging.getLogger(__name__)
 
 ENCODE_BATCH = 1024  # documents encoded per call while building a collection
-VECTOR_BACKENDS = ("faiss",)
 
 #: returns the vectors of a channel's accepted documents (e.g. from an embedding cache)
 VectorSource = Callable[[DenseChannel, Sequence[Prepared]], np.ndarray]
@@ -42,18 +40,18 @@ def build_engine(settings: EngineSettings, *, sides: Sequence[str] = SIDES,
 
     Loads the encoders (cached per process) but no index: collections load on first use.
     """
-    if settings.vector_backend not in VECTOR_BACKENDS:
+    if settings.vector_backend not in BACKENDS:  # before any model loads
         raise ValueError(f"unknown vector backend {settings.vector_backend!r}; "
-                         f"known: {', '.join(VECTOR_BACKENDS)}")
+                         f"known: {', '.join(BACKENDS)}")
     dense = []
     for spec in settings.encoders:
         encoder = get_encoder(spec, models_dir=settings.models_dir, threads=settings.threads)
-        stores = {side: IndexStore.for_encoder(settings.index_dir, side, encoder,
-                                               exact_limit=settings.exact_limit,
-                                               threads=settings.threads) for side in sides}
+        stores = {side: dense_store(settings.index_dir, side, encoder,
+                                    exact_limit=settings.exact_limit, threads=settings.threads,
+                                    backend=settings.vector_backend) for side in sides}
         dense.append(DenseChannel(encoder, stores))
     lexical_channel = LexicalChannel(
-        {side: LexicalStore(settings.index_dir, f"{side}-bm25") for side in sides}
+        {side: sparse_store(settings.index_dir, side) for side in sides}
     ) if lexical else None
     return Engine(dense, lexical_channel, fusion=FusionConfig(),
                   rules=RuleConfig(home_region=settings.home_region))
@@ -90,6 +88,5 @@ def index_documents(engine: Engine, side: str, ids: Sequence[int],
         index = store.new_index()
         index.add([int(i) for i in ids], [p.lexical for p in prepared])
         store.save(index)
-        index.compile()  # weights now, not inside the first query
         timings[engine.lexical.name] = round(time.perf_counter() - started, 2)
     return timings
