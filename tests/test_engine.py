@@ -106,3 +106,26 @@ def test_a_saved_need_is_encoded_once_for_indexing_and_matching(db_app, monkeypa
     assert sum("矫顽力提升" in text for text in seen) == 1
     stored = matching.engine().primary.stores["needs"].fresh()
     assert need.id in set(stored.ids().tolist())
+
+
+def test_a_sync_appends_to_the_log_and_compact_index_folds_it(db_app):
+    from matchmaker.extensions import db
+    from tests import factories as f
+
+    first = f.patent("一种烧结钕铁硼磁体的晶界扩散方法", "本发明通过晶界扩散镝提高钕铁硼矫顽力。")
+    db.session.commit()
+    matching.rebuild_indexes()
+    stores = [c.stores["patents"] for c in matching.engine().channels()]
+    versions = [s.manifest().version for s in stores]
+    second = f.patent("一种全钒液流电池电解液", "全钒液流电池电解液的制备方法。")
+    db.session.commit()
+    matching.sync_patents([second.id])
+    assert [s.manifest().version for s in stores] == versions  # no rewrite, no reload
+    assert [s.pending() for s in stores] == [1, 1]
+    assert matching.search_patents("全钒液流电池", 1)[0][0] == second.id
+    assert matching.index_status()["state"] == "built"  # the log counts
+    result = db_app.test_cli_runner().invoke(args=["compact-index"])
+    assert result.exit_code == 0 and "patents-bm25: 1 changes folded" in result.output
+    assert [s.manifest().version for s in stores] == [v + 1 for v in versions]
+    assert [s.pending() for s in stores] == [0, 0]
+    assert {h[0] for h in matching.search_patents("钕铁硼 液流电池", 5)} == {first.id, second.id}

@@ -137,6 +137,11 @@ def rebuild_indexes(progress: bool = False) -> dict:
     return service().rebuild(progress)
 
 
+def compact_indexes() -> dict:
+    """Fold the delta logs of every collection into new bases (jobs and CLI, not requests)."""
+    return service().compact()
+
+
 def sync_patents(ids: Iterable[int]) -> None:
     """Bring the patents' index entries in line with the database (add, update or remove)."""
     service().sync("patents", ids)
@@ -166,7 +171,8 @@ def match_and_store_patent(patent_id: int, k: int | None = None) -> int:
 
 
 __all__ = [
-    "Candidate", "MatchingService", "build_service", "engine", "index_status",
+    "Candidate", "MatchingService", "build_service", "compact_indexes", "engine",
+    "index_status",
     "match_and_store_need", "match_and_store_patent", "match_need", "match_patent",
     "pair_sentences", "rebuild_indexes", "request_rebuild", "run_batch_matching", "search_needs",
     "search_patents", "service", "sync_needs", "sync_patents", "warm_up",

@@ -213,6 +213,17 @@ class MatchingService:
         report["encoders"] = [c.name for c in self.engine.dense]
         return report
 
+    def compact(self) -> dict:
+        """Fold every collection's delta log into a new base (jobs and CLI); the number of
+        changed ids folded per collection."""
+        folded = {}
+        for side in SIDES:
+            for store in self.stores(side):
+                if store.exists():
+                    folded[store.name] = store.pending()
+                    store.compact()
+        return folded
+
     def run_batch(self, k: int | None = None, progress: bool = False) -> dict:
         """Match every open need and every dormant patent in force; store candidates."""
         k = int(k or self.settings.top_k)
