@@ -173,7 +173,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     load_start = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="bench-store-", dir=ROOT / "bench") as root:
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as root:
         result = {"docs": args.docs, **build(root, args.docs)}
         print(json.dumps(result), flush=True)
         result["copied"] = workers(root, args.workers, mmap=False)

@@ -114,7 +114,7 @@ class SparseView:
         return float(score)
 
     def _coverage(self, query: Counter, doc: Counter) -> float:
-        weights = {t: self.base.idf(t) * np.sqrt(q) for t, q in query.items()
-                   if t in self.base.vocab}
+        # every query term counts: a log document may hold terms the base never saw
+        weights = {t: self.base.idf(t) * np.sqrt(q) for t, q in query.items()}
         total = sum(weights.values())
         return float(sum(w for t, w in weights.items() if t in doc) / total) if total else 0.0
