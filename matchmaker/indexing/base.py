@@ -1,8 +1,8 @@
 """The collection contract shared by dense (FAISS) and sparse (BM25) collections.
 
 A collection holds documents keyed by int64 database primary keys, writes itself as plain files
-into a folder (``save``) and reads them back (``load``, memory-mapped where the format allows,
-so the gunicorn workers of one machine share one copy in the page cache). ``CollectionStore``
+into a folder (``save``) and reads them back (``load``, memory-mapped where the library allows:
+BM25's arrays are, so the gunicorn workers of one machine share one copy in the page cache). ``CollectionStore``
 adds everything about persistence: lock, manifest, checksums, staleness, the delta log.
 """
 

@@ -12,7 +12,8 @@ process a re-entrant mutex serialises loads and writes.
   (a ``stat`` per search) into its view (``fresh``).
 - ``compact`` folds the log into a new base (rebuild and a background job call it).
 
-Bases load memory-mapped (``mmap``), so the workers of one machine share one copy. Usable
+Bases load memory-mapped (``mmap``) where the backend can (BM25 arrays; FAISS 1.15.1 still
+copies flat and HNSW codes, see ``read_faiss``). Usable
 without Flask: everything comes in as plain arguments.
 """
 

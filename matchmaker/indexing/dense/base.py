@@ -59,7 +59,7 @@ class VectorIndex(Collection):
     @classmethod
     @abstractmethod
     def load(cls, directory: Path, *, mmap: bool = False) -> VectorIndex:
-        """Read an index written by ``save`` (``mmap``: FAISS maps the file read-only)."""
+        """Read an index written by ``save`` (``mmap``: ask FAISS to map the file read-only)."""
 
     @abstractmethod
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:

@@ -181,7 +181,7 @@ class HNSWIndex(VectorIndex):
 
     @classmethod
     def load(cls, directory: Path, *, mmap: bool = False) -> HNSWIndex:
-        """Read the files written by ``save`` (``mmap``: the graph and vectors mapped)."""
+        """Read the files written by ``save`` (``mmap``: see ``read_faiss``)."""
         directory = Path(directory)
         index = read_faiss(directory, mmap)
         if not isinstance(index, faiss.IndexHNSWFlat):
