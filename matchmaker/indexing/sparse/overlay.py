@@ -27,6 +27,7 @@ class SparseView:
         self._docs: dict[int, Counter] = {}
         self._touched: set[int] = set()
         self._base_ids: set[int] | None = None
+        self._avgdl: float | None = None
 
     def pack(self, text: str) -> bytes:
         """A delta payload: the text's terms, analysed once by the writer."""
@@ -105,7 +106,9 @@ class SparseView:
 
     def _score(self, query: Counter, doc: Counter) -> float:
         base, k1, b = self.base, self.base.k1, self.base.b
-        norm = k1 * (1.0 - b + b * sum(doc.values()) / max(base.avgdl, 1e-9))
+        if self._avgdl is None:  # the base's, computed once: the log does not move it
+            self._avgdl = max(base.avgdl, 1e-9)
+        norm = k1 * (1.0 - b + b * sum(doc.values()) / self._avgdl)
         score = 0.0
         for term, qtf in query.items():
             tf = doc.get(term, 0)
