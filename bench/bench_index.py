@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 import faiss  # noqa: E402
 
-from matchmaker.vectorindex import FlatIndex, HNSWIndex, IndexStore, set_threads  # noqa: E402
+from matchmaker.indexing import CollectionStore, FlatIndex, HNSWIndex, set_threads  # noqa: E402
+from matchmaker.indexing.dense.factory import DenseBackend  # noqa: E402
 
 log = logging.getLogger("bench_index")
 DIM = 512
@@ -260,18 +261,20 @@ class _Raw:
 
 
 def store_round_trip(n: int, index: HNSWIndex) -> dict:
-    """Save through IndexStore (checksums, manifest) and load it back as a worker would."""
+    """Save through CollectionStore (checksums, manifest) and load it back as a worker would."""
     with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
-        store = IndexStore(tmp, "bench", encoder="synthetic", encoder_version="1", dim=DIM)
+        store = CollectionStore(tmp, "bench", backend=DenseBackend(DIM),
+                                identity=("synthetic", "1", DIM))
         t0 = time.perf_counter()
         store.save(index)
         saved = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in store.directory.iterdir()) / 2**20
         t0 = time.perf_counter()
-        fresh = IndexStore(tmp, "bench", encoder="synthetic", encoder_version="1", dim=DIM)
+        fresh = CollectionStore(tmp, "bench", backend=DenseBackend(DIM),
+                                identity=("synthetic", "1", DIM))
         fresh.get()
         loaded = time.perf_counter() - t0
-    return {"n": n, "index": "hnsw via IndexStore", "param": f"files {size:.0f} MB",
+    return {"n": n, "index": "hnsw via CollectionStore", "param": f"files {size:.0f} MB",
             "build_s": saved, "mem_mb": float("nan"), "p50_ms": float("nan"),
             "p95_ms": float("nan"), "recall10": float("nan"), "load_s": loaded}
 
@@ -322,7 +325,7 @@ def search_block(info: dict, rows: list[dict], gen: Generator, args, profiles: d
              f"{profiles.get('real', 'n/a')}, synthetic {profiles['synthetic']}. "
              f"{args.queries} queries drawn from the same topics (not in the index). Recall@10 "
              "is against exact search on the same data. Memory is the growth of the process "
-             "RSS while building. \"hnsw via IndexStore\": save with checksums and manifest, "
+             "RSS while building. \"hnsw via CollectionStore\": save with checksums and manifest, "
              "then load in a fresh store as a worker would.", "",
              "| vectors | index | parameter | build s | memory MB | p50 ms | p95 ms | recall@10 |",
              "|---|---|---|---|---|---|---|---|"]

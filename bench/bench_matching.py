@@ -31,19 +31,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from matchmaker.encoders import get_encoder  # noqa: E402
+from matchmaker.config import load_config  # noqa: E402
 from matchmaker.evaluation.tasks import cached_embeddings  # noqa: E402
-from matchmaker.matching.channels import DenseChannel, LexicalChannel  # noqa: E402
+from matchmaker.matching.builder import build_engine  # noqa: E402
 from matchmaker.matching.engine import Doc, Engine  # noqa: E402
 from matchmaker.matching.explain import SentenceCache  # noqa: E402
 from matchmaker.matching.rules import NeedFacts, PatentFacts  # noqa: E402
-from matchmaker.matching.stores import LexicalStore  # noqa: E402
+from matchmaker.matching.settings import EngineSettings  # noqa: E402
 from matchmaker.regions import LEAGUES  # noqa: E402
-from matchmaker.text import prepare_need, prepare_patent, split_sentences  # noqa: E402
-from matchmaker.vectorindex import IndexStore, build_index  # noqa: E402
+from matchmaker.text import Prepared, prepare_need, prepare_patent, split_sentences  # noqa: E402
 
 START, END = "<!-- bench_matching:start -->", "<!-- bench_matching:end -->"
-EXACT_LIMIT = 50_000
 
 
 class Corpus:
@@ -99,31 +97,41 @@ def load_base(data: Path) -> tuple[list[dict], list[dict]]:
     return records, needs
 
 
-def build(corpus: Corpus, encoder, workdir: str, threads: int) -> tuple[Engine, dict]:
-    """Index the synthetic corpus; returns the engine and build timings."""
+def settings_for(workdir: str, threads: int) -> EngineSettings:
+    """The production settings (config defaults), USE only, indexes in ``workdir``."""
+    with tempfile.TemporaryDirectory() as instance:  # load_config may write a secret there
+        settings = EngineSettings.from_config(load_config(instance))
+    return settings.but(index_dir=workdir, encoders=("use-multilingual",), threads=threads)
+
+
+def build(corpus: Corpus, settings: EngineSettings) -> tuple[Engine, dict]:
+    """Index the synthetic corpus into the engine ``build_engine`` makes; returns build timings."""
+    engine = build_engine(settings, sides=("patents",))
     timings = {}
     started = time.perf_counter()
-    index = build_index(encoder.dim, len(corpus), exact_limit=EXACT_LIMIT, threads=threads)
+    store = engine.primary.stores["patents"]
+    index = store.new_index(len(corpus))
     rng = np.random.default_rng(1)
     for start in range(0, len(corpus), 50_000):
         stop = min(start + 50_000, len(corpus))
         index.add(np.arange(start, stop, dtype=np.int64), corpus.vector_block(start, stop, rng))
-    store = IndexStore.for_encoder(workdir, "patents", encoder, exact_limit=EXACT_LIMIT,
-                                   threads=threads)
     store.save(index)
     timings["dense_build_s"] = round(time.perf_counter() - started, 1)
     timings["dense_kind"] = index.kind
     started = time.perf_counter()
-    lexical_store = LexicalStore(workdir, "patents-bm25")
+    lexical_store = engine.lexical.stores["patents"]
     bm25 = lexical_store.new_index()
     bm25.add_terms((i, corpus.terms[corpus.a[i]] + corpus.terms[corpus.b[i]][::4])
                    for i in range(len(corpus)))
     lexical_store.save(bm25)
     bm25.compile()
     timings["bm25_build_s"] = round(time.perf_counter() - started, 1)
-    engine = Engine([DenseChannel(encoder, {"patents": store})],
-                    LexicalChannel({"patents": lexical_store}))
     return engine, timings
+
+
+def ranking(engine: Engine, query: Prepared, k: int = 10) -> list[int]:
+    """The ids a query ranks first, fused, before rules (what the timings below measure)."""
+    return [hit.id for hit in engine.search("patents", query, k)]
 
 
 def run_queries(engine: Engine, corpus: Corpus, needs: list[dict], n: int) -> dict:
@@ -135,7 +143,7 @@ def run_queries(engine: Engine, corpus: Corpus, needs: list[dict], n: int) -> di
         prepared = prepare_need(need["title"], None, need["keywords"])
         facts_need = NeedFacts(0, "open", "包头市", 10, 100, "licence")
         started = time.perf_counter()
-        engine.retrieve("patents", prepared)
+        ranking(engine, prepared)
         retrieval.append(time.perf_counter() - started)
         started = time.perf_counter()
         ranked = engine.match("need", facts_need, prepared, 10, facts=facts, docs=docs,
@@ -209,13 +217,14 @@ def main() -> None:
     args = parser.parse_args()
     load_start = os.getloadavg()
     records, needs = load_base(Path(args.data))
-    encoder = get_encoder("use-multilingual", models_dir=str(ROOT / "models"),
-                          threads=args.threads)
+    encoder = build_engine(settings_for(tempfile.gettempdir(), args.threads),
+                           sides=()).primary.encoder
     # Prepared like the zh_csl_title2abstract corpus (no title) so the evaluation's embedding
     # cache serves these vectors.
     prepared = [prepare_patent("", r["text"]) for r in records]
     vectors = cached_embeddings(encoder, prepared, "zh_csl_title2abstract", progress=True)
-    analyzer = LexicalStore(tempfile.gettempdir(), "x").analyzer
+    analyzer = build_engine(settings_for(tempfile.gettempdir(), args.threads),
+                            sides=("patents",)).lexical.stores["patents"].backend.analyzer
     terms = [analyzer.terms(prepare_patent(r["title"], r["text"]).lexical) for r in records]
     rng = np.random.default_rng(3)
     needs = [needs[i] for i in rng.permutation(len(needs))]
@@ -223,7 +232,7 @@ def main() -> None:
     for size in [int(s) for s in args.sizes.split(",") if s]:
         corpus = Corpus(records, vectors, terms, size)
         with tempfile.TemporaryDirectory(prefix="bench-matching-") as workdir:
-            engine, timings = build(corpus, encoder, workdir, args.threads)
+            engine, timings = build(corpus, settings_for(workdir, args.threads))
             result = {"patents": size, **timings, **run_queries(engine, corpus, needs,
                                                                   args.queries)}
             if size == args.batch_size and args.batch_needs:

@@ -17,3 +17,6 @@ patent_listed = _signals.signal("patent-listed")
 match_moved = _signals.signal("match-moved")
 #: sent with ``job_id`` and ``actor_id`` after an API import job finished (ok or failed)
 import_finished = _signals.signal("import-finished")
+#: sent with ``side`` ("patents" or "needs") when a request found that side's index unusable;
+#: a background job rebuilds it (requests never do)
+index_rebuild_requested = _signals.signal("index-rebuild-requested")

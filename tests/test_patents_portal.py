@@ -22,6 +22,7 @@ from matchmaker.records import (
     PatentIPC,
     Role,
 )
+from matchmaker.services import matching
 from matchmaker.signals import patent_listed
 from tests import factories as f
 
@@ -258,6 +259,7 @@ def test_filters_and_text_search(cast):
 
 
 def test_semantic_search_lists_hits_in_rank_order(cast):
+    matching.rebuild_indexes()  # factories write the database directly: build-index
     client = signed_in(cast["app"], "broker1")
     html = client.get("/patents/?q=钕铁硼磁体矫顽力&semantic=1").get_data(as_text=True)
     body = html[html.find("<tbody"):html.find("</tbody>")]
@@ -315,6 +317,7 @@ def test_upload_refuses_other_file_types(cast):
 
 
 def test_find_needs_for_a_patent_and_queue_one(cast):
+    matching.rebuild_indexes()  # factories write the database directly: build-index
     ours, need = cast["ours"], cast["need"]
     client = signed_in(cast["app"], "broker1")
     html = client.get(f"/patents/{ours.id}/matches").get_data(as_text=True)

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import threading
-
 import numpy as np
 import pytest
 
-from matchmaker.errors import IndexUnusable
-from matchmaker.vectorindex import (
+from matchmaker.indexing import (
     PAD_ID,
     FlatIndex,
     HNSWIndex,
-    IndexStore,
     build_index,
-    collection_name,
     index_class,
 )
 
@@ -229,167 +223,3 @@ def test_hnsw_compact_drops_tombstones():
     assert set(fresh.ids().tolist()) == set(ids[200:].tolist())
     _, found = fresh.search(data[300:301], 1)
     assert found[0, 0] == ids[300]
-
-
-# -- IndexStore ----------------------------------------------------------------------------
-
-
-def store_for(root, *, encoder="fake", version="1", dim=DIM, kind="flat", **kw):
-    return IndexStore(root, collection_name("patents", encoder), encoder=encoder,
-                      encoder_version=version, dim=dim,
-                      exact_limit=1 if kind == "hnsw" else 10**9, **kw)
-
-
-def test_store_round_trip_and_manifest(tmp_path, kind):
-    data, ids = clustered(300), primary_keys(300)
-    store = store_for(tmp_path, kind=kind)
-    store.add(ids, data)
-    manifest = json.loads((store.directory / "manifest.json").read_text())
-    assert store.directory == tmp_path / "patents-fake"
-    assert manifest["encoder"] == "fake" and manifest["dim"] == DIM
-    assert manifest["count"] == 300 and manifest["index_type"] == kind
-    assert manifest["version"] == 1 and len(manifest["checksum"]) == 64
-    assert manifest["created_at"].endswith("+00:00") and manifest["faiss_version"]
-    other = store_for(tmp_path, kind=kind)
-    got = other.get()
-    assert got.kind == kind and len(got) == 300
-    np.testing.assert_array_equal(got.search(data[:5], 3)[1], store.get().search(data[:5], 3)[1])
-    assert not list(tmp_path.glob("**/*.tmp")), "no temporary files left behind"
-
-
-@pytest.mark.parametrize("field, value", [("encoder", "use-multilingual"), ("version", "2"),
-                                          ("dim", 32)])
-def test_store_refuses_other_encoder(tmp_path, field, value):
-    store_for(tmp_path).add(np.array([1]), clustered(1))
-    kwargs = {field: value}
-    if field == "encoder":
-        # Same folder, another encoder: as if the config changed under an existing index.
-        other = IndexStore(tmp_path, "patents-fake", encoder=value, encoder_version="1", dim=DIM)
-    else:
-        other = store_for(tmp_path, **kwargs)
-    with pytest.raises(IndexUnusable, match="build-index") as err:
-        other.get()
-    assert err.value.reason == "mismatch"
-
-
-def test_store_missing(tmp_path, kind):
-    store = store_for(tmp_path, kind=kind)
-    with pytest.raises(IndexUnusable) as err:
-        store.get()
-    assert err.value.reason == "missing"
-    store.add(primary_keys(20), clustered(20))
-    (store.directory / "index.faiss").unlink()
-    with pytest.raises(IndexUnusable) as err:
-        store_for(tmp_path, kind=kind).get()
-    assert err.value.reason == "missing"
-
-
-@pytest.mark.parametrize("victim", ["index.faiss", "labels.npy", "tombstones.npy"])
-def test_store_detects_corruption(tmp_path, victim):
-    store = store_for(tmp_path, kind="hnsw")
-    store.add(primary_keys(50), clustered(50))
-    path = store.directory / victim
-    raw = bytearray(path.read_bytes())
-    raw[len(raw) // 2] ^= 0xFF  # flip one byte in the middle
-    path.write_bytes(bytes(raw))
-    with pytest.raises(IndexUnusable) as err:
-        store_for(tmp_path, kind="hnsw").get()
-    assert err.value.reason == "corrupt"
-
-
-def test_store_corrupt_manifest(tmp_path):
-    store = store_for(tmp_path)
-    store.add(np.array([1]), clustered(1))
-    (store.directory / "manifest.json").write_text("{not json")
-    with pytest.raises(IndexUnusable) as err:
-        store_for(tmp_path).get()
-    assert err.value.reason == "corrupt"
-
-
-def test_store_stale_after_another_process_saves(tmp_path, kind):
-    data, ids = clustered(40), primary_keys(40)
-    reader = store_for(tmp_path, kind=kind, stale_interval=0)
-    writer = store_for(tmp_path, kind=kind, stale_interval=0)
-    writer.add(ids[:20], data[:20])
-    assert len(reader.get()) == 20 and not reader.is_stale()
-    writer.add(ids[20:], data[20:])
-    assert reader.is_stale()
-    assert len(reader.fresh()) == 40 and not reader.is_stale()
-    assert reader.version == writer.version == 2
-
-
-def test_store_stale_check_is_throttled(tmp_path):
-    reader = store_for(tmp_path, stale_interval=3600)
-    writer = store_for(tmp_path)
-    writer.add(np.array([1]), clustered(1))
-    reader.get()
-    assert not reader.is_stale()
-    writer.add(np.array([2]), clustered(1, seed=2))
-    assert not reader.is_stale(), "manifest is read at most once per interval"
-
-
-def test_store_incremental_add_reloads_before_writing(tmp_path, kind):
-    data, ids = clustered(30), primary_keys(30)
-    first, second = store_for(tmp_path, kind=kind), store_for(tmp_path, kind=kind)
-    first.add(ids[:10], data[:10])
-    second.add(ids[10:20], data[10:20])  # second never loaded: it must pick up first's save
-    first.add(ids[20:], data[20:])  # first is stale now: it must reload, not overwrite
-    assert set(store_for(tmp_path, kind=kind).get().ids().tolist()) == set(ids.tolist())
-    assert first.remove(ids[:5].tolist()) == 5
-    assert len(store_for(tmp_path, kind=kind).get()) == 25
-    assert first.manifest().version == 4
-
-
-def test_store_concurrent_writers_lose_nothing(tmp_path):
-    data, ids = clustered(40), primary_keys(40)
-    stores = [store_for(tmp_path), store_for(tmp_path)]
-    errors = []
-
-    def work(store, part):
-        try:
-            for i in range(part, 40, 2):
-                store.add(ids[i:i + 1], data[i:i + 1])
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(s, n)) for n, s in enumerate(stores)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    final = store_for(tmp_path)
-    assert set(final.get().ids().tolist()) == set(ids.tolist())
-    assert final.version == 40
-
-
-def test_store_drop_and_for_encoder(tmp_path):
-    from matchmaker.encoders.fake import FakeEncoder
-
-    store = IndexStore.for_encoder(tmp_path, "needs", FakeEncoder())
-    assert store.name == "needs-fake" and store.dim == 64
-    store.add(np.array([3]), FakeEncoder().encode(["光伏"]))
-    store.drop()
-    assert not store.exists() and not store.loaded
-
-
-def test_collection_name_is_folder_safe():
-    assert collection_name("patents", "sentence-transformers:../All MiniLM") == \
-        "patents-sentence-transformers-..-all-minilm"
-
-
-def test_failed_save_keeps_the_saved_index(tmp_path, monkeypatch):
-    data, ids = clustered(3), primary_keys(3)
-    store = store_for(tmp_path)
-    store.add(ids[:2], data[:2])
-
-    def disk_full(self, directory):
-        raise OSError("No space left on device")
-
-    monkeypatch.setattr(FlatIndex, "save", disk_full)
-    with pytest.raises(OSError):
-        store.add(ids[2:], data[2:])
-    monkeypatch.undo()
-    # Memory was not left ahead of disk: the store serves what was last saved.
-    assert set(store.get().ids().tolist()) == set(ids[:2].tolist())
-    assert store.manifest().version == 1

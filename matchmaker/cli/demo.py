@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import secrets
 import unicodedata
@@ -16,8 +14,6 @@ from sqlalchemy import func, select
 from ..errors import MatchmakerError, ValidationError
 from ..extensions import db
 from ..records import Match, Need, NeedStatus
-
-EVENTS_MODULE = "matchmaker.demo.events"
 
 
 @click.command("demo")
@@ -127,14 +123,10 @@ def _print_accounts(rows: list[dict], password: str) -> None:
     click.echo(f"sign in at http://127.0.0.1:{port}/auth/login")
 
 
-def _seed_events() -> dict | None:
-    # The events helper adds matchmaker/demo/events.py later; until then this step is skipped.
-    # find_spec (not a broad ImportError catch) so a broken events module still fails loudly.
-    if importlib.util.find_spec(EVENTS_MODULE) is None:
-        return None
-    module = importlib.import_module(EVENTS_MODULE)
-    seed = getattr(module, "seed_demo_events", None)
-    return seed() if seed else None
+def _seed_events() -> dict:
+    from ..demo.events import seed_demo_events
+
+    return seed_demo_events()
 
 
 def _count(model) -> int:

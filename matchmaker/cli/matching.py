@@ -27,6 +27,20 @@ def build_index_command() -> None:
     click.echo(f"encoders: {', '.join(report['encoders']) or '(none)'} + bm25")
 
 
+@click.command("compact-index")
+@with_appcontext
+def compact_index_command() -> None:
+    """Fold the change logs of every index collection into new base files."""
+    from ..services.matching import compact_indexes
+
+    try:
+        folded = compact_indexes()
+    except MatchmakerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for name, changes in folded.items():
+        click.echo(f"{name}: {changes} changes folded")
+
+
 @click.command("match")
 @click.option("--top-k", type=click.IntRange(1, 200), default=None,
               help="Candidates per record (default: MATCH_TOP_K).")
@@ -114,4 +128,5 @@ def match_patent_command(patent_id: int, top_k: int, as_json: bool) -> None:
           as_json=as_json)
 
 
-COMMANDS = [build_index_command, match_command, match_need_command, match_patent_command]
+COMMANDS = [build_index_command, compact_index_command, match_command, match_need_command,
+            match_patent_command]

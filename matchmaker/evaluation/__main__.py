@@ -17,16 +17,12 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
 from ..config import load_config
-from ..encoders import get_encoder, parse_specs
-from ..matching.channels import DenseChannel, LexicalChannel
+from ..encoders import parse_specs
+from ..matching.builder import build_engine, index_documents
 from ..matching.engine import Engine
-from ..matching.fusion import FusionConfig
-from ..matching.stores import LexicalStore
+from ..matching.settings import EngineSettings
 from ..text import prepare_need, prepare_patent
-from ..vectorindex import IndexStore, build_index
 from .metrics import evaluate
 from .tasks import cached_embeddings, load_task
 
@@ -34,63 +30,48 @@ log = logging.getLogger("matchmaker.evaluation")
 DEPTH = 100  # ranked list length scored per query (recall@100); fusion uses its own depth
 
 
-def build_engine(task, mode: str, specs: list[str], config: dict, workdir: str,
-                 use_cache: bool, progress: bool) -> tuple[Engine, dict]:
-    """Index the task's corpus into a fresh engine; returns it and per-channel timings."""
+def task_engine(task, mode: str, settings: EngineSettings, *, use_cache: bool = True,
+                progress: bool = False) -> tuple[Engine, dict]:
+    """Index the task's corpus (documents as patents, ids = corpus order) into an engine built
+    by ``build_engine``; returns it and per-channel seconds."""
+    dense = mode in ("dense", "hybrid")
+    engine = build_engine(settings if dense else settings.but(encoders=()),
+                          sides=("patents",), lexical=mode in ("lexical", "hybrid"))
     prepared = [prepare_patent(title, text) for title, text in task.corpus.values()]
-    ids = np.arange(len(prepared), dtype=np.int64)
-    timings: dict[str, float] = {}
-    dense = []
-    if mode in ("dense", "hybrid"):
-        for spec in specs:
-            started = time.perf_counter()
-            encoder = get_encoder(spec, models_dir=config["MODELS_DIR"],
-                                  threads=config["ENCODER_THREADS"])
-            store = IndexStore.for_encoder(workdir, "patents", encoder,
-                                           exact_limit=config["EXACT_INDEX_LIMIT"])
-            channel = DenseChannel(encoder, {"patents": store})
-            keep_ids, keep_prep, _ = channel.split(ids.tolist(), prepared)
-            vectors = cached_embeddings(encoder, keep_prep, task.name, use_cache=use_cache,
-                                        progress=progress)
-            index = build_index(encoder.dim, len(keep_ids),
-                                exact_limit=config["EXACT_INDEX_LIMIT"],
-                                threads=config["ENCODER_THREADS"])
-            index.add(np.asarray(keep_ids, np.int64), vectors)
-            store.save(index)
-            dense.append(channel)
-            timings[encoder.name] = round(time.perf_counter() - started, 2)
-    lexical = None
-    if mode in ("lexical", "hybrid"):
-        started = time.perf_counter()
-        store = LexicalStore(workdir, "patents-bm25")
-        index = store.new_index()
-        index.add(ids.tolist(), [p.lexical for p in prepared])
-        store.save(index)
-        index.compile()  # weights now, not inside the first query's timing
-        lexical = LexicalChannel({"patents": store})
-        timings["bm25"] = round(time.perf_counter() - started, 2)
-    return Engine(dense, lexical, fusion=FusionConfig()), timings
+
+    def vectors(channel, keep):
+        return cached_embeddings(channel.encoder, keep, task.name, use_cache=use_cache,
+                                 progress=progress)
+
+    timings = index_documents(engine, "patents", list(range(len(prepared))), prepared,
+                              vectors=vectors)
+    return engine, timings
+
+
+def rank(engine: Engine, task, depth: int = DEPTH) -> dict[str, list[str]]:
+    """The ranked corpus ids of every query, as the portal's free-text search ranks them."""
+    doc_ids = list(task.corpus)
+    return {qid: [doc_ids[h.id] for h in engine.search("patents", prepare_need(text), depth)]
+            for qid, text in task.queries.items()}
 
 
 def run(args) -> dict:
     """Evaluate one task; returns the result object."""
     with tempfile.TemporaryDirectory() as instance:  # load_config may write a secret there
-        config = load_config(instance)
-    encoder = args.encoder or config["ENCODER"]
-    extra = config["EXTRA_ENCODERS"] if args.extra_encoders is None else args.extra_encoders
-    specs = list(dict.fromkeys(parse_specs(encoder) + parse_specs(extra)))
+        settings = EngineSettings.from_config(load_config(instance))
+    if args.encoder is not None or args.extra_encoders is not None:
+        primary = parse_specs(args.encoder) if args.encoder else list(settings.encoders[:1])
+        extra = (list(settings.encoders[1:]) if args.extra_encoders is None
+                 else parse_specs(args.extra_encoders))
+        settings = settings.but(encoders=primary + extra)
     task = load_task(args.task_dir, args.limit_queries)
-    doc_ids = list(task.corpus)
     with tempfile.TemporaryDirectory(prefix="matchmaker-eval-") as workdir:
         started = time.perf_counter()
-        engine, timings = build_engine(task, args.channels, specs, config, workdir,
-                                       not args.no_cache, args.progress)
+        engine, timings = task_engine(task, args.channels, settings.but(index_dir=workdir),
+                                      use_cache=not args.no_cache, progress=args.progress)
         index_seconds = time.perf_counter() - started
-        runs: dict[str, list[str]] = {}
         started = time.perf_counter()
-        for qid, text in task.queries.items():
-            hits = engine.search("patents", prepare_need(text), DEPTH)
-            runs[qid] = [doc_ids[h.id] for h in hits]
+        runs = rank(engine, task)
         query_seconds = time.perf_counter() - started
     metrics = evaluate(runs, task.qrels)
     fusion = engine.fusion
@@ -98,6 +79,7 @@ def run(args) -> dict:
         "task": task.name,
         "mode": args.channels,
         "channels": [c.name for c in engine.channels()],
+        "vector_backend": settings.vector_backend,
         **{k: metrics[k] for k in ("ndcg@10", "mrr@10", "recall@100")},
         "queries": len(task.queries),
         "documents": len(task.corpus),

@@ -8,10 +8,8 @@ a failure there becomes a warning: it never undoes the import.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
-import sys
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
 from ..records import Organization, OrgKind, Role, User
-from ..services import audit
+from ..services import audit, matching
 from ..services.maintenance import analyze
 from ..signals import need_posted, patent_listed
 from .base import Importer
@@ -36,7 +34,6 @@ from .result import ImportFileError, ImportResult, Malformed, RowError, RowProbl
 
 logger = logging.getLogger(__name__)
 
-MATCHING = "matchmaker.services.matching"
 #: ``progress(rows_done, rows_total)``; ``rows_total`` is None when the file does not say.
 Progress = Callable[[int, int | None], None]
 
@@ -203,16 +200,9 @@ def _after_commit(result: ImportResult, notify: bool) -> None:
 
 
 def _sync_index(result: ImportResult) -> None:
-    # The matching engine is optional here: matchmaker.services.matching is written by another
-    # part of the project and may be absent; without it the next rebuild picks the rows up.
-    if MATCHING not in sys.modules and importlib.util.find_spec(MATCHING) is None:
-        logger.info("no matching service; index not synced after import of %s", result.filename)
-        return
+    sync = matching.sync_patents if result.kind == "patents" else matching.sync_needs
     try:
-        matching = importlib.import_module(MATCHING)
-        sync = getattr(matching, f"sync_{result.kind}", None)
-        if sync is not None:
-            sync(list(result.changed_ids))
+        sync(list(result.changed_ids))
     except Exception:  # the rows are committed; the index is rebuilt from the database later
         db.session.rollback()
         logger.exception("index sync after import of %s failed", result.filename)

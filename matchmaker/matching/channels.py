@@ -15,8 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..text import Prepared, dense_chunks
-from .lexical import BM25Index
-from .stores import LexicalStore
 
 log = logging.getLogger(__name__)
 
@@ -58,39 +56,9 @@ def pool(vectors: np.ndarray, weights: np.ndarray, owners: np.ndarray, n: int) -
     return out / np.maximum(norms, 1e-12)
 
 
-def stored_vectors(index, ids: Sequence[int]) -> np.ndarray | None:
-    """Vectors of ``ids`` as stored in a vector index, or None if it cannot give them.
-
-    ``VectorIndex`` has no public per-id lookup yet, so this reads the two FAISS backends
-    (``FlatIndex``: an IndexIDMap2; ``HNSWIndex``: graph positions with labels and tombstones).
-    An index of another kind simply gets no feedback.
-    """
-    import faiss
-
-    getter = getattr(index, "vectors_of", None)
-    if callable(getter):
-        return getter(ids)
-    raw = getattr(index, "_index", None)
-    labels, alive = getattr(index, "_labels", None), getattr(index, "_alive", None)
-    rows = []
-    for i in ids:
-        if isinstance(raw, faiss.IndexIDMap2):
-            try:
-                rows.append(raw.reconstruct(int(i)))
-            except RuntimeError:  # an id the index does not hold (removed meanwhile)
-                continue
-        elif raw is not None and labels is not None and alive is not None:
-            where = np.flatnonzero((labels == int(i)) & alive)
-            if len(where):
-                rows.append(raw.reconstruct(int(where[-1])))
-        else:
-            return None
-    return np.stack(rows) if rows else None
-
-
 @dataclass
 class DenseChannel:
-    """A dense channel: an encoder and its vector stores (``IndexStore``-like), one per side."""
+    """A dense channel: an encoder and its ``CollectionStore``, one per side."""
 
     encoder: object
     stores: dict
@@ -114,11 +82,16 @@ class DenseChannel:
         rejected = [int(ids[i]) for i in range(len(ids)) if i not in kept]
         return [int(ids[i]) for i in keep], [prepared[i] for i in keep], rejected
 
-    def upsert(self, side: str, ids: Sequence[int], prepared: Sequence[Prepared]) -> None:
-        """Encode and store the accepted documents; drop the others from this channel."""
+    def upsert(self, side: str, ids: Sequence[int], prepared: Sequence[Prepared],
+               vectors: np.ndarray | None = None) -> None:
+        """Store the accepted documents (encoded here unless ``vectors``, one row per accepted
+        document, are given); drop the others from this channel."""
         keep_ids, keep_prep, rejected = self.split(ids, prepared)
         if keep_ids:
-            self.stores[side].add(np.asarray(keep_ids, np.int64), self.embed(keep_prep))
+            if vectors is None:
+                vectors = self.embed(keep_prep)
+            self.stores[side].add(np.asarray(keep_ids, np.int64),
+                                  np.asarray(vectors, np.float32).reshape(len(keep_ids), -1))
         if rejected:
             self.remove(side, rejected)
 
@@ -129,7 +102,7 @@ class DenseChannel:
 
     def stored(self, side: str, ids: Sequence[int]) -> np.ndarray | None:
         """The indexed vectors of ``ids`` (for feedback), None when the index cannot say."""
-        return stored_vectors(self.stores[side].fresh(), ids)
+        return self.stores[side].fresh().vectors_of(ids)
 
     def search(self, side: str, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``n`` (ids, cosine scores) for one query vector, best first."""
@@ -143,16 +116,16 @@ class DenseChannel:
 
 @dataclass
 class LexicalChannel:
-    """The BM25 channel: one ``LexicalStore`` per side."""
+    """The BM25 channel: one ``CollectionStore`` per side."""
 
-    stores: dict[str, LexicalStore]
+    stores: dict
     name: str = LEXICAL
 
     def accepts(self, language: str) -> bool:
         return True
 
-    def index(self, side: str) -> BM25Index:
-        """The side's BM25 index, reloaded when another process saved a newer one."""
+    def index(self, side: str):
+        """The side's BM25 view (base + delta log), current with every process's saves."""
         return self.stores[side].fresh()
 
     def upsert(self, side: str, ids: Sequence[int], prepared: Sequence[Prepared]) -> None:

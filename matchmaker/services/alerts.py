@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from flask import current_app, has_app_context, has_request_context
 from flask_babel import force_locale
@@ -40,6 +41,7 @@ from ..records import (
     User,
 )
 from ..signals import need_posted, patent_listed
+from . import matching
 from .events import split_list
 from .notify import email_notifications, notify
 
@@ -118,16 +120,10 @@ def _stored(column, value, other) -> list[tuple[int, float]]:
     return [(rid, float(score)) for rid, score in db.session.execute(stmt)]
 
 
-def _engine(name: str, record, id_attr: str) -> list[tuple[int, float]]:
-    """Ask the matching engine when nothing is stored yet; its absence is not an error."""
+def _engine(match: Callable, record, id_attr: str) -> list[tuple[int, float]]:
+    """Ask the matching engine when nothing is stored yet; its failure is not an error."""
     try:
-        from . import matching  # written by the matching engine; optional here
-    except ImportError:
-        return []
-    try:
-        found = getattr(matching, name)(
-            record, current_app.config.get("MATCH_TOP_K", 10), explain=False
-        )
+        found = match(record, current_app.config.get("MATCH_TOP_K", 10), explain=False)
     except Exception:  # an unusable index or encoder must not stop the alert
         log.warning("matching engine unavailable for alerts", exc_info=True)
         return []
@@ -140,7 +136,7 @@ def alert_need_posted(need_id: int) -> list[Notification]:
     if need is None or need.status != NeedStatus.OPEN:
         return []
     found = _stored(Match.need_id, need.id, Match.patent_id) or _engine(
-        "match_need", need, "patent_id"
+        matching.match_need, need, "patent_id"
     )
     patents = _load(Patent, [pid for pid, _score in strong(found)])
     notes: list[Notification] = []
@@ -175,7 +171,7 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
     if patent is None or not patent.is_enforceable:
         return []
     found = _stored(Match.patent_id, patent.id, Match.need_id) or _engine(
-        "match_patent", patent, "need_id"
+        matching.match_patent, patent, "need_id"
     )
     needs = [
         n

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flask import current_app
@@ -10,10 +9,10 @@ from sqlalchemy import func, select
 
 from ..encoders import parse_specs
 from ..extensions import db
+from ..indexing import collection_name, read_manifest
 from ..matching.channels import SIDES
 from ..matching.rows import IN_FORCE
 from ..records import Need, NeedStatus, Patent
-from ..vectorindex import collection_name
 
 
 def index_status() -> dict:
@@ -59,19 +58,19 @@ def index_status() -> dict:
 
 
 def _manifest_state(root: str, name: str, expected: int, *, lexical: bool) -> dict:
-    path = Path(root) / name / "manifest.json"
-    if not path.is_file():
-        return {"name": name, "state": "missing", "count": 0}
+    directory = Path(root) / name
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = read_manifest(directory)
+    except ValueError:
         return {"name": name, "state": "corrupt", "count": 0}
-    count = data.get("count", 0)
-    files = ["bm25.npz", "vocab.json"] if lexical else list(data.get("files", {}))
-    if any(not (path.parent / f).is_file() for f in files):
+    if manifest is None:
+        return {"name": name, "state": "missing", "count": 0}
+    # With the delta log merged: what every search sees (the base count until a change).
+    count = manifest.extras.get("live_count", manifest.count)
+    if any(not (directory / f).is_file() for f in manifest.files):
         return {"name": name, "state": "corrupt", "count": count}
     # Dense collections hold only the documents their encoder understands (an English-only
     # channel skips Chinese ones), so only the lexical count must equal the database's.
     stale = count != expected if lexical else count > expected
     return {"name": name, "state": "stale" if stale else "built", "count": count,
-            "built_at": data.get("created_at"), "version": data.get("version")}
+            "built_at": manifest.created_at, "version": manifest.version}

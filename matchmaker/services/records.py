@@ -7,13 +7,14 @@ signal sent, so a failing engine never loses a saved record (it becomes a warnin
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import ValidationError
+from ..errors import IndexUnusable, ValidationError
 from ..extensions import db
 from ..records import (
     EventPatent,
@@ -30,6 +31,7 @@ from ..records import (
     utcnow,
 )
 from ..signals import need_posted, patent_listed
+from . import matching
 from .audit import record
 from .record_checks import _, check_need, check_patent
 
@@ -112,7 +114,7 @@ def set_need_status(need: Need, status: NeedStatus, *, actor: User) -> Saved:
     need.status = status
     record("need_status", actor, f"need:{need.id}", status=status.value)
     db.session.commit()
-    _result, warning = _engine_step("sync_needs", [need.id])
+    _result, warning = _engine_step(matching.sync_needs, [need.id])
     return Saved(need, warnings=[warning] if warning else [])
 
 
@@ -154,7 +156,7 @@ def delete_need(need: Need, *, actor: User) -> list[str]:
     record("need_delete", actor, f"need:{need_id}", title=need.title)
     db.session.delete(need)
     db.session.commit()
-    _result, warning = _engine_step("sync_needs", [need_id])
+    _result, warning = _engine_step(matching.sync_needs, [need_id])
     return [warning] if warning else []
 
 
@@ -172,7 +174,7 @@ def delete_patent(patent: Patent, *, actor: User) -> list[str]:
     record("patent_delete", actor, f"patent:{patent_id}", number=patent.publication_number)
     db.session.delete(patent)
     db.session.commit()
-    _result, warning = _engine_step("sync_patents", [patent_id])
+    _result, warning = _engine_step(matching.sync_patents, [patent_id])
     return [warning] if warning else []
 
 
@@ -227,8 +229,6 @@ def queue_from_engine(need: Need, patent: Patent, *, actor: User, side: str,
                       depth: int = 50) -> Match:
     """Run the engine again from ``side`` ("need" or "patent") and queue its candidate for the
     pair; scores and explanation come from the engine, never from the browser."""
-    from . import matching
-
     if side == "need":
         candidates = matching.match_need(need, k=depth, explain=True)
         candidate = next((c for c in candidates if c.patent_id == patent.id), None)
@@ -240,15 +240,17 @@ def queue_from_engine(need: Need, patent: Patent, *, actor: User, side: str,
     return queue_candidate(need, patent, candidate, actor=actor)
 
 
-def _engine_step(name: str, *args) -> tuple[object, str | None]:
+def _engine_step(step: Callable, *args) -> tuple[object, str | None]:
     """Run one engine call; a failure is logged and becomes a warning, never an exception."""
     try:
-        from . import matching
-
-        return getattr(matching, name)(*args), None
+        return step(*args), None
+    except IndexUnusable:  # a rebuild was requested outside this request
+        db.session.rollback()
+        return None, _("The search index is being rebuilt; this record will be matched "
+                       "when it is ready.")
     except Exception:  # the record is saved already; the engine is best effort
         db.session.rollback()
-        log.exception("engine step %s%r failed", name, args)
+        log.exception("engine step %s%r failed", step.__name__, args)
         return None, _engine_warning()
 
 
@@ -290,7 +292,8 @@ def match_saved(kind: str, record_id: int, *, announce: bool) -> dict:
     ``match_and_store_*`` syncs the record's index entry before it matches, so one call does
     both in the required order (commit, sync, match) without encoding the text twice.
     """
-    stored, warning = _engine_step(f"match_and_store_{kind}", record_id)
+    step = matching.match_and_store_need if kind == "need" else matching.match_and_store_patent
+    stored, warning = _engine_step(step, record_id)
     if announce:
         signal, key = (need_posted, "need_id") if kind == "need" else (patent_listed, "patent_id")
         try:
@@ -328,7 +331,7 @@ def import_patent_file(stream, filename: str, *, owner, actor: User,
     warning = None
     # Matching is per record; a large file is left to the batch run rather than block the page.
     for patent_id in result.changed_ids[:IMPORT_MATCH_LIMIT]:
-        stored, match_warning = _engine_step("match_and_store_patent", patent_id)
+        stored, match_warning = _engine_step(matching.match_and_store_patent, patent_id)
         imported.matched += stored if isinstance(stored, int) else 0
         warning = warning or match_warning
     if len(result.changed_ids) > IMPORT_MATCH_LIMIT:

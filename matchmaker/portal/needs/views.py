@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ...errors import ValidationError
+from ...errors import IndexUnusable, ValidationError
 from ...extensions import db
 from ...labels import choices
 from ...records import (
@@ -284,6 +284,9 @@ def matches(need_id: int):
         from ...services.matching import match_need
 
         candidates = match_need(need, k=k, explain=True)
+    except IndexUnusable:  # a rebuild was requested; it runs outside this request
+        error = _("The search index is being rebuilt. Please try again in a few minutes.")
+        candidates = []
     except Exception:  # shown on the page; the need itself is unaffected
         log.exception("find matches failed for need %s", need.id)
         error = _("The matching engine is unavailable now. Please try again later.")

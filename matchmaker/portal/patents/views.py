@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ...errors import ValidationError
+from ...errors import IndexUnusable, ValidationError
 from ...extensions import db
 from ...jobs.imports import save_upload
 from ...labels import choices
@@ -280,6 +280,9 @@ def matches(patent_id: int):
         from ...services.matching import match_patent
 
         candidates = match_patent(patent, k=k, explain=True)
+    except IndexUnusable:  # a rebuild was requested; it runs outside this request
+        error = _("The search index is being rebuilt. Please try again in a few minutes.")
+        candidates = []
     except Exception:  # shown on the page; the patent itself is unaffected
         log.exception("find matches failed for patent %s", patent.id)
         error = _("The matching engine is unavailable now. Please try again later.")

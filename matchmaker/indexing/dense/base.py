@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from abc import abstractmethod
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
+from matchmaker.indexing.base import Collection
+
 PAD_ID = -1
 PAD_SCORE = float("-inf")
 
 
-class VectorIndex(ABC):
+class VectorIndex(Collection):
     """A nearest-neighbour index over unit vectors keyed by int64 primary keys.
 
     Vectors must be L2-normalised: the metric is inner product, which then equals cosine.
@@ -50,14 +52,18 @@ class VectorIndex(ABC):
     def save(self, directory: Path) -> None:
         """Write ``index.faiss`` (plus backend files) atomically into ``directory``.
 
-        The manifest is written by ``IndexStore`` (it knows the encoder); ``files()`` names what
-        was written so the store can checksum it.
+        The manifest is written by ``CollectionStore`` (it knows the encoder); ``files()``
+        names what was written so the store can checksum it.
         """
 
     @classmethod
     @abstractmethod
-    def load(cls, directory: Path) -> VectorIndex:
-        """Read an index written by ``save``."""
+    def load(cls, directory: Path, *, mmap: bool = False) -> VectorIndex:
+        """Read an index written by ``save`` (``mmap``: ask FAISS to map the file read-only)."""
+
+    @abstractmethod
+    def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of those ``ids`` that are present, (n, dim), in the given order."""
 
     def files(self) -> list[str]:
         """Names of the files ``save`` writes, the main one first."""

@@ -14,16 +14,16 @@ short-query tasks.
 All w(d, t) are precomputed into one sparse matrix, terms x documents (CSR), so a query is
 the sum of the rows of its terms: a sparse vector-matrix product, a few milliseconds on 100k
 documents. Term frequencies are kept too, so updates recompute weights (idf and avgdl move)
-lazily before the next query. Persisted as plain ``.npz`` (no pickle) + ``vocab.json`` +
-``manifest.json`` (written last).
+lazily before the next query. Persisted as plain ``.npy`` arrays (no pickle): the weight matrix
+and the term frequencies as CSR arrays, ids, idf and document lengths, plus ``vocab.json``. A
+loaded index is *frozen*: its arrays may be memory-mapped (every worker shares one copy) and
+its per-document rows are rebuilt from the term frequencies only when it is changed (compaction).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,10 +32,14 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from ..text import segment
-from ..text.segment import lexical_terms
+from matchmaker.indexing.base import Collection
+from matchmaker.indexing.manifest import atomic_path
+from matchmaker.text import segment
+from matchmaker.text.segment import lexical_terms
 
-FORMAT = 1
+FORMAT = 2
+ARRAYS = ("ids", "w_indptr", "w_indices", "w_data", "tf_indptr", "tf_indices", "tf_data",
+          "idf", "lengths")
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,11 @@ class Analyzer:
 
 
 @dataclass
-class BM25Index:
-    """An in-memory BM25 index keyed by int64 ids (database primary keys)."""
+class BM25Index(Collection):
+    """A BM25 index keyed by int64 ids (database primary keys)."""
+
+    kind = "bm25"
+    dim = 0  # sparse: no vector length (the manifest's dim)
 
     k1: float = 1.2
     b: float = 0.75
@@ -71,25 +78,49 @@ class BM25Index:
     _ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _df: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _idf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    _lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    _frozen: dict | None = None  # arrays of a loaded index, until it is changed
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._ids) if self._frozen is not None else len(self._rows)
 
     def ids(self) -> np.ndarray:
         """The indexed ids (int64)."""
+        if self._frozen is not None:
+            return np.asarray(self._ids, np.int64)
         return np.fromiter(self._rows, dtype=np.int64, count=len(self._rows))
+
+    @property
+    def avgdl(self) -> float:
+        """Mean document length in terms (1.0 when empty)."""
+        self.compile()
+        return float(self._lengths.mean()) if len(self._lengths) else 1.0
+
+    def _thaw(self) -> None:
+        """Rebuild the per-document rows of a loaded index before it changes."""
+        if self._frozen is None:
+            return
+        arrays, self._frozen = self._frozen, None
+        indptr, indices, tf = arrays["tf_indptr"], arrays["tf_indices"], arrays["tf_data"]
+        for row, doc_id in enumerate(np.asarray(arrays["ids"])):
+            lo, hi = int(indptr[row]), int(indptr[row + 1])
+            self._rows[int(doc_id)] = (np.array(indices[lo:hi], np.int32),
+                                       np.array(tf[lo:hi], np.float32))
+        self._weights = None
 
     # -- building --------------------------------------------------------------------------
 
     def add(self, ids: Sequence[int], texts: Sequence[str],
             progress: Callable[[Iterable], Iterable] | None = None) -> None:
         """Insert or replace documents (upsert by id)."""
+        self._thaw()
         pairs = zip(ids, texts, strict=True)
         pairs = progress(pairs) if progress else pairs
         self.add_terms((doc_id, self.analyzer.terms(text)) for doc_id, text in pairs)
 
     def add_terms(self, docs: Iterable[tuple[int, Sequence[str]]]) -> None:
         """Insert or replace documents given as already analysed terms (``Analyzer.terms``)."""
+        self._thaw()
         for doc_id, terms in docs:
             counts = Counter(terms)
             term_ids = np.fromiter((self._term_id(t) for t in counts), np.int32, len(counts))
@@ -99,6 +130,7 @@ class BM25Index:
 
     def remove(self, ids: Iterable[int]) -> int:
         """Delete documents; unknown ids are ignored. Returns how many were removed."""
+        self._thaw()
         removed = sum(self._rows.pop(int(i), None) is not None for i in ids)
         if removed:
             self._weights = None
@@ -130,6 +162,7 @@ class BM25Index:
         w = idf[cols] * tf * (self.k1 + 1.0) / (tf + norm[doc_of])
         matrix = sparse.csr_matrix((w, (cols, doc_of)), shape=(n_terms, n_docs), dtype=np.float32)
         self._weights, self._ids, self._df, self._idf = matrix, ids, df, idf
+        self._lengths = lengths
         return matrix
 
     # -- querying --------------------------------------------------------------------------
@@ -195,88 +228,62 @@ class BM25Index:
 
     # -- persistence -----------------------------------------------------------------------
 
-    def save(self, directory: str | Path, *, version: int = 1) -> dict:
-        """Write ``bm25.npz``, ``vocab.json`` and, last, ``manifest.json``; returns the manifest."""
+    def files(self) -> list[str]:
+        """One .npy per array, then the vocabulary."""
+        return [f"{name}.npy" for name in ARRAYS] + ["vocab.json"]
+
+    def extras(self) -> dict:
+        """Scoring and analyzer parameters, for the manifest."""
+        return {"format": FORMAT, "k1": self.k1, "b": self.b, "terms": len(self._terms),
+                "bigrams": self.analyzer.bigrams, "search_mode": self.analyzer.search_mode}
+
+    def save(self, directory: str | Path) -> None:
+        """Write the arrays (``.npy``, no pickle) and ``vocab.json``, each atomically."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        ids = self.ids()
-        rows = [self._rows[int(i)] for i in ids]
-        indptr = np.zeros(len(ids) + 1, np.int64)
-        indptr[1:] = np.cumsum([len(r[0]) for r in rows])
-        indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, np.int32)
-        data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, np.float32)
-        with _atomic(directory / "bm25.npz") as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, ids=ids, indptr=indptr, indices=indices, tf=data)
-        with _atomic(directory / "vocab.json") as tmp:
+        weights = self.compile()
+        if self._frozen is not None:
+            tf_indptr, tf_indices, tf_data = (self._frozen[k] for k in
+                                              ("tf_indptr", "tf_indices", "tf_data"))
+        else:
+            rows = [self._rows[int(i)] for i in self._ids]
+            tf_indptr = np.zeros(len(rows) + 1, np.int64)
+            tf_indptr[1:] = np.cumsum([len(r[0]) for r in rows])
+            tf_indices = (np.concatenate([r[0] for r in rows]) if rows
+                          else np.zeros(0, np.int32))
+            tf_data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, np.float32)
+        arrays = {"ids": self._ids, "w_indptr": weights.indptr.astype(np.int64),
+                  "w_indices": weights.indices.astype(np.int64), "w_data": weights.data,
+                  "tf_indptr": tf_indptr, "tf_indices": tf_indices, "tf_data": tf_data,
+                  "idf": self._idf, "lengths": self._lengths}
+        for name, array in arrays.items():
+            with atomic_path(directory / f"{name}.npy") as tmp, open(tmp, "wb") as fh:
+                np.save(fh, np.asarray(array), allow_pickle=False)
+        with atomic_path(directory / "vocab.json") as tmp:
             tmp.write_text(json.dumps(self._terms, ensure_ascii=False), encoding="utf-8")
-        manifest = {
-            "format": FORMAT, "count": len(ids), "terms": len(self._terms), "k1": self.k1,
-            "b": self.b, "bigrams": self.analyzer.bigrams,
-            "search_mode": self.analyzer.search_mode, "analyzer": self.analyzer.signature(),
-            "version": version, "created_at": _now(),
-            "checksum": _sha256(directory / "bm25.npz"),
-        }
-        with _atomic(directory / "manifest.json") as tmp:
-            tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        return manifest
 
     @classmethod
-    def load(cls, directory: str | Path) -> tuple[BM25Index, dict]:
-        """Read a saved index; raises ValueError when files are missing, corrupt or stale."""
+    def load(cls, directory: str | Path, *, mmap: bool = False, k1: float = 1.2,
+             b: float = 0.75, analyzer: Analyzer | None = None) -> BM25Index:
+        """Read a saved index, frozen; ``mmap`` maps the arrays read-only (mmap_mode="r").
+        Raises ValueError when a file is missing or unreadable."""
         directory = Path(directory)
         try:
-            manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-            if manifest.get("format") != FORMAT:
-                raise ValueError(f"unknown lexical index format {manifest.get('format')}")
-            if _sha256(directory / "bm25.npz") != manifest["checksum"]:
-                raise ValueError("checksum of bm25.npz differs from the manifest")
             terms = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
-            with np.load(directory / "bm25.npz", allow_pickle=False) as npz:
-                ids, indptr, indices, tf = (npz[k] for k in ("ids", "indptr", "indices", "tf"))
-        except (OSError, KeyError, json.JSONDecodeError, TypeError) as exc:
+            arrays = {name: np.load(directory / f"{name}.npy", allow_pickle=False,
+                                    mmap_mode="r" if mmap else None) for name in ARRAYS}
+        except (OSError, json.JSONDecodeError, TypeError) as exc:
             raise ValueError(f"lexical index in {directory} is unreadable: {exc}") from exc
-        analyzer = Analyzer(bigrams=manifest["bigrams"], search_mode=manifest["search_mode"])
-        if analyzer.signature() != manifest["analyzer"]:
-            raise ValueError("lexical index was built with another analyzer (dictionary changed)")
-        if len(ids) != manifest["count"] or len(indptr) != len(ids) + 1:
-            raise ValueError("lexical index does not match its manifest")
-        index = cls(k1=manifest["k1"], b=manifest["b"], analyzer=analyzer)
+        n_docs = len(arrays["ids"])
+        if len(arrays["w_indptr"]) != len(terms) + 1 or len(arrays["tf_indptr"]) != n_docs + 1:
+            raise ValueError("lexical index arrays do not fit together")
+        index = cls(k1=k1, b=b, analyzer=analyzer or Analyzer())
         index._terms = list(terms)
         index.vocab = {t: i for i, t in enumerate(index._terms)}
-        for row, doc_id in enumerate(ids):
-            lo, hi = indptr[row], indptr[row + 1]
-            index._rows[int(doc_id)] = (indices[lo:hi].astype(np.int32), tf[lo:hi])
-        return index, manifest
-
-
-class _atomic:
-    """Context manager yielding a temp path renamed over ``target`` on success."""
-
-    def __init__(self, target: Path):
-        self.target = target
-
-    def __enter__(self) -> Path:
-        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", dir=self.target.parent)
-        os.close(fd)
-        self.tmp = Path(name)
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            os.replace(self.tmp, self.target)
-        else:
-            self.tmp.unlink(missing_ok=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _now() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+        index._weights = sparse.csr_matrix(
+            (arrays["w_data"], arrays["w_indices"], arrays["w_indptr"]),
+            shape=(len(terms), n_docs), copy=False)
+        index._ids, index._idf = arrays["ids"], arrays["idf"]
+        index._lengths = arrays["lengths"]
+        index._frozen = arrays
+        return index

@@ -21,13 +21,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from matchmaker.vectorindex.base import PAD_ID, PAD_SCORE, VectorIndex
-from matchmaker.vectorindex.faiss_backend import (
+from matchmaker.indexing.dense.base import PAD_ID, PAD_SCORE, VectorIndex
+from matchmaker.indexing.dense.faiss_flat import (
     INDEX_FILE,
     check_ids,
     check_queries,
     check_vectors,
     pad,
+    read_faiss,
     search_threads,
     write_index,
     write_npy,
@@ -169,11 +170,20 @@ class HNSWIndex(VectorIndex):
         write_npy(directory, LABELS_FILE, self._labels)
         write_npy(directory, TOMBSTONES_FILE, np.flatnonzero(~self._alive).astype(np.int64))
 
+    def vectors_of(self, ids) -> np.ndarray:
+        """Stored vectors of the live ``ids`` among those given, in the given order."""
+        rows = []
+        for i in ids:
+            where = np.flatnonzero((self._labels == int(i)) & self._alive)
+            if len(where):
+                rows.append(self._index.reconstruct(int(where[-1])))
+        return np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
+
     @classmethod
-    def load(cls, directory: Path) -> HNSWIndex:
-        """Read the files written by ``save``."""
+    def load(cls, directory: Path, *, mmap: bool = False) -> HNSWIndex:
+        """Read the files written by ``save`` (``mmap``: see ``read_faiss``)."""
         directory = Path(directory)
-        index = faiss.read_index(str(directory / INDEX_FILE))
+        index = read_faiss(directory, mmap)
         if not isinstance(index, faiss.IndexHNSWFlat):
             raise ValueError(f"{INDEX_FILE} is not an IndexHNSWFlat")
         labels = np.load(directory / LABELS_FILE, allow_pickle=False).astype(np.int64)

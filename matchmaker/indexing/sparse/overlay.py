@@ -1,0 +1,123 @@
+"""``SparseView``: a BM25 base with the delta log's documents merged in at query time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+
+from matchmaker.indexing.delta import UPSERT
+from matchmaker.indexing.sparse.bm25 import BM25Index
+
+SEPARATOR = "\x1f"  # between the analysed terms of a delta payload (never inside a term)
+
+
+class SparseView:
+    """What readers search: ``base`` minus the ids the log touched, plus the log's documents.
+
+    Log documents are scored with the base's statistics (document count, idf, average length):
+    idf and avgdl drift by one document per change, which a compaction corrects; a term the
+    base never saw gets the largest idf. With an empty log every call goes to the base.
+    """
+
+    def __init__(self, base: BM25Index):
+        self.base = base
+        self.analyzer = base.analyzer
+        self._docs: dict[int, Counter] = {}
+        self._touched: set[int] = set()
+        self._base_ids: set[int] | None = None
+        self._avgdl: float | None = None
+
+    def pack(self, text: str) -> bytes:
+        """A delta payload: the text's terms, analysed once by the writer."""
+        return SEPARATOR.join(self.analyzer.terms(text)).encode("utf-8")
+
+    def apply(self, op: int, doc_id: int, payload: bytes) -> None:
+        """Merge one delta record."""
+        self._touched.add(int(doc_id))
+        if op == UPSERT:
+            text = payload.decode("utf-8")
+            self._docs[int(doc_id)] = Counter(text.split(SEPARATOR) if text else ())
+        else:
+            self._docs.pop(int(doc_id), None)
+
+    @property
+    def pending(self) -> int:
+        """Delta records merged so far (distinct ids)."""
+        return len(self._touched)
+
+    def _base_id_set(self) -> set[int]:
+        if self._base_ids is None:
+            self._base_ids = set(self.base.ids().tolist())
+        return self._base_ids
+
+    def __contains__(self, doc_id: int) -> bool:
+        doc_id = int(doc_id)
+        if doc_id in self._touched:
+            return doc_id in self._docs
+        return doc_id in self._base_id_set()
+
+    def __len__(self) -> int:
+        if not self._touched:
+            return len(self.base)
+        return len(self.base) - len(self._touched & self._base_id_set()) + len(self._docs)
+
+    def ids(self) -> np.ndarray:
+        """Live ids."""
+        base = self.base.ids()
+        if not self._touched:
+            return base
+        touched = np.fromiter(self._touched, np.int64, len(self._touched))
+        extra = np.fromiter(self._docs, np.int64, len(self._docs))
+        return np.concatenate([base[~np.isin(base, touched)], extra])
+
+    def idf(self, term: str) -> float:
+        """The base's idf of ``term``."""
+        return self.base.idf(term)
+
+    def search(self, text: str, k: int, *, exclude: Iterable[int] = ()
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (ids, scores) with a positive score, best first."""
+        ids, scores, _ = self.search_with_coverage(text, k, exclude=exclude)
+        return ids, scores
+
+    def search_with_coverage(self, text: str, k: int, *, exclude: Iterable[int] = ()
+                             ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Like ``BM25Index.search_with_coverage`` over base and log."""
+        if not self._touched:
+            return self.base.search_with_coverage(text, k, exclude=exclude)
+        excluded = {int(i) for i in exclude}
+        ids, scores, coverage = self.base.search_with_coverage(
+            text, k, exclude=self._touched | excluded)
+        query = Counter(self.analyzer.terms(text))
+        extra = [(doc_id, self._score(query, doc)) for doc_id, doc in self._docs.items()
+                 if doc_id not in excluded]
+        extra = [(i, s) for i, s in extra if s > 0]
+        if not extra:
+            return ids, scores, coverage
+        merged = sorted([*zip(ids.tolist(), scores.tolist(), strict=True), *extra],
+                        key=lambda pair: -pair[1])[:k]
+        top = merged[0][0]
+        if top in self._docs:
+            coverage = self._coverage(query, self._docs[top])
+        return (np.array([i for i, _ in merged], np.int64),
+                np.array([s for _, s in merged], np.float32), coverage)
+
+    def _score(self, query: Counter, doc: Counter) -> float:
+        base, k1, b = self.base, self.base.k1, self.base.b
+        if self._avgdl is None:  # the base's, computed once: the log does not move it
+            self._avgdl = max(base.avgdl, 1e-9)
+        norm = k1 * (1.0 - b + b * sum(doc.values()) / self._avgdl)
+        score = 0.0
+        for term, qtf in query.items():
+            tf = doc.get(term, 0)
+            if tf:
+                score += np.sqrt(qtf) * base.idf(term) * tf * (k1 + 1.0) / (tf + norm)
+        return float(score)
+
+    def _coverage(self, query: Counter, doc: Counter) -> float:
+        # every query term counts: a log document may hold terms the base never saw
+        weights = {t: self.base.idf(t) * np.sqrt(q) for t, q in query.items()}
+        total = sum(weights.values())
+        return float(sum(w for t, w in weights.items() if t in doc) / total) if total else 0.0

@@ -1,0 +1,58 @@
+"""``EngineSettings``: the engine's typed settings, read once from the app configuration.
+
+The defaults live in ``matchmaker/config.py`` only; this module types and groups them so the
+portal, the CLI, the evaluation and the benchmarks build the same engine from the same values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from ..encoders import parse_specs
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Everything ``build_engine`` needs.
+
+    Args:
+        index_dir: folder of the persisted collections (INDEX_DIR).
+        models_dir: folder of local encoder models (MODELS_DIR).
+        encoders: dense encoder specs, the primary (cross-lingual) one first, no duplicates.
+        threads: CPU threads per encoder and for FAISS (ENCODER_THREADS).
+        exact_limit: below this many vectors a dense collection is exact (EXACT_INDEX_LIMIT).
+        top_k: candidates stored per record (MATCH_TOP_K).
+        home_region: the 盟市 the region rule favours (HOME_REGION).
+        vector_backend: where dense collections live (VECTOR_BACKEND).
+    """
+
+    index_dir: str
+    models_dir: str
+    encoders: tuple[str, ...]
+    threads: int
+    exact_limit: int
+    top_k: int
+    home_region: str
+    vector_backend: str
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> EngineSettings:
+        """Settings from a Flask config (or ``load_config``'s mapping)."""
+        specs = parse_specs(config["ENCODER"]) + parse_specs(config["EXTRA_ENCODERS"])
+        return cls(
+            index_dir=str(config["INDEX_DIR"]),
+            models_dir=str(config["MODELS_DIR"]),
+            encoders=tuple(dict.fromkeys(specs)),
+            threads=int(config["ENCODER_THREADS"]),
+            exact_limit=int(config["EXACT_INDEX_LIMIT"]),
+            top_k=int(config["MATCH_TOP_K"]),
+            home_region=str(config["HOME_REGION"]),
+            vector_backend=str(config["VECTOR_BACKEND"]),
+        )
+
+    def but(self, **changes) -> EngineSettings:
+        """A copy with some fields changed (evaluation: another index folder, other encoders)."""
+        if "encoders" in changes:
+            changes["encoders"] = tuple(dict.fromkeys(changes["encoders"]))
+        return replace(self, **changes)

@@ -1,0 +1,249 @@
+"""``MatchingService``: the engine plus the database, one object per worker process.
+
+Built by ``services.matching.service()`` from ``EngineSettings`` on first use and kept in
+``app.extensions``. Requests read and write through it but never rebuild a collection: an
+unusable one raises ``IndexUnusable`` after asking for a rebuild outside the request
+(``request_rebuild``); ``rebuild`` is for the CLI and background jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import select
+
+from ..errors import IndexUnusable, NotFound
+from ..extensions import db
+from ..learning.apply import pool_size, rerank
+from ..matching import batch
+from ..matching import rows as R
+from ..matching.builder import index_documents
+from ..matching.channels import SIDES
+from ..matching.engine import Engine, Ranked
+from ..matching.explain import SentenceCache
+from ..matching.fusion import Fused
+from ..matching.settings import EngineSettings
+from ..records import Need, NeedStatus, Patent
+from ..signals import index_rebuild_requested
+from ..text import prepare_need
+
+log = logging.getLogger(__name__)
+
+WORKER_SENTENCE_CACHE = 10_000  # sentence vectors kept per worker for interactive matching
+OWN_SIDE = {"need": "needs", "patent": "patents"}  # a record's own collections
+
+
+def request_rebuild(side: str) -> None:
+    """Ask for ``side`` to be rebuilt outside the request; receivers of
+    ``index_rebuild_requested`` (a background job) do it, without one this only logs."""
+    log.warning("%s index unusable: rebuild requested (run `flask build-index`)", side)
+    index_rebuild_requested.send(None, side=side)
+
+
+class MatchingService:
+    """Match, search, sync and rebuild over one ``Engine``.
+
+    Args:
+        engine: from ``build_engine(settings)``.
+        settings: the settings it was built from (top k).
+        on_unusable: called with the side when a request meets an unusable collection.
+    """
+
+    def __init__(self, engine: Engine, settings: EngineSettings, *,
+                 on_unusable: Callable[[str], None] = request_rebuild):
+        self.engine = engine
+        self.settings = settings
+        self.on_unusable = on_unusable
+        primary = engine.primary
+        self.sentences = (SentenceCache(primary.encoder, max_entries=WORKER_SENTENCE_CACHE)
+                          if primary is not None else None)
+
+    # -- state -----------------------------------------------------------------------------
+
+    def stores(self, side: str) -> list:
+        """Every collection of ``side``, dense first."""
+        return [c.stores[side] for c in self.engine.channels()]
+
+    def ready(self, side: str, *, rebuild: bool = False) -> None:
+        """Load ``side``'s collections; when one is unusable, rebuild it (``rebuild``: CLI and
+        jobs) or request a rebuild and raise IndexUnusable (requests)."""
+        for store in self.stores(side):
+            try:
+                store.fresh()
+            except IndexUnusable as exc:
+                if not rebuild:
+                    self.on_unusable(side)
+                    raise
+                log.warning("%s index %s unusable (%s): rebuilding from the database",
+                            side, store.name, getattr(exc, "reason", exc))
+                self.rebuild_side(side)
+                return
+
+    def writable(self, side: str) -> bool:
+        """True when ``side`` can take an incremental update. A never-built collection cannot
+        (a rebuild is requested: it will read these records from the database); a broken one
+        raises IndexUnusable, since updating it would hide the damage."""
+        if not all(store.exists() for store in self.stores(side)):
+            self.on_unusable(side)
+            return False
+        self.ready(side)
+        return True
+
+    def warm_up(self) -> None:
+        """Load the models and every collection that exists."""
+        for channel in self.engine.dense:
+            channel.encoder.encode(["warm up"])
+        for side in SIDES:
+            for store in self.stores(side):
+                if store.exists():
+                    store.fresh()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def search(self, side: str, query: str, k: int) -> list[Fused]:
+        """Top ``k`` fused hits for free text (no rules, no database filter)."""
+        if not (query or "").strip():
+            return []
+        self.ready(side)
+        return self.engine.search(side, prepare_need(query), k)
+
+    def match_need(self, need: Need, k: int, *, explain: bool = True,
+                   cache: SentenceCache | None = None, vectors: dict | None = None
+                   ) -> list[Ranked]:
+        """Top ``k`` patents for a need, rules applied, then the learned reranker if active."""
+        self.ready("patents")
+        facts = R.need_facts(need)
+        return rerank(facts, self.engine.match(  # identity when no reranker is active
+            "need", facts, R.prepare_need_row(need), pool_size(k),
+            facts=R.load_patent_facts, docs=R.load_patent_docs,
+            rejected=R.rejected_pairs(need_id=need.id), explain=explain,
+            cache=cache or self.sentences, vectors=vectors), k)
+
+    def match_patent(self, patent: Patent, k: int, *, explain: bool = True,
+                     cache: SentenceCache | None = None, vectors: dict | None = None
+                     ) -> list[Ranked]:
+        """Top ``k`` open needs for a patent, rules applied."""
+        self.ready("needs")
+        prepared = R.prepare_patent_row(patent)
+        return self.engine.match(
+            "patent", R.patent_facts(patent), prepared, k,
+            facts=R.load_need_facts, docs=R.load_need_docs,
+            rejected=R.rejected_pairs(patent_id=patent.id), explain=explain,
+            query_doc=R.Doc(prepared, patent.abstract, patent.claims),
+            cache=cache or self.sentences, vectors=vectors)
+
+    def pair_sentences(self, need: Need, patent: Patent) -> list[dict]:
+        """The patent's sentences closest to the need, every sentence considered."""
+        return self.engine.pair_sentences(R.prepare_need_row(need), patent.abstract,
+                                          patent.claims, cache=self.sentences)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def sync(self, side: str, ids: Iterable[int]) -> None:
+        """Bring ``side``'s entries for ``ids`` in line with the database (add, update, remove)."""
+        ids = sorted({int(i) for i in ids})
+        if not ids:
+            return
+        if not self.writable(side):
+            return
+        model = Patent if side == "patents" else Need
+        keep = R.is_indexable_patent if side == "patents" else R.is_indexable_need
+        prepare = R.prepare_patent_row if side == "patents" else R.prepare_need_row
+        found = {r.id: r for r in db.session.scalars(select(model).where(model.id.in_(ids)))}
+        live = [found[i] for i in ids if keep(found.get(i))]
+        gone = [i for i in ids if not keep(found.get(i))]
+        if live:
+            self.engine.upsert(side, [r.id for r in live], [prepare(r) for r in live])
+        if gone:
+            self.engine.remove(side, gone)
+
+    def index_and_match(self, direction: str, record_id: int, k: int | None = None) -> int:
+        """Index one saved need ("need") or patent ("patent") and store its candidates.
+
+        The record is prepared and encoded once: the same vectors go into its own collections
+        and query the other side. Returns the candidate rows written.
+        """
+        model = Need if direction == "need" else Patent
+        record = db.session.get(model, record_id)
+        if record is None:
+            raise NotFound(f"{direction} {record_id} does not exist")
+        side = OWN_SIDE[direction]
+        prepared = (R.prepare_need_row(record) if direction == "need"
+                    else R.prepare_patent_row(record))
+        vectors = self.engine.embed(prepared)
+        indexable = (R.is_indexable_need(record) if direction == "need"
+                     else R.is_indexable_patent(record))
+        if not self.writable(side):
+            pass  # the requested rebuild indexes it
+        elif indexable:
+            self.engine.upsert(side, [record.id], [prepared],
+                               vectors={name: v[None, :] for name, v in vectors.items()})
+        else:
+            self.engine.remove(side, [record.id])
+        if direction == "patent" and record.legal_status not in R.IN_FORCE:
+            return 0
+        k = int(k or self.settings.top_k)
+        if direction == "need":
+            ranked = self.match_need(record, k, vectors=vectors)
+            triples = [(record.id, r.id, r) for r in ranked]
+        else:
+            ranked = self.match_patent(record, k, vectors=vectors)
+            triples = [(r.id, record.id, r) for r in ranked]
+        created, refreshed = batch.store(triples, direction)
+        db.session.commit()
+        return created + refreshed
+
+    def rebuild_side(self, side: str, progress: bool = False) -> dict:
+        """Rebuild ``side``'s collections from the database (CLI and jobs, never a request)."""
+        started = time.perf_counter()
+        records = R.indexable_patents() if side == "patents" else R.indexable_needs()
+        prepare = R.prepare_patent_row if side == "patents" else R.prepare_need_row
+        ids, prepared = [], []
+        for record in records:
+            ids.append(record.id)
+            prepared.append(prepare(record))
+        index_documents(self.engine, side, ids, prepared, progress=progress)
+        seconds = round(time.perf_counter() - started, 2)
+        log.info("rebuilt %s index: %d documents in %.1f s", side, len(ids), seconds)
+        return {"count": len(ids), "seconds": seconds}
+
+    def rebuild(self, progress: bool = False) -> dict:
+        """Rebuild every collection; counts and timings per side."""
+        report = {side: self.rebuild_side(side, progress) for side in SIDES}
+        report["encoders"] = [c.name for c in self.engine.dense]
+        return report
+
+    def compact(self) -> dict:
+        """Fold every collection's delta log into a new base (jobs and CLI); the number of
+        changed ids folded per collection."""
+        folded = {}
+        for side in SIDES:
+            for store in self.stores(side):
+                if store.exists():
+                    folded[store.name] = store.pending()
+                    store.compact()
+        return folded
+
+    def run_batch(self, k: int | None = None, progress: bool = False) -> dict:
+        """Match every open need and every dormant patent in force; store candidates."""
+        k = int(k or self.settings.top_k)
+        self.ready("patents", rebuild=True)
+        self.ready("needs", rebuild=True)
+        started = time.perf_counter()
+        need_ids = list(db.session.scalars(
+            select(Need.id).where(Need.status == NeedStatus.OPEN).order_by(Need.id)))
+        patent_ids = list(db.session.scalars(
+            select(Patent.id).where(Patent.dormant.is_(True),
+                                    Patent.legal_status.in_(R.IN_FORCE)).order_by(Patent.id)))
+        primary = self.engine.primary
+        cache = SentenceCache(primary.encoder) if primary else None
+        report = batch.run(
+            need_ids, patent_ids,
+            lambda nid: self.match_need(db.session.get(Need, nid), k, cache=cache),
+            lambda pid: self.match_patent(db.session.get(Patent, pid), k, cache=cache),
+            progress=progress,
+        )
+        report["seconds"] = round(time.perf_counter() - started, 2)
+        return report
