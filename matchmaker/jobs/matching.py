@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..services import maintenance, records
+from ..signals import index_rebuild_requested
 from .registry import JobContext, job
 
 
@@ -35,3 +36,37 @@ def match_patent(params: dict, ctx: JobContext) -> dict:
     """Sync, match and store one saved patent; announce it when it is new."""
     return records.match_saved("patent", params["patent_id"],
                                announce=params.get("announce", False))
+
+
+@job("compact_index")
+def compact_index(params: dict, ctx: JobContext) -> dict:
+    """Fold the delta logs of every collection into new bases (after many single saves)."""
+    from ..services.matching import compact_indexes
+
+    return compact_indexes()
+
+
+def connect_receivers(app) -> None:
+    """A request that meets an unusable index asks for a rebuild: queue one build job."""
+    index_rebuild_requested.connect(on_rebuild_requested)
+
+
+def on_rebuild_requested(sender, side: str | None = None, **_kw) -> None:
+    """Queue ``build_index`` unless one is waiting or running; never rebuilds inline.
+
+    In eager mode (tests, one-process installs) a job would run inside the request that asked,
+    which is exactly what must not happen: there the command line (`build-index`) does it.
+    """
+    from flask import current_app
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..records import Job, JobStatus
+    from ..services import jobs
+
+    if current_app.config.get("JOBS_EAGER"):
+        return
+    pending = db.session.scalar(select(Job.id).where(
+        Job.kind == "build_index", Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])))
+    if pending is None:
+        jobs.submit("build_index", {"reason": f"{side} index unusable"})
