@@ -87,6 +87,8 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
         "DASHBOARD_CACHE_SECONDS": _env_int("DASHBOARD_CACHE_SECONDS", 60),
+        # /healthz shows counts and index state to admins and to callers sending this token.
+        "HEALTH_TOKEN": _env("HEALTH_TOKEN"),
     }
 
 

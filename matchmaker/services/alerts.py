@@ -39,6 +39,7 @@ from ..records import (
     User,
 )
 from ..signals import need_posted, patent_listed
+from . import access
 from .events import split_list
 from .notify import email_notifications, notify
 
@@ -128,17 +129,22 @@ def alert_need_posted(need_id: int) -> list[Notification]:
     notes: list[Notification] = []
     if need.confidentiality == Confidentiality.PUBLIC:
         for user, theirs in _university_users(patents).items():
+            # The need itself stays unnamed: universities see it only once a broker recommends
+            # the pair (services.access), and an alert must not tell more than the pages.
             with _locale(user):
                 message = _(
-                    "A new technical need matches your patent %(patents)s: %(need)s",
+                    "A new technical need matches your patent %(patents)s; a broker will "
+                    "recommend it to you if it fits.",
                     patents="、".join(f"“{p.title}”" for p in theirs),
-                    need=need.title,
                 )
             notes.append(
                 notify(user, "need_posted", message, _path("patents.detail", theirs[0].id))
             )
     sections = {code for p in patents for code in p.ipc_codes}
-    for broker in brokers_for(need, sections, fallback_all=True):
+    brokers = _may_open(brokers_for(need, sections, fallback_all=True), need)
+    if not brokers:
+        notes.extend(_triage(need))
+    for broker in brokers:
         with _locale(broker):
             message = _(
                 "New technical need from %(org)s: %(need)s (%(n)d strong matches)",
@@ -166,7 +172,7 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
     ]
     per_broker: dict[int, tuple[User, list[Need]]] = {}
     for need in needs:
-        for broker in brokers_for(need, set(patent.ipc_codes), fallback_all=False):
+        for broker in _may_open(brokers_for(need, set(patent.ipc_codes), fallback_all=False), need):
             per_broker.setdefault(broker.id, (broker, []))[1].append(need)
     notes = []
     for broker, its_needs in per_broker.values():
@@ -178,6 +184,28 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
             )
         notes.append(notify(broker, "patent_listed", message, _path("patents.detail", patent.id)))
     db.session.flush()
+    return notes
+
+
+def _may_open(brokers: list[User], need: Need) -> list[User]:
+    """Only the brokers the need page would answer 200: an alert tells no more than pages."""
+    return [b for b in brokers if access.can_view_need(db.session, b, need)]
+
+
+def _triage(need: Need) -> list[Notification]:
+    """No broker may open the need (brokers-only, unassigned): the administrators route it."""
+    admins = db.session.scalars(
+        select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
+    )
+    notes = []
+    for admin in admins:
+        with _locale(admin):
+            message = _(
+                "A brokers-only need from %(org)s awaits a broker: %(need)s",
+                org=need.enterprise.name,
+                need=need.title,
+            )
+        notes.append(notify(admin, "need_triage", message, _path("needs.detail", need.id)))
     return notes
 
 
