@@ -243,7 +243,12 @@ def set_status(need_id: int, status: str):
     need = _editable(need_id)
     if status not in (NeedStatus.OPEN.value, NeedStatus.CLOSED.value):
         abort(404)
-    saved = records.set_need_status(need, NeedStatus(status), actor=current_user)
+    try:
+        saved = records.set_need_status(need, NeedStatus(status), actor=current_user)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("needs.detail", need_id=need.id))
     flash(_("The need is closed.") if status == "closed" else _("The need is open again."),
           "success")
     for warning in saved.warnings:
