@@ -137,10 +137,11 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
             if failed is not None and getattr(failed, "target", None) is target:
                 moves.append(failed)
             else:
-                moves.append(MoveForm(target, formdata=None,
-                                      data={"contract_amount": match.contract_amount}))
+                moves.append(MoveForm(target, formdata=None, data={
+                    "contract_amount": match.contract_amount, "seen_status": match.status.value}))
         brokers = [b for b in queue.brokers() if b.id != match.broker_id]
-        assign_form = failed if isinstance(failed, AssignForm) else AssignForm(brokers, formdata=None)
+        assign_form = failed if isinstance(failed, AssignForm) else AssignForm(
+            brokers, formdata=None, data={"seen_broker": match.broker_id or ""})
         note_form = failed if isinstance(failed, NoteForm) else NoteForm(formdata=None)
     explanation = dict(match.explanation or {})
     explanation["closest_sentences"] = pair_sentences(match, explanation)
