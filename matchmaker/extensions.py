@@ -54,8 +54,11 @@ def _sqlite_begin(connection):
     answers "database is locked" at once, as waiting could deadlock); an IMMEDIATE one waits up
     to the busy timeout. Readers are unaffected in WAL mode.
     """
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.dialect.name != "sqlite":
+        return
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # a plain reader outside any transaction (never blocked by a writer in WAL)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sqlite_busy_timeout(config) -> None:
