@@ -115,8 +115,9 @@ def test_brokers_only_need_tells_no_university(cast):
     need = posted_need(cast, region_league="包头市", confidentiality=Confidentiality.BROKERS)
     alerts.alert_need_posted(need.id)
     db.session.commit()
-    # b_baotou covers it but may not open it (unassigned brokers-only): told nothing.
-    assert set(recipients()) == set()
+    # Routed to b_baotou, whose fields and region cover it: the only one who may open it.
+    assert set(recipients()) == {"b_baotou"}
+    assert need.broker_id == cast["b_baotou"].id
 
 
 def test_new_patent_tells_brokers_of_matching_open_needs_only(cast):

@@ -41,9 +41,29 @@ def _messages(user) -> list[str]:
 # -- alerts ------------------------------------------------------------------------------------
 
 
-def test_alert_does_not_announce_a_brokers_only_need_to_brokers_who_cannot_open_it(app):
+def test_brokers_only_need_goes_to_the_broker_in_scope_who_may_then_open_it(app):
     ent = f.org(OrgKind.ENTERPRISE, name="保密企业")
+    f.user(Role.ENTERPRISE, ent, username="ent1")
     covering = f.user(Role.BROKER, username="b_cover", broker_fields="H", broker_regions="包头市")
+    outside = f.user(Role.BROKER, username="b_out", broker_fields="A", broker_regions="阿拉善盟")
+    patent = f.patent(title="永磁专利", ipc=["H01F 1/057"])
+    need = f.need(title="保密需求标题", enterprise=ent, region_league="包头市",
+                  confidentiality=Confidentiality.BROKERS)
+    _match(need, patent, 0.95)
+    db.session.commit()
+    alerts.alert_need_posted(need.id)
+    db.session.commit()
+    assert need.broker_id == covering.id
+    assert client_as(app, "b_cover").get(f"/needs/{need.id}").status_code == 200
+    assert any("保密需求标题" in m for m in _messages(covering))
+    assert _messages(outside) == []
+    assert client_as(app, "b_out").get(f"/needs/{need.id}").status_code in (403, 404)
+
+
+def test_brokers_only_need_without_a_broker_in_scope_goes_to_admin_triage(app):
+    ent = f.org(OrgKind.ENTERPRISE, name="保密企业")
+    outside = f.user(Role.BROKER, username="b_out", broker_fields="A", broker_regions="阿拉善盟")
+    unscoped = f.user(Role.BROKER, username="b_any")
     admin = f.user(Role.ADMIN, username="admin1")
     patent = f.patent(title="永磁专利", ipc=["H01F 1/057"])
     need = f.need(title="保密需求标题", enterprise=ent, region_league="包头市",
@@ -52,12 +72,27 @@ def test_alert_does_not_announce_a_brokers_only_need_to_brokers_who_cannot_open_
     db.session.commit()
     alerts.alert_need_posted(need.id)
     db.session.commit()
-    client = client_as(app, "b_cover")
-    assert client.get(f"/needs/{need.id}").status_code in (403, 404)
-    told = " ".join(_messages(covering))
-    assert "保密需求标题" not in told and "保密企业" not in told
-    # No broker may open it: the administrators hear of it, to route it (triage).
+    assert need.broker_id is None
+    for broker in (outside, unscoped):  # none may open it: none is told its title or enterprise
+        told = " ".join(_messages(broker))
+        assert "保密需求标题" not in told and "保密企业" not in told
     assert any("保密需求标题" in m for m in _messages(admin))
+
+
+def test_need_form_says_where_a_brokers_only_need_goes(app):
+    ent = f.org(OrgKind.ENTERPRISE, region_league="包头市")
+    f.user(Role.ENTERPRISE, ent, username="ent1")
+    f.user(Role.BROKER, username="b_cover", display_name="王经纪", broker_fields="新材料",
+           broker_regions="包头市")
+    db.session.commit()
+    client = client_as(app, "ent1")
+    form = client.get("/needs/new").get_data(as_text=True)
+    assert "管理员" in form  # the hint names both routes
+    posted = client.post("/needs/new", data={
+        "title": "保密的新材料需求", "description": "需要一种新材料工艺的改进方案。",
+        "technical_field": "新材料", "region_league": "包头市", "confidentiality": "brokers",
+        "cooperation_mode": "transfer"}, follow_redirects=True)
+    assert "王经纪" in posted.get_data(as_text=True)
 
 
 def test_new_patent_alert_names_only_needs_the_broker_may_open(app):

@@ -22,7 +22,7 @@ import re
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from ..extensions import db
@@ -40,6 +40,7 @@ from ..records import (
 )
 from ..signals import need_posted, patent_listed
 from . import access
+from .audit import record
 from .events import split_list
 from .notify import email_notifications, notify
 
@@ -141,6 +142,7 @@ def alert_need_posted(need_id: int) -> list[Notification]:
                 notify(user, "need_posted", message, _path("patents.detail", theirs[0].id))
             )
     sections = {code for p in patents for code in p.ipc_codes}
+    route_brokers_only(need, sections)
     brokers = _may_open(brokers_for(need, sections, fallback_all=True), need)
     if not brokers:
         notes.extend(_triage(need))
@@ -185,6 +187,33 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
         notes.append(notify(broker, "patent_listed", message, _path("patents.detail", patent.id)))
     db.session.flush()
     return notes
+
+
+def route_brokers_only(need: Need, ipc_codes: set[str]) -> User | None:
+    """Give an unassigned brokers-only need to the least busy broker whose scope covers it.
+
+    Nobody but admins could open such a need otherwise; with no broker in scope it stays
+    unassigned and the administrators get a triage notification (``_triage``).
+    """
+    if need.confidentiality is not Confidentiality.BROKERS or need.broker_id is not None:
+        return None
+    active = db.session.scalars(
+        select(User).where(User.role == Role.BROKER, User.active.is_(True)).order_by(User.id)
+    )
+    covering = [b for b in active if covers(b, need, ipc_codes)]
+    if not covering:
+        return None
+    load = dict(
+        db.session.execute(
+            select(Need.broker_id, func.count(Need.id))
+            .where(Need.broker_id.in_([b.id for b in covering]), Need.status == NeedStatus.OPEN)
+            .group_by(Need.broker_id)
+        ).all()
+    )
+    chosen = min(covering, key=lambda b: (load.get(b.id, 0), b.id))
+    need.broker = chosen
+    record("need_routed", None, f"need:{need.id}", broker=chosen.id)
+    return chosen
 
 
 def _may_open(brokers: list[User], need: Need) -> list[User]:

@@ -212,8 +212,21 @@ def create():
                 flash(str(exc), "danger")
         else:
             _flash_saved(saved)
+            _flash_routing(saved.record)
             return redirect(url_for("needs.detail", need_id=saved.record.id))
     return render_template("needs/form.html", form=form, need=None)
+
+
+def _flash_routing(need: Need) -> None:
+    """Tell who will see a brokers-only need (routed when it was posted, see services.alerts)."""
+    if need.confidentiality is not Confidentiality.BROKERS:
+        return
+    db.session.refresh(need)
+    if need.broker is not None:
+        flash(_("Only %(name)s, the broker covering this need, and the administrators see it.",
+                name=need.broker.display_name), "info")
+    else:
+        flash(_("No broker covers this need yet: an administrator will assign one."), "info")
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
