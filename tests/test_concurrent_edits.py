@@ -131,3 +131,31 @@ def test_simultaneous_moves_in_two_threads(db_app):
     assert db.session.get(Match, match_id).status.value == winner
     moves = db.session.scalars(select(MatchHistory).where(MatchHistory.match_id == match_id)).all()
     assert [(h.from_status, h.to_status.value) for h in moves] == [(S.CANDIDATE, winner)]
+
+
+def test_bulk_reject_of_a_pair_recommended_meanwhile_is_refused(db_app):
+    people = cast()
+    match_id = people["match"].id
+    page = client_as(db_app, "admin1").get("/queue/").get_data(as_text=True)
+    assert f'name="seen-{match_id}" value="candidate:"' in page  # what the broker saw
+    assert client_as(db_app, "broker1").post(f"/pipeline/{match_id}/move/recommended", data={
+        "recommended-seen_status": "candidate"}).status_code == 302
+    late = client_as(db_app, "admin1").post("/queue/bulk", data={
+        "ids": [str(match_id)], f"seen-{match_id}": "candidate:", "reject": "y",
+        "rejection_reason": "price_terms"})
+    assert late.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Match, match_id).status is S.RECOMMENDED
+
+
+def test_bulk_assign_of_a_pair_assigned_meanwhile_is_refused(db_app):
+    people = cast()
+    match_id, broker2 = people["match"].id, people["other_broker"].id
+    assert client_as(db_app, "admin1").post(f"/pipeline/{match_id}/assign", data={
+        "assign-broker": str(people["broker"].id), "assign-seen_broker": ""}).status_code == 302
+    late = client_as(db_app, "admin1").post("/queue/bulk", data={
+        "ids": [str(match_id)], f"seen-{match_id}": "candidate:", "assign": "y",
+        "broker": str(broker2)})
+    assert late.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Match, match_id).broker_id == people["broker"].id
