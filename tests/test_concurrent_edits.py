@@ -27,6 +27,9 @@ def test_reject_posted_against_a_pair_just_recommended_is_refused(db_app):
     people = cast()
     match_id = people["match"].id
     first, second = client_as(db_app, "broker1"), client_as(db_app, "admin1")
+    page = second.get(f"/queue/{match_id}").get_data(as_text=True)
+    assert 'name="rejected-seen_status" type="hidden" value="candidate"' in page
+    assert 'name="assign-seen_broker" type="hidden" value=""' in page
     # Both saw a candidate; the first recommends it.
     done = first.post(f"/pipeline/{match_id}/move/recommended",
                       data={"recommended-seen_status": "candidate"})
