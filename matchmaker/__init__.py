@@ -36,11 +36,12 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate, sqlite_busy_timeout
     from .i18n import select_locale
     from .portal.auth.session import configure_login
 
     os.makedirs(app.instance_path, exist_ok=True)
+    sqlite_busy_timeout(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -50,6 +50,8 @@ def load_config(instance_path: str) -> dict:
         "ALLOW_GENERATED_SECRET": _env_bool("ALLOW_GENERATED_SECRET", False),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        # Seconds a SQLite writer waits for another one's transaction before giving up.
+        "SQLITE_BUSY_TIMEOUT": _env_float("SQLITE_BUSY_TIMEOUT", 15.0),
         "MODELS_DIR": _env("MODELS_DIR", str(ROOT / "models")),
         "INDEX_DIR": _env("INDEX_DIR", str(ROOT / "indexes")),
         # Dense channels, comma separated; the first is the primary (cross-lingual) one.
@@ -84,6 +86,13 @@ def load_config(instance_path: str) -> dict:
         "BOOKLET_FONT": _env("BOOKLET_FONT"),
         "BOOKLET_CONTACT": _env("BOOKLET_CONTACT"),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
+        # Import limits: an XLSX is refused before parsing above this inflated size or when a
+        # member inflates more than this ratio (zip bombs); JSON Lines lines above these
+        # lengths or nesting depths become row errors.
+        "MAX_UNCOMPRESSED_BYTES": _env_int("MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024),
+        "MAX_COMPRESSION_RATIO": _env_float("MAX_COMPRESSION_RATIO", 100.0),
+        "JSONL_MAX_LINE_CHARS": _env_int("JSONL_MAX_LINE_CHARS", 1_000_000),
+        "JSONL_MAX_DEPTH": _env_int("JSONL_MAX_DEPTH", 32),
         "WTF_CSRF_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -125,6 +134,8 @@ def load_config(instance_path: str) -> dict:
         "RERANK_BENCHMARKS": [p for p in (_env("RERANK_BENCHMARKS", "") or "").split(",") if p],
         # Evaluation runs (python -m matchmaker.evaluation ... > DIR/<task>.json) for 质量看板.
         "EVALUATION_DIR": _env("EVALUATION_DIR", str(ROOT / "indexes" / "evaluations")),
+        # /healthz shows counts and index state to admins and to callers sending this token.
+        "HEALTH_TOKEN": _env("HEALTH_TOKEN"),
         **_job_settings(instance),
     }
 

@@ -29,6 +29,10 @@ class TransitionError(MatchmakerError):
     http_status = 409
 
 
+class ChangedMeanwhile(TransitionError):
+    """Someone else moved or assigned the pair after this user loaded it."""
+
+
 class IndexUnusable(MatchmakerError):
     """A vector index that cannot be used as it is (wrong encoder, corrupt file)."""
 

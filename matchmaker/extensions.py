@@ -58,12 +58,33 @@ def _sqlite_connect(dbapi_connection, connection_record):
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        # WAL: readers never wait for the writer; the journal mode persists in the file.
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _sqlite_begin(connection):
+    """Take the write lock when a transaction starts, so concurrent writers queue up.
+
+    A deferred transaction that read first and writes later cannot wait for the lock (SQLite
+    answers "database is locked" at once, as waiting could deadlock); an IMMEDIATE one waits up
+    to the busy timeout. Readers are unaffected in WAL mode.
+    """
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # a plain reader outside any transaction (never blocked by a writer in WAL)
     raw = connection.connection.dbapi_connection
     if raw.in_transaction:
         # Left open by a COMMIT that failed ("database is locked"): SQLAlchemy counts it as
         # ended, so the pool does not roll it back, and BEGIN would fail on this connection.
         raw.rollback()
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def sqlite_busy_timeout(config) -> None:
+    """Give SQLite connections the configured busy timeout (seconds) unless one is set."""
+    if not str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        return
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("timeout", float(config["SQLITE_BUSY_TIMEOUT"]))
+    options["connect_args"] = connect_args
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -94,8 +94,9 @@ def test_new_need_with_assigned_broker(cast):
     [message] = db.session.scalars(
         select(Notification.message).where(Notification.user_id == cast["uni_a"].id)
     )
-    assert "强匹配专利" in message and "次强匹配专利" in message and "高矫顽力磁体需求" in message
-    assert cast["ent"].organization.name not in message  # universities never learn who posted
+    assert "强匹配专利" in message and "次强匹配专利" in message
+    # Universities learn neither who posted nor what, until a broker recommends the pair.
+    assert "高矫顽力磁体需求" not in message and cast["ent"].organization.name not in message
 
 
 def test_new_need_goes_to_covering_brokers_else_all(cast):
@@ -114,7 +115,9 @@ def test_brokers_only_need_tells_no_university(cast):
     need = posted_need(cast, region_league="包头市", confidentiality=Confidentiality.BROKERS)
     alerts.alert_need_posted(need.id)
     db.session.commit()
+    # Routed to b_baotou, whose fields and region cover it: the only one who may open it.
     assert set(recipients()) == {"b_baotou"}
+    assert need.broker_id == cast["b_baotou"].id
 
 
 def test_new_patent_tells_brokers_of_matching_open_needs_only(cast):

@@ -211,7 +211,9 @@ def test_broken_index_is_never_served_and_never_rebuilt_in_a_request(world, db_a
 
 
 def test_healthz_reports_the_index(world, db_app):
+    db_app.config["HEALTH_TOKEN"] = "t0ken"
     client = db_app.test_client()
+    client.environ_base["HTTP_X_HEALTH_TOKEN"] = "t0ken"
     body = client.get("/healthz").get_json()
     assert body["index"]["state"] == "built" and body["index"]["count"] == 3
     assert body["index"]["encoder"] == "fake" and body["index"]["built_at"]

@@ -33,7 +33,8 @@ def test_config_from_environment(monkeypatch, tmp_path):
 def test_healthz_reports_counts(client):
     f.patent()
     db.session.commit()
-    body = client.get("/healthz").get_json()
+    client.application.config["HEALTH_TOKEN"] = "t0ken"
+    body = client.get("/healthz", headers={"X-Health-Token": "t0ken"}).get_json()
     assert body["status"] == "ok"
     assert body["database"] == {"reachable": True, "patents": 1, "needs": 0, "matches": 0}
     assert body["index"]["state"] == "missing"
@@ -45,9 +46,10 @@ def test_healthz_reports_unreachable_database(tmp_path):
             "INSTANCE_PATH": str(tmp_path / "i"),
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/no/such/dir/x.db",
             "SECRET_KEY": "test-secret",
+            "HEALTH_TOKEN": "t0ken",
         }
     )
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get("/healthz", headers={"X-Health-Token": "t0ken"})
     assert response.status_code == 503
     assert response.get_json()["database"]["reachable"] is False
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from matchmaker.extensions import db
 from matchmaker.learning import activation, dataset, features, reranker
+from matchmaker.matching import rows as R
 from matchmaker.matching.engine import Ranked
 from matchmaker.records import Feedback, Match, MatchHistory, MatchStatus, RejectionReason
 from matchmaker.services import matching
@@ -77,8 +78,8 @@ def test_without_an_active_model_ranking_is_unchanged(world):
     need = needs[0]
     served = matching.match_need(need, k=4)
     plain = matching.engine().match(
-        "need", matching.R.need_facts(need), matching.R.prepare_need_row(need), 4,
-        facts=matching.R.load_patent_facts, docs=matching.R.load_patent_docs)
+        "need", R.need_facts(need), R.prepare_need_row(need), 4,
+        facts=R.load_patent_facts, docs=R.load_patent_docs)
     assert [(c.patent_id, c.rank, c.score) for c in served] == [(r.id, r.rank, r.score)
                                                                 for r in plain]
     assert all("reranker" not in c.explanation for c in served)

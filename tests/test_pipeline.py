@@ -231,7 +231,8 @@ def test_signal_is_sent_after_commit_and_a_failing_receiver_keeps_the_move(peopl
 
     def receiver(sender, **kw):
         # The move is visible from a fresh connection: it was committed before the signal.
-        with db.engine.connect() as conn:
+        # (Autocommit: a plain read, as SQLite transactions start with the write lock.)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             kw["stored"] = conn.scalar(select(Match.status).where(Match.id == kw["match_id"]))
         seen.append(kw)
         raise RuntimeError("subscriber bug")

@@ -20,9 +20,33 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from flask import current_app
+
 from .result import ImportFileError, Malformed
 
 Record = dict[str, Any] | Malformed
+# Members smaller than this are never refused for their ratio: a tiny, very regular XML part
+# is harmless, only large inflating members cost memory.
+_RATIO_FLOOR = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may cost to read; the values come from the app config (see config.py)."""
+
+    max_uncompressed: int
+    max_ratio: float
+    max_line_chars: int
+    max_depth: int
+
+    @classmethod
+    def from_config(cls, config) -> Limits:
+        return cls(
+            max_uncompressed=int(config["MAX_UNCOMPRESSED_BYTES"]),
+            max_ratio=float(config["MAX_COMPRESSION_RATIO"]),
+            max_line_chars=int(config["JSONL_MAX_LINE_CHARS"]),
+            max_depth=int(config["JSONL_MAX_DEPTH"]),
+        )
 
 
 @dataclass
@@ -35,8 +59,10 @@ class Table:
     warnings: list[str] = field(default_factory=list)
 
 
-def open_table(source, filename: str | None = None, *, sheet: str | None = None) -> Table:
+def open_table(source, filename: str | None = None, *, sheet: str | None = None,
+               limits: Limits | None = None) -> Table:
     """Read ``source`` (a path, bytes or a binary stream); the extension of ``filename`` picks the reader."""
+    limits = limits or Limits.from_config(current_app.config)
     name = filename or (os.fspath(source) if isinstance(source, str | os.PathLike) else "")
     ext = Path(name).suffix.lower()
     known = {".csv", ".tsv", ".xlsx", ".xlsm", ".jsonl", ".ndjson"}
@@ -48,9 +74,9 @@ def open_table(source, filename: str | None = None, *, sheet: str | None = None)
         )
     data = _read_bytes(source)
     if ext in (".xlsx", ".xlsm"):
-        return _xlsx(data, sheet)
+        return _xlsx(data, sheet, limits)
     if ext in (".jsonl", ".ndjson"):
-        return _jsonl(data)
+        return _jsonl(data, limits)
     return _csv(data, "\t" if ext == ".tsv" else None)
 
 
@@ -194,10 +220,33 @@ def _tabular(numbered, total: Callable[[int], int | None], *, strict_width: bool
 # --- XLSX --------------------------------------------------------------------------------
 
 
-def _xlsx(data: bytes, sheet: str | None) -> Table:
+def check_zip(data: bytes, limits: Limits) -> None:
+    """Refuse a zip bomb from its directory alone, before anything is inflated."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip at all: openpyxl reports that in its own words
+    total = sum(m.file_size for m in members)
+    if total > limits.max_uncompressed:
+        raise ImportFileError(
+            f"Excel 文件解压后为 {total / 1e6:.0f} MB，超过上限 {limits.max_uncompressed / 1e6:.0f} MB；"
+            "请拆分成几个较小的文件后再导入"
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > _RATIO_FLOOR and ratio > limits.max_ratio:
+            raise ImportFileError(
+                f"Excel 文件中的“{member.filename}”压缩比异常（{ratio:.0f}:1，上限"
+                f" {limits.max_ratio:.0f}:1），可能是恶意构造的文件，未导入"
+            )
+
+
+def _xlsx(data: bytes, sheet: str | None, limits: Limits) -> Table:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_zip(data, limits)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -229,7 +278,40 @@ def _xlsx(data: bytes, sheet: str | None) -> Table:
 # --- JSON Lines --------------------------------------------------------------------------
 
 
-def _jsonl(data: bytes) -> Table:
+def _too_deep(value: Any, limit: int) -> bool:
+    """True when containers nest deeper than ``limit`` (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _json_line(line: str, limits: Limits) -> Record:
+    """One JSON Lines record, or why it is refused (length and nesting checked first)."""
+    if len(line) > limits.max_line_chars:
+        return Malformed(f"该行过长（{len(line)}个字符，上限{limits.max_line_chars}），整行未导入")
+    # Brackets bound the depth from above: only lines with many of them are walked.
+    bracketed = line.count("[") + line.count("{") > limits.max_depth
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Malformed(f"JSON 格式错误：{exc.msg}（第{exc.colno}个字符）")
+    except RecursionError:
+        value = None
+        bracketed = True
+    if bracketed and (value is None or _too_deep(value, limits.max_depth)):
+        return Malformed(f"JSON 嵌套层数超过上限（{limits.max_depth}层），整行未导入")
+    if not isinstance(value, dict):
+        return Malformed("每行应为一个 JSON 对象（{...}）")
+    return value
+
+
+def _jsonl(data: bytes, limits: Limits) -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -239,16 +321,7 @@ def _jsonl(data: bytes) -> Table:
 
     def rows() -> Iterator[tuple[int, Record]]:
         for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, Malformed(f"JSON 格式错误：{exc.msg}（第{exc.colno}个字符）")
-                continue
-            if not isinstance(value, dict):
-                yield number, Malformed("每行应为一个 JSON 对象（{...}）")
-                continue
-            yield number, value
+            if line.strip():
+                yield number, _json_line(line, limits)
 
     return Table(rows(), None, sum(1 for line in lines if line.strip()))

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from flask import current_app, has_app_context, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from ..extensions import db
@@ -41,7 +41,8 @@ from ..records import (
     User,
 )
 from ..signals import need_posted, patent_listed
-from . import matching
+from . import access, matching
+from .audit import record
 from .events import split_list
 from .notify import email_notifications, notify
 
@@ -142,17 +143,23 @@ def alert_need_posted(need_id: int) -> list[Notification]:
     notes: list[Notification] = []
     if need.confidentiality == Confidentiality.PUBLIC:
         for user, theirs in _university_users(patents).items():
+            # The need itself stays unnamed: universities see it only once a broker recommends
+            # the pair (services.access), and an alert must not tell more than the pages.
             with _locale(user):
                 message = _(
-                    "A new technical need matches your patent %(patents)s: %(need)s",
+                    "A new technical need matches your patent %(patents)s; a broker will "
+                    "recommend it to you if it fits.",
                     patents="、".join(f"“{p.title}”" for p in theirs),
-                    need=need.title,
                 )
             notes.append(
                 notify(user, "need_posted", message, _path("patents.detail", theirs[0].id))
             )
     sections = {code for p in patents for code in p.ipc_codes}
-    for broker in brokers_for(need, sections, fallback_all=True):
+    route_brokers_only(need, sections)
+    brokers = _may_open(brokers_for(need, sections, fallback_all=True), need)
+    if not brokers:
+        notes.extend(_triage(need))
+    for broker in brokers:
         with _locale(broker):
             message = _(
                 "New technical need from %(org)s: %(need)s (%(n)d strong matches)",
@@ -180,7 +187,7 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
     ]
     per_broker: dict[int, tuple[User, list[Need]]] = {}
     for need in needs:
-        for broker in brokers_for(need, set(patent.ipc_codes), fallback_all=False):
+        for broker in _may_open(brokers_for(need, set(patent.ipc_codes), fallback_all=False), need):
             per_broker.setdefault(broker.id, (broker, []))[1].append(need)
     notes = []
     for broker, its_needs in per_broker.values():
@@ -192,6 +199,55 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
             )
         notes.append(notify(broker, "patent_listed", message, _path("patents.detail", patent.id)))
     db.session.flush()
+    return notes
+
+
+def route_brokers_only(need: Need, ipc_codes: set[str]) -> User | None:
+    """Give an unassigned brokers-only need to the least busy broker whose scope covers it.
+
+    Nobody but admins could open such a need otherwise; with no broker in scope it stays
+    unassigned and the administrators get a triage notification (``_triage``).
+    """
+    if need.confidentiality is not Confidentiality.BROKERS or need.broker_id is not None:
+        return None
+    active = db.session.scalars(
+        select(User).where(User.role == Role.BROKER, User.active.is_(True)).order_by(User.id)
+    )
+    covering = [b for b in active if covers(b, need, ipc_codes)]
+    if not covering:
+        return None
+    load = dict(
+        db.session.execute(
+            select(Need.broker_id, func.count(Need.id))
+            .where(Need.broker_id.in_([b.id for b in covering]), Need.status == NeedStatus.OPEN)
+            .group_by(Need.broker_id)
+        ).all()
+    )
+    chosen = min(covering, key=lambda b: (load.get(b.id, 0), b.id))
+    need.broker = chosen
+    record("need_routed", None, f"need:{need.id}", broker=chosen.id)
+    return chosen
+
+
+def _may_open(brokers: list[User], need: Need) -> list[User]:
+    """Only the brokers the need page would answer 200: an alert tells no more than pages."""
+    return [b for b in brokers if access.can_view_need(db.session, b, need)]
+
+
+def _triage(need: Need) -> list[Notification]:
+    """No broker may open the need (brokers-only, unassigned): the administrators route it."""
+    admins = db.session.scalars(
+        select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
+    )
+    notes = []
+    for admin in admins:
+        with _locale(admin):
+            message = _(
+                "A brokers-only need from %(org)s awaits a broker: %(need)s",
+                org=need.enterprise.name,
+                need=need.title,
+            )
+        notes.append(notify(admin, "need_triage", message, _path("needs.detail", need.id)))
     return notes
 
 

@@ -31,7 +31,7 @@ from ..records import (
     ReleaseEvent,
     User,
 )
-from .access import need_filter
+from .access import need_filter, visible_matches
 
 S = MatchStatus
 # Position of each status on the forward path; rejected has none (it is not progress).
@@ -69,8 +69,8 @@ class FunnelCounts:
         for key, _label, level in STAGES:
             if pair.level >= level:
                 setattr(self, key, getattr(self, key) + 1)
-        if pair.live_contract and pair.match.contract_amount is not None:
-            self.amount += pair.match.contract_amount
+        if pair.contract_amount is not None:
+            self.amount += pair.contract_amount
 
     def stages(self) -> list[tuple[str, int]]:
         """(label, count) per stage, for ``funnel_chart``."""
@@ -85,6 +85,18 @@ class FunnelPair:
     organization: Organization
     level: int  # the furthest stage reached (see LEVEL)
     need_hidden: bool = False  # counted, but its title is not for this viewer
+    contract_hidden: bool = False  # counted, but another broker's contract terms
+
+    @property
+    def contract_amount(self) -> Decimal | None:
+        """The live contract's amount, when this viewer may see the pair."""
+        if self.contract_hidden or not self.live_contract:
+            return None
+        return self.match.contract_amount
+
+    @property
+    def contract_number(self) -> str | None:
+        return None if self.contract_hidden else self.match.contract_number
 
     @property
     def need_title(self) -> str:
@@ -115,7 +127,8 @@ def reached_level(status: MatchStatus, seen: set[MatchStatus]) -> int:
 def event_pairs(event: ReleaseEvent, viewer: User | None = None) -> list[FunnelPair]:
     """Every stored pair between the event's patents and its registered enterprises' needs.
 
-    With ``viewer``, pairs whose need the viewer may not see still count but hide its title.
+    With ``viewer``, pairs whose need the viewer may not see still count but hide its title,
+    and pairs the viewer may not open (another broker's) hide their contract terms.
     """
     listed = select(EventPatent.patent_id).where(EventPatent.event_id == event.id)
     registered = select(EventRegistration.organization_id).where(
@@ -136,14 +149,18 @@ def event_pairs(event: ReleaseEvent, viewer: User | None = None) -> list[FunnelP
         for match_id, frm, to in db.session.execute(history.where(MatchHistory.match_id.in_(ids))):
             seen[match_id].update(s for s in (frm, to) if s is not None)
     hidden: set[int] = set()
+    closed: set[int] = set()
     if viewer is not None and rows:
         need_ids = {n.id for _m, n, _p, _o in rows}
         visible = set(
             db.session.scalars(select(Need.id).where(Need.id.in_(need_ids), need_filter(viewer)))
         )
         hidden = need_ids - visible
+        open_pairs = visible_matches(viewer).where(Match.id.in_(ids)).with_only_columns(Match.id)
+        closed = set(ids) - set(db.session.scalars(open_pairs))
     return [
-        FunnelPair(m, n, p, o, reached_level(MatchStatus(m.status), seen[m.id]), n.id in hidden)
+        FunnelPair(m, n, p, o, reached_level(MatchStatus(m.status), seen[m.id]), n.id in hidden,
+                   m.id in closed)
         for m, n, p, o in rows
     ]
 
@@ -199,8 +216,8 @@ def funnel_csv(funnel: EventFunnel) -> str:
             f"{pair.match.score:.3f}",
             MatchStatus(pair.match.status).value,
             *[1 if pair.reached(key) else 0 for key, _label, _level in STAGES],
-            pair.match.contract_amount if pair.live_contract else "",
-            pair.match.contract_number or "",
+            pair.contract_amount if pair.contract_amount is not None else "",
+            pair.contract_number or "",
         ]
         writer.writerow([csv_cell(v) for v in row])
     return "\ufeff" + out.getvalue()

@@ -18,7 +18,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from ..errors import PermissionDenied, TransitionError, ValidationError
+from ..errors import ChangedMeanwhile, PermissionDenied, TransitionError, ValidationError
 from ..extensions import db
 from ..records import (
     Feedback,
@@ -61,6 +61,11 @@ TRANSITIONS: dict[MatchStatus, tuple[MatchStatus, ...]] = {
 ASSIGN_PREFIX = "assign:"  # history rows of assignments start with this
 
 
+def _changed() -> str:
+    """The message of a conflicting edit, translated when raised."""
+    return tr("The pair was changed by someone else meanwhile; reload it.")
+
+
 def allowed_moves(match: Match) -> list[MatchStatus]:
     """The statuses ``match`` may move to next, in pipeline order."""
     return list(TRANSITIONS[MatchStatus(match.status)])
@@ -86,8 +91,11 @@ def move(
     note: str | None = None,
     contract_amount: Decimal | float | str | None = None,
     contract_number: str | None = None,
+    expected: MatchStatus | str | None = None,
 ) -> MatchHistory:
     """Move ``match`` to status ``to``, record history, commit, then send ``match_moved``.
+
+    ``expected`` is the status the user saw; when given, the move applies only from it.
 
     Raises PermissionDenied (actor may not work this pair), TransitionError (not allowed from
     the current status, or changed meanwhile) or ValidationError (missing reason, amount, ...).
@@ -95,7 +103,7 @@ def move(
     try:
         done = stage_move(
             match, to, actor, reason=reason, rejection_reason=rejection_reason, note=note,
-            contract_amount=contract_amount, contract_number=contract_number,
+            contract_amount=contract_amount, contract_number=contract_number, expected=expected,
         )
         db.session.commit()
     except Exception:
@@ -115,10 +123,13 @@ def stage_move(
     note: str | None = None,
     contract_amount: Decimal | float | str | None = None,
     contract_number: str | None = None,
+    expected: MatchStatus | str | None = None,
 ) -> _Move:
     """Apply one move in the session without committing (bulk actions commit once)."""
     target = checks.status(to)
     current = MatchStatus(match.status)
+    if expected not in (None, "") and checks.status(expected) is not current:
+        raise ChangedMeanwhile(_changed())
     if actor is not None and not access.can_work_match(db.session, actor, match):
         raise PermissionDenied(tr("You may not work on this pair."))
     if target not in TRANSITIONS[current]:
@@ -159,7 +170,7 @@ def stage_move(
         execution_options={"synchronize_session": "fetch"},
     )
     if result.rowcount != 1:
-        raise TransitionError(tr("The pair was changed by someone else meanwhile; reload it."))
+        raise ChangedMeanwhile(_changed())
     db.session.refresh(match)
     history = MatchHistory(
         match_id=match.id,
@@ -221,10 +232,12 @@ def _side_effects(match: Match, current: MatchStatus, target: MatchStatus) -> bo
     return False
 
 
-def assign(match: Match, broker: User, actor: User | None, *, reason: str | None = None) -> MatchHistory:
+def assign(match: Match, broker: User, actor: User | None, *, reason: str | None = None,
+           expected_broker: int | None | object = ...) -> MatchHistory:
     """Assign ``match`` to an active broker (history row with the reason); commits."""
     try:
-        history = stage_assign(match, broker, actor, reason=reason)
+        history = stage_assign(match, broker, actor, reason=reason,
+                               expected_broker=expected_broker)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -233,17 +246,33 @@ def assign(match: Match, broker: User, actor: User | None, *, reason: str | None
 
 
 def stage_assign(
-    match: Match, broker: User, actor: User | None, *, reason: str | None = None
+    match: Match, broker: User, actor: User | None, *, reason: str | None = None,
+    expected_broker: int | None | object = ...,
 ) -> MatchHistory:
-    """Apply an assignment in the session without committing."""
+    """Apply an assignment in the session without committing.
+
+    ``expected_broker`` is the broker id the user saw (None: unassigned); by default the one
+    loaded. The update applies only while the pair still has it, so the history's previous
+    broker is always the true one.
+    """
     if actor is not None and not access.can_work_match(db.session, actor, match):
         raise PermissionDenied(tr("You may not work on this pair."))
     if broker is None or broker.role is not Role.BROKER or not broker.active:
         raise ValidationError(tr("Choose an active broker."), "broker")
+    seen = match.broker_id if expected_broker is ... else expected_broker
+    if seen != match.broker_id:
+        raise ChangedMeanwhile(_changed())
     previous = match.broker
     if previous is not None and previous.id == broker.id:
         raise ValidationError(tr("The pair is already assigned to this broker."), "broker")
-    match.broker_id = broker.id
+    unchanged = Match.broker_id.is_(None) if seen is None else Match.broker_id == seen
+    result = db.session.execute(
+        update(Match).where(Match.id == match.id, unchanged).values(broker_id=broker.id),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    if result.rowcount != 1:
+        raise ChangedMeanwhile(_changed())
+    db.session.refresh(match)
     text = f"{ASSIGN_PREFIX} {previous.username if previous else '-'} -> {broker.username}"
     reason = checks.clean(reason)
     checks.limit(reason, TEXT_LIMIT, "reason")

@@ -240,15 +240,24 @@ def load_workable(user: User, ids: list[int]) -> list[Match]:
     return list(visible)
 
 
-def bulk_assign(user: User, ids: list[int], broker: User, reason: str | None = None) -> int:
-    """Assign every selected pair to ``broker`` in one transaction; returns how many changed."""
+Seen = dict[int, tuple[str | None, int | None]]  # pair id -> (status, broker id) the user saw
+
+
+def bulk_assign(user: User, ids: list[int], broker: User, reason: str | None = None,
+                seen: Seen | None = None) -> int:
+    """Assign every selected pair to ``broker`` in one transaction; returns how many changed.
+
+    With ``seen``, a pair whose broker changed since the user saw it refuses the whole batch.
+    """
     matches = load_workable(user, ids)
+    seen = seen or {}
     changed = 0
     try:
         for match in matches:
-            if match.broker_id == broker.id:
+            expected = seen[match.id][1] if match.id in seen else ...
+            if match.broker_id == broker.id and expected in (..., broker.id):
                 continue  # already theirs: nothing to record
-            pipeline.stage_assign(match, broker, user, reason=reason)
+            pipeline.stage_assign(match, broker, user, reason=reason, expected_broker=expected)
             changed += 1
         db.session.commit()
     except Exception:
@@ -258,16 +267,22 @@ def bulk_assign(user: User, ids: list[int], broker: User, reason: str | None = N
 
 
 def bulk_reject(
-    user: User, ids: list[int], rejection_reason: RejectionReason | str, note: str | None = None
+    user: User, ids: list[int], rejection_reason: RejectionReason | str, note: str | None = None,
+    seen: Seen | None = None,
 ) -> int:
-    """Reject every selected pair with one reason in one transaction; returns the count."""
+    """Reject every selected pair with one reason in one transaction; returns the count.
+
+    With ``seen``, a pair moved since the user saw it refuses the whole batch.
+    """
     matches = load_workable(user, ids)
+    seen = seen or {}
     done = []
     try:
         for match in matches:
             done.append(
                 pipeline.stage_move(
-                    match, MatchStatus.REJECTED, user, rejection_reason=rejection_reason, note=note
+                    match, MatchStatus.REJECTED, user, rejection_reason=rejection_reason, note=note,
+                    expected=seen.get(match.id, (None, None))[0],
                 )
             )
         db.session.commit()

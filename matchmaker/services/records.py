@@ -111,11 +111,24 @@ def set_need_status(need: Need, status: NeedStatus, *, actor: User) -> Saved:
     """Close or reopen a need (closed needs leave the matching pool)."""
     if need.status is status:
         return Saved(need, changed=False)
+    if status is NeedStatus.OPEN and _has_contract(need):
+        raise ValidationError(
+            _("This need has a signed contract and cannot be reopened; post a new need instead."),
+            "status",
+        )
     need.status = status
     record("need_status", actor, f"need:{need.id}", status=status.value)
     db.session.commit()
     _result, warning = _engine_step(matching.sync_needs, [need.id])
     return Saved(need, warnings=[warning] if warning else [])
+
+
+def _has_contract(need: Need) -> bool:
+    """True when a pair of ``need`` is signed or registered (a live contract)."""
+    live = select(Match.id).where(
+        Match.need_id == need.id, Match.status.in_((MatchStatus.SIGNED, MatchStatus.REGISTERED))
+    )
+    return db.session.scalar(live.limit(1)) is not None
 
 
 def create_patent(values: dict, *, actor: User) -> Saved:

@@ -77,7 +77,10 @@ class NeedForm(FlaskForm):
     region_county = StringField(_l("County or district"), validators=[Optional(), _max(40)])
     confidentiality = SelectField(
         _l("Visibility"), choices=options(choices(Confidentiality)), default=Confidentiality.PUBLIC.value,
-        description=_l("Brokers only: the need is hidden from everyone but brokers and you."),
+        description=_l(
+            "Brokers only: hidden from everyone but you, the administrators and the broker whose "
+            "fields and region cover the need; when no broker does, an administrator assigns one."
+        ),
     )
     external_ref = StringField(_l("Your reference"), validators=[
         Optional(), _max(NEED_LIMITS["external_ref"])])

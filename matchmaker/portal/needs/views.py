@@ -216,8 +216,21 @@ def create():
                 flash(str(exc), "danger")
         else:
             _flash_saved(saved)
+            _flash_routing(saved.record)
             return redirect(url_for("needs.detail", need_id=saved.record.id))
     return render_template("needs/form.html", form=form, need=None)
+
+
+def _flash_routing(need: Need) -> None:
+    """Tell who will see a brokers-only need (routed when it was posted, see services.alerts)."""
+    if need.confidentiality is not Confidentiality.BROKERS:
+        return
+    db.session.refresh(need)
+    if need.broker is not None:
+        flash(_("Only %(name)s, the broker covering this need, and the administrators see it.",
+                name=need.broker.display_name), "info")
+    else:
+        flash(_("No broker covers this need yet: an administrator will assign one."), "info")
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
@@ -247,7 +260,12 @@ def set_status(need_id: int, status: str):
     need = _editable(need_id)
     if status not in (NeedStatus.OPEN.value, NeedStatus.CLOSED.value):
         abort(404)
-    saved = records.set_need_status(need, NeedStatus(status), actor=current_user)
+    try:
+        saved = records.set_need_status(need, NeedStatus(status), actor=current_user)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("needs.detail", need_id=need.id))
     flash(_("The need is closed.") if status == "closed" else _("The need is open again."),
           "success")
     for warning in saved.warnings:

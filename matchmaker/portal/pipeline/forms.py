@@ -6,7 +6,14 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DecimalField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ...labels import choices
@@ -52,6 +59,8 @@ class MoveForm(FlaskForm):
         description=_l("14 to 20 digits or letters, e.g. 150203202600123"),
         validators=[Optional(), Length(max=60)],
     )
+    # The status the user saw: the move applies only if the pair still has it.
+    seen_status = HiddenField()
     submit = SubmitField()
 
     def __init__(self, target: MatchStatus, *args, **kw):
@@ -109,7 +118,16 @@ class MoveForm(FlaskForm):
 class AssignForm(FlaskForm):
     broker = SelectField(_l("Broker"), validators=[DataRequired(_l("Choose a broker."))])
     reason = StringField(_l("Why (optional)"), validators=[Optional(), Length(max=TEXT_LIMIT)])
+    # The broker id the user saw ("" for unassigned); absent: whatever is loaded.
+    seen_broker = HiddenField()
     submit = SubmitField(_l("Assign"))
+
+    def expected_broker(self):
+        """The seen broker id, None for unassigned, ``...`` when the form did not say."""
+        raw = self.seen_broker.raw_data
+        if not raw:
+            return ...
+        return int(raw[0]) if raw[0].strip().isdigit() else None
 
     def __init__(self, brokers, *args, **kw):
         super().__init__(*args, prefix="assign", **kw)

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...errors import TransitionError, ValidationError
+from ...errors import ChangedMeanwhile, TransitionError, ValidationError
 from ...extensions import db
 from ...labels import label
 from ...records import MatchStatus, Role, User
@@ -68,6 +68,13 @@ def _field_error(form, error: ValidationError) -> None:
         form.form_errors.append(str(error))
 
 
+def _conflict(match_id: int, error: ChangedMeanwhile):
+    """The loser of a concurrent edit: the pair as it is now, the message, HTTP 409."""
+    db.session.rollback()
+    flash(str(error), "danger")
+    return render_pair(load_pair(match_id), status=409)
+
+
 @bp.post("/<int:match_id>/move/<to>")
 @roles_required(*WORKERS)
 def move(match_id: int, to: str):
@@ -88,7 +95,10 @@ def move(match_id: int, to: str):
             note=form.note.data,
             contract_amount=form.contract_amount.data,
             contract_number=form.contract_number.data,
+            expected=form.seen_status.data or None,
         )
+    except ChangedMeanwhile as error:
+        return _conflict(match_id, error)
     except ValidationError as error:
         _field_error(form, error)
         return render_pair(load_pair(match_id), failed=form, status=400)
@@ -110,7 +120,10 @@ def assign(match_id: int):
         return render_pair(match, failed=form, status=400)
     broker = db.session.get(User, int(form.broker.data))
     try:
-        pipeline.assign(match, broker, current_user, reason=form.reason.data)
+        pipeline.assign(match, broker, current_user, reason=form.reason.data,
+                        expected_broker=form.expected_broker())
+    except ChangedMeanwhile as error:
+        return _conflict(match_id, error)
     except ValidationError as error:
         _field_error(form, error)
         return render_pair(load_pair(match_id), failed=form, status=400)

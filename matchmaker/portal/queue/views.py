@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ...errors import NotFound, TransitionError, ValidationError
+from ...errors import ChangedMeanwhile, NotFound, TransitionError, ValidationError
 from ...extensions import db
 from ...matching.explain import MAX_SENTENCES
 from ...records import Match, MatchHistory, MatchNote, Need, Patent, Role, User, utcnow
@@ -60,14 +60,32 @@ def bulk():
     try:
         if form.action == "assign":
             broker = db.session.get(User, int(form.broker.data))
-            count = queue.bulk_assign(current_user, ids, broker, reason=form.note.data)
+            count = queue.bulk_assign(current_user, ids, broker, reason=form.note.data,
+                                      seen=_seen(ids))
             flash(_("%(n)d pairs assigned.", n=count), "success")
         else:
-            count = queue.bulk_reject(current_user, ids, form.rejection_reason.data, form.note.data)
+            count = queue.bulk_reject(current_user, ids, form.rejection_reason.data, form.note.data,
+                                      seen=_seen(ids))
             flash(_("%(n)d pairs rejected.", n=count), "success")
+    except ChangedMeanwhile as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return filtered_page("candidate", "queue/index.html"), 409
     except (ValidationError, TransitionError, NotFound) as error:
         flash(str(error), "danger")
     return redirect(back)
+
+
+def _seen(ids: list[int]) -> dict[int, tuple[str | None, int | None]]:
+    """The status and broker each ticked pair had on the page (``seen-<id>`` = "status:broker")."""
+    seen = {}
+    for match_id in ids:
+        raw = request.form.get(f"seen-{match_id}")
+        if raw is None:
+            continue
+        status, _sep, broker = raw.partition(":")
+        seen[match_id] = (status or None, int(broker) if broker.isdigit() else None)
+    return seen
 
 
 def engine_label(msgid: str) -> str:
@@ -127,10 +145,11 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
             if failed is not None and getattr(failed, "target", None) is target:
                 moves.append(failed)
             else:
-                moves.append(MoveForm(target, formdata=None,
-                                      data={"contract_amount": match.contract_amount}))
+                moves.append(MoveForm(target, formdata=None, data={
+                    "contract_amount": match.contract_amount, "seen_status": match.status.value}))
         brokers = [b for b in queue.brokers() if b.id != match.broker_id]
-        assign_form = failed if isinstance(failed, AssignForm) else AssignForm(brokers, formdata=None)
+        assign_form = failed if isinstance(failed, AssignForm) else AssignForm(
+            brokers, formdata=None, data={"seen_broker": match.broker_id or ""})
         note_form = failed if isinstance(failed, NoteForm) else NoteForm(formdata=None)
     explanation = dict(match.explanation or {})
     explanation["closest_sentences"] = pair_sentences(match, explanation)

@@ -1,0 +1,110 @@
+"""What each role may do on each route: the one table the authorization matrix checks.
+
+Columns, in order: anonymous, admin, broker in scope, broker out of scope, enterprise owner,
+other enterprise, university owner, other university (see tests/authz_world.py for the records:
+the owners' need, patent and recommended pair; the event lists the owners' patent and has the
+owner enterprise registered). ``A`` allowed (any answer below 500 but a refusal; a POST with an
+empty form may answer 400), ``D`` refused with 403 or 404, ``L`` sent to the login page.
+Rules: README "Roles" and matchmaker/services/access.py.
+"""
+
+from __future__ import annotations
+
+CODES = {"A": "allow", "D": "deny", "L": "login"}
+ROLES = ("anonymous", "admin", "broker_in", "broker_out", "ent_owner", "ent_other",
+         "uni_owner", "uni_other")
+
+_TABLE = """
+admin.audit                      GET   L A D D D D D D
+admin.index                      GET   L A D D D D D D
+admin.organization_create        GET   L A D D D D D D
+admin.organization_create        POST  L A D D D D D D
+admin.organization_edit          GET   L A D D D D D D
+admin.organization_edit          POST  L A D D D D D D
+admin.organizations              GET   L A D D D D D D
+admin.user_active                POST  L A D D D D D D
+admin.user_create                GET   L A D D D D D D
+admin.user_create                POST  L A D D D D D D
+admin.user_edit                  GET   L A D D D D D D
+admin.user_edit                  POST  L A D D D D D D
+admin.user_password              POST  L A D D D D D D
+admin.users                      GET   L A D D D D D D
+auth.language                    POST  A A A A A A A A
+auth.login                       GET   A A A A A A A A
+auth.login                       POST  A A A A A A A A
+auth.logout                      POST  L L L L L L L L
+auth.password                    GET   L A A A A A A A
+auth.password                    POST  L A A A A A A A
+dashboard.index                  GET   L A A A D D D D
+events.add_patent                POST  L A A A D D D D
+events.booklet                   GET   L A A A A A A A
+events.booklet_download          GET   L A A A A A A A
+events.create                    GET   L A A A D D D D
+events.create                    POST  L A A A D D D D
+events.detail                    GET   L A A A A A A A
+events.edit                      GET   L A A A D D D D
+events.edit                      POST  L A A A D D D D
+events.funnel                    GET   L A A A D D D D
+events.funnel_export             GET   L A A A D D D D
+events.index                     GET   L A A A A A A A
+events.invite                    GET   L A A A D D D D
+events.matches                   GET   L A A A D D D D
+events.programme                 GET   L A A A D D D D
+events.register                  POST  L A A A A A D D
+events.remove_patent             POST  L A A A D D D D
+events.save_listing              POST  L A A A D D D D
+events.unregister                POST  L A A A A D D D
+health.healthz                   GET   A A A A A A A A
+home.index                       GET   L A A A A A A A
+needs.create                     GET   L A D D A A D D
+needs.create                     POST  L A D D A A D D
+needs.delete                     POST  L A D D D D D D
+needs.detail                     GET   L A A A A D A D
+needs.edit                       GET   L A D D A D D D
+needs.edit                       POST  L A D D A D D D
+needs.export                     GET   L A A A A A A A
+needs.index                      GET   L A A A A A A A
+needs.matches                    GET   L A A A A D A D
+needs.queue                      POST  L A A A D D D D
+needs.set_status                 POST  L A D D A D D D
+notifications.index              GET   L A A A A A A A
+notifications.mark_all_read      POST  L A A A A A A A
+notifications.mark_read          POST  L D D D A D D D
+patents.create                   GET   L A D D D D A A
+patents.create                   POST  L A D D D D A A
+patents.delete                   POST  L A D D D D D D
+patents.detail                   GET   L A A A A D A D
+patents.edit                     GET   L A D D D D A D
+patents.edit                     POST  L A D D D D A D
+patents.export                   GET   L A A A A A A A
+patents.index                    GET   L A A A A A A A
+patents.matches                  GET   L A A A A D A D
+patents.queue                    POST  L A A A D D D D
+patents.upload                   GET   L A D D D D A A
+patents.upload                   POST  L A D D D D A A
+pipeline.assign                  POST  L A A D D D D D
+pipeline.board                   GET   L A A A D D D D
+pipeline.move                    POST  L A A D D D D D
+pipeline.note                    POST  L A A D D D D D
+pipeline.table                   GET   L A A A D D D D
+queue.bulk                       POST  L A A A D D D D
+queue.index                      GET   L A A A D D D D
+queue.pair                       GET   L A A D D D D D
+recommendations.feedback         POST  L D D D A D D D
+recommendations.index            GET   L D D D A A A A
+revival.index                    GET   L A A A D D A A
+static                           GET   A A A A A A A A
+"""
+
+
+def _parse(text: str) -> dict:
+    rules = {}
+    for line in text.strip().splitlines():
+        endpoint, method, *codes = line.split()
+        assert len(codes) == len(ROLES), line
+        rules[(endpoint, method)] = {role: CODES[c] for role, c in zip(ROLES, codes, strict=True)}
+    return rules
+
+
+#: (endpoint, method) -> {role: "allow" | "deny" | "login"}
+RULES = _parse(_TABLE)
