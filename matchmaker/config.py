@@ -112,7 +112,7 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         # Failed logins (only failures count) per account and per client address, and the
         # per-user allowance of expensive pages (engine rankings, semantic search, exports).
-        "LOGIN_ACCOUNT_LIMIT": _env("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes"),
+        "LOGIN_ACCOUNT_LIMIT": _env("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes; 10 per hour; 20 per day"),
         "LOGIN_ADDRESS_LIMIT": _env("LOGIN_ADDRESS_LIMIT", "50 per 15 minutes"),
         "RATELIMIT_EXPENSIVE": _env("RATELIMIT_EXPENSIVE", "30 per minute"),
         "DASHBOARD_CACHE_SECONDS": _env_int("DASHBOARD_CACHE_SECONDS", 60),

@@ -11,7 +11,7 @@ import time
 
 from flask import current_app, request
 from flask_login import current_user
-from limits import parse
+from limits import parse_many
 from limits.strategies import MovingWindowRateLimiter
 
 from ..extensions import limiter
@@ -20,14 +20,15 @@ NAMESPACE = "login-failures"
 
 
 def _failure_limits(username: str):
-    # A moving window: the lock lasts until the oldest counted failure is 15 minutes old,
-    # so failures straddling a window boundary cannot double the attempts.
+    # Moving windows: a lock lasts until the oldest counted failure leaves its window, so
+    # failures straddling a window boundary cannot double the attempts. Each setting may list
+    # several limits ("5 per 15 minutes; 10 per hour; 20 per day"): the lockouts grow, 15
+    # minutes after the first five failures, up to an hour after ten, a day after twenty.
     config = current_app.config
     account = (username or "").strip().lower()[:80]
-    return [
-        (parse(config["LOGIN_ACCOUNT_LIMIT"]), "account", account),
-        (parse(config["LOGIN_ADDRESS_LIMIT"]), "address", request.remote_addr or "unknown"),
-    ]
+    address = request.remote_addr or "unknown"
+    return ([(item, "account", account) for item in parse_many(config["LOGIN_ACCOUNT_LIMIT"])]
+            + [(item, "address", address) for item in parse_many(config["LOGIN_ADDRESS_LIMIT"])])
 
 
 def _strategy() -> MovingWindowRateLimiter:
@@ -58,8 +59,9 @@ def record_failure(username: str) -> bool:
 def clear_account(username: str) -> None:
     """A successful login forgives the account's earlier failures (not the address's)."""
     strategy = _strategy()
-    item, kind, key = _failure_limits(username)[0]
-    strategy.clear(item, NAMESPACE, kind, key)
+    for item, kind, key in _failure_limits(username):
+        if kind == "account":
+            strategy.clear(item, NAMESPACE, kind, key)
 
 
 def user_key() -> str:
