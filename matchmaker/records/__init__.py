@@ -20,6 +20,7 @@ from .matches import Match, MatchHistory, MatchNote
 from .needs import NEED_LIMITS, Need
 from .organizations import AuditLog, Organization, User
 from .patents import PATENT_LIMITS, Patent, PatentIPC, PatentLicence
+from .views import SavedView
 
 __all__ = [
     "AuditLog",
@@ -47,6 +48,7 @@ __all__ = [
     "PatentLicence",
     "PatentType",
     "RejectionReason",
+    "SavedView",
     "ReleaseEvent",
     "Role",
     "User",
