@@ -21,6 +21,11 @@ SKIP = {"static", "health.healthz", "auth.logout"}
 DETAILS = ["/queue/{to_sign}", "/needs/{need}", "/needs/{need}/matches", "/needs/{need}/edit",
            "/patents/{patent}", "/patents/{patent}/matches", "/patents/{patent}/edit",
            "/admin/organizations/{enterprise}/edit", "/admin/users/{broker}/edit"]
+# The outermost elements that stick out on the right, to name in a failure.
+CULPRITS = """limit => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > limit)
+  .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''))"""
 ROLES = [None, "e2e-broker", "e2e-enterprise", "e2e-university", "e2e-admin"]
 
 
@@ -59,7 +64,7 @@ def test_no_page_scrolls_sideways_at_390px(live_app, base_url, browser, username
             name = f"phone/{username or 'anonymous'}{path.replace('/', '_')}"
             shot(page, name.rstrip("_"))
             if width > PHONE["width"]:
-                wide.append((path, width))
+                wide.append((path, width, page.evaluate(CULPRITS, PHONE["width"])))
         print(f"\n{username or 'anonymous'}: {len(checked)} pages checked, {len(wide)} too wide")
         assert checked
         assert wide == [], wide

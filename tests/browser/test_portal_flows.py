@@ -65,6 +65,8 @@ def test_broker_works_pairs_to_registration_and_rejection(live_app, base_url, ne
     page.fill("#rejected-note", "企业预算不足")
     page.click("#rejected-submit")
     page.wait_for_load_state()
+    assert page.url.endswith("/queue/")  # the last pair of the queue: back to the (empty) queue
+    page.goto(f"{base_url}/queue/{ids['to_reject']}")
     assert page.locator("h1 .badge").inner_text() == "已拒绝"
 
     page.goto(f"{base_url}/pipeline/")
