@@ -22,6 +22,7 @@ from .matches import Match, MatchHistory, MatchNote
 from .needs import NEED_LIMITS, Need
 from .organizations import AuditLog, Organization, User
 from .patents import PATENT_LIMITS, Patent, PatentIPC, PatentLicence
+from .views import SavedView
 
 __all__ = [
     "ApiToken",
@@ -56,6 +57,7 @@ __all__ = [
     "PatentLicence",
     "PatentType",
     "RejectionReason",
+    "SavedView",
     "ReleaseEvent",
     "Role",
     "User",

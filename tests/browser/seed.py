@@ -37,6 +37,7 @@ def seed() -> dict:
     broker = _user("e2e-broker", Role.BROKER, "王经纪")
     _user("e2e-enterprise", Role.ENTERPRISE, "赵经理", enterprise)
     _user("e2e-admin", Role.ADMIN, "管理员")
+    _user("e2e-university", Role.UNIVERSITY, "孙老师", university)
     patents = []
     for number, title, abstract in PATENTS:
         patent = Patent(publication_number=number, title=title, abstract=abstract,
@@ -57,4 +58,5 @@ def seed() -> dict:
     from matchmaker.services.matching import rebuild_indexes
 
     rebuild_indexes()
-    return {"to_sign": to_sign.id, "to_reject": to_reject.id, "broker": broker.id}
+    return {"to_sign": to_sign.id, "to_reject": to_reject.id, "broker": broker.id,
+            "need": need.id, "patent": patents[0].id, "enterprise": enterprise.id}

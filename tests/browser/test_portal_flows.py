@@ -37,7 +37,12 @@ def test_broker_works_pairs_to_registration_and_rejection(live_app, base_url, ne
     assert page.locator(".need-side mark", has_text="钕铁硼").count() >= 1
     shot(page, "pair")
 
-    for target in ("recommended", "contacted", "negotiating"):
+    page.click("#recommended-submit")  # a review decision moves on to the next pair
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/queue/{ids['to_reject']}")
+    assert page.locator(".flash-success").count() == 1
+    page.goto(f"{base_url}/queue/{ids['to_sign']}")
+    for target in ("contacted", "negotiating"):  # working the pair further stays on it
         page.click(f"#{target}-submit")
         page.wait_for_load_state()
         assert page.locator(".flash-success").count() == 1
@@ -60,6 +65,8 @@ def test_broker_works_pairs_to_registration_and_rejection(live_app, base_url, ne
     page.fill("#rejected-note", "企业预算不足")
     page.click("#rejected-submit")
     page.wait_for_load_state()
+    assert page.url.endswith("/queue/")  # the last pair of the queue: back to the (empty) queue
+    page.goto(f"{base_url}/queue/{ids['to_reject']}")
     assert page.locator("h1 .badge").inner_text() == "已拒绝"
 
     page.goto(f"{base_url}/pipeline/")
@@ -113,9 +120,10 @@ def test_enterprise_need_gets_matched_and_recommended(live_app, base_url, new_pa
     broker = new_page()
     log_in(broker, base_url, "e2e-broker")
     broker.goto(f"{base_url}/queue/?field=资源综合利用")
-    broker.click(f'a[href="/queue/{top_id}"] >> nth=0')
+    broker.click(f'a[href^="/queue/{top_id}?q="] >> nth=0')  # the link carries the filters
     broker.click("#recommended-submit")
     broker.wait_for_load_state()
+    broker.goto(f"{base_url}/queue/{top_id}")
     assert broker.locator("h1 .badge").inner_text() == "已推荐"
 
     enterprise.goto(f"{base_url}/recommendations/")

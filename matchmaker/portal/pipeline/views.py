@@ -56,7 +56,8 @@ def table():
 
 
 def _back(match) -> str:
-    return safe_next(request.form.get("next")) or url_for("queue.pair", match_id=match.id)
+    q = request.form.get("q") or None  # the queue's filters; the pair page validates them
+    return safe_next(request.form.get("next")) or url_for("queue.pair", match_id=match.id, q=q)
 
 
 def _field_error(form, error: ValidationError) -> None:

@@ -12,10 +12,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ...labels import choices
 from ...records import MatchStatus, RejectionReason
+from ...records.views import VIEW_NAME_LIMIT
 from ...regions import LEAGUES
 from ...services.queue import BROKER_MINE, BROKER_NONE, QueueFilters
 
@@ -126,6 +127,7 @@ class BulkForm(FlaskForm):
     broker = SelectField(_l("Assign to"), validators=[Optional()])
     rejection_reason = SelectField(_l("Rejection reason"), validators=[Optional()])
     note = TextAreaField(_l("Reason text"), validators=[Optional(), Length(max=500)])
+    recommend = SubmitField(_l("Recommend selected"))
     assign = SubmitField(_l("Assign selected"))
     reject = SubmitField(_l("Reject selected"))
 
@@ -139,6 +141,8 @@ class BulkForm(FlaskForm):
     @property
     def action(self) -> str | None:
         """Which submit button was pressed."""
+        if self.recommend.data:
+            return "recommend"
         if self.assign.data:
             return "assign"
         if self.reject.data:
@@ -165,3 +169,13 @@ class BulkForm(FlaskForm):
         for field, message in missing:
             field.errors = [*field.errors, message]
         return ok and not missing
+
+
+class SavedViewForm(FlaskForm):
+    """Save the queue's current filters (sent as ``q``) under a name."""
+
+    name = StringField(
+        _l("View name"),
+        validators=[DataRequired(_l("Give the view a name.")), Length(max=VIEW_NAME_LIMIT)],
+    )
+    submit = SubmitField(_l("Save this view"))

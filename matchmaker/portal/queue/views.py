@@ -3,38 +3,69 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import MultiDict
 
 from ...errors import ChangedMeanwhile, NotFound, TransitionError, ValidationError
 from ...extensions import db
 from ...matching.explain import MAX_SENTENCES
 from ...records import Match, MatchHistory, MatchNote, Need, Patent, Role, User, utcnow
 from ...security.params import int_list, page_number, safe_next
-from ...services import access, matching, pipeline, queue
+from ...services import access, matching, pipeline, queue, review, saved_views
 from ...services.queue import QueueFilters
 from ..auth.session import roles_required
-from .forms import BulkForm, QueueFilterForm
+from .forms import BulkForm, QueueFilterForm, SavedViewForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__)
 WORKERS = (Role.ADMIN, Role.BROKER)
+Q_LIMIT = 2000  # a queue query string longer than this is not one the filter bar wrote
 
 
-def filtered_page(default_status: str, template: str, **extra):
-    """Render a filtered, paginated list of pairs (the queue and the pipeline table)."""
+def queue_query(raw: str | None) -> tuple[QueueFilters, str]:
+    """The queue's filters and canonical query string from ``q`` (untrusted).
+
+    ``q`` must be a relative query string: it is parsed, validated by the filter form and
+    rebuilt from the known filters only, so a path, a URL or a stray parameter never survives
+    into a redirect. Invalid filters fall back to the default queue.
+    """
+    raw = raw or ""
+    if len(raw) > Q_LIMIT or raw.startswith(("/", "\\")) or "://" in raw:
+        raw = ""
+    form = QueueFilterForm(queue.brokers(), MultiDict(parse_qsl(raw.lstrip("?"))))
+    if not form.validate():
+        return QueueFilters(), ""
+    return form.to_filters(), urlencode(form.query_args())
+
+
+def queue_url(q: str) -> str:
+    """The review queue with the filters of ``q`` (a canonical query string)."""
+    return url_for("queue.index") + (f"?{q}" if q else "")
+
+
+def filtered_page(default_status: str, template: str, with_q: bool = False, **extra):
+    """Render a filtered, paginated list of pairs (the queue and the pipeline table).
+
+    ``with_q``: the pair links carry the queue's query string (``q``), so the pair page can
+    go on to the next pair of the same queue and back to it with the filters kept.
+    """
     brokers = queue.brokers()
     form = QueueFilterForm(brokers, request.args, default_status=default_status)
-    filters = form.to_filters() if form.validate() else QueueFilters()
+    valid = form.validate()
+    filters = form.to_filters() if valid else QueueFilters()
     page_no = page_number(request.args)
     page = queue.queue_page(current_user, filters, page_no, current_app.config["PAGE_SIZE"])
+    args = form.query_args()
+    q = urlencode(args) if with_q and valid and args else None
     return render_template(
-        template, form=form, page=page, args=form.query_args(), bulk=BulkForm(brokers),
-        now=utcnow(), **extra,
+        template, form=form, page=page, args=args, bulk=BulkForm(brokers),
+        now=utcnow(), q=q, **extra,
     )
 
 
@@ -42,7 +73,10 @@ def filtered_page(default_status: str, template: str, **extra):
 @roles_required(*WORKERS)
 def index():
     """The review queue: candidate pairs by score, with filters and bulk actions."""
-    return filtered_page("candidate", "queue/index.html")
+    return filtered_page(
+        "candidate", "queue/index.html", with_q=True,
+        saved=saved_views.list_views(current_user), view_form=SavedViewForm(formdata=None),
+    )
 
 
 @bp.post("/bulk")
@@ -51,14 +85,18 @@ def bulk():
     """Assign or reject the ticked pairs, all or none."""
     form = BulkForm(queue.brokers())
     back = safe_next(request.form.get("next")) or url_for("queue.index")
-    ids = int_list(request.form, "ids")
+    # Without JavaScript the "select all" box stands for every pair listed on the page.
+    ids = int_list(request.form, "page_ids" if request.form.get("all_on_page") else "ids")
     if not form.validate():
         for errors in form.errors.values():  # form-level errors come under the key None
             for message in errors:
                 flash(str(message), "danger")
         return redirect(back)
     try:
-        if form.action == "assign":
+        if form.action == "recommend":
+            count = review.bulk_recommend(current_user, ids)
+            flash(_("%(n)d pairs recommended.", n=count), "success")
+        elif form.action == "assign":
             broker = db.session.get(User, int(form.broker.data))
             count = queue.bulk_assign(current_user, ids, broker, reason=form.note.data,
                                       seen=_seen(ids))
@@ -134,6 +172,9 @@ def pair_sentences(match: Match, explanation: dict) -> list[dict]:
         return stored
 
 
+REVIEW_MOVES = ("recommended", "rejected")  # in the action bar; a decision moves on to the next pair
+
+
 def render_pair(match: Match, *, failed=None, status: int = 200):
     """The pair page; ``failed`` is a submitted form to show again with its errors."""
     from ..pipeline.forms import AssignForm, MoveForm, NoteForm
@@ -151,6 +192,9 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
         assign_form = failed if isinstance(failed, AssignForm) else AssignForm(
             brokers, formdata=None, data={"seen_broker": match.broker_id or ""})
         note_form = failed if isinstance(failed, NoteForm) else NoteForm(formdata=None)
+    filters, q = queue_query(request.values.get("q"))
+    next_id = review.next_pair_id(current_user, filters, match.id)
+    next_url = url_for("queue.pair", match_id=next_id, q=q or None) if next_id else queue_url(q)
     explanation = dict(match.explanation or {})
     explanation["closest_sentences"] = pair_sentences(match, explanation)
     channels = explanation.get("channels") or match.channel_scores or {}
@@ -176,6 +220,11 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
         split_reason=pipeline.split_history_reason,
         is_assignment=pipeline.is_assignment,
         engine_label=engine_label,
+        q=q,
+        next_url=next_url,
+        has_next=next_id is not None,
+        back_url=queue_url(q),
+        bar_targets=REVIEW_MOVES,
     ), status
 
 
@@ -184,3 +233,35 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
 def pair(match_id: int):
     """The pair page: both sides, why they match, the allowed actions, notes and history."""
     return render_pair(load_pair(match_id))
+
+
+@bp.post("/views")
+@roles_required(*WORKERS)
+def save_view():
+    """Save the current queue filters under a name (the same name replaces them)."""
+    form = SavedViewForm()
+    q = queue_query(request.form.get("q"))[1]
+    if not form.validate():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "danger")
+        return redirect(queue_url(q))
+    try:
+        saved_views.save_view(current_user, form.name.data, q)
+    except ValidationError as error:
+        flash(str(error), "danger")
+        return redirect(queue_url(q))
+    flash(_("View “%(name)s” saved.", name=form.name.data.strip()), "success")
+    return redirect(queue_url(q))
+
+
+@bp.post("/views/<int:view_id>/delete")
+@roles_required(*WORKERS)
+def delete_view(view_id: int):
+    """Delete one of the user's saved views."""
+    try:
+        saved_views.delete_view(current_user, view_id)
+    except NotFound:
+        abort(404)
+    flash(_("The saved view was deleted."), "success")
+    return redirect(url_for("queue.index"))

@@ -1,0 +1,72 @@
+"""No page scrolls sideways on a 390 px phone, for any role (issue 10, point 2).
+
+The pages are every parameter-free GET route of the app (from ``url_map``) plus one detail
+page per kind; each role visits those that answer 200 for it. Screenshots go to
+artifacts/screenshots/phone/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.conftest import shot
+from tests.browser.seed import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+SKIP = {"static", "health.healthz", "auth.logout"}
+DETAILS = ["/queue/{to_sign}", "/needs/{need}", "/needs/{need}/matches", "/needs/{need}/edit",
+           "/patents/{patent}", "/patents/{patent}/matches", "/patents/{patent}/edit",
+           "/admin/organizations/{enterprise}/edit", "/admin/users/{broker}/edit"]
+# The outermost elements that stick out on the right, to name in a failure.
+CULPRITS = """limit => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > limit)
+  .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''))"""
+ROLES = [None, "e2e-broker", "e2e-enterprise", "e2e-university", "e2e-admin"]
+
+
+def pages(app, ids: dict) -> list[str]:
+    """Parameter-free GET pages, then the detail pages of the seeded records."""
+    plain = sorted(
+        rule.rule for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and rule.endpoint not in SKIP
+    )
+    return plain + [path.format(**ids) for path in DETAILS]
+
+
+@pytest.mark.parametrize("username", ROLES, ids=lambda u: u or "anonymous")
+def test_no_page_scrolls_sideways_at_390px(live_app, base_url, browser, username):
+    ids = live_app.extensions["e2e_seed"]
+    context = browser.new_context(locale="zh-CN", viewport=PHONE)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        if username:
+            page.goto(f"{base_url}/auth/login")
+            page.fill("#username", username)
+            page.fill("#password", PASSWORD)
+            page.click("#submit")
+            page.wait_for_load_state()
+            assert "/auth/login" not in page.url
+        checked, wide = [], []
+        for path in pages(live_app, ids):
+            response = page.goto(base_url + path)
+            if response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+                continue
+            if urlsplit(page.url).path != path:
+                continue  # a redirect (to the login page, /admin/ to its users): checked there
+            width = page.evaluate("document.documentElement.scrollWidth")
+            checked.append(path)
+            name = f"phone/{username or 'anonymous'}{path.replace('/', '_')}"
+            shot(page, name.rstrip("_"))
+            if width > PHONE["width"]:
+                wide.append((path, width, page.evaluate(CULPRITS, PHONE["width"])))
+        print(f"\n{username or 'anonymous'}: {len(checked)} pages checked, {len(wide)} too wide")
+        assert checked
+        assert wide == [], wide
+    finally:
+        context.close()

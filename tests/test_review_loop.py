@@ -1,0 +1,147 @@
+"""The review loop: next pair of the same filtered queue, filters kept, bulk recommend,
+select-all without JavaScript, saved views (issue 10, point 1)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import func, select
+
+from matchmaker.errors import NotFound, ValidationError
+from matchmaker.extensions import db
+from matchmaker.records import MatchHistory, MatchStatus, SavedView
+from matchmaker.services import review, saved_views
+from matchmaker.services.queue import QueueFilters
+from tests.pairs import client_as
+from tests.test_queue import world  # noqa: F401  (the five-pair fixture)
+
+S = MatchStatus
+
+
+def test_next_pair_follows_the_queue_order(world):  # noqa: F811
+    broker, m1, m2, m3 = world["broker"], world["m1"], world["m2"], world["m3"]
+    assert review.next_pair_id(broker, QueueFilters(), m1.id) == m2.id
+    assert review.next_pair_id(broker, QueueFilters(), m3.id) is None  # the end of the queue
+    by_age = QueueFilters(sort="age")  # m3, m2, m1
+    assert review.next_pair_id(broker, by_age, m3.id) == m2.id
+    # a pair outside the queue (m4 is recommended) is followed by the queue's first pair
+    assert review.next_pair_id(broker, QueueFilters(), world["m4"].id) == m1.id
+
+
+def test_queue_links_carry_the_filters_and_the_pair_page_keeps_them(world, db_app):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    html = client.get("/queue/?sort=age&region=包头市").get_data(as_text=True)
+    m1, m3 = world["m1"].id, world["m3"].id
+    q = quote("region=%E5%8C%85%E5%A4%B4%E5%B8%82&sort=age", safe="")  # a query string, quoted
+    # 包头市 by age: m3 (30 days) then m1
+    assert f'href="/queue/{m3}?q={q}"' in html
+    html = client.get(f"/queue/{m3}?q={q}").get_data(as_text=True)
+    assert f'id="next-pair" class="button" href="/queue/{m1}?q={q}"' in html
+    assert 'href="/queue/?region=%E5%8C%85%E5%A4%B4%E5%B8%82&amp;sort=age"' in html  # back, filtered
+    assert 'class="actionbar' in html and 'data-shortcut="r"' in html and 'data-shortcut="x"' in html
+
+
+def test_recommending_lands_on_the_next_pair_of_the_filtered_queue(world, db_app):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    m1, m2 = world["m1"].id, world["m2"].id
+    page = client.get(f"/queue/{m1}?q=sort%3Dscore").get_data(as_text=True)
+    assert f'name="next" value="/queue/{m2}?q=sort%3Dscore"' in page
+    response = client.post(f"/pipeline/{m1}/move/recommended",
+                           data={"next": f"/queue/{m2}?q=sort%3Dscore"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/queue/{m2}?q=sort%3Dscore"
+    db.session.expire_all()
+    assert world["m1"].status is S.RECOMMENDED
+
+
+def test_a_refused_rejection_keeps_the_queue_and_changes_nothing(world, db_app):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    m1 = world["m1"].id
+    response = client.post(f"/pipeline/{m1}/move/rejected", data={"q": "sort=age"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="rejected-rejection_reason-err"' in html or 'aria-invalid="true"' in html
+    assert 'name="q" value="sort=age"' in html
+    db.session.expire_all()
+    assert world["m1"].status is S.CANDIDATE
+
+
+@pytest.mark.parametrize("q", [
+    "https://evil.example/?x=1", "//evil.example", "/admin/users", "sort=age&next=//evil",
+    "score_min=abc", "status=nonsense", "x" * 3000,
+])
+def test_q_is_only_ever_a_known_relative_query_string(world, db_app, q):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    html = client.get(f"/queue/{world['m1'].id}", query_string={"q": q}).get_data(as_text=True)
+    carried = re.findall(r'name="q" value="([^"]*)"', html)
+    back = re.search(r'id="back-to-queue" class="button no-print" href="([^"]*)"', html)[1]
+    after = re.search(r'id="next-pair" class="button" href="([^"]*)"', html)[1]
+    assert carried and set(carried) <= {"", "sort=age"}  # rebuilt from known filters only
+    assert back in ("/queue/", "/queue/?sort=age")
+    assert after == back or re.fullmatch(r"/queue/\d+(\?q=sort%3Dage)?", after), after
+
+
+def test_bulk_recommend(world, db_app):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    response = client.post("/queue/bulk", data={"ids": [world["m1"].id, world["m2"].id],
+                                                 "recommend": "1", "next": "/queue/?sort=age"})
+    assert response.headers["Location"] == "/queue/?sort=age"
+    db.session.expire_all()
+    assert world["m1"].status is S.RECOMMENDED and world["m2"].status is S.RECOMMENDED
+
+
+def test_bulk_recommend_is_all_or_none(world, db_app):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    before = db.session.scalar(select(func.count(MatchHistory.id)))
+    client.post("/queue/bulk", data={"ids": [world["m1"].id, world["m5"].id],  # m5 is rejected
+                                     "recommend": "1"})
+    db.session.expire_all()
+    assert world["m1"].status is S.CANDIDATE
+    assert db.session.scalar(select(func.count(MatchHistory.id))) == before
+
+
+def test_select_all_on_the_page_without_javascript(world, db_app):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    html = client.get("/queue/").get_data(as_text=True)
+    assert 'id="select-all"' in html and html.count('name="page_ids"') == 3
+    client.post("/queue/bulk", data={
+        "page_ids": [world["m1"].id, world["m2"].id, world["m3"].id], "ids": [world["m1"].id],
+        "all_on_page": "1", "rejection_reason": "not_relevant", "reject": "1"})
+    db.session.expire_all()
+    assert {world[k].status for k in ("m1", "m2", "m3")} == {S.REJECTED}
+
+
+def test_saved_views_are_per_broker(world, db_app):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    response = client.post("/queue/views", data={"name": " 包头 老的 ", "q": "region=包头市&sort=age&bogus=1"})
+    assert response.status_code == 302
+    view = db.session.scalar(select(SavedView))
+    assert view.name == "包头 老的" and view.user_id == world["broker"].id
+    assert view.query == "region=%E5%8C%85%E5%A4%B4%E5%B8%82&sort=age"  # known filters only
+    html = client.get("/queue/").get_data(as_text=True)
+    assert "包头 老的" in html and f"/queue/?{view.query}".replace("&", "&amp;") in html
+    client.post("/queue/views", data={"name": "包头 老的", "q": "sort=newest"})
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(SavedView.id))) == 1  # same name replaces
+    assert view.query == "sort=newest"
+    other = client_as(db_app, "broker2")
+    assert "包头 老的" not in other.get("/queue/").get_data(as_text=True)
+    assert other.post(f"/queue/views/{view.id}/delete").status_code == 404
+    assert client.post(f"/queue/views/{view.id}/delete").status_code == 302
+    assert db.session.scalar(select(func.count(SavedView.id))) == 0
+
+
+def test_saved_view_rules(world):  # noqa: F811
+    broker = world["broker"]
+    with pytest.raises(ValidationError):
+        saved_views.save_view(broker, "   ", "")
+    with pytest.raises(ValidationError):
+        saved_views.save_view(broker, "x" * 61, "")
+    for i in range(saved_views.VIEWS_PER_USER):
+        saved_views.save_view(broker, f"v{i}", "")
+    with pytest.raises(ValidationError):
+        saved_views.save_view(broker, "one too many", "")
+    with pytest.raises(NotFound):
+        saved_views.delete_view(world["other_broker"], saved_views.list_views(broker)[0].id)
