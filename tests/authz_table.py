@@ -4,13 +4,14 @@ Columns, in order: anonymous, admin, broker in scope, broker out of scope, enter
 other enterprise, university owner, other university (see tests/authz_world.py for the records:
 the owners' need, patent and recommended pair; the event lists the owners' patent and has the
 owner enterprise registered). ``A`` allowed (any answer below 500 but a refusal; a POST with an
-empty form may answer 400), ``D`` refused with 403 or 404, ``L`` sent to the login page.
+empty form may answer 400), ``D`` refused with 403 or 404, ``L`` sent to the login page, ``T`` 401 (API routes take a
+bearer token, never the session).
 Rules: README "Roles" and matchmaker/services/access.py.
 """
 
 from __future__ import annotations
 
-CODES = {"A": "allow", "D": "deny", "L": "login"}
+CODES = {"A": "allow", "D": "deny", "L": "login", "T": "token"}
 ROLES = ("anonymous", "admin", "broker_in", "broker_out", "ent_owner", "ent_other",
          "uni_owner", "uni_other")
 
@@ -29,6 +30,29 @@ admin.user_edit                  GET   L A D D D D D D
 admin.user_edit                  POST  L A D D D D D D
 admin.user_password              POST  L A D D D D D D
 admin.users                      GET   L A D D D D D D
+api.create_import                POST  T T T T T T T T
+api.create_need                  POST  T T T T T T T T
+api.create_patent                POST  T T T T T T T T
+api.docs                         GET   A A A A A A A A
+api.get_event                    GET   T T T T T T T T
+api.get_import                   GET   T T T T T T T T
+api.get_match                    GET   T T T T T T T T
+api.get_need                     GET   T T T T T T T T
+api.get_patent                   GET   T T T T T T T T
+api.list_deliveries              GET   T T T T T T T T
+api.list_events                  GET   T T T T T T T T
+api.list_matches                 GET   T T T T T T T T
+api.list_needs                   GET   T T T T T T T T
+api.list_notifications           GET   T T T T T T T T
+api.list_patents                 GET   T T T T T T T T
+api.list_tokens                  GET   T T T T T T T T
+api.list_webhooks                GET   T T T T T T T T
+api.move_match                   POST  T T T T T T T T
+api.openapi                      GET   A A A A A A A A
+api.read_notification            POST  T T T T T T T T
+api.search_needs                 POST  T T T T T T T T
+api.search_patents               POST  T T T T T T T T
+api.set_need_status              POST  T T T T T T T T
 auth.language                    POST  A A A A A A A A
 auth.login                       GET   A A A A A A A A
 auth.login                       POST  A A A A A A A A
@@ -56,6 +80,17 @@ events.save_listing              POST  L A A A D D D D
 events.unregister                POST  L A A A A D D D
 health.healthz                   GET   A A A A A A A A
 home.index                       GET   L A A A A A A A
+integrations.deliveries          GET   L A D D A D D D
+integrations.revoke              POST  L A D D A D D D
+integrations.tokens              GET   L A A A A A A A
+integrations.tokens              POST  L A A A A A A A
+integrations.webhook_action      POST  L A D D A D D D
+integrations.webhook_list        GET   L A D D A A A A
+integrations.webhook_list        POST  L A D D A A A A
+jobs.admin_list                  GET   L A D D D D D D
+jobs.detail                      GET   L A D D A D D D
+jobs.mine                        GET   L A A A A A A A
+jobs.status                      GET   L A D D A D D D
 needs.create                     GET   L A D D A A D D
 needs.create                     POST  L A D D A A D D
 needs.delete                     POST  L A D D D D D D
@@ -87,9 +122,12 @@ pipeline.board                   GET   L A A A D D D D
 pipeline.move                    POST  L A A D D D D D
 pipeline.note                    POST  L A A D D D D D
 pipeline.table                   GET   L A A A D D D D
+quality.index                    GET   L A A A D D D D
 queue.bulk                       POST  L A A A D D D D
+queue.delete_view                POST  L D A D D D D D
 queue.index                      GET   L A A A D D D D
 queue.pair                       GET   L A A D D D D D
+queue.save_view                  POST  L A A A D D D D
 recommendations.feedback         POST  L D D D A D D D
 recommendations.index            GET   L D D D A A A A
 revival.index                    GET   L A A A D D A A

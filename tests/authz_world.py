@@ -10,15 +10,20 @@ from werkzeug.security import generate_password_hash
 
 from matchmaker.extensions import db
 from matchmaker.records import (
+    ApiToken,
     EventPatent,
     EventRegistration,
     EventStatus,
+    Job,
+    JobStatus,
     Match,
     MatchStatus,
     Notification,
     OrgKind,
     ReleaseEvent,
     Role,
+    SavedView,
+    WebhookSubscription,
 )
 from tests import factories as f
 from tests.authz_table import ROLES
@@ -65,12 +70,24 @@ def build() -> dict:
     db.session.add(EventRegistration(event=event, organization=ent))
     note = Notification(user=users["ent_owner"], kind="test", message="矩阵通知")
     db.session.add(note)
+    db.session.flush()
+    # Owned by the owners: a finished job, an API token, a webhook endpoint, a saved queue view.
+    job = Job(kind="build_index", status=JobStatus.SUCCEEDED, params={},
+              created_by=users["ent_owner"])
+    token = ApiToken(user=users["ent_owner"], name="矩阵", prefix="mm_matrix",
+                     token_hash=hashlib.sha256(b"matrix-token").hexdigest(), scopes="read")
+    hook = WebhookSubscription(organization=ent, url="https://example.invalid/hook",
+                               secret="s" * 32, events="need.posted")
+    view = SavedView(user_id=users["broker_in"].id, name="矩阵视图", query="status=pending")
+    db.session.add_all([job, token, hook, view])
     db.session.commit()
     args = {
         "need_id": need.id, "patent_id": patent.id, "match_id": match.id, "event_id": event.id,
         "org_id": ent.id, "organization_id": ent.id, "user_id": users["ent_owner"].id,
         "notification_id": note.id, "code": "en", "status": "closed", "to": "contacted",
         "fmt": "csv", "filename": "css/app.css",
+        "job_id": job.id, "token_id": token.id, "sub_id": hook.id, "view_id": view.id,
+        "action": "disable", "kind": "patents", "subscription_id": hook.id,
     }
     # Programme rows: the listed patent (save/remove) vs. one to add.
     args["other_patent_id"] = other_patent.id

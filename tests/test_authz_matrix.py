@@ -42,8 +42,12 @@ def _clients(app, users) -> dict:
 
 
 def outcome(response) -> str:
-    """allow, deny (403/404) or login (redirected to the login page)."""
+    """allow, deny (403/404), login (redirected to the login page) or token (401: the API
+    takes bearer tokens only, never the portal's session; its per-role rules are checked by
+    tests/test_api_access.py and the schemathesis suite)."""
     assert response.status_code < 500, response.status_code
+    if response.status_code == 401:
+        return "token"
     if response.status_code in (403, 404):
         return "deny"
     if response.status_code in (301, 302, 303) and urlsplit(
