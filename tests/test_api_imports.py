@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from pathlib import Path
+
+from sqlalchemy import func, select
 
 from matchmaker.extensions import db
 from matchmaker.records import Job, JobStatus, Need, Patent, Role
