@@ -111,3 +111,19 @@ def test_worker_delivers_retries_and_disables(app_factory, receiver, monkeypatch
         assert all(webhooks.verify(secret, h["X-Matchmaker-Signature"], b)
                    for h, b in receiver.received)
         db.session.rollback()
+
+
+def test_an_api_import_job_fires_import_finished_when_it_ends(app, receiver):  # noqa: F811
+    user, sub = _enterprise_with_hook(receiver, events=("import.finished",))
+    auth = bearer(token_for(user))
+    made = app.test_client().post("/api/v1/imports/needs?filename=needs.csv", data=b"a,b\n1,2\n",
+                                  headers={**auth, "Content-Type": "text/csv"})
+    assert made.status_code == 202 and receiver.received == []
+    made.close()  # the import job runs (and fails: no known columns), then its webhook goes
+    [(headers, body)] = receiver.received
+    payload = json.loads(body)
+    assert payload["event"] == "import.finished"
+    assert payload["data"]["job_id"] == made.get_json()["id"]
+    assert webhooks.verify(sub.secret, headers["X-Matchmaker-Signature"], body)
+    status = app.test_client().get(payload["data"]["url"], headers=auth).get_json()
+    assert status["status"] == "failed" and status["error"]

@@ -67,8 +67,8 @@ def report(imported: records.Imported) -> dict:
 @job("import_patents")
 def import_patents(params: dict, ctx: JobContext) -> dict:
     """Import an uploaded patents file (committed in batches), match the changed patents."""
+    _announce(ctx, params.get("actor_id"))  # a missing file is an outcome to hear about too
     path = _uploaded(params)
-    _announce(ctx, params.get("actor_id"))
     ctx.when_finished(lambda: path.unlink(missing_ok=True))  # kept while a retry may come
     actor = db.session.get(User, params["actor_id"]) if params.get("actor_id") else None
     owner = db.session.get(Organization, params["owner_id"]) if params.get("owner_id") else None
@@ -84,8 +84,8 @@ def import_needs(params: dict, ctx: JobContext) -> dict:
     """Import an uploaded needs file (committed in batches), as the API's needs import."""
     from ..ingest import import_needs as run
 
+    _announce(ctx, params.get("actor_id"))  # a missing file is an outcome to hear about too
     path = _uploaded(params)
-    _announce(ctx, params.get("actor_id"))
     ctx.when_finished(lambda: path.unlink(missing_ok=True))  # kept while a retry may come
     actor = db.session.get(User, params["actor_id"]) if params.get("actor_id") else None
     result = run(path, params["filename"], actor=actor, dry_run=bool(params.get("dry_run")),
