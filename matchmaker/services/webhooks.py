@@ -171,7 +171,7 @@ def on_match_moved(sender, match_id: int | None = None, from_status=None, to_sta
 
 def on_import_finished(sender, job_id: int | None = None, actor_id: int | None = None,
                        **_kw) -> None:
-    actor = db.session.get(User, actor_id)
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
     if actor is None or actor.organization_id is None:
         return
     org_id = actor.organization_id
