@@ -15,7 +15,7 @@ patent_listed = _signals.signal("patent-listed")
 #: sent with ``match_id``, ``from_status``, ``to_status``, ``actor_id``, ``need_id`` and
 #: ``need_status_changed`` (the move matched or reopened the need) after a pipeline move
 match_moved = _signals.signal("match-moved")
-#: sent with ``job_id`` and ``actor_id`` after an API import job finished (ok or failed)
+#: sent with ``job_id`` and ``actor_id`` after an import job finished (ok or failed)
 import_finished = _signals.signal("import-finished")
 #: sent with ``side`` ("patents" or "needs") when a request found that side's index unusable;
 #: a background job rebuilds it (requests never do)

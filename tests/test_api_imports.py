@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
-from matchmaker.api.imports import run_import
 from matchmaker.extensions import db
-from matchmaker.records import ImportJob, Patent, Role
+from matchmaker.records import Job, JobStatus, Need, Patent, Role
 from tests import factories as f
 from tests.api_support import bearer, token_for
 
@@ -27,6 +28,10 @@ def test_import_job_runs_after_the_response_and_reports_rows(app):
         f"/imports/{job['id']}")
     queued = client.get(f"/api/v1/imports/{job['id']}", headers=auth).get_json()
     assert queued["status"] == "queued" and queued["report"] is None
+    record = db.session.get(Job, job["id"])
+    assert record.kind == "import_patents" and record.created_by_id == user.id
+    upload = Path(record.params["path"])
+    assert upload.is_file() and record.task_id is None  # nothing sent inside the request
     answer.close()  # what a WSGI server does once it has sent the answer: the job runs now
     status = client.get(f"/api/v1/imports/{job['id']}", headers=auth).get_json()
     assert status["status"] == "finished"
@@ -34,7 +39,8 @@ def test_import_job_runs_after_the_response_and_reports_rows(app):
     assert (report["rows"], report["created"], report["failed"]) == (2, 1, 1)
     assert report["errors"][0]["row"] == 3 and report["errors"][0]["field"] == "publication_number"
     assert db.session.scalar(select(func.count(Patent.id))) == 1
-    assert db.session.get(ImportJob, job["id"]).content is None  # the file is not kept
+    assert not upload.exists()  # the file is not kept
+    assert db.session.get(Job, job["id"]).status is JobStatus.SUCCEEDED
 
 
 def test_import_rights_and_job_privacy(app):
@@ -60,6 +66,27 @@ def test_unreadable_file_fails_the_job_with_a_reason(app):
     client = app.test_client()
     made = client.post("/api/v1/imports/needs?filename=needs.csv", data=b"a,b\n1,2\n",
                        headers={**auth, "Content-Type": "text/csv"})
-    run_import(made.get_json()["id"])
+    made.close()
     status = client.get(f"/api/v1/imports/{made.get_json()['id']}", headers=auth).get_json()
     assert status["status"] == "failed" and status["error"]
+
+
+NEEDS = ("需求名称,需求描述\n"
+         "焦炉煤气制氢,希望利用焦炉煤气制取高纯氢气，纯度不低于99.99%。\n").encode()
+
+
+def test_needs_import_is_a_job_listed_for_its_owner(app):
+    from tests.pairs import client_as
+
+    user = f.user(Role.ENTERPRISE, username="ent-importer")
+    auth = bearer(token_for(user))
+    client = app.test_client()
+    made = client.post("/api/v1/imports/needs?filename=needs.csv", data=NEEDS,
+                       headers={**auth, "Content-Type": "text/csv"})
+    made.close()
+    status = client.get(f"/api/v1/imports/{made.get_json()['id']}", headers=auth).get_json()
+    assert status["status"] == "finished", status
+    assert status["report"]["created"] == 1 and status["progress_done"] >= 1
+    assert db.session.scalar(select(func.count(Need.id))) == 1
+    page = client_as(app, "ent-importer").get("/jobs/")
+    assert page.status_code == 200 and "需求导入" in page.get_data(as_text=True)

@@ -99,7 +99,6 @@ def register(app) -> None:
         bp.after_request(auth.audit_call)
         bp.after_request(_rate_headers)
         bp.after_request(_no_store)
-        bp.after_request(imports.run_after_response)
         problems.install(bp)
         limiter.limit(_api_limit, key_func=auth.rate_key)(bp)
         bp._matchmaker_loaded = True

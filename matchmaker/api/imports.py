@@ -1,29 +1,31 @@
-"""Bulk import as an asynchronous job: POST the file, then poll the job for its report."""
+"""Bulk import as a background job: POST the file, then poll the job for its report.
+
+The job is a ``records.Job`` of kind ``import_patents`` or ``import_needs`` (the portal's
+uploads use the same kinds), so it shows in the owner's jobs list and runs on the workers.
+"""
 
 from __future__ import annotations
 
-import io
-import logging
 from typing import Literal
 
-from flask import current_app, request
+from flask import request
 from pydantic import BaseModel, Field
 
-from ..errors import MatchmakerError
 from ..extensions import db
-from ..records import ImportJob, Role, utcnow
-from ..signals import import_finished
+from ..jobs.imports import save_bytes
+from ..records import Job, JobStatus, Role
+from ..services import jobs
 from . import bp, spec, user
-from .common import get_or_404, idempotent, json_response
+from .common import idempotent, json_response
 from .docs_spec import responses
 from .problems import ApiProblem
 from .schemas.common import PlainText, Strict
 
-log = logging.getLogger(__name__)
 TAGS = ["imports"]
 WHO = {"patents": (Role.ADMIN, Role.UNIVERSITY), "needs": (Role.ADMIN, Role.ENTERPRISE)}
-AFTER_RESPONSE = "matchmaker.after_response"
-REPORT_ERRORS = 1000  # row errors kept in the job's report
+KINDS = {"import_patents": "patents", "import_needs": "needs"}  # job kind -> API kind
+STATUS = {JobStatus.QUEUED: "queued", JobStatus.RUNNING: "running",
+          JobStatus.SUCCEEDED: "finished", JobStatus.FAILED: "failed"}
 
 
 class ImportQuery(Strict):
@@ -56,6 +58,8 @@ class ImportJobOut(BaseModel):
     created_at: str
     started_at: str | None
     finished_at: str | None
+    progress_done: int = Field(description="rows read so far")
+    progress_total: int | None = Field(description="rows in the file, once known")
     report: ImportReport | None
     error: str | None
 
@@ -64,12 +68,24 @@ def _iso(value) -> str | None:
     return value.isoformat() + "Z" if value else None
 
 
-def job_out(job: ImportJob) -> ImportJobOut:
-    return ImportJobOut(id=job.id, kind=job.kind, filename=job.filename, status=job.status,
-                        created_at=_iso(job.created_at), started_at=_iso(job.started_at),
-                        finished_at=_iso(job.finished_at),
-                        report=ImportReport(**job.report) if job.report else None,
-                        error=job.error)
+def _report(result: dict | None) -> ImportReport | None:
+    if not result:
+        return None
+    errors = [RowErrorOut(row=e["row"], field=e.get("field"), column=e.get("column"),
+                          reason=e["reason"]) for e in result.get("errors", [])]
+    return ImportReport(rows=result["rows"], created=result["created"],
+                        updated=result["updated"], unchanged=result["unchanged"],
+                        failed=result["failed"], errors=errors,
+                        warnings=list(result.get("warnings", [])))
+
+
+def job_out(job: Job) -> ImportJobOut:
+    return ImportJobOut(id=job.id, kind=KINDS[job.kind], filename=job.params["filename"],
+                        status=STATUS[job.status], created_at=_iso(job.created_at),
+                        started_at=_iso(job.started_at), finished_at=_iso(job.finished_at),
+                        progress_done=job.progress_done, progress_total=job.progress_total,
+                        report=_report(job.result) if job.status is JobStatus.SUCCEEDED else None,
+                        error=job.error if job.status is JobStatus.FAILED else None)
 
 
 @bp.post("/imports/<any(patents, needs):kind>")
@@ -84,86 +100,22 @@ def create_import(kind: str):
     if not content:
         raise ApiProblem(422, "Send the file as the request body.",
                          errors=[{"field": "body", "message": "empty"}])
-    job = ImportJob(kind=kind, filename=request.context.query.filename, content=content,
-                    actor_id=actor.id)
-    db.session.add(job)
-    db.session.commit()
-    response = json_response(job_out(job), status=202,
-                             headers={"Location": f"/api/v1/imports/{job.id}"})
-    _start(job.id)
-    return response
+    filename = request.context.query.filename
+    path = save_bytes(content, filename)
+    # The message goes once the answer is sent: even eager jobs never import in the request.
+    job = jobs.submit(f"import_{kind}", {"path": str(path), "filename": filename,
+                                         "actor_id": actor.id}, user=actor, after_response=True)
+    return json_response(job_out(job), status=202,
+                         headers={"Location": f"/api/v1/imports/{job.id}"})
 
 
 @bp.get("/imports/<int:job_id>")
 @spec.validate(resp=responses({200: ImportJobOut}, 404), tags=TAGS)
 def get_import(job_id: int):
     """The job's status and, once finished, its per-row report."""
-    job = get_or_404(ImportJob, job_id, "import")
+    job = db.session.get(Job, job_id)
     actor = user()
-    if job.actor_id != actor.id and actor.role is not Role.ADMIN:
+    if (job is None or job.kind not in KINDS
+            or (job.created_by_id != actor.id and actor.role is not Role.ADMIN)):
         raise ApiProblem(404, "No such import.")
     return json_response(job_out(job))
-
-
-def _start(job_id: int) -> None:
-    """Run the job once the response is sent. The lead replaces this with a Celery task."""
-    app = current_app._get_current_object()
-
-    def run_later():
-        with app.app_context():
-            try:
-                run_import(job_id)
-            except Exception:
-                log.exception("import job %s failed to run", job_id)
-
-    request.environ.setdefault(AFTER_RESPONSE, []).append(run_later)
-
-
-def run_after_response(response):
-    """``after_request`` of the API: run queued work once the server has sent the answer."""
-    for work in request.environ.pop(AFTER_RESPONSE, []):
-        response.call_on_close(work)
-    return response
-
-
-def run_import(job_id: int) -> str:
-    """Run one queued import job to its end; returns the final status. Idempotent."""
-    from ..ingest import import_needs, import_patents
-    from ..records import User
-
-    job = db.session.get(ImportJob, job_id)
-    if job is None or job.status in ("finished", "failed"):
-        return job.status if job else "missing"
-    job.status, job.started_at = "running", utcnow()
-    db.session.commit()
-    actor = db.session.get(User, job.actor_id)
-    run = import_patents if job.kind == "patents" else import_needs
-    try:
-        result = run(io.BytesIO(job.content or b""), job.filename, actor=actor)
-    except MatchmakerError as exc:
-        db.session.rollback()
-        job = db.session.get(ImportJob, job_id)
-        job.status, job.error = "failed", str(exc)[:2000]
-    except Exception:
-        db.session.rollback()
-        log.exception("import job %s crashed", job_id)
-        job = db.session.get(ImportJob, job_id)
-        job.status, job.error = "failed", "The import stopped on an unexpected error."
-    else:
-        job = db.session.get(ImportJob, job_id)
-        job.status = "finished"
-        job.report = {
-            "rows": result.rows, "created": result.created, "updated": result.updated,
-            "unchanged": result.unchanged, "failed": result.failed,
-            "errors": [{"row": e.row, "field": e.field, "column": e.column, "reason": e.reason}
-                       for e in result.errors[:REPORT_ERRORS]],
-            "warnings": list(result.warnings),
-        }
-    job.finished_at, job.content = utcnow(), None
-    db.session.commit()
-    try:
-        import_finished.send(current_app._get_current_object(), job_id=job.id,
-                             actor_id=job.actor_id)
-    except Exception:
-        log.exception("import_finished receivers failed for job %s", job_id)
-    return job.status

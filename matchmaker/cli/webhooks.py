@@ -1,4 +1,4 @@
-"""``flask webhooks deliver-due``: send every due webhook delivery once (cron or a worker)."""
+"""``flask webhooks deliver-due``: the sweeper for due deliveries no job sent (queue outage)."""
 
 from __future__ import annotations
 

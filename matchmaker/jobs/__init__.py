@@ -2,7 +2,7 @@
 
 Every task runs inside ``app.app_context()``; the ``jobs`` table (``records.Job``) is the truth
 about each unit of work, the queue only carries job ids. Task modules are grouped by concern:
-``matching``, ``imports``, ``alerts``, ``mail`` and ``booklet``.
+``matching``, ``imports``, ``alerts``, ``mail``, ``booklet`` and ``webhooks``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from flask import Flask, current_app, has_app_context
 
 def register_jobs(app: Flask) -> Celery:
     """Create the Celery app for ``app`` and keep it in ``app.extensions["celery"]``."""
-    from . import alerts, booklet, imports, mail, matching  # noqa: F401  (they register tasks)
+    from . import alerts, booklet, imports, mail, matching, webhooks  # noqa: F401  (tasks)
+    from .deferred import run_after_response
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
@@ -42,5 +43,6 @@ def register_jobs(app: Flask) -> Celery:
         worker_hijack_root_logger=False,
     )
     celery.set_default()
+    app.after_request(run_after_response)
     app.extensions["celery"] = celery
     return celery

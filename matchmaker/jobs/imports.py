@@ -1,4 +1,8 @@
-"""The file import job: an upload saved in the instance folder, imported off the request path."""
+"""The file import jobs: an upload saved in the instance folder, imported off the request path.
+
+Portal uploads and the API's ``POST /api/v1/imports/<kind>`` both submit these kinds; when a
+job ends (imported or failed) ``signals.import_finished`` is sent for its webhooks.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from ..extensions import db
 from ..ingest import ImportFileError
 from ..records import Organization, User
 from ..services import records
+from ..signals import import_finished
 from .registry import JobContext, job
 
 #: Row errors kept in a job's report; a file of bad rows must not make a huge JSON value.
@@ -28,6 +33,22 @@ def save_upload(storage, filename: str) -> Path:
     return path
 
 
+def save_bytes(content: bytes, filename: str) -> Path:
+    """Store a request body as an upload (see :func:`save_upload`)."""
+
+    class _Body:
+        def save(self, path: Path) -> None:
+            path.write_bytes(content)
+
+    return save_upload(_Body(), filename)
+
+
+def _announce(ctx: JobContext, actor_id: int | None) -> None:
+    """Send ``import_finished`` once the job's outcome (either one) is committed."""
+    app, job_id = current_app._get_current_object(), ctx.job.id
+    ctx.when_finished(lambda: import_finished.send(app, job_id=job_id, actor_id=actor_id))
+
+
 def report(imported: records.Imported) -> dict:
     """The per-row report of an import as plain JSON."""
     result = imported.result
@@ -36,7 +57,8 @@ def report(imported: records.Imported) -> dict:
         "rows": result.rows, "created": result.created, "updated": result.updated,
         "unchanged": result.unchanged, "failed": result.failed, "matched": imported.matched,
         "warnings": [*result.warnings, *imported.warnings],
-        "errors": [{"row": e.row, "where": e.where, "reason": e.reason}
+        "errors": [{"row": e.row, "where": e.where, "field": e.field, "column": e.column,
+                    "reason": e.reason}
                    for e in result.errors[:REPORT_ERRORS]],
         "errors_total": len(result.errors),
     }
@@ -45,14 +67,34 @@ def report(imported: records.Imported) -> dict:
 @job("import_patents")
 def import_patents(params: dict, ctx: JobContext) -> dict:
     """Import an uploaded patents file (committed in batches), match the changed patents."""
-    path = Path(params["path"])
-    if not path.is_file():
-        raise ImportFileError(f"uploaded file is missing: {path.name}")
+    _announce(ctx, params.get("actor_id"))  # a missing file is an outcome to hear about too
+    path = _uploaded(params)
+    ctx.when_finished(lambda: path.unlink(missing_ok=True))  # kept while a retry may come
     actor = db.session.get(User, params["actor_id"]) if params.get("actor_id") else None
     owner = db.session.get(Organization, params["owner_id"]) if params.get("owner_id") else None
     imported = records.import_patent_file(
         path, params["filename"], owner=owner, actor=actor,
         dry_run=bool(params.get("dry_run")), progress=ctx.progress,
     )
-    ctx.after_commit(lambda: path.unlink(missing_ok=True))
     return report(imported)
+
+
+@job("import_needs")
+def import_needs(params: dict, ctx: JobContext) -> dict:
+    """Import an uploaded needs file (committed in batches), as the API's needs import."""
+    from ..ingest import import_needs as run
+
+    _announce(ctx, params.get("actor_id"))  # a missing file is an outcome to hear about too
+    path = _uploaded(params)
+    ctx.when_finished(lambda: path.unlink(missing_ok=True))  # kept while a retry may come
+    actor = db.session.get(User, params["actor_id"]) if params.get("actor_id") else None
+    result = run(path, params["filename"], actor=actor, dry_run=bool(params.get("dry_run")),
+                 progress=ctx.progress)
+    return report(records.Imported(result))
+
+
+def _uploaded(params: dict) -> Path:
+    path = Path(params["path"])
+    if not path.is_file():
+        raise ImportFileError(f"uploaded file is missing: {path.name}")
+    return path

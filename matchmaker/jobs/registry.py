@@ -26,6 +26,7 @@ class JobContext:
     def __init__(self, job: Job):
         self.job = job
         self.after: list[Callable[[], object]] = []
+        self.finished: list[Callable[[], object]] = []
 
     def progress(self, done: int, total: int | None = None) -> None:
         """Record progress (saved with the work's next commit) and extend the lease."""
@@ -34,6 +35,10 @@ class JobContext:
     def after_commit(self, step: Callable[[], object]) -> None:
         """Run ``step`` once the job's outcome is committed (e.g. queue a follow-up job)."""
         self.after.append(step)
+
+    def when_finished(self, step: Callable[[], object]) -> None:
+        """Run ``step`` once the job has ended, succeeded or failed for good (not on a retry)."""
+        self.finished.append(step)
 
 
 def job(kind: str):
@@ -71,12 +76,17 @@ def run(task: Task, job_id: int, work) -> str:
             log.warning("job %s failed, will retry: %s", job_id, exc)
             raise  # autoretry_for sends it again with exponential backoff
         log.exception("job %s (%s) failed", job_id, record.kind)
+        _steps(job_id, ctx.finished)
         return "failed"
     service.succeed(job_id, result or {})
-    for step in ctx.after:
+    _steps(job_id, [*ctx.after, *ctx.finished])
+    return "succeeded"
+
+
+def _steps(job_id: int, steps: list[Callable[[], object]]) -> None:
+    for step in steps:
         try:
             step()
         except Exception:  # the job itself is done and recorded
             db.session.rollback()
             log.exception("after-commit step of job %s failed", job_id)
-    return "succeeded"

@@ -1,6 +1,6 @@
 """The ORM: the database is the source of truth for every record."""
 
-from .api import ApiToken, IdempotencyKey, ImportJob, WebhookDelivery, WebhookSubscription
+from .api import ApiToken, IdempotencyKey, WebhookDelivery, WebhookSubscription
 from .base import utcnow
 from .enums import (
     Confidentiality,
@@ -27,7 +27,6 @@ from .views import SavedView
 __all__ = [
     "ApiToken",
     "IdempotencyKey",
-    "ImportJob",
     "WebhookDelivery",
     "WebhookSubscription",
     "AuditLog",

@@ -1,4 +1,4 @@
-"""API records: personal tokens, idempotency keys, import jobs and webhooks."""
+"""API records: personal tokens, idempotency keys and webhooks (imports are ``jobs``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -62,26 +61,6 @@ class IdempotencyKey(db.Model):
     body: Mapped[str | None] = mapped_column(Text)
     headers: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow, index=True)
-
-
-class ImportJob(db.Model):
-    """A file import sent through the API, run after the response (later: a Celery task)."""
-
-    __tablename__ = "api_import_jobs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))  # "patents" or "needs"
-    filename: Mapped[str] = mapped_column(String(200))
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # dropped once the job ends
-    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="queued")
-    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime())
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime())
-    report: Mapped[dict | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-
-    actor: Mapped[User] = relationship()
 
 
 class WebhookSubscription(db.Model):

@@ -34,8 +34,14 @@ def _lease() -> timedelta:
     return timedelta(seconds=int(current_app.config["JOB_LEASE_SECONDS"]))
 
 
-def submit(kind: str, params: dict | None = None, *, user: User | None = None) -> Job:
-    """Store a queued job of ``kind`` and send it to the workers (eagerly run when configured)."""
+def submit(kind: str, params: dict | None = None, *, user: User | None = None,
+           after_response: bool = False) -> Job:
+    """Store a queued job of ``kind`` and send it to the workers (eagerly run when configured).
+
+    ``after_response`` holds the message back until a request's response is sent (an eager
+    job then never runs inside the request); a job whose message never went is queued with no
+    ``task_id``, which :func:`recover` sends.
+    """
     from ..jobs.registry import TASKS
 
     if kind not in TASKS:
@@ -46,7 +52,12 @@ def submit(kind: str, params: dict | None = None, *, user: User | None = None) -
     db.session.flush()
     job_id = job.id
     db.session.commit()
-    send(job_id)
+    if after_response:
+        from ..jobs.deferred import after_response as later
+
+        later(lambda: send(job_id))
+    else:
+        send(job_id)
     return db.session.get(Job, job_id)
 
 

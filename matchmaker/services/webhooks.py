@@ -1,8 +1,9 @@
 """Webhooks: organizations subscribe to domain events; deliveries are signed and retried.
 
 Events become delivery rows inside the request that caused them; sending happens elsewhere:
-``enqueue_deliveries`` hands the ids to the background jobs, ``deliver`` sends one, and
-``flask webhooks deliver-due`` sends every due one (cron, or until the jobs are wired).
+``enqueue_deliveries`` hands the ids to the background jobs once the response is sent
+(``jobs.webhooks``: one task per delivery, retried after the backoff), ``deliver`` sends one,
+and ``flask webhooks deliver-due`` sweeps up every due one (after an outage, or from cron).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
@@ -131,11 +132,12 @@ def emit(event: str, data: dict, can_see) -> list[int]:
 
 
 def enqueue_deliveries(ids: list[int]) -> None:
-    """Hand new deliveries to the background jobs. The one seam for the Celery wiring.
+    """Hand deliveries to the background jobs, after the response when inside a request: a
+    request never sends a webhook, not even with eager jobs."""
+    from ..jobs.deferred import after_response
+    from ..jobs.webhooks import enqueue
 
-    On this branch it does nothing on purpose: a request never sends a webhook, and
-    ``flask webhooks deliver-due`` (or the jobs, once wired) sends what is due.
-    """
+    after_response(lambda: enqueue(list(ids)))
 
 
 def on_need_posted(sender, need_id: int | None = None, **_kw) -> None:
@@ -169,7 +171,7 @@ def on_match_moved(sender, match_id: int | None = None, from_status=None, to_sta
 
 def on_import_finished(sender, job_id: int | None = None, actor_id: int | None = None,
                        **_kw) -> None:
-    actor = db.session.get(User, actor_id)
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
     if actor is None or actor.organization_id is None:
         return
     org_id = actor.organization_id
@@ -221,11 +223,30 @@ def _post(url: str, body: bytes, headers: dict, timeout: float) -> int:
         return exc.code
 
 
-def deliver(delivery_id: int) -> str:
-    """Send one delivery once; returns "delivered", "retry", "failed" or "skipped"."""
+def deliver(delivery_id: int, *, after_attempts: int | None = None) -> str:
+    """Send one delivery once; returns "delivered", "retry", "failed" or "skipped".
+
+    The attempt is claimed by bumping ``attempts`` only if nobody else did meanwhile, so two
+    senders (a retry and the sweeper, a redelivered message) never post the same attempt;
+    ``after_attempts`` skips a scheduled retry once another sender has made that attempt.
+    """
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status not in ("pending",):
         return "skipped"
+    seen = delivery.attempts
+    if after_attempts is not None and seen != after_attempts:
+        return "skipped"
+    claimed = db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
+               WebhookDelivery.attempts == seen)
+        .values(attempts=seen + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return "skipped"
+    db.session.refresh(delivery)
     sub = delivery.subscription
     if not sub.active:
         delivery.status, delivery.error = "cancelled", "subscription disabled"
@@ -236,7 +257,6 @@ def deliver(delivery_id: int) -> str:
     headers = {"Content-Type": "application/json", "User-Agent": "Matchmaker-Webhooks/1",
                "X-Matchmaker-Event": delivery.event, "X-Matchmaker-Delivery": str(delivery.id),
                SIGNATURE_HEADER: signature_header(sub.secret, body)}
-    delivery.attempts += 1
     code, error = None, None
     try:
         code = _post(sub.url, body, headers, config["WEBHOOK_TIMEOUT"])

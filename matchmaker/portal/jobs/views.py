@@ -44,6 +44,7 @@ def kind_label(kind: str) -> str:
     """A job kind as people read it (the code itself for a kind without a label)."""
     labels = {
         "import_patents": _("Patent import"),
+        "import_needs": _("Needs import"),
         "batch_match": _("Batch matching"),
         "build_index": _("Index build"),
         "match_need": _("Matching a need"),
