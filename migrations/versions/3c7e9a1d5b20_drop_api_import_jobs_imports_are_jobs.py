@@ -1,7 +1,7 @@
 """drop api_import_jobs: API imports are rows of the jobs table
 
 Revision ID: 3c7e9a1d5b20
-Revises: 1ea0c5130caa
+Revises: b7e1d2c3a4f5
 Create Date: 2026-11-29 14:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c7e9a1d5b20'
-down_revision = '1ea0c5130caa'
+down_revision = 'b7e1d2c3a4f5'
 branch_labels = None
 depends_on = None
 
