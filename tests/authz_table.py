@@ -56,7 +56,7 @@ api.set_need_status              POST  T T T T T T T T
 auth.language                    POST  A A A A A A A A
 auth.login                       GET   A A A A A A A A
 auth.login                       POST  A A A A A A A A
-auth.logout                      POST  L L L L L L L L
+auth.logout                      POST  L A A A A A A A
 auth.password                    GET   L A A A A A A A
 auth.password                    POST  L A A A A A A A
 dashboard.index                  GET   L A A A D D D D

@@ -99,6 +99,8 @@ def test_post_matrix(app, endpoint):
     for role in sorted(world.ROLES, key=lambda r: expected[r] == "allow"):
         before = world.checksum()
         got = outcome(clients[role].post(url, data={}))
+        if endpoint == "auth.logout" and role != "anonymous" and got == "login":
+            got = "allow"  # logging out succeeds by showing the login page
         db.session.rollback()
         after = world.checksum()
         if got != expected[role]:

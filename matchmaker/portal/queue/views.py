@@ -73,6 +73,10 @@ def filtered_page(default_status: str, template: str, with_q: bool = False, **ex
 @roles_required(*WORKERS)
 def index():
     """The review queue: candidate pairs by score, with filters and bulk actions."""
+    return _queue_page()
+
+
+def _queue_page():
     return filtered_page(
         "candidate", "queue/index.html", with_q=True,
         saved=saved_views.list_views(current_user), view_form=SavedViewForm(formdata=None),
@@ -108,7 +112,7 @@ def bulk():
     except ChangedMeanwhile as error:
         db.session.rollback()
         flash(str(error), "danger")
-        return filtered_page("candidate", "queue/index.html"), 409
+        return _queue_page(), 409
     except (ValidationError, TransitionError, NotFound) as error:
         flash(str(error), "danger")
     return redirect(back)
