@@ -18,7 +18,11 @@ def bearer(secret: str) -> dict:
 
 
 def cast_with_tokens() -> dict:
-    """``pairs.cast()`` plus ``tokens[role]`` (read and write) for every user in it."""
+    """``pairs.cast()`` plus ``tokens[role]`` (read and write) for every user in it, with the
+    indexes built from the database (requests never build them)."""
+    from matchmaker.services.matching import rebuild_indexes
+
     people = cast()
+    rebuild_indexes()
     people["tokens"] = {role: token_for(people[role]) for role in ROLES}
     return people
