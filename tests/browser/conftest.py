@@ -42,6 +42,8 @@ def live_app(tmp_path_factory):
         "EXTRA_ENCODERS": "",
         "WTF_CSRF_ENABLED": True,
         "MAIL_ENABLED": False,
+        # Jobs (matching after a save, alerts) run as they are queued: no worker in this test.
+        "JOBS_EAGER": True,
     })
     with app.app_context():
         db.create_all()
