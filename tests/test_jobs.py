@@ -87,8 +87,12 @@ def wait_for(job_id: int, timeout: float = 90) -> Job:
             db.session.expunge(job)
             db.session.rollback()
             return job
+        state = f"job {job_id} ({job.kind}) still {job.status.value}"
+        # Free the session's locks before waiting: on SQLite every transaction starts with
+        # BEGIN IMMEDIATE, and a poller holding one would keep the worker from writing.
+        db.session.rollback()
         if time.monotonic() > deadline:
-            raise AssertionError(f"job {job_id} ({job.kind}) still {job.status.value}")
+            raise AssertionError(state)
         time.sleep(0.2)
 
 
