@@ -32,8 +32,10 @@ def _post_need(app, user):
 def _until(check, timeout: float, what: str, show=lambda: None):
     deadline = time.monotonic() + timeout
     while True:
-        db.session.rollback()  # see the worker's commits; hold no SQLite lock while waiting
-        if check():
+        db.session.rollback()  # see the worker's commits
+        done = check()
+        db.session.rollback()  # and hold no SQLite lock while waiting
+        if done:
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}: {show()}")
