@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from flask import has_request_context
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -63,11 +64,14 @@ def _sqlite_connect(dbapi_connection, connection_record):
 
 
 def _sqlite_begin(connection):
-    """Take the write lock when a transaction starts, so concurrent writers queue up.
+    """In a web request, take the write lock when the transaction starts, so writers queue up.
 
-    A deferred transaction that read first and writes later cannot wait for the lock (SQLite
-    answers "database is locked" at once, as waiting could deadlock); an IMMEDIATE one waits up
-    to the busy timeout. Readers are unaffected in WAL mode.
+    A deferred transaction that read first and writes later may be refused at once (its
+    snapshot is stale once another writer committed); an IMMEDIATE one waits up to the busy
+    timeout. Requests are short, so holding the lock for one costs little. Jobs and commands run
+    for minutes (batch matching, imports) and would stall every writer, so outside a request
+    transactions stay deferred: in WAL mode their reads block nobody, and a refused write is
+    retried by the job machinery.
     """
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return  # a plain reader outside any transaction (never blocked by a writer in WAL)
@@ -76,7 +80,7 @@ def _sqlite_begin(connection):
         # Left open by a COMMIT that failed ("database is locked"): SQLAlchemy counts it as
         # ended, so the pool does not roll it back, and BEGIN would fail on this connection.
         raw.rollback()
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if has_request_context() else "BEGIN")
 
 
 def sqlite_busy_timeout(config) -> None:

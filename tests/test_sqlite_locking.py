@@ -28,7 +28,7 @@ def test_concurrent_read_then_write_transactions_wait_instead_of_failing(app):
     def worker():
         start.wait()
         try:
-            with engine.begin() as conn:
+            with app.test_request_context(), engine.begin() as conn:
                 n = conn.execute(text("SELECT n FROM counter WHERE id = 1")).scalar()
                 time.sleep(0.2)  # both transactions have read before either writes
                 conn.execute(text("UPDATE counter SET n = :n WHERE id = 1"), {"n": n + 1})
@@ -45,3 +45,19 @@ def test_concurrent_read_then_write_transactions_wait_instead_of_failing(app):
     with engine.connect() as conn:
         # Serialised writers: neither increment is lost.
         assert conn.execute(text("SELECT n FROM counter")).scalar() == 2
+
+
+def test_a_long_job_transaction_outside_requests_blocks_no_request(app):
+    """Jobs and commands keep deferred transactions: a job reading for minutes (batch matching)
+    must not hold the write lock that every request needs."""
+    engine = db.engine
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
+        conn.execute(text("INSERT INTO counter VALUES (1, 0)"))
+    with engine.connect() as job:  # outside any request: a job or a CLI command
+        with job.begin():
+            job.execute(text("SELECT n FROM counter")).scalar()  # a read, then a long think
+            started = time.perf_counter()
+            with app.test_request_context(), engine.begin() as request_conn:
+                request_conn.execute(text("UPDATE counter SET n = 1 WHERE id = 1"))
+            assert time.perf_counter() - started < 2  # the request never waited on the job
