@@ -69,7 +69,7 @@ def test_simultaneous_assignments_in_two_threads(db_app):
     app = db_app
 
     def worker(name: str):
-        with app.app_context():
+        with app.test_request_context():  # each thread is one request
             try:
                 broker = db.session.scalar(select(User).where(User.username == name))
                 match = db.session.get(Match, match_id)
@@ -107,7 +107,7 @@ def test_simultaneous_moves_in_two_threads(db_app):
     db.session.commit()  # end this session's read transaction (SQLite: its lock)
 
     def worker(to: MatchStatus, extra: dict):
-        with db_app.app_context():
+        with db_app.test_request_context():  # each thread is one request
             try:
                 barrier.wait()
                 match = db.session.get(Match, match_id)
