@@ -130,6 +130,12 @@ def load_config(instance_path: str) -> dict:
         "RERANK_MARGIN": _env_float("RERANK_MARGIN", 0.005),
         "RERANK_MIN_DECISIONS": _env_int("RERANK_MIN_DECISIONS", 200),
         "RERANK_DEPTH": _env_int("RERANK_DEPTH", 50),
+        # Rejections that teach at once (matchmaker.learning.immediate): a "not relevant"
+        # rejection lowers, by TEACH_PENALTY, candidates whose multilingual vector has cosine
+        # >= TEACH_SIMILARITY with the rejected patent (same need) or need (same patent).
+        "TEACH_AT_ONCE": _env_bool("TEACH_AT_ONCE", True),
+        "TEACH_SIMILARITY": _env_float("TEACH_SIMILARITY", 0.9),
+        "TEACH_PENALTY": _env_float("TEACH_PENALTY", 0.2),
         # Stored benchmark candidates (bench/learning_candidates.py), comma separated.
         "RERANK_BENCHMARKS": [p for p in (_env("RERANK_BENCHMARKS", "") or "").split(",") if p],
         # Evaluation runs (python -m matchmaker.evaluation ... > DIR/<task>.json) for 质量看板.

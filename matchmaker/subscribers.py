@@ -5,11 +5,12 @@ from __future__ import annotations
 
 def connect(app) -> None:
     """Import the modules whose receivers react to domain signals."""
+    from .jobs.learning import connect_receivers as teach_jobs
     from .jobs.matching import connect_receivers as rebuild_jobs
     from .services.alerts import connect_receivers as alerts
     from .services.index_sync import connect_receivers as index_sync
     from .services.webhooks import connect_receivers as webhooks
 
-    receivers: list = [alerts, index_sync, webhooks, rebuild_jobs]
+    receivers: list = [alerts, index_sync, webhooks, rebuild_jobs, teach_jobs]
     for connect_receivers in receivers:
         connect_receivers(app)

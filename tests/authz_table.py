@@ -123,6 +123,7 @@ pipeline.move                    POST  L A A D D D D D
 pipeline.note                    POST  L A A D D D D D
 pipeline.table                   GET   L A A A D D D D
 quality.index                    GET   L A A A D D D D
+quality.train                    POST  L A D D D D D D
 queue.bulk                       POST  L A A A D D D D
 queue.delete_view                POST  L D A D D D D D
 queue.index                      GET   L A A A D D D D

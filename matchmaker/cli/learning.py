@@ -13,12 +13,6 @@ def _index_dir() -> str:
     return current_app.config["INDEX_DIR"]
 
 
-def _channels() -> list[str]:
-    from ..services.matching import engine
-
-    return [c.name for c in engine().channels()]
-
-
 @click.command("export-feedback")
 @click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-",
               help="JSON Lines file (default: standard output).")
@@ -34,17 +28,14 @@ def export_feedback_command(out) -> None:
 @click.command("train-reranker")
 @with_appcontext
 def train_reranker_command() -> None:
-    """Train a reranker on the decisions; activate it only if it beats the current ranking."""
-    from ..learning.activation import NotEnoughDecisions, load_benchmarks, train_and_judge
-    from ..learning.dataset import groups, labelled
+    """Train a reranker on the decisions; activate it only if it beats the current ranking.
 
-    config = current_app.config
-    channels = _channels()
+    The same work runs as the background job ``train_reranker`` (质量看板: 重新训练).
+    """
+    from ..learning.training import NotEnoughDecisions, train_from_decisions
+
     try:
-        report = train_and_judge(
-            list(labelled()), lambda rows: groups(rows, channels), channels, _index_dir(),
-            margin=config["RERANK_MARGIN"], min_decisions=config["RERANK_MIN_DECISIONS"],
-            benchmarks=load_benchmarks(config["RERANK_BENCHMARKS"]))
+        report = train_from_decisions()
     except (NotEnoughDecisions, ValueError) as exc:
         raise click.ClickException(f"{exc}; the engine keeps ranking as before") from exc
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -2,7 +2,7 @@
 
 Every task runs inside ``app.app_context()``; the ``jobs`` table (``records.Job``) is the truth
 about each unit of work, the queue only carries job ids. Task modules are grouped by concern:
-``matching``, ``imports``, ``alerts``, ``mail``, ``booklet`` and ``webhooks``.
+``matching``, ``imports``, ``alerts``, ``mail``, ``booklet``, ``webhooks`` and ``learning``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from flask import Flask, current_app, has_app_context
 
 def register_jobs(app: Flask) -> Celery:
     """Create the Celery app for ``app`` and keep it in ``app.extensions["celery"]``."""
-    from . import alerts, booklet, imports, mail, matching, webhooks  # noqa: F401  (tasks)
+    from . import alerts, booklet, imports, learning, mail, matching, webhooks  # noqa: F401
     from .deferred import run_after_response
 
     class FlaskTask(Task):

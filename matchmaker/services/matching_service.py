@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ..errors import IndexUnusable, NotFound
 from ..extensions import db
+from ..learning import teach
 from ..learning.apply import pool_size, rerank
 from ..matching import batch
 from ..matching import rows as R
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 WORKER_SENTENCE_CACHE = 10_000  # sentence vectors kept per worker for interactive matching
 OWN_SIDE = {"need": "needs", "patent": "patents"}  # a record's own collections
+#: extra candidates asked of the engine, so that demoted look-alikes of rejected pairs
+#: (learning.teach) can leave the top k to the next ones
+TEACH_SLACK = 3
 
 
 def request_rebuild(side: str) -> None:
@@ -115,11 +119,12 @@ class MatchingService:
         """Top ``k`` patents for a need, rules applied, then the learned reranker if active."""
         self.ready("patents")
         facts = R.need_facts(need)
-        return rerank(facts, self.engine.match(  # identity when no reranker is active
-            "need", facts, R.prepare_need_row(need), pool_size(k),
+        ranked = rerank(facts, self.engine.match(  # identity when no reranker is active
+            "need", facts, R.prepare_need_row(need), pool_size(k) + TEACH_SLACK,
             facts=R.load_patent_facts, docs=R.load_patent_docs,
             rejected=R.rejected_pairs(need_id=need.id), explain=explain,
-            cache=cache or self.sentences, vectors=vectors), k)
+            cache=cache or self.sentences, vectors=vectors))
+        return teach.apply(self.engine, "need", need.id, ranked)[:k]
 
     def match_patent(self, patent: Patent, k: int, *, explain: bool = True,
                      cache: SentenceCache | None = None, vectors: dict | None = None
@@ -127,12 +132,13 @@ class MatchingService:
         """Top ``k`` open needs for a patent, rules applied."""
         self.ready("needs")
         prepared = R.prepare_patent_row(patent)
-        return self.engine.match(
-            "patent", R.patent_facts(patent), prepared, k,
+        ranked = self.engine.match(
+            "patent", R.patent_facts(patent), prepared, k + TEACH_SLACK,
             facts=R.load_need_facts, docs=R.load_need_docs,
             rejected=R.rejected_pairs(patent_id=patent.id), explain=explain,
             query_doc=R.Doc(prepared, patent.abstract, patent.claims),
             cache=cache or self.sentences, vectors=vectors)
+        return teach.apply(self.engine, "patent", patent.id, ranked)[:k]
 
     def pair_sentences(self, need: Need, patent: Patent) -> list[dict]:
         """The patent's sentences closest to the need, every sentence considered."""

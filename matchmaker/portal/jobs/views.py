@@ -53,6 +53,9 @@ def kind_label(kind: str) -> str:
         "alert_patent_listed": _("Alerts for a new patent"),
         "mail": _("E-mail"),
         "booklet": _("Booklet PDF"),
+        "compact_index": _("Index compaction"),
+        "train_reranker": _("Reranker training"),
+        "teach_rejection": _("Learning from a rejection"),
     }
     return labels.get(kind, kind)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ...labels import label
 from ...learning import quality
 from ...learning.activation import state
 from ...records import RejectionReason, Role
+from ...services import jobs
+from ..admin.forms import ConfirmForm
 from ..auth.session import roles_required
 
 bp = Blueprint("quality", __name__)
@@ -34,7 +37,21 @@ def index():
         field_chart=percent(data.by_field, _("Not given")),
         broker_chart=percent(data.by_broker, _("Unassigned")),
         conversion_chart=percent(data.conversion),
+        train_form=ConfirmForm() if current_user.role is Role.ADMIN else None,
     )
+
+
+@bp.post("/train")
+@roles_required(Role.ADMIN)
+def train():
+    """Queue a training of the reranker (job ``train_reranker``); admins only."""
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form expired. Please try again."), "danger")
+        return redirect(url_for(".index"))
+    job = jobs.submit("train_reranker", user=current_user, after_response=True)
+    flash(_("Training queued: the new model becomes active only if it beats the current "
+            "ranking."), "success")
+    return redirect(url_for("jobs.detail", job_id=job.id))
 
 
 def label_or(code: str) -> str:
