@@ -151,7 +151,10 @@ def test_invalid_filters_show_an_error(world, db_app):
 def test_pair_page_renders_the_explanation(world, db_app):
     client = client_as(db_app, "broker1")
     html = client.get(f"/queue/{world['m1'].id}").get_data(as_text=True)
-    assert '<svg class="chart"' in html and "use-multilingual" in html and "bm25" in html
+    # each channel's share under a human name; model ids and raw scores only for admins
+    assert '<svg class="chart"' in html and "语义相似" in html and "关键词" in html
+    assert "62%" in html and "38%" in html
+    assert "use-multilingual" not in html and "engine-details" not in html
     assert "+0.050" in html and "本地企业加分" in html
     assert "-0.100" in html and "专利失效降权" in html
     # shared terms highlighted in the need's description and in the patent's title/abstract
