@@ -12,7 +12,8 @@ pair page's closest sentences are computed for its first ``--pair-pages`` candid
   class (adverb, preposition, conjunction, particle, pronoun, numeral, classifier, locative)
   or as a verb/adjective used more than 2,500 times (a noun more than 5,000) in its corpus.
   A fragment: a Chinese term that is no dictionary word (an HMM guess such as 联与) or that
-  never stands on word boundaries in one of the two texts (jieba's precise cut without HMM,
+  never stands on word boundaries in one of the two texts the engine reads (their BM25 text:
+  title, abstract, first claim, IPC descriptions, field; jieba's precise cut without HMM,
   and the clean split of a long word into dictionary words: 流电 inside 交流电 does not).
 - closest sentences restating the title: after the boilerplate opener (本发明公开了一种, The
   present invention relates to) at least 60 % of the rest is the title's (character bigrams,
@@ -128,6 +129,7 @@ def main() -> None:
 
     from matchmaker import create_app
     from matchmaker.extensions import db
+    from matchmaker.matching.rows import prepare_need_row, prepare_patent_row
     from matchmaker.records import Need, NeedStatus, Patent, Role, User
     from matchmaker.services import matching
     from matchmaker.text.segment import domain_terms, stopwords, tokenizer
@@ -150,19 +152,14 @@ def main() -> None:
         samples = []
         started = time.perf_counter()
         for need in needs:
-            need_text = " ".join([need.title or "", need.description or "",
-                                  " ".join(need.keywords or []), need.technical_field or ""])
-            need_words = whole_words(need_text, tok)
+            need_words = whole_words(prepare_need_row(need).lexical, tok)
             candidates = matching.match_need(need, 10)
             for position, cand in enumerate(candidates):
                 patent = db.session.get(Patent, cand.patent_id)
                 exp = cand.explanation or {}
                 terms = [t.get("term") if isinstance(t, dict) else t
                          for t in exp.get("shared_terms") or []]
-                patent_text = " ".join([patent.title or "", patent.title or "",
-                                        patent.abstract or "", patent.claims or "",
-                                        patent.technical_field or ""])
-                patent_words = whole_words(patent_text, tok)
+                patent_words = whole_words(prepare_patent_row(patent).lexical, tok)
                 bad = [t for t in terms if function_word(t, pos, freq, stop)
                        or fragment(t, need_words, patent_words, tok, domain)]
                 lists += 1
