@@ -16,6 +16,10 @@ EXPLANATION = {
         "use-multilingual": {"score": 0.71, "rank": 1, "weight": 0.6},
         "bm25": {"score": 9.2, "rank": 2, "weight": 0.4},
     },
+    "shares": [
+        {"channel": "use-multilingual", "kind": "primary", "share": 62},
+        {"channel": "bm25", "kind": "lexical", "share": 38},
+    ],
     "rules": [
         {"rule": "home_region", "label": "本地企业加分", "delta": 0.05},
         {"rule": "lapsed", "label": "专利失效降权", "delta": -0.1},

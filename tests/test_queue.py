@@ -151,7 +151,10 @@ def test_invalid_filters_show_an_error(world, db_app):
 def test_pair_page_renders_the_explanation(world, db_app):
     client = client_as(db_app, "broker1")
     html = client.get(f"/queue/{world['m1'].id}").get_data(as_text=True)
-    assert '<svg class="chart"' in html and "use-multilingual" in html and "bm25" in html
+    # each channel's share under a human name; model ids and raw scores only for admins
+    assert '<svg class="chart"' in html and "语义相似" in html and "关键词" in html
+    assert "62%" in html and "38%" in html
+    assert "use-multilingual" not in html and "engine-details" not in html
     assert "+0.050" in html and "本地企业加分" in html
     assert "-0.100" in html and "专利失效降权" in html
     # shared terms highlighted in the need's description and in the patent's title/abstract
@@ -163,7 +166,9 @@ def test_pair_page_renders_the_explanation(world, db_app):
     abstract = world["m1"].patent.abstract
     shown = re.findall(r"<li>(.*?) <small", sentences, re.S)
     assert shown and all(re.sub(r"</?mark>", "", s).rstrip("。") in abstract for s in shown)
-    assert len(shown) == 2  # both sentences of the factory abstract, not the stored one only
+    # the factory abstract's second sentence, ranked again; its first one restates the title
+    assert [re.sub(r"</?mark>", "", s) for s in shown] == [
+        "本发明公开了一种稀土永磁材料的制备方法，具有成本低、性能稳定的优点。"]
     # brokers see both sides' contacts
     assert "0472-1111111" in html and "0472-2222222" in html
     # actions allowed from candidate: recommend and reject, plus assign and note

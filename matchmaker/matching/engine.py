@@ -22,6 +22,8 @@ from .explain import (
     MAX_SENTENCES,
     MAX_SENTENCES_PER_PATENT,
     SentenceCache,
+    channel_shares,
+    channel_values,
     closest_sentences,
     patent_sentences,
     pieces,
@@ -43,6 +45,7 @@ class Doc:
     prepared: Prepared
     abstract: str | None = None  # patents only: sentences for explanations
     claims: str | None = None
+    title: str | None = None  # patents only: sentences restating it are not shown
 
 
 @dataclass
@@ -227,12 +230,14 @@ class Engine:
             for position, item in enumerate(ranked, start=1):
                 item.rank = position
             self._explain(direction, query, query_facts, ranked, texts, vectors, query_doc,
-                          cache)
+                          cache, fused)
         return ranked
 
     def _explain(self, direction, query, query_facts, ranked, docs, vectors, query_doc,
-                 cache) -> None:
+                 cache, fused=()) -> None:
         primary = self.primary
+        values = channel_values(list(fused), self.fusion.method, self.fusion.rrf_k)
+        kinds = {c.name: self.kind(c) for c in self.channels()}
         idf = self._idf("patents")
         if primary is not None and cache is None:
             cache = SentenceCache(primary.encoder)
@@ -259,8 +264,9 @@ class Engine:
         # Pre-select each pair's candidate sentences, then encode them all in one call.
         chosen = {}
         for r, need_terms, _, pdoc, _, _ in pairs:
-            sentences = patent_sentences(pdoc.abstract, pdoc.claims) if pdoc else []
-            chosen[r.id] = preselect(pieces(sentences), need_terms, idf)
+            title = pdoc.title if pdoc else None
+            sentences = patent_sentences(pdoc.abstract, pdoc.claims, title) if pdoc else []
+            chosen[r.id] = preselect(pieces(sentences, title=title), need_terms, idf)
         texts = [piece.window for picks in chosen.values() for piece in picks]
         sentence_vectors = cache.vectors(texts) if cache is not None and texts else None
         start = 0
@@ -275,6 +281,7 @@ class Engine:
                 "fused": r.fused,
                 "score": r.score,
                 "channels": r.channels,
+                "shares": channel_shares(r.id, r.channels, values, kinds),
                 "rules": r.rules,
                 "shared_terms": shared_terms(need_terms, patent_terms, idf),
                 "closest_sentences": closest,
@@ -282,8 +289,8 @@ class Engine:
             }
 
     def pair_sentences(self, need: Prepared, abstract: str | None, claims: str | None,
-                       cache: SentenceCache | None = None, limit: int = MAX_SENTENCES
-                       ) -> list[dict]:
+                       cache: SentenceCache | None = None, limit: int = MAX_SENTENCES,
+                       title: str | None = None) -> list[dict]:
         """The patent sentences closest to one need, every sentence considered.
 
         Ranked lists explain each pair with one pre-selected window (speed); the pair page
@@ -293,7 +300,8 @@ class Engine:
         primary = self.primary
         if primary is None:
             return []
-        picks = preselect(pieces(patent_sentences(abstract, claims)), key_terms(need.lexical),
+        sentences = patent_sentences(abstract, claims, title)
+        picks = preselect(pieces(sentences, title=title), key_terms(need.lexical),
                           self._idf("patents"), limit=MAX_SENTENCES_PER_PATENT)
         if not picks:
             return []

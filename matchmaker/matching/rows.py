@@ -114,7 +114,7 @@ def load_patent_docs(ids: Iterable[int]) -> dict[int, Doc]:
     rows = db.session.scalars(
         select(Patent).where(Patent.id.in_(ids)).options(selectinload(Patent.ipc_links))
     )
-    return {p.id: Doc(prepare_patent_row(p), p.abstract, p.claims) for p in rows}
+    return {p.id: Doc(prepare_patent_row(p), p.abstract, p.claims, p.title) for p in rows}
 
 
 def load_need_docs(ids: Iterable[int]) -> dict[int, Doc]:

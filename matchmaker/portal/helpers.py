@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import request
-from flask_babel import get_locale
+from flask_babel import get_locale, pgettext
 from markupsafe import Markup, escape
 
 from ..labels import label
 from ..records import Role
 from ..services.audit import action_label
+from ..text.segment import stem
 from .charts import bar_chart, funnel_chart, line_chart
+
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 def highlight(text: str | None, terms: list[str] | None) -> Markup:
-    """Escape ``text`` and wrap every occurrence of ``terms`` in ``<mark>``."""
+    """Escape ``text`` and wrap every occurrence of ``terms`` in ``<mark>``.
+
+    Chinese terms match anywhere (Chinese has no spaces); English terms match whole words only,
+    in any inflection the engine folds into the term (``magnet`` marks "magnets", "per" never
+    marks the inside of "operates").
+    """
     if not text:
         return Markup("")
     if not terms:
         return escape(text)
+    wanted = {t.strip().lower() for t in terms if t and t.strip()}
+    english = {t for t in wanted if t.isascii()}
     # Longest terms first so "永磁材料" wins over "永磁".
-    ordered = sorted({t for t in terms if t and t.strip()}, key=len, reverse=True)
+    ordered = sorted(wanted - english, key=len, reverse=True)
     out, i, lowered = [], 0, text.lower()
     while i < len(text):
+        word = _ASCII_WORD.match(text, i) if text[i].isascii() else None
+        if word and (i == 0 or not text[i - 1].isascii() or not text[i - 1].isalnum()):
+            found = word.group(0)
+            if english and (found.lower() in english or stem(found.lower()) in english):
+                out.append(Markup("<mark>") + escape(found) + Markup("</mark>"))
+            else:
+                out.append(escape(found))
+            i = word.end()
+            continue
         for term in ordered:
-            if lowered.startswith(term.lower(), i):
+            if lowered.startswith(term, i):
                 out.append(Markup("<mark>") + escape(text[i : i + len(term)]) + Markup("</mark>"))
                 i += len(term)
                 break
@@ -33,12 +54,22 @@ def highlight(text: str | None, terms: list[str] | None) -> Markup:
     return Markup("").join(out)
 
 
+def channel_label(kind: str) -> str:
+    """The human name of a matching channel by its kind (explanations never show model ids)."""
+    if kind == "lexical":
+        return pgettext("channel", "Keywords")
+    if kind == "primary":
+        return pgettext("channel", "Semantic similarity")
+    return pgettext("channel", "English semantics")
+
+
 def install(app) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["audit_label"] = action_label
     app.jinja_env.globals.update(
         Role=Role,
+        channel_label=channel_label,
         bar_chart=bar_chart,
         line_chart=line_chart,
         funnel_chart=funnel_chart,

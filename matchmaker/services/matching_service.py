@@ -136,14 +136,15 @@ class MatchingService:
             "patent", R.patent_facts(patent), prepared, k + TEACH_SLACK,
             facts=R.load_need_facts, docs=R.load_need_docs,
             rejected=R.rejected_pairs(patent_id=patent.id), explain=explain,
-            query_doc=R.Doc(prepared, patent.abstract, patent.claims),
+            query_doc=R.Doc(prepared, patent.abstract, patent.claims, patent.title),
             cache=cache or self.sentences, vectors=vectors)
         return teach.apply(self.engine, "patent", patent.id, ranked)[:k]
 
     def pair_sentences(self, need: Need, patent: Patent) -> list[dict]:
         """The patent's sentences closest to the need, every sentence considered."""
         return self.engine.pair_sentences(R.prepare_need_row(need), patent.abstract,
-                                          patent.claims, cache=self.sentences)
+                                          patent.claims, cache=self.sentences,
+                                          title=patent.title)
 
     # -- writing ---------------------------------------------------------------------------
 

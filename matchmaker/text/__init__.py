@@ -2,7 +2,8 @@
 
 from .fields import Prepared, dense_chunks, first_claim, prepare_need, prepare_patent
 from .normalize import detect_language, has_cjk, normalize, split_sentences, windows
-from .segment import char_bigrams, content_words, key_terms, lexical_terms, stopwords, words
+from .segment import char_bigrams, content_words, lexical_terms, stopwords, words
+from .terms import key_terms
 
 __all__ = [
     "Prepared",

@@ -138,14 +138,5 @@ def lexical_terms(text: str, *, bigrams: bool = True, search: bool = True) -> li
     return terms
 
 
-def key_terms(text: str) -> list[str]:
-    """Distinct candidate key terms for explanations: content words of 2+ characters, in order."""
-    seen: dict[str, None] = {}
-    for w in content_words(text):
-        if len(w) >= 2 and (not w.isascii() or len(w) >= 3):
-            seen.setdefault(w, None)
-    return list(seen)
-
-
 def _is_number(word: str) -> bool:
     return word.replace(".", "", 1).isdigit()

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...records import Confidentiality, CooperationMode, Need, NeedStatus, User
 from ...regions import LEAGUES
 from ...services.access import need_filter
+from ...services.keyword_search import contains_all, contains_any, query_words
 
 log = logging.getLogger(__name__)
 SEMANTIC_K = 100  # semantic search asks the engine for this many hits, then applies access
 EXPORT_LIMIT = 20_000
-
-
-def _like(text: str) -> str:
-    # "!" as the LIKE escape: backslash is literal in SQLite but special in PostgreSQL.
-    return "%" + text.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
-
-
-def contains_any(columns, json_columns, text: str):
-    """Case-insensitive substring match over text columns and JSON list columns.
-
-    JSON columns are serialised with ``ensure_ascii``, so Chinese keywords are stored as
-    ``\\uXXXX`` escapes; the escaped form of the query is searched too (portable LIKE).
-    """
-    raw = _like(text)
-    escaped = _like(json.dumps(text)[1:-1])
-    clauses = [col.ilike(raw, escape="!") for col in columns]
-    for col in json_columns:
-        clauses.append(cast(col, String).ilike(raw, escape="!"))
-        if escaped != raw:
-            clauses.append(cast(col, String).ilike(escaped, escape="!"))
-    return or_(*clauses)
 
 
 @dataclass
@@ -117,7 +96,8 @@ class NeedFilters:
         return out
 
     def query(self, user: User, *, text: bool = True) -> Select:
-        """``select(Need)`` the user may see, filtered; ``text=False`` skips the LIKE search."""
+        """``select(Need)`` the user may see, filtered; ``text=False`` skips the keyword search
+        (every word of ``q``, see ``services.keyword_search``)."""
         # Rows show their enterprise; load them in one extra query, not one per row.
         stmt = select(Need).where(need_filter(user)).options(selectinload(Need.enterprise))
         if self.status:
@@ -131,11 +111,13 @@ class NeedFilters:
         if self.confidentiality:
             stmt = stmt.where(Need.confidentiality == Confidentiality(self.confidentiality))
         if text and self.q:
-            stmt = stmt.where(
-                contains_any([Need.title, Need.description, Need.technical_field],
-                             [Need.keywords], self.q)
-            )
+            stmt = stmt.where(contains_all(*self.keyword_columns(), query_words(self.q)))
         return stmt.order_by(Need.created_at.desc(), Need.id.desc())
+
+    @staticmethod
+    def keyword_columns() -> tuple[list, list]:
+        """(text columns, JSON list columns) that keyword search reads."""
+        return [Need.title, Need.description, Need.technical_field], [Need.keywords]
 
     def semantic_results(self, user: User) -> list[tuple[Need, float]]:
         """Engine hits for ``q`` in rank order, restricted to what the user may see."""

@@ -39,6 +39,7 @@ from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, records
 from ...services.audit import record as audit
+from .. import search
 from ..auth.session import roles_required
 from .filters import EXPORT_LIMIT, NeedFilters, RankedPage, shared_terms
 from .forms import ConfirmForm, NeedForm, add_error, options
@@ -62,34 +63,15 @@ def _editable(need_id: int) -> Need:
     return need
 
 
-def _results(filters: NeedFilters, page_no: int):
-    """A page of (need, score or None) rows: semantic when asked and the engine answers."""
-    per_page = current_app.config["PAGE_SIZE"]
-    if filters.semantic and filters.q:
-        try:
-            hits = filters.semantic_results(current_user)
-        except Exception:  # the plain text search still works without the engine
-            log.exception("semantic need search failed")
-            flash(_("Semantic search is unavailable now; showing text search results."),
-                  "warning")
-            filters.semantic = False
-        else:
-            return RankedPage(hits, page_no, per_page)
-    page = db.paginate(filters.query(current_user), page=page_no, per_page=per_page,
-                       error_out=False)
-    page.items = [(need, None) for need in page.items]
-    return page
-
-
 @bp.get("/")
 @login_required
 @throttle.semantic_search
 def index():
     """The needs the user may see, filtered, searched (text or semantic) and paginated."""
     filters = NeedFilters.from_args(request.args)
-    page = _results(filters, page_number(request.args))
+    page, search_info = search.results(filters, current_user, page_number(request.args))
     return render_template(
-        "needs/index.html", page=page, filters=filters, leagues=LEAGUES,
+        "needs/index.html", page=page, filters=filters, search=search_info, leagues=LEAGUES,
         statuses=choices(NeedStatus), modes=choices(CooperationMode),
         visibilities=choices(Confidentiality),
         can_create=current_user.role in (Role.ADMIN, Role.ENTERPRISE),
@@ -105,8 +87,8 @@ def export(fmt: str):
         abort(404)
     filters = NeedFilters.from_args(request.args)
     needs = None
-    if filters.semantic and filters.q:
-        page = _results(filters, 1)
+    if filters.q:  # the rows the list shows: the semantic ones when it fell back to them
+        page, _info = search.results(filters, current_user, 1)
         if isinstance(page, RankedPage):  # the semantic list, in rank order
             needs = [need for need, _score in page.all_items]
     if needs is None:

@@ -19,7 +19,8 @@ from ...records import (
 )
 from ...regions import LEAGUES
 from ...services.access import patent_filter
-from ..needs.filters import SEMANTIC_K, contains_any, ranked
+from ...services.keyword_search import contains_all, contains_any, query_words
+from ..needs.filters import SEMANTIC_K, ranked
 
 IPC_SECTIONS = "ABCDEFGH"
 
@@ -66,7 +67,8 @@ class PatentFilters:
         return out
 
     def query(self, user: User, *, text: bool = True) -> Select:
-        """``select(Patent)`` the user may see, filtered; ``text=False`` skips the LIKE search."""
+        """``select(Patent)`` the user may see, filtered; ``text=False`` skips the keyword search
+        (every word of ``q``, see ``services.keyword_search``)."""
         # Rows show owner, IPC codes and licences; load each in one query, not one per row.
         stmt = select(Patent).where(patent_filter(user)).options(
             selectinload(Patent.owner), selectinload(Patent.ipc_links),
@@ -90,10 +92,14 @@ class PatentFilters:
             stmt = stmt.where(exists(select(Organization.id).where(
                 Organization.id == Patent.owner_id, Organization.region_league == self.region)))
         if text and self.q:
-            stmt = stmt.where(contains_any(
-                [Patent.title, Patent.abstract, Patent.publication_number, Patent.applicants,
-                 Patent.technical_field], [], self.q))
+            stmt = stmt.where(contains_all(*self.keyword_columns(), query_words(self.q)))
         return stmt.order_by(Patent.created_at.desc(), Patent.id.desc())
+
+    @staticmethod
+    def keyword_columns() -> tuple[list, list]:
+        """(text columns, JSON list columns) that keyword search reads."""
+        return [Patent.title, Patent.abstract, Patent.publication_number, Patent.applicants,
+                Patent.technical_field], []
 
     def semantic_results(self, user: User) -> list[tuple[Patent, float]]:
         """Engine hits for ``q`` in rank order, restricted to what the user may see."""

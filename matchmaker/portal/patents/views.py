@@ -29,6 +29,7 @@ from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, jobs, records
 from ...services.audit import record as audit
+from .. import search
 from ..auth.session import roles_required
 from ..needs.filters import EXPORT_LIMIT, RankedPage, shared_terms
 from ..needs.forms import ConfirmForm, add_error, options
@@ -74,34 +75,15 @@ def _owner_choices(form) -> None:
     form.owner.choices = options([("", _("(none)"))] + [(o.id, o.name) for o in orgs])
 
 
-def _results(filters: PatentFilters, page_no: int):
-    """A page of (patent, score or None) rows: semantic when asked and the engine answers."""
-    per_page = current_app.config["PAGE_SIZE"]
-    if filters.semantic and filters.q:
-        try:
-            hits = filters.semantic_results(current_user)
-        except Exception:  # the plain text search still works without the engine
-            log.exception("semantic patent search failed")
-            flash(_("Semantic search is unavailable now; showing text search results."),
-                  "warning")
-            filters.semantic = False
-        else:
-            return RankedPage(hits, page_no, per_page)
-    page = db.paginate(filters.query(current_user), page=page_no, per_page=per_page,
-                       error_out=False)
-    page.items = [(patent, None) for patent in page.items]
-    return page
-
-
 @bp.get("/")
 @login_required
 @throttle.semantic_search
 def index():
     """The patents the user may see, filtered, searched (text or semantic) and paginated."""
     filters = PatentFilters.from_args(request.args)
-    page = _results(filters, page_number(request.args))
+    page, search_info = search.results(filters, current_user, page_number(request.args))
     return render_template(
-        "patents/index.html", page=page, filters=filters, leagues=LEAGUES,
+        "patents/index.html", page=page, filters=filters, search=search_info, leagues=LEAGUES,
         statuses=choices(LegalStatus), kinds=choices(PatentType), sections=IPC_SECTIONS,
         can_create=current_user.role in EDITORS,
     )
@@ -116,8 +98,8 @@ def export(fmt: str):
         abort(404)
     filters = PatentFilters.from_args(request.args)
     patents = None
-    if filters.semantic and filters.q:
-        page = _results(filters, 1)
+    if filters.q:  # the rows the list shows: the semantic ones when it fell back to them
+        page, _info = search.results(filters, current_user, 1)
         if isinstance(page, RankedPage):  # the semantic list, in rank order
             patents = [patent for patent, _score in page.all_items]
     if patents is None:

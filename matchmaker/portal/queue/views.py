@@ -20,6 +20,7 @@ from ...security.params import int_list, page_number, safe_next
 from ...services import access, matching, pipeline, queue, review, saved_views
 from ...services.queue import QueueFilters
 from ..auth.session import roles_required
+from ..helpers import channel_label
 from .forms import BulkForm, QueueFilterForm, SavedViewForm
 
 log = logging.getLogger(__name__)
@@ -202,11 +203,8 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
     explanation = dict(match.explanation or {})
     explanation["closest_sentences"] = pair_sentences(match, explanation)
     channels = explanation.get("channels") or match.channel_scores or {}
-    chart = [
-        (name, float(values["score"]))
-        for name, values in channels.items()
-        if isinstance(values, dict) and values.get("score") is not None
-    ]
+    shares = [(channel_label(s.get("kind", "")), s["share"])
+              for s in explanation.get("shares") or [] if isinstance(s, dict) and "share" in s]
     return render_template(
         "queue/pair.html",
         match=match,
@@ -214,7 +212,8 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
         patent=match.patent,
         explanation=explanation,
         channels=channels,
-        chart=chart,
+        shares=shares,
+        show_engine_details=current_user.role is Role.ADMIN,
         terms=explanation.get("shared_terms") or [],
         moves=moves,
         assign_form=assign_form,
