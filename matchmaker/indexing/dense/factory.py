@@ -10,6 +10,8 @@ from matchmaker.indexing.dense.hnsw import HNSWIndex
 from matchmaker.indexing.dense.overlay import DenseView
 
 KINDS: dict[str, type[VectorIndex]] = {"flat": FlatIndex, "hnsw": HNSWIndex}
+# Above this share of tombstoned HNSW positions, compaction rebuilds the graph without them.
+TOMBSTONE_LIMIT = 0.3
 
 
 def build_index(dim: int, count: int, *, exact_limit: int, threads: int | None = None,
@@ -40,8 +42,6 @@ def index_class(kind: str) -> type[VectorIndex]:
 
 class DenseBackend:
     """How a store makes, loads, views and updates dense collections of one encoder."""
-
-
 
     def __init__(self, dim: int, *, exact_limit: int = 50_000, threads: int | None = None):
         self.dim = int(dim)
@@ -75,4 +75,6 @@ class DenseBackend:
         if upserts:
             ids = np.fromiter(upserts, np.int64, len(upserts))
             index.add(ids, np.stack([np.frombuffer(p, "<f4") for p in upserts.values()]))
+        if isinstance(index, HNSWIndex) and index.dead > TOMBSTONE_LIMIT * (index.dead + len(index)):
+            index = index.compact()
         return index
