@@ -1,5 +1,5 @@
-"""The store contract over every kind (FAISS flat, HNSW, BM25): persistence, checks, the
-delta log (upserts, removals, readers in other processes), compaction and failure guards."""
+"""The store contract over every kind (FAISS flat, HNSW, BM25, Milvus Lite): persistence,
+checks, the delta log (upserts, removals, readers in other processes), compaction and failure guards."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import pytest
 
 from matchmaker.errors import IndexUnusable
 from matchmaker.indexing import CollectionStore, delta
-from matchmaker.indexing.dense.factory import DenseBackend
+from matchmaker.indexing.dense.factory import DenseBackend, MilvusBackend
 from matchmaker.indexing.sparse.factory import SparseBackend
+from tests.milvus_lite import lite_uri
 
 DIM = 32
-KINDS = ["flat", "hnsw", "bm25"]
+KINDS = ["flat", "hnsw", "bm25", "milvus"]
 WORDS = ("magnet coercivity boron grain diffusion turbine blade icing heater polishing cerium "
          "powder glass battery vanadium electrolyte hydrogen alloy storage drone lidar crop "
          "irrigation coal gangue ceramsite steel slag aluminium casting").split()
@@ -27,6 +28,10 @@ def make_store(root, kind: str, **kw) -> CollectionStore:
         sparse = SparseBackend()
         return CollectionStore(root, "patents-bm25", backend=sparse, identity=sparse.identity(),
                                **kw)
+    if kind == "milvus":
+        milvus = MilvusBackend(DIM, uri=lite_uri(), prefix="patents-fake", exact_limit=10**9)
+        return CollectionStore(root, "patents-fake", backend=milvus,
+                               identity=("fake", "1", DIM), **kw)
     dense = DenseBackend(DIM, exact_limit=1 if kind == "hnsw" else 10**9, threads=1)
     return CollectionStore(root, "patents-fake", backend=dense, identity=("fake", "1", DIM), **kw)
 

@@ -7,6 +7,7 @@ import numpy as np
 from matchmaker.indexing.dense.base import VectorIndex
 from matchmaker.indexing.dense.faiss_flat import FlatIndex, check_vectors, set_threads
 from matchmaker.indexing.dense.hnsw import HNSWIndex
+from matchmaker.indexing.dense.milvus import MilvusIndex
 from matchmaker.indexing.dense.overlay import DenseView
 
 KINDS: dict[str, type[VectorIndex]] = {"flat": FlatIndex, "hnsw": HNSWIndex}
@@ -78,3 +79,24 @@ class DenseBackend:
         if isinstance(index, HNSWIndex) and index.dead > TOMBSTONE_LIMIT * (index.dead + len(index)):
             index = index.compact()
         return index
+
+
+class MilvusBackend(DenseBackend):
+    """Dense collections in Milvus (``uri``: a server, or a Milvus Lite file); the delta log,
+    views and compaction are ``DenseBackend``'s."""
+
+    def __init__(self, dim: int, *, uri: str, prefix: str, exact_limit: int = 50_000,
+                 threads: int | None = None):
+        super().__init__(dim, exact_limit=exact_limit, threads=threads)
+        self.uri, self.prefix = str(uri), prefix
+
+    def new(self, count: int = 0) -> MilvusIndex:
+        """A new, empty Milvus collection: exact (FLAT) below ``exact_limit``, HNSW above."""
+        return MilvusIndex.create(self.dim, uri=self.uri, prefix=self.prefix,
+                                  index_type="FLAT" if count < self.exact_limit else "HNSW")
+
+    def load(self, kind: str, directory, *, mmap: bool) -> MilvusIndex:
+        """Open the saved base's collection on this backend's server."""
+        if kind != MilvusIndex.kind:
+            raise ValueError(f"not a Milvus collection: {kind!r}")
+        return MilvusIndex.load(directory, uri=self.uri)
