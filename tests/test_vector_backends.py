@@ -136,3 +136,20 @@ def test_workers_share_one_read_only_mapped_copy(tmp_path, kind):
     reader.remove([0])
     assert reader.compact().count == 400
     assert reader.fresh().search(unit(1, seed=9), 1)[1][0, 0] == 5000
+
+
+def test_a_milvus_rebuild_makes_a_new_collection_and_drops_the_one_before_last(tmp_path):
+    store = dense_store(tmp_path, "patents", FakeEncoder, backend="milvus",
+                        milvus_uri=lite_uri())
+    names = []
+    for generation in range(3):
+        index = store.new_index(3)
+        index.add(np.arange(3) + 10 * generation, unit(3, seed=generation))
+        names.append(store.save(index).extras["milvus_collection"])
+    client = store.get().base.client
+    assert len(set(names)) == 3
+    assert not client.has_collection(names[0])  # two generations back: dropped
+    assert client.has_collection(names[1])  # the previous: readers may still search it
+    reopened = dense_store(tmp_path, "patents", FakeEncoder, backend="milvus",
+                           milvus_uri=lite_uri())
+    assert sorted(reopened.get().ids().tolist()) == [20, 21, 22]
