@@ -220,3 +220,15 @@ def test_another_process_sees_changes_at_its_next_search(tmp_path, kind):
     view = store.fresh()
     assert sorted(view.ids().tolist()) == [2, 3, 77]
     assert top(view, kind, docs(kind, [77], seed=77)[0])[0] == 77
+
+
+def test_compaction_drops_hnsw_tombstones_past_the_limit(tmp_path):
+    store = make_store(tmp_path, "hnsw")
+    ids = list(range(1, 21))
+    build(store, "hnsw", ids, docs("hnsw", ids))
+    store.remove(ids[:4])  # 4 of 20 positions dead: under the 0.3 limit, the graph is kept
+    assert store.compact().extras["tombstones"] == 4
+    store.remove(ids[4:10])  # 10 of 20 dead: rebuilt without them
+    manifest = store.compact()
+    assert manifest.extras["tombstones"] == 0 and manifest.count == 10
+    assert sorted(store.fresh().ids().tolist()) == ids[10:]

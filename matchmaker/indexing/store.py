@@ -54,7 +54,8 @@ class CollectionStore:
     Args:
         root: the INDEX_DIR folder.
         name: collection name, e.g. "patents-use-multilingual" or "patents-bm25".
-        backend: ``DenseBackend`` or ``SparseBackend`` (makes, loads and views collections).
+        backend: ``DenseBackend`` (FAISS), ``MilvusBackend`` or ``SparseBackend`` (makes,
+            loads and views collections).
         identity: (encoder, encoder version, dim) the manifest must match.
         mmap: load bases memory-mapped (read-only, shared between processes).
         stale_interval: seconds between two manifest reads in ``is_stale``.
