@@ -47,10 +47,9 @@ def dense_store(root: str | Path, prefix: str, encoder, *, exact_limit: int = 50
     name = collection_name(prefix, encoder.name)
     dense = BACKENDS[backend](encoder.dim, Path(root), name, milvus_uri,
                               exact_limit=exact_limit, threads=threads)
-    # A collection saved by another backend is refused as a mismatch (rebuild), not misread.
-    version = encoder.version if backend == "faiss" else f"{encoder.version}|{backend}"
     return CollectionStore(root, name, backend=dense,
-                           identity=(encoder.name, version, encoder.dim), **kwargs)
+                           identity=(encoder.name, dense.version(encoder.version), encoder.dim),
+                           **kwargs)
 
 
 def sparse_store(root: str | Path, prefix: str, **kwargs) -> CollectionStore:

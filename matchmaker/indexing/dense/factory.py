@@ -49,6 +49,10 @@ class DenseBackend:
         self.exact_limit = exact_limit
         self.threads = threads
 
+    def version(self, encoder_version: str) -> str:
+        """The version a manifest records for this backend's collections of an encoder."""
+        return encoder_version
+
     def new(self, count: int = 0) -> VectorIndex:
         """An empty index suited to about ``count`` vectors."""
         return build_index(self.dim, count, exact_limit=self.exact_limit, threads=self.threads)
@@ -89,6 +93,11 @@ class MilvusBackend(DenseBackend):
                  threads: int | None = None):
         super().__init__(dim, exact_limit=exact_limit, threads=threads)
         self.uri, self.prefix = str(uri), prefix
+
+    def version(self, encoder_version: str) -> str:
+        """Tagged: a collection saved by another backend is refused as a mismatch (rebuild),
+        never misread."""
+        return f"{encoder_version}|milvus"
 
     def new(self, count: int = 0) -> MilvusIndex:
         """A new, empty Milvus collection: exact (FLAT) below ``exact_limit``, HNSW above."""
