@@ -71,7 +71,7 @@ def build(root: str, n: int, kind: str) -> dict:
         index.add(np.arange(start, stop, dtype=np.int64), unit(rng, stop - start))
     dense.save(index)
     dense_s = time.perf_counter() - started
-    del index
+    del index, dense  # the store holds what it saved: free it before building BM25
     started = time.perf_counter()
     bm25 = sparse.new_index()
     for start in range(0, n, 100_000):
