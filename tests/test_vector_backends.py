@@ -153,3 +153,17 @@ def test_a_milvus_rebuild_makes_a_new_collection_and_drops_the_one_before_last(t
     reopened = dense_store(tmp_path, "patents", FakeEncoder, backend="milvus",
                            milvus_uri=lite_uri())
     assert sorted(reopened.get().ids().tolist()) == [20, 21, 22]
+
+
+def test_a_mapped_bm25_matrix_is_the_file_not_a_copy(tmp_path):
+    from matchmaker.indexing.sparse.bm25 import BM25Index
+
+    index = BM25Index()
+    index.add_terms((i, [f"t{j}" for j in range(i % 30, i % 30 + 12)]) for i in range(500))
+    index.save(tmp_path)
+    loaded = BM25Index.load(tmp_path, mmap=True)
+    weights, files = loaded._weights, loaded._frozen
+    for part, name in ((weights.indices, "w_indices"), (weights.indptr, "w_indptr"),
+                       (weights.data, "w_data")):
+        assert np.shares_memory(part, files[name]), name  # scipy kept the mapped arrays
+    assert loaded.search("t3 t5", 5)[0].tolist() == index.search("t3 t5", 5)[0].tolist()
