@@ -222,8 +222,8 @@ def report(r: dict, load_start, args) -> None:
         row("copied, BM25 rows as a dict (previous)", r["copied"]),
         row("memory-mapped (now)", r["mapped"]),
         "",
-        "What stays private per worker is mostly the FAISS copy (documents x 512 x 4 B): faiss "
-        "1.15.1 copies flat and HNSW codes into each process even with `IO_FLAG_MMAP` (checked "
+        "FAISS codes are mapped with `IO_FLAG_MMAP_IFC` since wave 3 (the older `IO_FLAG_MMAP` "
+        "copied them into each process; checked "
         "per process in `/proc/self/smaps_rollup`); the BM25 arrays are shared.",
         END,
     ]

@@ -61,8 +61,10 @@ def load_config(instance_path: str) -> dict:
         # One thread per encoder: on shared cores 2 threads made a USE call 40-100x slower.
         "ENCODER_THREADS": _env_int("ENCODER_THREADS", 1),
         "EXACT_INDEX_LIMIT": _env_int("EXACT_INDEX_LIMIT", 50_000),
-        # Where dense collections live: "faiss" (files under INDEX_DIR, memory-mapped).
+        # Where dense collections live: "faiss" (files under INDEX_DIR, memory-mapped) or
+        # "milvus" (a Milvus server at MILVUS_URI; empty: a Milvus Lite file under INDEX_DIR).
         "VECTOR_BACKEND": _env("VECTOR_BACKEND", "faiss"),
+        "MILVUS_URI": _env("MILVUS_URI", ""),
         "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
         "HOME_REGION": _env("HOME_REGION", "包头市"),
         "BABEL_DEFAULT_LOCALE": _env("LOCALE", "zh_CN"),

@@ -1,5 +1,5 @@
-"""The store contract over every kind (FAISS flat, HNSW, BM25): persistence, checks, the
-delta log (upserts, removals, readers in other processes), compaction and failure guards."""
+"""The store contract over every kind (FAISS flat, HNSW, BM25, Milvus Lite): persistence,
+checks, the delta log (upserts, removals, readers in other processes), compaction and failure guards."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import pytest
 
 from matchmaker.errors import IndexUnusable
 from matchmaker.indexing import CollectionStore, delta
-from matchmaker.indexing.dense.factory import DenseBackend
+from matchmaker.indexing.dense.factory import DenseBackend, MilvusBackend
 from matchmaker.indexing.sparse.factory import SparseBackend
+from tests.milvus_lite import lite_uri
 
 DIM = 32
-KINDS = ["flat", "hnsw", "bm25"]
+KINDS = ["flat", "hnsw", "bm25", "milvus"]
 WORDS = ("magnet coercivity boron grain diffusion turbine blade icing heater polishing cerium "
          "powder glass battery vanadium electrolyte hydrogen alloy storage drone lidar crop "
          "irrigation coal gangue ceramsite steel slag aluminium casting").split()
@@ -27,6 +28,10 @@ def make_store(root, kind: str, **kw) -> CollectionStore:
         sparse = SparseBackend()
         return CollectionStore(root, "patents-bm25", backend=sparse, identity=sparse.identity(),
                                **kw)
+    if kind == "milvus":
+        milvus = MilvusBackend(DIM, uri=lite_uri(), prefix="patents-fake", exact_limit=10**9)
+        return CollectionStore(root, "patents-fake", backend=milvus,
+                               identity=("fake", "1", DIM), **kw)
     dense = DenseBackend(DIM, exact_limit=1 if kind == "hnsw" else 10**9, threads=1)
     return CollectionStore(root, "patents-fake", backend=dense, identity=("fake", "1", DIM), **kw)
 
@@ -215,3 +220,15 @@ def test_another_process_sees_changes_at_its_next_search(tmp_path, kind):
     view = store.fresh()
     assert sorted(view.ids().tolist()) == [2, 3, 77]
     assert top(view, kind, docs(kind, [77], seed=77)[0])[0] == 77
+
+
+def test_compaction_drops_hnsw_tombstones_past_the_limit(tmp_path):
+    store = make_store(tmp_path, "hnsw")
+    ids = list(range(1, 21))
+    build(store, "hnsw", ids, docs("hnsw", ids))
+    store.remove(ids[:4])  # 4 of 20 positions dead: under the 0.3 limit, the graph is kept
+    assert store.compact().extras["tombstones"] == 4
+    store.remove(ids[4:10])  # 10 of 20 dead: rebuilt without them
+    manifest = store.compact()
+    assert manifest.extras["tombstones"] == 0 and manifest.count == 10
+    assert sorted(store.fresh().ids().tolist()) == ids[10:]

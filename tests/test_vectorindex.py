@@ -1,4 +1,5 @@
-"""Contract tests run against every index backend, checked against brute-force numpy search."""
+"""Contract tests run against every index backend (FAISS flat and HNSW, Milvus Lite FLAT and
+HNSW), checked against brute-force numpy search."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from matchmaker.indexing import (
     build_index,
     index_class,
 )
+from matchmaker.indexing.dense.milvus import MilvusIndex
+from tests.milvus_lite import lite_uri
 
 DIM = 64
-KINDS = ["flat", "hnsw"]
+KINDS = ["flat", "hnsw", "milvus", "milvus-hnsw"]
+EXACT = {"flat", "milvus"}  # exact search: the brute-force ranking itself
 
 
 def clustered(n: int, dim: int = DIM, *, clusters: int = 40, seed: int = 0) -> np.ndarray:
@@ -53,6 +57,9 @@ def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
 
 
 def make(kind: str, dim: int = DIM):
+    if kind.startswith("milvus"):
+        return MilvusIndex.create(dim, uri=lite_uri(), prefix="contract",
+                                  index_type="HNSW" if kind.endswith("hnsw") else "FLAT")
     # exact_limit=1 forces the approximate backend exactly as production would pick it.
     return build_index(dim, 10, exact_limit=1 if kind != "flat" else 10**9)
 
@@ -92,7 +99,7 @@ def test_search_matches_brute_force(filled, kind):
     expected = np.einsum("qd,qkd->qk", queries, data[rows])
     np.testing.assert_allclose(scores, expected, atol=1e-5)
     recall = recall_at(found, truth)
-    if kind == "flat":
+    if kind in EXACT:
         np.testing.assert_allclose(scores, true_scores, atol=1e-5)
         assert recall > 0.999
     else:
@@ -111,10 +118,12 @@ def test_recall_holds_with_many_tombstones(filled, kind):
     assert not set(found.ravel().tolist()) & set(ids[gone].tolist())
 
 
-def test_search_restores_thread_setting(filled):
+def test_search_restores_thread_setting(filled, kind):
     import faiss
 
     index, data, _ = filled
+    if kind.startswith("milvus"):
+        pytest.skip("FAISS's OpenMP setting: Milvus searches in its own server")
     faiss.omp_set_num_threads(2)
     index.search(data[:1], 5)
     assert faiss.omp_get_max_threads() == 2

@@ -1,9 +1,9 @@
 """The collection contract shared by dense (FAISS) and sparse (BM25) collections.
 
 A collection holds documents keyed by int64 database primary keys, writes itself as plain files
-into a folder (``save``) and reads them back (``load``, memory-mapped where the library allows:
-BM25's arrays are, so the gunicorn workers of one machine share one copy in the page cache). ``CollectionStore``
-adds everything about persistence: lock, manifest, checksums, staleness, the delta log.
+into a folder (``save``) and reads them back (``load``, memory-mapped: BM25 arrays and FAISS
+codes, so the gunicorn workers of one machine share one copy in the page cache; a Milvus base
+names a collection on the server). ``CollectionStore`` adds everything about persistence: lock, manifest, checksums, staleness, the delta log.
 """
 
 from __future__ import annotations

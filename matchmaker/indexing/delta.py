@@ -79,3 +79,18 @@ def append(path: Path, records: list[bytes]) -> int:
             fh.truncate(valid)
             raise
         return fh.tell()
+
+
+def fold(records: list[tuple[int, int, bytes]]) -> tuple[dict[int, bytes], set[int]]:
+    """The net effect of records: (upserted id -> last payload, removed ids); the last
+    record of an id wins."""
+    upserts: dict[int, bytes] = {}
+    removed: set[int] = set()
+    for op, doc_id, payload in records:
+        upserts.pop(doc_id, None)
+        removed.discard(doc_id)
+        if op == UPSERT:
+            upserts[doc_id] = payload
+        else:
+            removed.add(doc_id)
+    return upserts, removed

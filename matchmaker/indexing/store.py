@@ -12,56 +12,40 @@ process a re-entrant mutex serialises loads and writes.
   (a ``stat`` per search) into its view (``fresh``).
 - ``compact`` folds the log into a new base (rebuild and a background job call it).
 
-Bases load memory-mapped (``mmap``) where the backend can (BM25 arrays; FAISS 1.15.1 still
-copies flat and HNSW codes, see ``read_faiss``). Usable
-without Flask: everything comes in as plain arguments.
+Bases load memory-mapped (``mmap``): the workers of one machine share one copy in the page
+cache (BM25 arrays, FAISS flat and HNSW codes; see ``read_faiss``). Usable without Flask:
+everything comes in as plain arguments; what is done to the folder is in ``files``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import logging
 import os
-import re
 import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from matchmaker.errors import IndexUnusable
 from matchmaker.indexing import delta
-from matchmaker.indexing.manifest import (
-    MANIFEST,
-    Manifest,
-    library_versions,
-    read_manifest,
-    sha256_file,
-    utc_now_iso,
-    write_manifest,
+from matchmaker.indexing.files import (
+    check_identity,
+    collection_name,
+    file_lock,
+    new_manifest,
+    read_base,
+    remove_leftovers,
+    unusable,
 )
+from matchmaker.indexing.manifest import MANIFEST, Manifest, read_manifest, write_manifest
+
+__all__ = ["CollectionStore", "collection_name", "unusable"]
 
 log = logging.getLogger(__name__)
-
-REBUILD_HINT = "run `flask build-index`"
-# Above this share of tombstoned HNSW positions, compaction rebuilds the graph without them.
-TOMBSTONE_WARNING = 0.3
-
-
-def unusable(reason: str, message: str) -> IndexUnusable:
-    """An IndexUnusable carrying ``reason``: "missing", "corrupt" or "mismatch"."""
-    exc = IndexUnusable(f"{message}; {REBUILD_HINT}")
-    exc.reason = reason
-    return exc
-
-
-def collection_name(prefix: str, encoder_spec: str) -> str:
-    """Folder-safe name: ("patents", "use-multilingual") -> "patents-use-multilingual"."""
-    slug = re.sub(r"[^a-z0-9._-]+", "-", encoder_spec.lower()).strip("-.")
-    return f"{prefix}-{slug}"
 
 
 class CollectionStore:
@@ -70,7 +54,8 @@ class CollectionStore:
     Args:
         root: the INDEX_DIR folder.
         name: collection name, e.g. "patents-use-multilingual" or "patents-bm25".
-        backend: ``DenseBackend`` or ``SparseBackend`` (makes, loads and views collections).
+        backend: ``DenseBackend`` (FAISS), ``MilvusBackend`` or ``SparseBackend`` (makes,
+            loads and views collections).
         identity: (encoder, encoder version, dim) the manifest must match.
         mmap: load bases memory-mapped (read-only, shared between processes).
         stale_interval: seconds between two manifest reads in ``is_stale``.
@@ -92,8 +77,6 @@ class CollectionStore:
         self._checked_at = 0.0
         self._stale = False
         self._mutex = threading.RLock()
-
-    # -- reading -------------------------------------------------------------------------
 
     def exists(self) -> bool:
         """True when a manifest is on disk (the collection may still be unusable)."""
@@ -170,8 +153,6 @@ class CollectionStore:
         """Distinct ids changed in the log since the base (what ``compact`` would fold)."""
         return self.fresh().pending
 
-    # -- writing -------------------------------------------------------------------------
-
     def new_index(self, count: int = 0):
         """An empty collection suited to about ``count`` documents."""
         return self.backend.new(count)
@@ -224,19 +205,8 @@ class CollectionStore:
                 return manifest
             self._check(manifest)
             base = self._read_base(manifest, mmap=False)
-            upserts, removed = {}, set()
-            for op, doc_id, payload in records:  # the last record of an id wins
-                upserts.pop(doc_id, None)
-                removed.discard(doc_id)
-                if op == delta.UPSERT:
-                    upserts[doc_id] = payload
-                else:
-                    removed.add(doc_id)
-            base = self.backend.apply(base, upserts, removed)
-            dead = base.extras().get("tombstones", 0)
-            if dead > TOMBSTONE_WARNING * max(1, dead + len(base)) and hasattr(base, "compact"):
-                base = base.compact()
-            return self._save(base)
+            upserts, removed = delta.fold(records)
+            return self._save(self.backend.apply(base, upserts, removed))
 
     def drop(self) -> None:
         """Delete the saved collection and forget the loaded one."""
@@ -244,18 +214,11 @@ class CollectionStore:
             shutil.rmtree(self.directory, ignore_errors=True)
             self._forget()
 
-    # -- internals -----------------------------------------------------------------------
-
-    @contextlib.contextmanager
+    @contextmanager
     def _locked(self, mode: int) -> Iterator[None]:
         """The in-process mutex plus the cross-process file lock (shared or exclusive)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with self._mutex, open(self.lock_path, "a+b") as fh:
-            fcntl.flock(fh.fileno(), mode)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        with self._mutex, file_lock(self.lock_path, mode):
+            yield
 
     def _forget(self) -> None:
         self._view, self._version, self._offset = None, None, 0
@@ -308,29 +271,10 @@ class CollectionStore:
                  manifest.index_type, manifest.count)
 
     def _check(self, manifest: Manifest) -> None:
-        wanted = (self.encoder, self.encoder_version, self.dim)
-        found = (manifest.encoder, manifest.encoder_version, manifest.dim)
-        if wanted != found:
-            raise unusable(
-                "mismatch",
-                f"index {self.name!r} was built by encoder {found[0]} v{found[1]} "
-                f"(dim {found[2]}), not {wanted[0]} v{wanted[1]} (dim {wanted[2]})",
-            )
+        check_identity(self.name, manifest, (self.encoder, self.encoder_version, self.dim))
 
     def _read_base(self, manifest: Manifest, *, mmap: bool):
-        for fname, expected in manifest.files.items():
-            path = self.directory / fname
-            if not path.is_file():
-                raise unusable("missing", f"index {self.name!r}: {fname} is missing")
-            if sha256_file(path) != expected:
-                raise unusable("corrupt", f"index {self.name!r}: checksum of {fname} differs")
-        try:
-            base = self.backend.load(manifest.index_type, self.directory, mmap=mmap)
-        except (RuntimeError, ValueError, KeyError, OSError) as exc:
-            raise unusable("corrupt", f"index {self.name!r} cannot be read: {exc}") from exc
-        if base.dim != manifest.dim or len(base) != manifest.count:
-            raise unusable("corrupt", f"index {self.name!r} does not match its manifest")
-        return base
+        return read_base(self.name, self.directory, manifest, self.backend, mmap=mmap)
 
     def _save(self, collection) -> Manifest:
         if collection.dim != self.dim:
@@ -341,26 +285,11 @@ class CollectionStore:
             previous = None  # a corrupt manifest is simply replaced
         self.directory.mkdir(parents=True, exist_ok=True)
         collection.save(self.directory)
-        files = {fname: sha256_file(self.directory / fname) for fname in collection.files()}
-        manifest = Manifest(
-            name=self.name, encoder=self.encoder, encoder_version=self.encoder_version,
-            dim=self.dim, count=len(collection), index_type=collection.kind,
-            created_at=utc_now_iso(), version=(previous.version if previous else 0) + 1,
-            checksum=next(iter(files.values())), files=files,
-            faiss_version=library_versions()["faiss"], library_versions=library_versions(),
-            extras=collection.extras(),
-        )
+        manifest = new_manifest(self.name, self.directory, collection,
+                                (self.encoder, self.encoder_version, self.dim), previous)
         write_manifest(self.directory, manifest)
-        self._remove_leftovers(set(files))  # the old base's log goes with it
+        remove_leftovers(self.directory, set(manifest.files))  # the old base's log too
         self._view, self._version, self._offset = self.backend.view(collection), \
             manifest.version, 0
         self._checked_at, self._stale = time.monotonic(), False
         return manifest
-
-    def _remove_leftovers(self, keep: set[str]) -> None:
-        # Files of an older base (a flat index saved over an HNSW one leaves labels.npy; every
-        # new base leaves the previous log) are harmless but confusing: remove them.
-        for path in self.directory.iterdir():
-            if path.is_file() and path.name not in keep and path.name != MANIFEST \
-                    and not path.name.startswith("."):
-                path.unlink()

@@ -48,7 +48,8 @@ def build_engine(settings: EngineSettings, *, sides: Sequence[str] = SIDES,
         encoder = get_encoder(spec, models_dir=settings.models_dir, threads=settings.threads)
         stores = {side: dense_store(settings.index_dir, side, encoder,
                                     exact_limit=settings.exact_limit, threads=settings.threads,
-                                    backend=settings.vector_backend) for side in sides}
+                                    backend=settings.vector_backend,
+                                    milvus_uri=settings.milvus_uri) for side in sides}
         dense.append(DenseChannel(encoder, stores))
     lexical_channel = LexicalChannel(
         {side: sparse_store(settings.index_dir, side) for side in sides}

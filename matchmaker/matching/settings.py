@@ -24,7 +24,9 @@ class EngineSettings:
         exact_limit: below this many vectors a dense collection is exact (EXACT_INDEX_LIMIT).
         top_k: candidates stored per record (MATCH_TOP_K).
         home_region: the 盟市 the region rule favours (HOME_REGION).
-        vector_backend: where dense collections live (VECTOR_BACKEND).
+        vector_backend: where dense collections live (VECTOR_BACKEND): "faiss" or "milvus".
+        milvus_uri: the Milvus server or Milvus Lite file (MILVUS_URI); empty: a Milvus Lite
+            file under ``index_dir``.
     """
 
     index_dir: str
@@ -35,6 +37,7 @@ class EngineSettings:
     top_k: int
     home_region: str
     vector_backend: str
+    milvus_uri: str
 
     @classmethod
     def from_config(cls, config: Mapping) -> EngineSettings:
@@ -49,6 +52,7 @@ class EngineSettings:
             top_k=int(config["MATCH_TOP_K"]),
             home_region=str(config["HOME_REGION"]),
             vector_backend=str(config["VECTOR_BACKEND"]),
+            milvus_uri=str(config["MILVUS_URI"]),
         )
 
     def but(self, **changes) -> EngineSettings:

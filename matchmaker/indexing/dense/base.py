@@ -27,6 +27,7 @@ class VectorIndex(Collection):
     metric: ClassVar[str] = "ip"
     kind: ClassVar[str]
     dim: int
+    mapped: bool = False  # loaded memory-mapped: read-only, shared with other processes
 
     @abstractmethod
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:

@@ -7,9 +7,12 @@ import numpy as np
 from matchmaker.indexing.dense.base import VectorIndex
 from matchmaker.indexing.dense.faiss_flat import FlatIndex, check_vectors, set_threads
 from matchmaker.indexing.dense.hnsw import HNSWIndex
+from matchmaker.indexing.dense.milvus import MilvusIndex
 from matchmaker.indexing.dense.overlay import DenseView
 
 KINDS: dict[str, type[VectorIndex]] = {"flat": FlatIndex, "hnsw": HNSWIndex}
+# Above this share of tombstoned HNSW positions, compaction rebuilds the graph without them.
+TOMBSTONE_LIMIT = 0.3
 
 
 def build_index(dim: int, count: int, *, exact_limit: int, threads: int | None = None,
@@ -41,12 +44,14 @@ def index_class(kind: str) -> type[VectorIndex]:
 class DenseBackend:
     """How a store makes, loads, views and updates dense collections of one encoder."""
 
-
-
     def __init__(self, dim: int, *, exact_limit: int = 50_000, threads: int | None = None):
         self.dim = int(dim)
         self.exact_limit = exact_limit
         self.threads = threads
+
+    def version(self, encoder_version: str) -> str:
+        """The version a manifest records for this backend's collections of an encoder."""
+        return encoder_version
 
     def new(self, count: int = 0) -> VectorIndex:
         """An empty index suited to about ``count`` vectors."""
@@ -75,4 +80,32 @@ class DenseBackend:
         if upserts:
             ids = np.fromiter(upserts, np.int64, len(upserts))
             index.add(ids, np.stack([np.frombuffer(p, "<f4") for p in upserts.values()]))
+        if isinstance(index, HNSWIndex) and index.dead > TOMBSTONE_LIMIT * (index.dead + len(index)):
+            index = index.compact()
         return index
+
+
+class MilvusBackend(DenseBackend):
+    """Dense collections in Milvus (``uri``: a server, or a Milvus Lite file); the delta log,
+    views and compaction are ``DenseBackend``'s."""
+
+    def __init__(self, dim: int, *, uri: str, prefix: str, exact_limit: int = 50_000,
+                 threads: int | None = None):
+        super().__init__(dim, exact_limit=exact_limit, threads=threads)
+        self.uri, self.prefix = str(uri), prefix
+
+    def version(self, encoder_version: str) -> str:
+        """Tagged: a collection saved by another backend is refused as a mismatch (rebuild),
+        never misread."""
+        return f"{encoder_version}|milvus"
+
+    def new(self, count: int = 0) -> MilvusIndex:
+        """A new, empty Milvus collection: exact (FLAT) below ``exact_limit``, HNSW above."""
+        return MilvusIndex.create(self.dim, uri=self.uri, prefix=self.prefix,
+                                  index_type="FLAT" if count < self.exact_limit else "HNSW")
+
+    def load(self, kind: str, directory, *, mmap: bool) -> MilvusIndex:
+        """Open the saved base's collection on this backend's server."""
+        if kind != MilvusIndex.kind:
+            raise ValueError(f"not a Milvus collection: {kind!r}")
+        return MilvusIndex.load(directory, uri=self.uri)

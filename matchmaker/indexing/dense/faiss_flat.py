@@ -114,14 +114,28 @@ def write_index(index: faiss.Index, directory: Path) -> None:
 
 
 def read_faiss(directory: Path, mmap: bool) -> faiss.Index:
-    """faiss.read_index of index.faiss; ``mmap`` asks FAISS to map it read-only (IO_FLAG_MMAP).
+    """faiss.read_index of index.faiss; ``mmap`` maps the codes read-only instead of copying.
 
-    Measured with faiss 1.15.1 (the pinned wheel): flat and HNSW codes are still copied into
-    each process (private memory grows by the file size with or without the flag), so dense
-    collections are not yet shared between workers; BM25 arrays are (``np.load`` mmap).
+    ``IO_FLAG_MMAP_IFC`` is faiss's zero-copy mapping of flat codes (the storage of both the
+    flat index and the HNSW graph's vectors): the pages stay file-backed and clean, so every
+    worker of a machine shares one copy in the page cache. The older ``IO_FLAG_MMAP`` was
+    measured to copy them anyway (faiss 1.15.1; bench/bench_memory.py). A mapped index must
+    never be written: the backends refuse ``add``/``remove`` on it (``ReadOnlyIndex``).
     """
-    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+    flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
     return faiss.read_index(str(Path(directory) / INDEX_FILE), flags)
+
+
+class ReadOnlyIndex(ValueError):
+    """A change was asked of a memory-mapped index (its pages are the file's, shared)."""
+
+
+def refuse_if_mapped(index: VectorIndex) -> None:
+    """Raise ReadOnlyIndex when ``index`` was loaded memory-mapped: writing through the map
+    would fault (the mapping is read-only) or change every process's copy."""
+    if index.mapped:
+        raise ReadOnlyIndex(f"a memory-mapped {index.kind} index is read-only; "
+                            "load it with mmap=False to change it")
 
 
 def write_npy(directory: Path, name: str, array: np.ndarray) -> None:
@@ -135,12 +149,14 @@ class FlatIndex(VectorIndex):
 
     kind = "flat"
 
-    def __init__(self, dim: int, index: faiss.Index | None = None):
+    def __init__(self, dim: int, index: faiss.Index | None = None, *, mapped: bool = False):
         self.dim = int(dim)
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.mapped = mapped
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Insert or replace vectors under the given primary keys."""
+        refuse_if_mapped(self)
         ids, vectors = check_ids(ids, check_vectors(vectors, self.dim))
         if not len(ids):
             return
@@ -149,6 +165,7 @@ class FlatIndex(VectorIndex):
 
     def remove(self, ids: Iterable[int]) -> int:
         """Delete ids; unknown ones are ignored."""
+        refuse_if_mapped(self)
         ids = np.fromiter((int(i) for i in ids), dtype=np.int64)
         if not ids.size or not self._index.ntotal:
             return 0
@@ -196,4 +213,4 @@ class FlatIndex(VectorIndex):
             faiss.downcast_index(index.index), faiss.IndexFlatIP
         ):
             raise ValueError(f"{INDEX_FILE} is not an IndexIDMap2(IndexFlatIP)")
-        return cls(index.d, index)
+        return cls(index.d, index, mapped=mmap)

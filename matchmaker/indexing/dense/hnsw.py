@@ -29,6 +29,7 @@ from matchmaker.indexing.dense.faiss_flat import (
     check_vectors,
     pad,
     read_faiss,
+    refuse_if_mapped,
     search_threads,
     write_index,
     write_npy,
@@ -57,8 +58,10 @@ class HNSWIndex(VectorIndex):
 
     def __init__(self, dim: int, *, m: int = HNSW_M, ef_construction: int = HNSW_EF_CONSTRUCTION,
                  ef_search: int = HNSW_EF_SEARCH, index: faiss.Index | None = None,
-                 labels: np.ndarray | None = None, alive: np.ndarray | None = None):
+                 labels: np.ndarray | None = None, alive: np.ndarray | None = None,
+                 mapped: bool = False):
         self.dim = int(dim)
+        self.mapped = mapped
         if index is None:
             index = faiss.IndexHNSWFlat(self.dim, m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = ef_construction
@@ -88,6 +91,7 @@ class HNSWIndex(VectorIndex):
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Insert or replace: a replaced id's old position becomes a tombstone."""
+        refuse_if_mapped(self)
         ids, vectors = check_ids(ids, check_vectors(vectors, self.dim))
         if not len(ids):
             return
@@ -100,6 +104,7 @@ class HNSWIndex(VectorIndex):
 
     def remove(self, ids: Iterable[int]) -> int:
         """Tombstone ids; unknown ones are ignored."""
+        refuse_if_mapped(self)
         ids = np.fromiter((int(i) for i in ids), dtype=np.int64)
         if not ids.size or not self._count:
             return 0
@@ -186,11 +191,12 @@ class HNSWIndex(VectorIndex):
         index = read_faiss(directory, mmap)
         if not isinstance(index, faiss.IndexHNSWFlat):
             raise ValueError(f"{INDEX_FILE} is not an IndexHNSWFlat")
-        labels = np.load(directory / LABELS_FILE, allow_pickle=False).astype(np.int64)
+        labels = np.load(directory / LABELS_FILE, allow_pickle=False,
+                         mmap_mode="r" if mmap else None).astype(np.int64, copy=False)
         dead = np.load(directory / TOMBSTONES_FILE, allow_pickle=False).astype(np.int64)
         alive = np.ones(index.ntotal, bool)
         if dead.size and (dead.min() < 0 or dead.max() >= index.ntotal):
             raise ValueError("tombstones point outside the graph")
         alive[dead] = False
         return cls(index.d, index=index, labels=labels, alive=alive,
-                   ef_search=index.hnsw.efSearch)
+                   ef_search=index.hnsw.efSearch, mapped=mmap)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from matchmaker.indexing.delta import UPSERT
 from matchmaker.indexing.dense.base import PAD_ID, PAD_SCORE, VectorIndex
 from matchmaker.indexing.dense.faiss_flat import check_queries
+from matchmaker.indexing.overlay import DeltaView
 
 
-class DenseView:
+class DenseView(DeltaView):
     """What readers search: ``base`` minus every id the log touched, plus the log's vectors.
 
     The log is short (compaction folds it), so its vectors are scored exactly with one matrix
@@ -20,58 +20,23 @@ class DenseView:
     """
 
     def __init__(self, base: VectorIndex):
-        self.base = base
+        super().__init__(base)
         self.dim = base.dim
         self.kind = base.kind
-        self._vectors: dict[int, np.ndarray] = {}
-        self._touched: set[int] = set()
-        self._base_ids: set[int] | None = None
         self._packed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    @staticmethod
-    def pack(vector: np.ndarray) -> bytes:
+    def pack(self, vector: np.ndarray) -> bytes:
         """A delta payload: the vector as little-endian float32."""
         return np.asarray(vector, "<f4").tobytes()
 
+    def unpack(self, payload: bytes) -> np.ndarray:
+        """The vector of a delta payload."""
+        return np.frombuffer(payload, "<f4").copy()
+
     def apply(self, op: int, doc_id: int, payload: bytes) -> None:
-        """Merge one delta record."""
-        self._touched.add(int(doc_id))
+        """Merge one delta record (the packed log matrix is rebuilt on the next search)."""
+        super().apply(op, doc_id, payload)
         self._packed = None
-        if op == UPSERT:
-            self._vectors[int(doc_id)] = np.frombuffer(payload, "<f4").copy()
-        else:
-            self._vectors.pop(int(doc_id), None)
-
-    @property
-    def pending(self) -> int:
-        """Delta records merged so far (distinct ids)."""
-        return len(self._touched)
-
-    def _base_id_set(self) -> set[int]:
-        if self._base_ids is None:
-            self._base_ids = set(self.base.ids().tolist())
-        return self._base_ids
-
-    def __contains__(self, doc_id: int) -> bool:
-        doc_id = int(doc_id)
-        if doc_id in self._touched:
-            return doc_id in self._vectors
-        return doc_id in self._base_id_set()
-
-    def __len__(self) -> int:
-        if not self._touched:
-            return len(self.base)
-        hidden = len(self._touched & self._base_id_set())
-        return len(self.base) - hidden + len(self._vectors)
-
-    def ids(self) -> np.ndarray:
-        """Live ids."""
-        base = self.base.ids()
-        if not self._touched:
-            return base
-        touched = np.fromiter(self._touched, np.int64, len(self._touched))
-        extra = np.fromiter(self._vectors, np.int64, len(self._vectors))
-        return np.concatenate([base[~np.isin(base, touched)], extra])
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
         """Stored vectors of the present ``ids``, in the given order."""
@@ -79,8 +44,8 @@ class DenseView:
         for i in ids:
             i = int(i)
             if i in self._touched:
-                if i in self._vectors:
-                    rows.append(self._vectors[i])
+                if i in self._live:
+                    rows.append(self._live[i])
             else:
                 rows.extend(self.base.vectors_of([i]))
         return np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
@@ -112,8 +77,8 @@ class DenseView:
     def _pack(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._packed is None:
             touched = np.fromiter(self._touched, np.int64, len(self._touched))
-            ids = np.fromiter(self._vectors, np.int64, len(self._vectors))
-            matrix = (np.stack(list(self._vectors.values())).astype(np.float32) if len(ids)
+            ids = np.fromiter(self._live, np.int64, len(self._live))
+            matrix = (np.stack(list(self._live.values())).astype(np.float32) if len(ids)
                       else np.zeros((0, self.dim), np.float32))
             self._packed = (touched, ids, matrix)
         return self._packed

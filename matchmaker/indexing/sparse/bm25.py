@@ -252,8 +252,10 @@ class BM25Index(Collection):
             tf_indices = (np.concatenate([r[0] for r in rows]) if rows
                           else np.zeros(0, np.int32))
             tf_data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, np.float32)
-        arrays = {"ids": self._ids, "w_indptr": weights.indptr.astype(np.int64),
-                  "w_indices": weights.indices.astype(np.int64), "w_data": weights.data,
+        # The weight matrix's index arrays keep scipy's own dtype (int32 while they fit): a
+        # mapped int64 copy would be downcast on load, i.e. copied into every worker.
+        arrays = {"ids": self._ids, "w_indptr": weights.indptr,
+                  "w_indices": weights.indices, "w_data": weights.data,
                   "tf_indptr": tf_indptr, "tf_indices": tf_indices, "tf_data": tf_data,
                   "idf": self._idf, "lengths": self._lengths}
         for name, array in arrays.items():

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from matchmaker.indexing.delta import UPSERT
+from matchmaker.indexing.overlay import DeltaView
 from matchmaker.indexing.sparse.bm25 import BM25Index
 
 SEPARATOR = "\x1f"  # between the analysed terms of a delta payload (never inside a term)
 
 
-class SparseView:
+class SparseView(DeltaView):
     """What readers search: ``base`` minus the ids the log touched, plus the log's documents.
 
     Log documents are scored with the base's statistics (document count, idf, average length):
@@ -22,55 +22,18 @@ class SparseView:
     """
 
     def __init__(self, base: BM25Index):
-        self.base = base
+        super().__init__(base)
         self.analyzer = base.analyzer
-        self._docs: dict[int, Counter] = {}
-        self._touched: set[int] = set()
-        self._base_ids: set[int] | None = None
         self._avgdl: float | None = None
 
     def pack(self, text: str) -> bytes:
         """A delta payload: the text's terms, analysed once by the writer."""
         return SEPARATOR.join(self.analyzer.terms(text)).encode("utf-8")
 
-    def apply(self, op: int, doc_id: int, payload: bytes) -> None:
-        """Merge one delta record."""
-        self._touched.add(int(doc_id))
-        if op == UPSERT:
-            text = payload.decode("utf-8")
-            self._docs[int(doc_id)] = Counter(text.split(SEPARATOR) if text else ())
-        else:
-            self._docs.pop(int(doc_id), None)
-
-    @property
-    def pending(self) -> int:
-        """Delta records merged so far (distinct ids)."""
-        return len(self._touched)
-
-    def _base_id_set(self) -> set[int]:
-        if self._base_ids is None:
-            self._base_ids = set(self.base.ids().tolist())
-        return self._base_ids
-
-    def __contains__(self, doc_id: int) -> bool:
-        doc_id = int(doc_id)
-        if doc_id in self._touched:
-            return doc_id in self._docs
-        return doc_id in self._base_id_set()
-
-    def __len__(self) -> int:
-        if not self._touched:
-            return len(self.base)
-        return len(self.base) - len(self._touched & self._base_id_set()) + len(self._docs)
-
-    def ids(self) -> np.ndarray:
-        """Live ids."""
-        base = self.base.ids()
-        if not self._touched:
-            return base
-        touched = np.fromiter(self._touched, np.int64, len(self._touched))
-        extra = np.fromiter(self._docs, np.int64, len(self._docs))
-        return np.concatenate([base[~np.isin(base, touched)], extra])
+    def unpack(self, payload: bytes) -> Counter:
+        """The term counts of a delta payload."""
+        text = payload.decode("utf-8")
+        return Counter(text.split(SEPARATOR) if text else ())
 
     def idf(self, term: str) -> float:
         """The base's idf of ``term``."""
@@ -91,7 +54,7 @@ class SparseView:
         ids, scores, coverage = self.base.search_with_coverage(
             text, k, exclude=self._touched | excluded)
         query = Counter(self.analyzer.terms(text))
-        extra = [(doc_id, self._score(query, doc)) for doc_id, doc in self._docs.items()
+        extra = [(doc_id, self._score(query, doc)) for doc_id, doc in self._live.items()
                  if doc_id not in excluded]
         extra = [(i, s) for i, s in extra if s > 0]
         if not extra:
@@ -99,8 +62,8 @@ class SparseView:
         merged = sorted([*zip(ids.tolist(), scores.tolist(), strict=True), *extra],
                         key=lambda pair: -pair[1])[:k]
         top = merged[0][0]
-        if top in self._docs:
-            coverage = self._coverage(query, self._docs[top])
+        if top in self._live:
+            coverage = self._coverage(query, self._live[top])
         return (np.array([i for i, _ in merged], np.int64),
                 np.array([s for _, s in merged], np.float32), coverage)
 
