@@ -109,6 +109,12 @@ def load_config(instance_path: str) -> dict:
         # Strict-Transport-Security max-age on https responses; 0 (off) until TLS is set up.
         "HSTS_SECONDS": _env_int("HSTS_SECONDS", 0),
         "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
+        # The portal's public address (https://matchmaker.example.org): links in e-mails and
+        # the booklet's QR codes are built on it; empty: relative links, and the booklet falls
+        # back to the requesting host (or http://127.0.0.1:8000 outside a request).
+        "BASE_URL": (_env("BASE_URL", "") or "").rstrip("/"),
+        # Contact requests (我要对接) one client address may leave on the public showcase.
+        "SHOWCASE_CONTACT_LIMIT": _env("SHOWCASE_CONTACT_LIMIT", "5 per hour; 20 per day"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         # Failed logins (only failures count) per account and per client address, and the
         # per-user allowance of expensive pages (engine rankings, semantic search, exports).
