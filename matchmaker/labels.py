@@ -88,7 +88,7 @@ LABELS = {
     ContactStatus: {
         ContactStatus.NEW: _l("New request"),
         ContactStatus.IN_PROGRESS: _l("Following up"),
-        ContactStatus.CLOSED: _l("Done"),
+        ContactStatus.CLOSED: _l("Request done"),
     },
     EventStatus: {
         EventStatus.PLANNED: _l("Planned"),

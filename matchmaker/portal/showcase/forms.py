@@ -26,10 +26,10 @@ class ContactForm(FlaskForm):
                                                     _max(CONTACT_LIMITS["name"])])
     organization = StringField(_l("Organization"), validators=[
         DataRequired(REQUIRED), _max(CONTACT_LIMITS["organization"])])
-    phone = StringField(_l("Phone"), validators=[_max(CONTACT_LIMITS["phone"])],
+    phone = StringField(_l("Your phone"), validators=[_max(CONTACT_LIMITS["phone"])],
                         description=_l("A phone number or an e-mail address, or both."))
-    email = StringField(_l("E-mail"), validators=[_max(CONTACT_LIMITS["email"])])
-    message = TextAreaField(_l("Message"), validators=[
+    email = StringField(_l("Your e-mail"), validators=[_max(CONTACT_LIMITS["email"])])
+    message = TextAreaField(_l("Your message"), validators=[
         DataRequired(REQUIRED), _max(CONTACT_LIMITS["message"])],
         description=_l("What you would like to discuss: application, scale, timing."))
     submit = SubmitField(_l("Send to the brokers"))

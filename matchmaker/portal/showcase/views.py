@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ...extensions import db
@@ -10,7 +10,7 @@ from ...labels import choices
 from ...records import CooperationMode, LicenceMode
 from ...regions import LEAGUES
 from ...security import throttle
-from ...security.params import int_arg, page_number
+from ...security.params import page_number
 from ...services import showcase
 from . import bp
 from .forms import ContactForm
@@ -47,21 +47,19 @@ def need(need_id: int):
     return render_template("showcase/need.html", need=record)
 
 
-def _subject():
-    """The record a contact request is about: ?patent=<id> or ?need=<id> (one of them)."""
-    patent_id, need_id = int_arg(request.args, "patent"), int_arg(request.args, "need")
-    if (patent_id is None) == (need_id is None):
-        abort(404)
+def _subject(patent_id: int | None, need_id: int | None):
+    """The public record a contact request is about: exactly one patent or one need."""
     if patent_id is not None:
         return showcase.public_patent(patent_id), None
     return None, showcase.public_need(need_id)
 
 
-@bp.route("/showcase/contact", methods=["GET", "POST"])
+@bp.route("/showcase/patents/<int:patent_id>/contact", methods=["GET", "POST"])
+@bp.route("/showcase/needs/<int:need_id>/contact", methods=["GET", "POST"])
 @throttle.contact_request
-def contact():
+def contact(patent_id: int | None = None, need_id: int | None = None):
     """我要对接: leave a name and a way to reach you; a broker follows up."""
-    patent, need = _subject()
+    patent, need = _subject(patent_id, need_id)
     form = ContactForm()
     if form.validate_on_submit():
         showcase.submit_contact_request(form.values(), patent=patent, need=need)
