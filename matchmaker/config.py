@@ -85,6 +85,8 @@ def load_config(instance_path: str) -> dict:
         # on every patent page; both fall back to sensible defaults (matchmaker.booklet).
         "BOOKLET_FONT": _env("BOOKLET_FONT"),
         "BOOKLET_CONTACT": _env("BOOKLET_CONTACT"),
+        # The organiser named on the booklet's cover and footers (default: the platform).
+        "BOOKLET_ORGANISER": _env("BOOKLET_ORGANISER"),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
         # Import limits: an XLSX is refused before parsing above this inflated size or when a
         # member inflates more than this ratio (zip bombs); JSON Lines lines above these
