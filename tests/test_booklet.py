@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import date, timedelta
 
 import pytest
@@ -250,3 +251,13 @@ def test_maturity_and_highlights(app):
     assert page.highlights == ["铽用量降低70%以上", "矫顽力提高8kOe"]
     assert page.application == "新能源汽车驱动电机"
     assert page.maturity == "有效" or "专利" in page.maturity
+
+
+def test_one_weight_fonts_get_a_synthetic_bold(app):
+    wqy = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+    if not os.path.isfile(wqy):
+        pytest.skip("fonts-wqy-microhei is not installed")
+    e, _titles = _event()
+    reader = PdfReader(io.BytesIO(booklet_pdf(e, {**app.config, "BOOKLET_FONT": wqy})))
+    assert len(_pdf_fonts(reader)) == 1  # one face only
+    assert b" 2 Tr" in _content(reader)  # headings drawn filled and stroked

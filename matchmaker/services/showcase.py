@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, String, and_, cast, exists, or_, select
+from sqlalchemy import Select, String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotFound
@@ -129,8 +129,6 @@ class ShowcaseFilters:
 
 def counts() -> dict[str, int]:
     """How many public patents and needs there are (the tabs' figures)."""
-    from sqlalchemy import func
-
     return {
         "patents": db.session.scalar(select(func.count(Patent.id)).where(public_patent_clause())),
         "needs": db.session.scalar(select(func.count(Need.id)).where(public_need_clause())),
