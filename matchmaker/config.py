@@ -87,6 +87,8 @@ def load_config(instance_path: str) -> dict:
         # on every patent page; both fall back to sensible defaults (matchmaker.booklet).
         "BOOKLET_FONT": _env("BOOKLET_FONT"),
         "BOOKLET_CONTACT": _env("BOOKLET_CONTACT"),
+        # The organiser named on the booklet's cover and footers (default: the platform).
+        "BOOKLET_ORGANISER": _env("BOOKLET_ORGANISER"),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
         # Import limits: an XLSX is refused before parsing above this inflated size or when a
         # member inflates more than this ratio (zip bombs); JSON Lines lines above these
@@ -111,6 +113,12 @@ def load_config(instance_path: str) -> dict:
         # Strict-Transport-Security max-age on https responses; 0 (off) until TLS is set up.
         "HSTS_SECONDS": _env_int("HSTS_SECONDS", 0),
         "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
+        # The portal's public address (https://matchmaker.example.org): links in e-mails and
+        # the booklet's QR codes are built on it; empty: relative links, and the booklet falls
+        # back to the requesting host (or http://127.0.0.1:8000 outside a request).
+        "BASE_URL": (_env("BASE_URL", "") or "").rstrip("/"),
+        # Contact requests (我要对接) one client address may leave on the public showcase.
+        "SHOWCASE_CONTACT_LIMIT": _env("SHOWCASE_CONTACT_LIMIT", "5 per hour; 20 per day"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         # Failed logins (only failures count) per account and per client address, and the
         # per-user allowance of expensive pages (engine rankings, semantic search, exports).

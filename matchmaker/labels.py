@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from .records.enums import (
     Confidentiality,
+    ContactStatus,
     CooperationMode,
     EventStatus,
     Feedback,
@@ -83,6 +84,11 @@ LABELS = {
     Feedback: {
         Feedback.INTERESTED: _l("Interested"),
         Feedback.NOT_INTERESTED: _l("Not interested"),
+    },
+    ContactStatus: {
+        ContactStatus.NEW: _l("New request"),
+        ContactStatus.IN_PROGRESS: _l("Following up"),
+        ContactStatus.CLOSED: _l("Request done"),
     },
     EventStatus: {
         EventStatus.PLANNED: _l("Planned"),

@@ -79,7 +79,7 @@ events.remove_patent             POST  L A A A D D D D
 events.save_listing              POST  L A A A D D D D
 events.unregister                POST  L A A A A D D D
 health.healthz                   GET   A A A A A A A A
-home.index                       GET   L A A A A A A A
+home.index                       GET   A A A A A A A A
 integrations.deliveries          GET   L A D D A D D D
 integrations.revoke              POST  L A D D A D D D
 integrations.tokens              GET   L A A A A A A A
@@ -99,7 +99,7 @@ needs.edit                       GET   L A D D A D D D
 needs.edit                       POST  L A D D A D D D
 needs.export                     GET   L A A A A A A A
 needs.index                      GET   L A A A A A A A
-needs.matches                    GET   L A A A A D A D
+needs.matches                    GET   L A A A D D D D
 needs.queue                      POST  L A A A D D D D
 needs.set_status                 POST  L A D D A D D D
 notifications.index              GET   L A A A A A A A
@@ -113,7 +113,7 @@ patents.edit                     GET   L A D D D D A D
 patents.edit                     POST  L A D D D D A D
 patents.export                   GET   L A A A A A A A
 patents.index                    GET   L A A A A A A A
-patents.matches                  GET   L A A A A D A D
+patents.matches                  GET   L A A A D D D D
 patents.queue                    POST  L A A A D D D D
 patents.upload                   GET   L A D D D D A A
 patents.upload                   POST  L A D D D D A A
@@ -132,6 +132,13 @@ queue.save_view                  POST  L A A A D D D D
 recommendations.feedback         POST  L D D D A D D D
 recommendations.index            GET   L D D D A A A A
 revival.index                    GET   L A A A D D A A
+showcase.contact                 GET   A A A A A A A A
+showcase.contact                 POST  A A A A A A A A
+showcase.index                   GET   A A A A A A A A
+showcase.need                    GET   A A A A A A A A
+showcase.patent                  GET   A A A A A A A A
+showcase.request_status          POST  L A A A D D D D
+showcase.requests                GET   L A A A D D D D
 static                           GET   A A A A A A A A
 """
 

@@ -11,6 +11,7 @@ from werkzeug.security import generate_password_hash
 from matchmaker.extensions import db
 from matchmaker.records import (
     ApiToken,
+    ContactRequest,
     EventPatent,
     EventRegistration,
     EventStatus,
@@ -79,7 +80,10 @@ def build() -> dict:
     hook = WebhookSubscription(organization=ent, url="https://example.invalid/hook",
                                secret="s" * 32, events="need.posted")
     view = SavedView(user_id=users["broker_in"].id, name="矩阵视图", query="status=pending")
-    db.session.add_all([job, token, hook, view])
+    # A showcase visitor's contact request about the owners' patent (brokers work it).
+    contact = ContactRequest(patent=patent, name="访客", organization="丙公司",
+                             phone="0472-1234567", message="希望对接")
+    db.session.add_all([job, token, hook, view, contact])
     db.session.commit()
     args = {
         "need_id": need.id, "patent_id": patent.id, "match_id": match.id, "event_id": event.id,
@@ -88,6 +92,7 @@ def build() -> dict:
         "fmt": "csv", "filename": "css/app.css",
         "job_id": job.id, "token_id": token.id, "sub_id": hook.id, "view_id": view.id,
         "action": "disable", "kind": "patents", "subscription_id": hook.id,
+        "request_id": contact.id,
     }
     # Programme rows: the listed patent (save/remove) vs. one to add.
     args["other_patent_id"] = other_patent.id

@@ -1,8 +1,10 @@
-"""Which CJK font the PDF booklet embeds.
+"""Which CJK fonts the PDF booklet embeds: a regular face and, when installed, a bold one.
 
 fpdf2 embeds TrueType/OpenType fonts, collections (.ttc) included, by index. The path comes
 from ``BOOKLET_FONT`` (config) or ``MATCHMAKER_BOOKLET_FONT`` (environment), optionally with
 ``#N`` for the face inside a collection; otherwise the first installed font of ``FALLBACKS``.
+A font file whose name says ``Regular`` finds its bold sibling (``...-Bold...``); without one
+the PDF draws bold text with a stroke (synthetic bold), so headings still stand out.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from dataclasses import dataclass
 
 from ..errors import MatchmakerError
 
-#: (path, face index): WenQuanYi Micro Hei is what script/setup installs (Apache-2.0);
-#: Noto Sans CJK (OFL, Debian fonts-noto-cjk) face 2 is its Simplified Chinese face.
+NOTO = "/usr/share/fonts/opentype/noto/NotoSansCJK-{weight}.ttc"
+#: (regular path, face index, bold path or None): Noto Sans CJK (OFL, Debian fonts-noto-cjk,
+#: installed by script/setup) face 2 is its Simplified Chinese face, in two real weights;
+#: WenQuanYi Micro Hei (Apache-2.0) has one weight only.
 FALLBACKS = [
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    (NOTO.format(weight="Regular"), 2, NOTO.format(weight="Bold")),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0, None),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0, None),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0, None),
 ]
 
 
@@ -33,6 +37,20 @@ class BookletFontMissing(MatchmakerError):
 class FontChoice:
     path: str
     index: int = 0
+    bold_path: str | None = None  # None: synthetic bold (stroked text)
+
+    @property
+    def has_bold(self) -> bool:
+        return self.bold_path is not None
+
+
+def _bold_sibling(path: str) -> str | None:
+    """``...Regular...`` -> ``...Bold...`` when that file exists."""
+    name = os.path.basename(path)
+    if "Regular" not in name:
+        return None
+    sibling = os.path.join(os.path.dirname(path), name.replace("Regular", "Bold"))
+    return sibling if os.path.isfile(sibling) else None
 
 
 def _parse(raw: str) -> FontChoice:
@@ -52,11 +70,11 @@ def resolve_font(config: Mapping | None = None) -> FontChoice:
             raise BookletFontMissing(
                 f"MATCHMAKER_BOOKLET_FONT points to {choice.path}, which does not exist"
             )
-        return choice
-    for path, index in FALLBACKS:
+        return FontChoice(choice.path, choice.index, _bold_sibling(choice.path))
+    for path, index, bold in FALLBACKS:
         if os.path.isfile(path):
-            return FontChoice(path, index)
+            return FontChoice(path, index, bold if bold and os.path.isfile(bold) else None)
     raise BookletFontMissing(
-        "No CJK font for the PDF booklet: install fonts-wqy-microhei (script/setup does) "
-        "or set MATCHMAKER_BOOKLET_FONT=/path/to/font.ttf[#face]"
+        "No CJK font for the PDF booklet: install fonts-noto-cjk or fonts-wqy-microhei "
+        "(script/setup does) or set MATCHMAKER_BOOKLET_FONT=/path/to/font.ttf[#face]"
     )

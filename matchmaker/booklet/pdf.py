@@ -1,13 +1,20 @@
-"""The booklet as a PDF (fpdf2, CJK font embedded): cover, contents, one page per patent."""
+"""The booklet as a PDF (fpdf2, CJK font embedded): cover, contents, one full page per patent.
+
+Headings use the font's bold face (synthetic bold when it has none); every patent page has a
+QR code opening the patent's public showcase page; section titles and QR codes are tagged
+(structure tree, /Lang), which is as far as fpdf2 tags a document.
+"""
 
 from __future__ import annotations
 
+import io
 import math
 
-from flask_babel import format_date
+import segno
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
-from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.enums import MethodReturnValue, TextMode, WrapMode, XPos, YPos
 
 from .content import Booklet, BookletPage
 from .fonts import FontChoice
@@ -16,14 +23,19 @@ FONT = "cjk"
 ACCENT = (31, 111, 235)
 MUTED = (89, 99, 110)
 INK = (31, 35, 40)
+WHITE = (255, 255, 255)
+PANEL = (238, 241, 244)
 TOC_LINES_PER_PAGE = 30
+QR_MM = 26
+CLAIM_CHARS = 320
 
 
 class _BookletPDF(FPDF):
-    def __init__(self, booklet: Booklet):
+    def __init__(self, booklet: Booklet, font: FontChoice):
         super().__init__(format="A4")
         self.booklet = booklet
-        self.set_margins(18, 18, 18)
+        self.synthetic_bold = not font.has_bold
+        self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=20)
 
     def footer(self) -> None:
@@ -33,17 +45,32 @@ class _BookletPDF(FPDF):
         self.set_font(FONT, size=8)
         self.set_text_color(*MUTED)
         event = self.booklet.event
-        self.cell(0, 6, f"{event.number} · {event.name}", align="L")
+        self.cell(0, 6, f"{self.booklet.organiser} · {event.number} · {event.name}", align="L")
         self.set_x(self.l_margin)
         self.cell(0, 6, str(self.page_no()), align="R")
+
+    def use(self, size: float, *, bold: bool = False, color=INK) -> None:
+        """Select the font; bold is the real bold face, or the regular one stroked."""
+        self.set_font(FONT, "B" if bold and not self.synthetic_bold else "", size)
+        self.set_text_color(*color)
+        if bold and self.synthetic_bold:
+            self.text_mode = TextMode.FILL_STROKE
+            self.set_draw_color(*color)
+            self.set_line_width(size * 0.025)
+        else:
+            self.text_mode = TextMode.FILL
 
 
 def render_pdf(booklet: Booklet, font: FontChoice) -> bytes:
     """Render ``booklet`` and return the PDF's bytes."""
-    pdf = _BookletPDF(booklet)
+    pdf = _BookletPDF(booklet, font)
     pdf.set_title(f"{booklet.event.name} {_('Booklet')}")
-    pdf.set_author(booklet.contact.platform)
+    pdf.set_author(booklet.organiser)
+    pdf.set_subject(booklet.event.number)
+    pdf.set_lang("zh-CN" if str(get_locale() or "zh").startswith("zh") else "en")
     pdf.add_font(FONT, "", font.path, collection_font_number=font.index)
+    if font.has_bold:
+        pdf.add_font(FONT, "B", font.bold_path, collection_font_number=font.index)
     _cover(pdf, booklet)
     if booklet.pages:
         pages = math.ceil(len(booklet.pages) / TOC_LINES_PER_PAGE)
@@ -56,120 +83,174 @@ def render_pdf(booklet: Booklet, font: FontChoice) -> bytes:
     return bytes(pdf.output())
 
 
-def _text(
-    pdf: FPDF, size: float, text: str, *, color=INK, h: float | None = None, align="L"
-) -> None:
-    pdf.set_font(FONT, size=size)
-    pdf.set_text_color(*color)
-    pdf.multi_cell(
-        0,
-        h or size * 0.55,
-        text,
-        align=align,
-        wrapmode=WrapMode.CHAR,
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
+def _text(pdf: _BookletPDF, size: float, text: str, *, color=INK, h: float | None = None,
+          align="L", bold: bool = False, w: float = 0) -> None:
+    pdf.use(size, bold=bold, color=color)
+    pdf.multi_cell(w, h or size * 0.55, text, align=align, wrapmode=WrapMode.CHAR,
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.use(size)
 
 
-def _cover(pdf: FPDF, booklet: Booklet) -> None:
+def _qr(pdf: FPDF, url: str, x: float, y: float, size: float, caption: str) -> None:
+    """A QR code for ``url`` (also a link), tagged with its caption as alternative text."""
+    png = io.BytesIO()
+    segno.make(url, error="m").save(png, kind="png", scale=8, border=2)
+    png.seek(0)
+    pdf.image(png, x=x, y=y, w=size, h=size, link=url, alt_text=f"{caption}: {url}")
+
+
+def _cover(pdf: _BookletPDF, booklet: Booklet) -> None:
     event = booklet.event
     pdf.add_page()
     pdf.set_fill_color(*ACCENT)
-    pdf.rect(0, 0, pdf.w, 70, style="F")
-    pdf.set_y(24)
-    _text(pdf, 14, _("Results release event"), color=(255, 255, 255), align="C")
-    pdf.set_y(48)
-    _text(pdf, 26, _("Booklet of results"), color=(255, 255, 255), h=12, align="C")
-    pdf.set_y(95)
-    _text(pdf, 22, event.name, h=11, align="C")
-    pdf.ln(6)
-    _text(pdf, 13, event.number, color=MUTED, align="C")
-    pdf.ln(18)
-    rows = [
-        (_("Date"), format_date(event.held_on, "long")),
-        (_("Venue"), event.venue or ""),
-        (_("Theme"), event.theme or ""),
-        (_("Listed results"), str(len(booklet.pages))),
-        (_("Presented on stage"), str(len(booklet.on_stage))),
-    ]
-    for name, value in rows:
-        if value:
-            _text(pdf, 12, f"{name}：{value}", h=8, align="C")
+    pdf.rect(0, 0, pdf.w, 78, style="F")
+    pdf.set_y(20)
+    _text(pdf, 13, booklet.organiser, color=WHITE, align="C", h=7)
+    pdf.ln(2)
+    _text(pdf, 12, _("Results release event"), color=WHITE, align="C", h=7)
+    pdf.set_y(44)
+    _text(pdf, 30, _("Booklet of results"), color=WHITE, h=14, align="C", bold=True)
+    pdf.set_y(94)
+    _text(pdf, 24, event.name, h=12, align="C", bold=True)
+    pdf.ln(3)
+    _text(pdf, 12, event.number, color=MUTED, align="C", h=7)
+    pdf.ln(10)
+    _text(pdf, 20, format_date(event.held_on, "full"), color=ACCENT, h=11, align="C", bold=True)
+    pdf.ln(2)
+    if event.venue:
+        _text(pdf, 13, event.venue, align="C", h=8)
+    if event.theme:
+        pdf.ln(2)
+        _text(pdf, 11, f"{_('Theme')}：{event.theme}", color=MUTED, align="C", h=7)
+    pdf.ln(8)
+    figures = f"{_('Listed results')}：{len(booklet.pages)}    " \
+              f"{_('Presented on stage')}：{len(booklet.on_stage)}"
+    _text(pdf, 12, figures, align="C", h=8)
+    # The organiser and a QR code to the whole showcase at the foot of the cover.
+    top = pdf.h - 78
+    pdf.set_draw_color(209, 217, 224)
+    pdf.line(pdf.l_margin, top, pdf.w - pdf.r_margin, top)
+    pdf.set_xy(pdf.l_margin, top + 8)
+    _text(pdf, 10, _("Organiser"), color=MUTED, h=6, w=pdf.epw - 44)
+    pdf.set_x(pdf.l_margin)
+    _text(pdf, 15, booklet.organiser, h=8, bold=True, w=pdf.epw - 44)
+    pdf.ln(3)
+    pdf.set_x(pdf.l_margin)
+    _text(pdf, 10, booklet.contact.platform, color=MUTED, h=6, w=pdf.epw - 44)
+    qr_x = pdf.w - pdf.r_margin - 36
+    _qr(pdf, booklet.showcase_url, qr_x, top + 6, 36, _("Browse the results showcase"))
+    pdf.set_xy(qr_x - 10, top + 44)
+    _text(pdf, 8, _("Scan to browse every result"), color=MUTED, h=5, align="C", w=56)
 
 
-def _toc(pdf: FPDF, outline) -> None:
+def _toc(pdf: _BookletPDF, outline) -> None:
     pdf.set_xy(pdf.l_margin, pdf.t_margin)  # fpdf2 calls this at output time, x is wherever
-    _text(pdf, 20, _("Contents"), h=12)
+    _text(pdf, 20, _("Contents"), h=12, bold=True)
     pdf.ln(4)
-    pdf.set_font(FONT, size=11)
+    pdf.use(11)
     for section in outline:
         pdf.set_text_color(*INK)
         link = pdf.add_link(page=section.page_number)
         name = section.name if len(section.name) <= 40 else section.name[:39] + "…"
         pdf.cell(pdf.epw - 16, 8, name, link=link)
-        pdf.cell(
-            16,
-            8,
-            str(section.page_number),
-            align="R",
-            link=link,
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+        pdf.cell(16, 8, str(section.page_number), align="R", link=link,
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _patent_page(pdf: FPDF, booklet: Booklet, page: BookletPage) -> None:
-    patent = page.patent
-    pdf.start_section(f"{page.number}. {patent.title}")
+def _heading(pdf: _BookletPDF, text: str) -> None:
+    pdf.ln(2.5)
     pdf.set_fill_color(*ACCENT)
-    pdf.rect(pdf.l_margin, pdf.t_margin, 4, 14, style="F")
-    pdf.set_x(pdf.l_margin + 7)
-    _text(
-        pdf,
-        10,
-        f"{_('Result')} {page.number:02d}"
-        + (f" · {_('Presented on stage')}" if page.on_stage else ""),
-        color=ACCENT,
-        h=6,
-    )
-    pdf.set_x(pdf.l_margin + 7)
-    _text(pdf, 17, patent.title, h=9)
-    pdf.ln(5)
-    pdf.set_draw_color(209, 217, 224)
-    for name, value in page.facts:
-        pdf.set_font(FONT, size=10)
-        pdf.set_text_color(*MUTED)
-        pdf.cell(34, 7, name)
-        pdf.set_text_color(*INK)
-        pdf.multi_cell(
-            0, 7, value or "—", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+    pdf.rect(pdf.l_margin, pdf.get_y() + 1.2, 1.6, 5, style="F")
+    pdf.set_x(pdf.l_margin + 4)
+    _text(pdf, 12, text, color=ACCENT, h=7.5, bold=True)
+
+
+def _facts(pdf: _BookletPDF, rows: list[tuple[str, str]]) -> None:
+    """Label/value pairs, two per line."""
+    pdf.use(9.5)
+    pdf.set_fill_color(*WHITE)
+    with pdf.table(col_widths=(20, 67, 20, 67), borders_layout="NONE", line_height=5.6,
+                   text_align="LEFT", first_row_as_headings=False, padding=(0.8, 1, 0.8, 0),
+                   wrapmode=WrapMode.CHAR) as table:
+        for i in range(0, len(rows), 2):
+            row = table.row()
+            for name, value in rows[i:i + 2]:
+                row.cell(name, style=_label_style())
+                row.cell(value or "—")
+
+
+def _label_style():
+    from fpdf.fonts import FontFace
+
+    return FontFace(color=MUTED)
+
+
+def _fit(pdf: _BookletPDF, text: str, size: float, h: float, room: float) -> str:
+    """``text`` cut (with …) to the lines that fit in ``room`` millimetres."""
+    if room <= h:
+        return ""
+    pdf.use(size)
+    lines = pdf.multi_cell(0, h, text, wrapmode=WrapMode.CHAR, dry_run=True,
+                           output=MethodReturnValue.LINES)
+    keep = int(room // h)
+    if len(lines) <= keep:
+        return text
+    return "".join(lines[:keep]).rstrip("，,、；; ")[:-1] + "…"
+
+
+def _patent_page(pdf: _BookletPDF, booklet: Booklet, page: BookletPage) -> None:
+    patent = page.patent
+    top = pdf.t_margin
+    qr_x = pdf.w - pdf.r_margin - QR_MM
+    _qr(pdf, page.url, qr_x, top, QR_MM, _("Details on the results showcase"))
+    pdf.set_xy(qr_x - 4, top + QR_MM + 0.5)
+    _text(pdf, 7.5, _("Scan for details"), color=MUTED, h=4, align="C", w=QR_MM + 8)
+    title_w = pdf.epw - QR_MM - 6
+    pdf.set_fill_color(*ACCENT)
+    pdf.rect(pdf.l_margin, top, 3, 15, style="F")
+    pdf.set_xy(pdf.l_margin + 6, top)
+    kicker = f"{_('Result')} {page.number:02d}"
+    if page.on_stage:
+        kicker += f" · {_('Presented on stage')}"
+    _text(pdf, 10, kicker, color=ACCENT, h=6, bold=True, w=title_w - 6)
+    pdf.set_x(pdf.l_margin + 6)
+    pdf.start_section(f"{page.number}. {patent.title}")
+    pdf.set_x(pdf.l_margin + 6)
+    _text(pdf, 16, patent.title, h=8, bold=True, w=title_w - 6)
+    pdf.set_y(max(pdf.get_y() + 3, top + QR_MM + 7))
+    _facts(pdf, page.facts)
+    _heading(pdf, _("In plain words"))
+    _text(pdf, 10.5, page.summary or "—", h=6)
+    if page.highlights:
+        _heading(pdf, _("Advantages in figures"))
+        _text(pdf, 10.5, "\n".join(f"▪ {item}" for item in page.highlights), h=6)
+    _heading(pdf, _("Application field"))
+    _text(pdf, 10.5, page.application or "—", h=6)
+    _heading(pdf, _("Maturity"))
+    _text(pdf, 10.5, page.maturity, h=6)
+    _heading(pdf, _("Cooperation terms"))
+    _text(pdf, 10.5, "；".join(f"{name}：{value}" for name, value in page.terms), h=6)
+    # The main claim fills the room left above the contact box, never a second page.
+    claim = " ".join((patent.claims or "").split())[:CLAIM_CHARS]
+    room = pdf.page_break_trigger - pdf.get_y() - 10 - 34
+    claim = _fit(pdf, claim, 9.5, 5.2, room)
+    if claim:
+        _heading(pdf, _("Core technical solution"))
+        _text(pdf, 9.5, claim, h=5.2, color=MUTED)
     pdf.ln(4)
-    _text(pdf, 13, _("In plain words"), color=ACCENT, h=8)
-    _text(pdf, 11, page.summary or "—", h=7)
-    pdf.ln(6)
     _contact_box(pdf, booklet)
 
 
-def _contact_box(pdf: FPDF, booklet: Booklet) -> None:
+def _contact_box(pdf: _BookletPDF, booklet: Booklet) -> None:
     contact = booklet.contact
-    lines = [_("Contact through the broker"), contact.platform]
+    lines = [contact.platform]
     if contact.broker_name:
         broker = contact.broker_name + (
             f" · {contact.broker_email}" if contact.broker_email else ""
         )
         lines.append(_("Event broker: %(broker)s", broker=broker))
-    pdf.set_fill_color(238, 241, 244)
-    pdf.set_font(FONT, size=10)
-    pdf.set_text_color(*INK)
-    pdf.multi_cell(
-        0,
-        6.5,
-        "\n".join(lines),
-        fill=True,
-        padding=3,
-        wrapmode=WrapMode.CHAR,
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
+    pdf.set_fill_color(*PANEL)
+    _text(pdf, 10, _("Contact through the broker"), h=6.5, bold=True)
+    pdf.use(10)
+    pdf.multi_cell(0, 6, "\n".join(lines), fill=True, padding=3, wrapmode=WrapMode.CHAR,
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -21,6 +21,7 @@ def blueprints() -> list[tuple]:
     from .queue.views import bp as queue
     from .recommendations.views import bp as recommendations
     from .revival.views import bp as revival
+    from .showcase import bp as showcase
 
     return [
         (health, None),
@@ -39,4 +40,5 @@ def blueprints() -> list[tuple]:
         (integrations, None),
         (jobs, None),
         (quality, "/quality"),
+        (showcase, None),
     ]

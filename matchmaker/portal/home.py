@@ -1,9 +1,10 @@
-"""The landing page: each role goes to its own home."""
+"""The landing page: each role goes to its own home, visitors to the public showcase."""
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..records import Role
+from .showcase.views import render_showcase
 
 bp = Blueprint("home", __name__)
 
@@ -18,9 +19,9 @@ HOMES = {
 
 @bp.get("/")
 def index():
-    """Send each role to its home page; the log-in page for visitors."""
+    """Send each role to its home page; visitors see the public showcase (成果展示)."""
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
+        return render_showcase()
     for endpoint in HOMES.get(current_user.role, ()):
         if endpoint in current_app.view_functions:
             return redirect(url_for(endpoint))

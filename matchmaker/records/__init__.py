@@ -4,6 +4,7 @@ from .api import ApiToken, IdempotencyKey, WebhookDelivery, WebhookSubscription
 from .base import utcnow
 from .enums import (
     Confidentiality,
+    ContactStatus,
     CooperationMode,
     EventStatus,
     Feedback,
@@ -22,6 +23,7 @@ from .matches import Match, MatchHistory, MatchNote
 from .needs import NEED_LIMITS, Need
 from .organizations import AuditLog, Organization, User
 from .patents import PATENT_LIMITS, Patent, PatentIPC, PatentLicence
+from .showcase import CONTACT_LIMITS, ContactRequest
 from .views import SavedView
 
 __all__ = [
@@ -30,7 +32,10 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
     "AuditLog",
+    "CONTACT_LIMITS",
     "Confidentiality",
+    "ContactRequest",
+    "ContactStatus",
     "CooperationMode",
     "EventPatent",
     "EventRegistration",

@@ -89,3 +89,11 @@ class EventStatus(StrEnum):
 def enum_column_values(enum_cls) -> list[str]:
     """Values for ``sqlalchemy.Enum(values_callable=...)`` so the database stores codes."""
     return [member.value for member in enum_cls]
+
+
+class ContactStatus(StrEnum):
+    """A showcase visitor's contact request (我要对接) as the brokers work it."""
+
+    NEW = "new"  # 待处理
+    IN_PROGRESS = "in_progress"  # 跟进中
+    CLOSED = "closed"  # 已办结

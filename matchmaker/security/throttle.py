@@ -84,3 +84,23 @@ def _not_semantic() -> bool:
 expensive = limiter.shared_limit(_expensive_limit, scope="expensive", key_func=user_key)
 semantic_search = limiter.shared_limit(_expensive_limit, scope="expensive", key_func=user_key,
                                        exempt_when=_not_semantic)
+
+
+def _contact_limit() -> str:
+    return current_app.config["SHOWCASE_CONTACT_LIMIT"]
+
+
+def _address_key() -> str:
+    return f"address:{request.remote_addr}"
+
+
+def _stored(response) -> bool:
+    return response.status_code in (302, 303)
+
+
+# Contact requests from the public showcase: counted per client address, only when one was
+# stored (a form sent back with errors costs nothing), so a visitor who mistypes is never
+# locked out while a script filling the brokers' queue is (429 beyond the limit).
+contact_request = limiter.shared_limit(_contact_limit, scope="showcase-contact",
+                                       key_func=_address_key, methods=["POST"],
+                                       deduct_when=_stored)

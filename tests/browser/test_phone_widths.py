@@ -20,7 +20,9 @@ PHONE = {"width": 390, "height": 844}
 SKIP = {"static", "health.healthz", "auth.logout"}
 DETAILS = ["/queue/{to_sign}", "/needs/{need}", "/needs/{need}/matches", "/needs/{need}/edit",
            "/patents/{patent}", "/patents/{patent}/matches", "/patents/{patent}/edit",
-           "/admin/organizations/{enterprise}/edit", "/admin/users/{broker}/edit"]
+           "/admin/organizations/{enterprise}/edit", "/admin/users/{broker}/edit",
+           "/showcase/patents/{patent}", "/showcase/needs/{need}",
+           "/showcase/patents/{patent}/contact"]
 # The outermost elements that stick out on the right, to name in a failure.
 CULPRITS = """limit => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > limit)

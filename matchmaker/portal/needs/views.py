@@ -37,7 +37,7 @@ from ...records import (
 from ...regions import LEAGUES
 from ...security import throttle
 from ...security.params import page_number
-from ...services import access, exports, records
+from ...services import access, exports, need_progress, records
 from ...services.audit import record as audit
 from .. import search
 from ..auth.session import roles_required
@@ -112,10 +112,14 @@ def detail(need_id: int):
         .order_by(Match.score.desc())
         .limit(50)
     ).all()
+    party = current_user.role in (Role.ENTERPRISE, Role.UNIVERSITY)
     return render_template(
         "needs/detail.html",
         need=need,
         matches=matches,
+        party=party,
+        progress=need_progress.progress_of([need.id])[need.id]
+        if current_user.role is Role.ENTERPRISE else None,
         contacts=access.can_see_contacts(current_user)
         or current_user.organization_id == need.enterprise_id,
         can_edit=access.can_edit_need(current_user, need),
@@ -273,7 +277,7 @@ def delete(need_id: int):
 
 
 @bp.get("/<int:need_id>/matches")
-@login_required
+@roles_required(Role.ADMIN, Role.BROKER)  # an internal page: channels, ranks, the queue
 @throttle.expensive
 def matches(need_id: int):
     """"Find matches now": the engine's ranked patents, limited to what the user may see."""

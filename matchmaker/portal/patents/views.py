@@ -251,7 +251,7 @@ def upload():
 
 
 @bp.get("/<int:patent_id>/matches")
-@login_required
+@roles_required(Role.ADMIN, Role.BROKER)  # an internal page: channels, ranks, the queue
 @throttle.expensive
 def matches(patent_id: int):
     """"Find matches now": the engine's ranked needs, limited to what the user may see."""

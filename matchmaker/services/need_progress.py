@@ -1,0 +1,50 @@
+"""Where an enterprise's need stands, in the enterprise's terms: never the candidates themselves.
+
+The enterprise sees how many pairs a broker has recommended and whether candidates wait for a
+broker's review, not which patents they are, their scores or the engine's channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..records import Match, MatchStatus
+from .access import SHOWN_TO_PARTIES
+
+
+@dataclass(frozen=True)
+class NeedProgress:
+    awaiting_review: int = 0  # candidates the engine stored, not yet decided by a broker
+    recommended: int = 0  # pairs a broker recommended (and every later stage)
+
+    @property
+    def stage(self) -> str:
+        """recommended, in_review (candidates wait for a broker) or waiting (none yet)."""
+        if self.recommended:
+            return "recommended"
+        if self.awaiting_review:
+            return "in_review"
+        return "waiting"
+
+
+def progress_of(need_ids: Iterable[int]) -> dict[int, NeedProgress]:
+    """The progress of each need in ``need_ids`` (one grouped query)."""
+    ids = list(need_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Match.need_id, Match.status, func.count(Match.id))
+        .where(Match.need_id.in_(ids))
+        .group_by(Match.need_id, Match.status)
+    ).all()
+    counts: dict[int, dict[str, int]] = {i: {"awaiting_review": 0, "recommended": 0} for i in ids}
+    for need_id, status, n in rows:
+        if status is MatchStatus.CANDIDATE:
+            counts[need_id]["awaiting_review"] += n
+        elif status in SHOWN_TO_PARTIES:
+            counts[need_id]["recommended"] += n
+    return {i: NeedProgress(**c) for i, c in counts.items()}

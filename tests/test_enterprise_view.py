@@ -1,0 +1,91 @@
+"""Each role its own view (issue 10, point 6): an enterprise sees where its need stands,
+never the candidates, their scores or the engine's channels; the ranking pages are internal."""
+
+from __future__ import annotations
+
+import pytest
+from flask import g
+
+from matchmaker.extensions import db
+from matchmaker.records import Match, MatchStatus, NeedStatus, OrgKind, Role
+from tests import factories as f
+
+
+@pytest.fixture
+def world(app):
+    @app.before_request
+    def forget_cached_user():
+        g.pop("_login_user", None)
+
+    ent = f.org(OrgKind.ENTERPRISE, name="包头某钢铁公司")
+    uni = f.org(OrgKind.UNIVERSITY, name="内蒙古某大学")
+    f.user(Role.ENTERPRISE, ent, username="ent1")
+    f.user(Role.UNIVERSITY, uni, username="uni1")
+    f.user(Role.BROKER, username="broker1")
+    need = f.need("高炉煤气余热回收需求", enterprise=ent)
+    patents = [f.patent(f"一种余热回收装置{i}", owner=uni) for i in range(4)]
+    db.session.commit()
+    return {"app": app, "need": need, "patents": patents}
+
+
+def _pair(need, patent, status, rank):
+    db.session.add(Match(need=need, patent=patent, score=0.9 - rank / 10, rank=rank,
+                         channel_scores={"dense:use-multilingual": 0.77, "bm25": 0.31},
+                         explanation={"shared_terms": ["余热"]}, status=status))
+    db.session.commit()
+
+
+def signed_in(app, username):
+    client = app.test_client()
+    assert f.login(client, username).status_code == 302
+    return client
+
+
+def test_candidates_only_show_as_awaiting_the_brokers_review(world):
+    need, patents = world["need"], world["patents"]
+    for rank, patent in enumerate(patents, start=1):
+        _pair(need, patent, MatchStatus.CANDIDATE, rank)
+    html = signed_in(world["app"], "ent1").get(f"/needs/{need.id}").text
+    assert "候选已生成，待经纪人审核" in html
+    assert "暂未推荐专利" in html
+    for patent in patents:  # no candidate, score or channel leaks
+        assert patent.title not in html and patent.publication_number not in html
+    assert "0.800" not in html and "dense" not in html and "bm25" not in html
+    assert "待审队列" not in html and "/matches" not in html
+
+
+def test_recommended_pairs_are_counted_and_listed_without_scores(world):
+    need, patents = world["need"], world["patents"]
+    _pair(need, patents[0], MatchStatus.RECOMMENDED, 1)
+    _pair(need, patents[1], MatchStatus.NEGOTIATING, 2)
+    _pair(need, patents[2], MatchStatus.CANDIDATE, 3)
+    _pair(need, patents[3], MatchStatus.REJECTED, 4)
+    html = signed_in(world["app"], "ent1").get(f"/needs/{need.id}").text
+    assert "已推荐 2 项" in html and "另有候选仍在经纪人审核中" in html
+    assert patents[0].title in html and patents[1].title in html
+    assert patents[2].title not in html and patents[3].title not in html
+    assert 'class="score"' not in html and "0.800" not in html
+    # The broker's view of the same need keeps the scores and the engine's button.
+    broker = signed_in(world["app"], "broker1").get(f"/needs/{need.id}").text
+    assert 'class="score"' in broker and f"/needs/{need.id}/matches" in broker
+
+
+def test_a_need_without_candidates_says_matching_is_under_way(world):
+    html = signed_in(world["app"], "ent1").get(f"/needs/{world['need'].id}").text
+    assert "正在匹配专利" in html
+    world["need"].status = NeedStatus.CLOSED
+    db.session.commit()
+    html = signed_in(world["app"], "ent1").get(f"/needs/{world['need'].id}").text
+    assert "不再生成新的候选" in html
+
+
+def test_ranking_pages_are_internal(world):
+    need, patent = world["need"], world["patents"][0]
+    _pair(need, patent, MatchStatus.RECOMMENDED, 1)
+    ent = signed_in(world["app"], "ent1")
+    assert ent.get(f"/needs/{need.id}/matches").status_code == 403
+    assert ent.get(f"/patents/{patent.id}/matches").status_code == 403
+    uni = signed_in(world["app"], "uni1")
+    assert uni.get(f"/patents/{patent.id}/matches").status_code == 403
+    assert uni.get(f"/needs/{need.id}/matches").status_code == 403
+    assert ent.get("/queue/").status_code == 403 and uni.get("/queue/").status_code == 403
