@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,6 +62,7 @@ class DenseChannel:
 
     encoder: object
     stores: dict
+    _held: dict = field(default_factory=dict, repr=False)  # side -> (view key, held ids)
 
     @property
     def name(self) -> str:
@@ -70,6 +71,22 @@ class DenseChannel:
     def accepts(self, language: str) -> bool:
         """True when this encoder embeds ``language`` meaningfully."""
         return self.encoder.supports(language)
+
+    @property
+    def languages(self) -> frozenset[str] | None:
+        """The languages this channel indexes, None when it takes every language."""
+        languages = getattr(self.encoder, "languages", None)
+        return frozenset(languages) if languages is not None else None
+
+    def holds(self, side: str, ids: Sequence[int]) -> np.ndarray:
+        """For each id, True when the side's index holds it (bool array)."""
+        view = self.stores[side].fresh()
+        key = (id(view), len(view), getattr(view, "pending", 0))
+        cached = self._held.get(side)
+        if cached is None or cached[0] != key:
+            cached = (key, frozenset(view.ids().tolist()) if len(view) else frozenset())
+            self._held[side] = cached
+        return np.fromiter((int(i) in cached[1] for i in ids), bool, len(ids))
 
     def embed(self, prepared: Sequence[Prepared], progress: bool = False) -> np.ndarray:
         """Vectors of ``prepared`` (every item, whatever its language)."""

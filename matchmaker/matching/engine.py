@@ -34,6 +34,7 @@ from .rules import NeedFacts, PatentFacts, RuleConfig, adjustments, excluded
 log = logging.getLogger(__name__)
 
 SIDE = {"need": "patents", "patent": "needs"}  # direction -> the side searched
+LANGUAGES = ("zh", "en")  # the languages documents are written in
 
 
 @dataclass
@@ -69,11 +70,14 @@ class Engine:
     """
 
     def __init__(self, dense: Sequence[DenseChannel], lexical: LexicalChannel | None, *,
-                 fusion: FusionConfig | None = None, rules: RuleConfig | None = None):
+                 fusion: FusionConfig | None = None, rules: RuleConfig | None = None,
+                 languages: Callable[[str, Sequence[int]], dict[int, str]] | None = None):
         self.dense = list(dense)
         self.lexical = lexical
         self.fusion = fusion or FusionConfig()
         self.rules = rules or RuleConfig()
+        # (side, ids) -> {id: language}; default: read off a one-language channel's index
+        self.languages = languages or self._languages_from_channels
 
     @property
     def primary(self) -> DenseChannel | None:
@@ -87,6 +91,23 @@ class Engine:
         if channel is self.lexical:
             return "lexical"
         return "primary" if channel is self.primary else "extra"
+
+    def _languages_from_channels(self, side: str, ids: Sequence[int]) -> dict[int, str]:
+        """Document languages from a channel that indexes one language only (all-MiniLM:
+        English): an id it holds is in that language, any other in the other language of
+        ``LANGUAGES``. Without such a channel nothing is known (every pair counts as
+        same-language, as before language pairs)."""
+        for channel in self.dense:
+            only = channel.languages
+            if only is None or len(only) != 1:
+                continue
+            (language,) = only
+            others = [x for x in LANGUAGES if x != language]
+            if len(others) != 1:
+                continue
+            held = channel.holds(side, ids)
+            return {int(i): language if h else others[0] for i, h in zip(ids, held, strict=True)}
+        return {}
 
     # -- indexing --------------------------------------------------------------------------
 
@@ -140,7 +161,9 @@ class Engine:
                 vector = channel.embed([query])[0]
             vectors[channel.name] = vector
             ids, scores = channel.search(side, vector, depth)
-            rankings.append(ChannelRanking(channel.name, kind, ids, scores, weight=weight))
+            rankings.append(ChannelRanking(channel.name, kind, ids, scores, weight=weight,
+                                           pair_weights=self._pair_weights(language, channel,
+                                                                           kind)))
         lexical_sure = None
         if self.lexical is not None:
             weight = self.fusion.weight(language, self.lexical.name, "lexical")
@@ -148,18 +171,33 @@ class Engine:
                                          if weight > 0 else (np.zeros(0, np.int64), np.zeros(0),
                                                              None))
             rankings.append(ChannelRanking(self.lexical.name, "lexical", ids, scores,
-                                           weight=weight, sureness=lexical_sure))
-        fused = fuse(rankings, self.fusion)
+                                           weight=weight, sureness=lexical_sure,
+                                           pair_weights=self._pair_weights(
+                                               language, self.lexical, "lexical")))
+        union = list(dict.fromkeys(i for r in rankings for i in r.ids.tolist()))
+        pairs = {"languages": self.languages(side, union) if union else {},
+                 "query_language": language}
+        fused = fuse(rankings, self.fusion, **pairs)
         sure = lexical_sure is not None and lexical_sure >= self.fusion.sure_threshold
         if fused and self.fusion.feedback > 0 and not sure:
-            fused = self._feedback(side, fused, rankings, vectors, depth)
+            fused = self._feedback(side, fused, rankings, vectors, depth, pairs)
         silent = {r.name for r in rankings if r.weight <= 0 or not len(r.ids)}
         for item in fused:  # channels that did not take part are shown with weight 0
             for name in silent:
                 item.channels.setdefault(name, {"score": None, "rank": None, "weight": 0.0})
         return fused, vectors
 
-    def _feedback(self, side, fused, rankings, vectors, depth) -> list[Fused]:
+    def _pair_weights(self, language: str, channel, kind: str) -> dict[str, float]:
+        """The channel's weight for documents in each other language (0: cannot see them)."""
+        out = {}
+        for other in LANGUAGES:
+            if other == language:
+                continue
+            sees = channel.accepts(language) and channel.accepts(other)
+            out[other] = self.fusion.weight(language, channel.name, kind, other) if sees else 0.0
+        return out
+
+    def _feedback(self, side, fused, rankings, vectors, depth, pairs) -> list[Fused]:
         top = [item.id for item in fused[: self.fusion.feedback_docs]]
         by_name = {c.name: c for c in self.dense}
         changed = False
@@ -174,9 +212,15 @@ class Engine:
             moved /= max(float(np.linalg.norm(moved)), 1e-12)  # unit length: cosine again
             ids, scores = channel.search(side, moved, depth)
             rankings[position] = ChannelRanking(ranking.name, ranking.kind, ids, scores,
-                                                weight=ranking.weight)
+                                                weight=ranking.weight,
+                                                pair_weights=ranking.pair_weights)
             changed = True
-        return fuse(rankings, self.fusion) if changed else fused
+        if not changed:
+            return fused
+        new = [i for r in rankings for i in r.ids.tolist() if i not in pairs["languages"]]
+        if new:
+            pairs["languages"].update(self.languages(side, list(dict.fromkeys(new))))
+        return fuse(rankings, self.fusion, **pairs)
 
     def search(self, side: str, query: Prepared, k: int) -> list[Fused]:
         """Top ``k`` fused candidates (free-text search and evaluation: no rules)."""
