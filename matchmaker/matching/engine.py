@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -29,12 +30,12 @@ from .explain import (
     shared_terms,
 )
 from .fusion import ChannelRanking, Fused, FusionConfig, fuse
+from .languages import languages_from_channels, pair_weights
 from .rules import NeedFacts, PatentFacts, RuleConfig, adjustments, excluded
 
 log = logging.getLogger(__name__)
 
 SIDE = {"need": "patents", "patent": "needs"}  # direction -> the side searched
-LANGUAGES = ("zh", "en")  # the languages documents are written in
 
 
 @dataclass
@@ -77,7 +78,7 @@ class Engine:
         self.fusion = fusion or FusionConfig()
         self.rules = rules or RuleConfig()
         # (side, ids) -> {id: language}; default: read off a one-language channel's index
-        self.languages = languages or self._languages_from_channels
+        self.languages = languages or partial(languages_from_channels, self.dense)
 
     @property
     def primary(self) -> DenseChannel | None:
@@ -91,23 +92,6 @@ class Engine:
         if channel is self.lexical:
             return "lexical"
         return "primary" if channel is self.primary else "extra"
-
-    def _languages_from_channels(self, side: str, ids: Sequence[int]) -> dict[int, str]:
-        """Document languages from a channel that indexes one language only (all-MiniLM:
-        English): an id it holds is in that language, any other in the other language of
-        ``LANGUAGES``. Without such a channel nothing is known (every pair counts as
-        same-language, as before language pairs)."""
-        for channel in self.dense:
-            only = channel.languages
-            if only is None or len(only) != 1:
-                continue
-            (language,) = only
-            others = [x for x in LANGUAGES if x != language]
-            if len(others) != 1:
-                continue
-            held = channel.holds(side, ids)
-            return {int(i): language if h else others[0] for i, h in zip(ids, held, strict=True)}
-        return {}
 
     # -- indexing --------------------------------------------------------------------------
 
@@ -162,8 +146,8 @@ class Engine:
             vectors[channel.name] = vector
             ids, scores = channel.search(side, vector, depth)
             rankings.append(ChannelRanking(channel.name, kind, ids, scores, weight=weight,
-                                           pair_weights=self._pair_weights(language, channel,
-                                                                           kind)))
+                                           pair_weights=pair_weights(self.fusion, language,
+                                                                     channel, kind)))
         lexical_sure = None
         if self.lexical is not None:
             weight = self.fusion.weight(language, self.lexical.name, "lexical")
@@ -172,8 +156,9 @@ class Engine:
                                                              None))
             rankings.append(ChannelRanking(self.lexical.name, "lexical", ids, scores,
                                            weight=weight, sureness=lexical_sure,
-                                           pair_weights=self._pair_weights(
-                                               language, self.lexical, "lexical")))
+                                           pair_weights=pair_weights(
+                                               self.fusion, language, self.lexical,
+                                               "lexical")))
         union = list(dict.fromkeys(i for r in rankings for i in r.ids.tolist()))
         pairs = {"languages": self.languages(side, union) if union else {},
                  "query_language": language}
@@ -186,16 +171,6 @@ class Engine:
             for name in silent:
                 item.channels.setdefault(name, {"score": None, "rank": None, "weight": 0.0})
         return fused, vectors
-
-    def _pair_weights(self, language: str, channel, kind: str) -> dict[str, float]:
-        """The channel's weight for documents in each other language (0: cannot see them)."""
-        out = {}
-        for other in LANGUAGES:
-            if other == language:
-                continue
-            sees = channel.accepts(language) and channel.accepts(other)
-            out[other] = self.fusion.weight(language, channel.name, kind, other) if sees else 0.0
-        return out
 
     def _feedback(self, side, fused, rankings, vectors, depth, pairs) -> list[Fused]:
         top = [item.id for item in fused[: self.fusion.feedback_docs]]
