@@ -48,8 +48,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("task_dir")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=V1,V2")
-    parser.add_argument("--weights", default=None, help="weight table as JSON")
+    parser.add_argument("--weights", action="append", default=[], help="a weight table as "
+                        "JSON (repeat for several; default: DEFAULT_WEIGHTS)")
     parser.add_argument("--limit-queries", type=int, default=None)
+    parser.add_argument("--blind", action="store_true", help="also replay each setting with "
+                        "document languages unknown (fusion as before language pairs)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with tempfile.TemporaryDirectory() as instance:
@@ -61,7 +64,7 @@ def main() -> int:
         grid[name] = [parse_value(v) for v in values.split(",")]
     base = FusionConfig()
     if args.weights:
-        base = dataclasses.replace(base, weights=json.loads(args.weights))
+        grid["weights"] = [json.loads(w) for w in args.weights]
     doc_ids = list(task.corpus)
     side = SIDE[task.direction]
     prepare = prepare_need if task.direction == "need" else prepare_query_as_patent
@@ -69,8 +72,11 @@ def main() -> int:
         engine, _ = task_engine(task, "hybrid", settings.but(index_dir=workdir))
         queries = {qid: prepare(text) for qid, text in task.queries.items()}
         vectors = {qid: engine.embed(q) for qid, q in queries.items()}
-        for combo in itertools.product(*grid.values()):
+        known = engine.languages
+        blind = (False, True) if args.blind else (False,)
+        for combo, unknown in itertools.product(itertools.product(*grid.values()), blind):
             engine.fusion = dataclasses.replace(base, **dict(zip(grid, combo, strict=True)))
+            engine.languages = (lambda side, ids: {}) if unknown else known
             runs = {}
             for qid, query in queries.items():
                 hits = engine.retrieve(side, query, vectors=vectors[qid])[0][: DEPTH + 1]
@@ -80,7 +86,10 @@ def main() -> int:
                 keep = {q: r for i, (q, r) in enumerate(task.qrels.items()) if i % 2 == parity}
                 halves["even" if parity == 0 else "odd"] = evaluate(runs, keep)["ndcg@10"]
             result = evaluate(runs, task.qrels)
-            print(json.dumps({"task": task.name, **dict(zip(grid, combo, strict=True)),
+            shown = {k: v for k, v in zip(grid, combo, strict=True) if k != "weights"}
+            if "weights" in grid:
+                shown["weights"] = args.weights[grid["weights"].index(engine.fusion.weights)]
+            print(json.dumps({"task": task.name, "blind": unknown, **shown,
                               "ndcg@10": result["ndcg@10"], "mrr@10": result["mrr@10"],
                               **halves}), flush=True)
     return 0

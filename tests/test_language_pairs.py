@@ -148,3 +148,49 @@ def test_a_chinese_need_finds_the_chinese_patent_and_english_twins_compete(tmp_p
     assert need.language == "zh"
     assert top[0].id == 3  # the English de-icing patent, through the cross-lingual channel
     assert top[0].channels["bm25"]["weight"] == 0.0
+
+
+# -- patent -> needs: BM25 sureness measured on the short side ---------------------------------
+
+NEEDS = ["magnet coercivity", "blade icing", "catalyst nickel", "rare earth recycling plant waste",
+         "furnace", "powder press"]
+LONG = ("a sintered magnet whose coercivity rises after diffusion of terbium, with a low "
+        "heavy rare earth content")
+
+
+def test_doc_coverage_for_long_queries_against_short_documents(tmp_path):
+    from matchmaker.indexing.sparse.bm25 import BM25Index
+    from matchmaker.indexing.sparse.overlay import SparseView
+
+    index = BM25Index()
+    index.add(list(range(1, len(NEEDS) + 1)), NEEDS)
+    ids, _, of_query = index.search_with_coverage(LONG, 3)
+    _, _, of_doc = index.search_with_coverage(LONG, 3, of="doc")
+    assert ids[0] == 1
+    assert of_query <= 0.5 and of_doc == pytest.approx(1.0)  # the need is fully covered
+    assert index.search_with_coverage("magnet blade", 3, of="doc")[2] < 1.0
+    index.save(tmp_path)  # a loaded (frozen, memory-mapped) index reads its tf arrays
+    loaded = BM25Index.load(tmp_path, mmap=True)
+    assert loaded.search_with_coverage(LONG, 3, of="doc")[2] == pytest.approx(1.0)
+    view = SparseView(loaded)  # a document only in the delta log
+    view.apply(1, 4, view.pack("terbium diffusion magnet"))
+    ids, _, cov = view.search_with_coverage("terbium diffusion magnet sintered grains", 3,
+                                            of="doc")
+    assert ids[0] == 4 and cov == pytest.approx(1.0)
+
+
+def test_the_engine_measures_needs_coverage_on_the_need(tmp_path):
+    calls = []
+
+    class Lexical(LexicalChannel):
+        def search(self, side, text, n, *, of="query"):
+            calls.append((side, of))
+            return super().search(side, text, n, of=of)
+
+    stores = {s: sparse_store(tmp_path, s) for s in ("patents", "needs")}
+    engine = Engine([], Lexical(stores), fusion=FusionConfig(feedback=0.0))
+    engine.upsert("needs", list(range(1, len(NEEDS) + 1)), [prepare_need(t) for t in NEEDS])
+    engine.upsert("patents", [7], [prepare_patent("Magnet", LONG)])
+    assert engine.search("needs", prepare_patent("Magnet", LONG), 3)[0].id == 1
+    engine.search("patents", prepare_need("magnet coercivity"), 3)
+    assert calls == [("needs", "doc"), ("patents", "query")]

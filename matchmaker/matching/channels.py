@@ -154,7 +154,9 @@ class LexicalChannel:
         store = self.stores[side]
         return store.remove([int(i) for i in ids]) if store.exists() else 0
 
-    def search(self, side: str, text: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
-        """Top ``n`` (ids, BM25 scores) best first, and the coverage of the top hit; documents
-        sharing no term are left out."""
-        return self.index(side).search_with_coverage(text, n)
+    def search(self, side: str, text: str, n: int, *, of: str = "query"
+               ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Top ``n`` (ids, BM25 scores) best first, and the coverage of the top hit (of the
+        query's terms, or ``of="doc"`` of the hit's own terms); documents sharing no term are
+        left out."""
+        return self.index(side).search_with_coverage(text, n, of=of)

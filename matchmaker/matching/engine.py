@@ -151,7 +151,8 @@ class Engine:
         lexical_sure = None
         if self.lexical is not None:
             weight = self.fusion.weight(language, self.lexical.name, "lexical")
-            ids, scores, lexical_sure = (self.lexical.search(side, query.lexical, depth)
+            of = self.fusion.coverage.get(side, "query")
+            ids, scores, lexical_sure = (self.lexical.search(side, query.lexical, depth, of=of)
                                          if weight > 0 else (np.zeros(0, np.int64), np.zeros(0),
                                                              None))
             rankings.append(ChannelRanking(self.lexical.name, "lexical", ids, scores,

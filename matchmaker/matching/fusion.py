@@ -79,6 +79,11 @@ class FusionConfig:
 
     # Added to the fused value (z units) of a candidate in another language than the query.
     cross_shift: float = 0.0
+    # Whose terms BM25's coverage (sureness) measures, per side searched: the query's for
+    # patents (short needs and search words against long patents), the top hit's own for
+    # needs (a long patent against short needs: the need is what must be covered).
+    coverage: Mapping[str, str] = field(
+        default_factory=lambda: {"patents": "query", "needs": "doc"})
 
     def weight(self, language: str, name: str, kind: str,
                doc_language: str | None = None) -> float:
