@@ -10,6 +10,8 @@ Cross-language (one corpus: the 1,115 USPTO patents with an IPC group in G06F, E
 either language; a query never counts itself, its id is also a corpus id):
 - ``xl_zh2mixed_g06f_group``: the Chinese patents (title + abstract) as queries.
 - ``xl_en2mixed_g06f_group``: 200 English patents of those groups (seeded sample).
+- ``xl_en_keywords2zh_patent``: known item across languages: the English keywords that come
+  with each Chinese patent, as a terse English need, must find that Chinese patent.
 
 Patent -> needs (CSL: abstracts read like patents, keyword lists and titles like needs):
 - ``zh_csl_abstract2keywords``: 2,000 abstracts against the 2,000 keyword lists (known item).
@@ -86,6 +88,7 @@ def cn_records(data: Path) -> list[dict]:
                 fields = parse_cn_text(row["text"])
                 records.append({"id": "cn-" + row["publication_number"].strip(),
                                 "title": fields.get("title", ""),
+                                "keywords": fields.get("keywords", ""),
                                 "text": fields.get("abstract", ""),
                                 "groups": {main_group(c) for c in json.loads(row["labels"])}})
     return records
@@ -96,7 +99,8 @@ def parse_cn_text(text: str) -> dict[str, str]:
     "title [SEP] keywords [SEP] abstract"."""
     if "[SEP]" in text:
         cells = [c.strip() for c in text.split("[SEP]")]
-        return {"title": cells[0], "abstract": cells[-1]}
+        return {"title": cells[0], "keywords": cells[1] if len(cells) > 2 else "",
+                "abstract": cells[-1]}
     fields = {}
     for line in text.splitlines():
         key, _, value = line.partition(":")
@@ -130,6 +134,12 @@ def cross_language_tasks(data: Path, out: Path) -> None:
         write_task(out, name, corpus, queries, qrels)
 
     build("xl_zh2mixed_g06f_group", chinese)
+    # known item across languages: the English keywords of a Chinese patent (a terse English
+    # need) must find that Chinese patent among 1,115 English ones
+    queries = {f"kw-{r['id']}": r["keywords"].replace(";", " ") for r in chinese
+               if r["keywords"].strip()}
+    write_task(out, "xl_en_keywords2zh_patent", corpus, queries,
+               {q: {q[3:]: 1} for q in queries})
     shared = {g for r in chinese for g in r["groups"]}
     pool = [r for r in english if r["groups"] & shared]
     build("xl_en2mixed_g06f_group",
