@@ -47,7 +47,7 @@ def _english_query_rankings():
 
 
 def test_a_document_in_the_other_language_is_not_held_down_by_blind_channels():
-    config = FusionConfig(confidence=0.0)
+    config = FusionConfig(confidence=0.0, cross_shift={})
     blind = fuse(_english_query_rankings(), config)  # languages unknown: all same-language
     assert [f.id for f in blind].index(1) >= 2  # held down by the floors of two channels
     fused = fuse(_english_query_rankings(), config, languages={1: "zh", 2: "en", 3: "en",
@@ -64,10 +64,10 @@ def test_a_document_in_the_other_language_is_not_held_down_by_blind_channels():
 
 def test_cross_shift_moves_only_other_language_documents():
     languages = {1: "zh", 2: "en", 3: "en", 4: "en"}
-    plain = {f.id: f.score for f in fuse(_english_query_rankings(), FusionConfig(),
+    plain = {f.id: f.score for f in fuse(_english_query_rankings(), FusionConfig(cross_shift={}),
                                          languages=languages, query_language="en")}
     shifted = {f.id: f.score for f in fuse(_english_query_rankings(),
-                                           FusionConfig(cross_shift=-1.0),
+                                           FusionConfig(cross_shift={"en>zh": -1.0}),
                                            languages=languages, query_language="en")}
     assert shifted[1] < plain[1]
     assert all(shifted[d] == plain[d] for d in (2, 3, 4))
@@ -109,11 +109,11 @@ PATENTS = {
 }
 
 
-def _engine(tmp_path, **kwargs) -> Engine:
+def _engine(tmp_path, fusion: FusionConfig | None = None, **kwargs) -> Engine:
     dense = [DenseChannel(encoder, {"patents": dense_store(tmp_path, "patents", encoder)})
              for encoder in (CrossLingual(), EnglishOnly())]
     lexical = LexicalChannel({"patents": sparse_store(tmp_path, "patents")})
-    engine = Engine(dense, lexical, fusion=FusionConfig(feedback=0.0), **kwargs)
+    engine = Engine(dense, lexical, fusion=fusion or FusionConfig(feedback=0.0), **kwargs)
     prepared = [prepare_patent(*PATENTS[i]) for i in PATENTS]
     engine.upsert("patents", list(PATENTS), prepared)
     return engine
@@ -141,13 +141,20 @@ def test_without_document_languages_the_chinese_patent_loses(tmp_path):
     assert ranked[0] != 1
 
 
-def test_a_chinese_need_finds_the_chinese_patent_and_english_twins_compete(tmp_path):
-    engine = _engine(tmp_path)
+def test_a_chinese_need_finds_an_english_patent_and_the_shift_is_per_pair(tmp_path):
     need = prepare_need("风电叶片除冰", "风电场叶片冬季结冰，需要叶片除冰技术。")
-    top = engine.search("patents", need, 4)
     assert need.language == "zh"
+    unshifted = _engine(tmp_path / "a", FusionConfig(feedback=0.0, cross_shift={}))
+    top = unshifted.search("patents", need, 4)
     assert top[0].id == 3  # the English de-icing patent, through the cross-lingual channel
     assert top[0].channels["bm25"]["weight"] == 0.0
+    # the measured default holds English documents back for Chinese queries (zh>en), not
+    # Chinese documents for English ones (en>zh)
+    assert FusionConfig().cross_shift["zh>en"] < 0 == FusionConfig().cross_shift["en>zh"]
+    shifted = _engine(tmp_path / "b", FusionConfig(feedback=0.0))
+    ranked = [f.id for f in shifted.search("patents", need, 4)]
+    assert ranked.index(3) > 0
+    assert shifted.search("patents", NEED, 4)[0].id == 1
 
 
 # -- patent -> needs: BM25 sureness measured on the short side ---------------------------------

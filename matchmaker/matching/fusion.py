@@ -77,8 +77,12 @@ class FusionConfig:
     weights: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: DEFAULT_WEIGHTS)
     squash: float = 1.0  # slope of the logistic mapping of the fused value into (0, 1)
 
-    # Added to the fused value (z units) of a candidate in another language than the query.
-    cross_shift: float = 0.0
+    # Added to the fused value (z units) of a candidate in another language than the query,
+    # per pair "query>document". Measured (docs/matching.md, section 7): for Chinese queries
+    # USE's cross-language z-scores flood the top unless shifted down; for English queries a
+    # shift costs the English need its Chinese answer.
+    cross_shift: Mapping[str, float] = field(
+        default_factory=lambda: {"en>zh": 0.0, "zh>en": -2.0})
     # Whose terms BM25's coverage (sureness) measures, per side searched: the query's for
     # patents (short needs and search words against long patents), the top hit's own for
     # needs (a long patent against short needs: the need is what must be covered).
@@ -221,7 +225,7 @@ def fuse(rankings: Sequence[ChannelRanking], config: FusionConfig, *,
             continue
         item.score /= total
         if language != query_language and config.method != "rrf":
-            item.score += config.cross_shift
+            item.score += config.cross_shift.get(f"{query_language}>{language}", 0.0)
         fused.append(item)
     fused.sort(key=lambda c: (-c.score, c.id))
     if config.method != "rrf":
