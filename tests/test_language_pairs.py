@@ -150,7 +150,7 @@ def test_a_chinese_need_finds_an_english_patent_and_the_shift_is_per_pair(tmp_pa
     assert top[0].channels["bm25"]["weight"] == 0.0
     # the measured default holds English documents back for Chinese queries (zh>en), not
     # Chinese documents for English ones (en>zh)
-    assert FusionConfig().cross_shift["zh>en"] < 0 == FusionConfig().cross_shift["en>zh"]
+    assert FusionConfig().cross_shift["zh>en"] < 0 < FusionConfig().cross_shift["en>zh"]
     shifted = _engine(tmp_path / "b", FusionConfig(feedback=0.0))
     ranked = [f.id for f in shifted.search("patents", need, 4)]
     assert ranked.index(3) > 0
