@@ -20,9 +20,9 @@ import time
 from ..config import load_config
 from ..encoders import parse_specs
 from ..matching.builder import build_engine, index_documents
-from ..matching.engine import Engine
+from ..matching.engine import SIDE, Engine
 from ..matching.settings import EngineSettings
-from ..text import prepare_need, prepare_patent
+from ..text import Prepared, prepare_need, prepare_patent
 from .metrics import evaluate
 from .tasks import cached_embeddings, load_task
 
@@ -32,27 +32,47 @@ DEPTH = 100  # ranked list length scored per query (recall@100); fusion uses its
 
 def task_engine(task, mode: str, settings: EngineSettings, *, use_cache: bool = True,
                 progress: bool = False) -> tuple[Engine, dict]:
-    """Index the task's corpus (documents as patents, ids = corpus order) into an engine built
-    by ``build_engine``; returns it and per-channel seconds."""
+    """Index the task's corpus (documents as patents, or as needs for direction "patent"; ids
+    = corpus order) into an engine built by ``build_engine``; returns it and per-channel
+    seconds."""
     dense = mode in ("dense", "hybrid")
+    side = SIDE[task.direction]
     engine = build_engine(settings if dense else settings.but(encoders=()),
-                          sides=("patents",), lexical=mode in ("lexical", "hybrid"))
-    prepared = [prepare_patent(title, text) for title, text in task.corpus.values()]
+                          sides=(side,), lexical=mode in ("lexical", "hybrid"))
+    prepare = prepare_patent if task.direction == "need" else prepare_document_as_need
+    prepared = [prepare(title, text) for title, text in task.corpus.values()]
 
     def vectors(channel, keep):
         return cached_embeddings(channel.encoder, keep, task.name, use_cache=use_cache,
                                  progress=progress)
 
-    timings = index_documents(engine, "patents", list(range(len(prepared))), prepared,
+    timings = index_documents(engine, side, list(range(len(prepared))), prepared,
                               vectors=vectors)
     return engine, timings
 
 
+def prepare_document_as_need(title: str, text: str) -> Prepared:
+    """A corpus document read as a need (title + description)."""
+    return prepare_need(title, text) if title else prepare_need(text)
+
+
+def prepare_query_as_patent(text: str) -> Prepared:
+    """A query read as a patent (its text is the abstract)."""
+    return prepare_patent("", text)
+
+
 def rank(engine: Engine, task, depth: int = DEPTH) -> dict[str, list[str]]:
-    """The ranked corpus ids of every query, as the portal's free-text search ranks them."""
+    """The ranked corpus ids of every query, as the portal's free-text search ranks them
+    (direction "patent": the query prepared as a patent, against the needs). A document with
+    the query's own id (tasks whose queries come from the corpus) is left out."""
     doc_ids = list(task.corpus)
-    return {qid: [doc_ids[h.id] for h in engine.search("patents", prepare_need(text), depth)]
-            for qid, text in task.queries.items()}
+    side = SIDE[task.direction]
+    prepare = prepare_need if task.direction == "need" else prepare_query_as_patent
+    runs = {}
+    for qid, text in task.queries.items():
+        hits = engine.search(side, prepare(text), depth + 1)
+        runs[qid] = [doc_ids[h.id] for h in hits if doc_ids[h.id] != qid][:depth]
+    return runs
 
 
 def run(args) -> dict:
@@ -77,6 +97,7 @@ def run(args) -> dict:
     fusion = engine.fusion
     return {
         "task": task.name,
+        "direction": task.direction,
         "mode": args.channels,
         "channels": [c.name for c in engine.channels()],
         "vector_backend": settings.vector_backend,

@@ -27,6 +27,9 @@ class Task:
     corpus: dict[str, tuple[str, str]]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    # "need": queries are needs, documents patents; "patent": queries are patents, documents
+    # needs (``task.json`` {"direction": "patent"})
+    direction: str = "need"
 
 
 def load_task(directory: str | Path, limit_queries: int | None = None) -> Task:
@@ -59,8 +62,13 @@ def load_task(directory: str | Path, limit_queries: int | None = None) -> Task:
     judged = [q for q in queries if q in qrels]
     if limit_queries:
         judged = judged[:limit_queries]
+    direction = "need"
+    if (directory / "task.json").is_file():
+        direction = json.loads((directory / "task.json").read_text()).get("direction", "need")
+        if direction not in ("need", "patent"):
+            raise ValueError(f"{directory}/task.json: unknown direction {direction!r}")
     return Task(directory.name, corpus, {q: queries[q] for q in judged},
-                {q: qrels[q] for q in judged})
+                {q: qrels[q] for q in judged}, direction)
 
 
 def cached_embeddings(encoder, prepared: list, task: str, *, use_cache: bool = True,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,6 +62,7 @@ class DenseChannel:
 
     encoder: object
     stores: dict
+    _held: dict = field(default_factory=dict, repr=False)  # side -> (view key, held ids)
 
     @property
     def name(self) -> str:
@@ -70,6 +71,25 @@ class DenseChannel:
     def accepts(self, language: str) -> bool:
         """True when this encoder embeds ``language`` meaningfully."""
         return self.encoder.supports(language)
+
+    @property
+    def languages(self) -> frozenset[str] | None:
+        """The languages this channel indexes, None when it takes every language."""
+        languages = getattr(self.encoder, "languages", None)
+        return frozenset(languages) if languages is not None else None
+
+    def holds(self, side: str, ids: Sequence[int]) -> np.ndarray:
+        """For each id, True when the side's index holds it (bool array)."""
+        view = self.stores[side].fresh()
+        cached = self._held.get(side)
+        # keyed by the view object itself (kept referenced, so its id cannot be reused): a
+        # save or a reload gives a new view, and the id set is read again
+        version = (len(view), getattr(view, "pending", 0))
+        if cached is None or cached[0] is not view or cached[1] != version:
+            cached = (view, version,
+                      frozenset(view.ids().tolist()) if len(view) else frozenset())
+            self._held[side] = cached
+        return np.fromiter((int(i) in cached[2] for i in ids), bool, len(ids))
 
     def embed(self, prepared: Sequence[Prepared], progress: bool = False) -> np.ndarray:
         """Vectors of ``prepared`` (every item, whatever its language)."""
@@ -137,7 +157,9 @@ class LexicalChannel:
         store = self.stores[side]
         return store.remove([int(i) for i in ids]) if store.exists() else 0
 
-    def search(self, side: str, text: str, n: int) -> tuple[np.ndarray, np.ndarray, float]:
-        """Top ``n`` (ids, BM25 scores) best first, and the coverage of the top hit; documents
-        sharing no term are left out."""
-        return self.index(side).search_with_coverage(text, n)
+    def search(self, side: str, text: str, n: int, *, of: str = "query"
+               ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Top ``n`` (ids, BM25 scores) best first, and the coverage of the top hit (of the
+        query's terms, or ``of="doc"`` of the hit's own terms); documents sharing no term are
+        left out."""
+        return self.index(side).search_with_coverage(text, n, of=of)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from .explain import (
     shared_terms,
 )
 from .fusion import ChannelRanking, Fused, FusionConfig, fuse
+from .languages import languages_from_channels, pair_weights
 from .rules import NeedFacts, PatentFacts, RuleConfig, adjustments, excluded
 
 log = logging.getLogger(__name__)
@@ -72,11 +74,14 @@ class Engine:
     """
 
     def __init__(self, dense: Sequence[DenseChannel], lexical: LexicalChannel | None, *,
-                 fusion: FusionConfig | None = None, rules: RuleConfig | None = None):
+                 fusion: FusionConfig | None = None, rules: RuleConfig | None = None,
+                 languages: Callable[[str, Sequence[int]], dict[int, str]] | None = None):
         self.dense = list(dense)
         self.lexical = lexical
         self.fusion = fusion or FusionConfig()
         self.rules = rules or RuleConfig()
+        # (side, ids) -> {id: language}; default: read off a one-language channel's index
+        self.languages = languages or partial(languages_from_channels, self.dense)
 
     @property
     def primary(self) -> DenseChannel | None:
@@ -143,26 +148,35 @@ class Engine:
                 vector = channel.embed([query])[0]
             vectors[channel.name] = vector
             ids, scores = channel.search(side, vector, depth)
-            rankings.append(ChannelRanking(channel.name, kind, ids, scores, weight=weight))
+            rankings.append(ChannelRanking(channel.name, kind, ids, scores, weight=weight,
+                                           pair_weights=pair_weights(self.fusion, language,
+                                                                     channel, kind)))
         lexical_sure = None
         if self.lexical is not None:
             weight = self.fusion.weight(language, self.lexical.name, "lexical")
-            ids, scores, lexical_sure = (self.lexical.search(side, query.lexical, depth)
+            of = self.fusion.coverage.get(side, "query")
+            ids, scores, lexical_sure = (self.lexical.search(side, query.lexical, depth, of=of)
                                          if weight > 0 else (np.zeros(0, np.int64), np.zeros(0),
                                                              None))
             rankings.append(ChannelRanking(self.lexical.name, "lexical", ids, scores,
-                                           weight=weight, sureness=lexical_sure))
-        fused = fuse(rankings, self.fusion)
+                                           weight=weight, sureness=lexical_sure,
+                                           pair_weights=pair_weights(
+                                               self.fusion, language, self.lexical,
+                                               "lexical")))
+        union = list(dict.fromkeys(i for r in rankings for i in r.ids.tolist()))
+        pairs = {"languages": self.languages(side, union) if union else {},
+                 "query_language": language}
+        fused = fuse(rankings, self.fusion, **pairs)
         sure = lexical_sure is not None and lexical_sure >= self.fusion.sure_threshold
         if fused and self.fusion.feedback > 0 and not sure:
-            fused = self._feedback(side, fused, rankings, vectors, depth)
+            fused = self._feedback(side, fused, rankings, vectors, depth, pairs)
         silent = {r.name for r in rankings if r.weight <= 0 or not len(r.ids)}
         for item in fused:  # channels that did not take part are shown with weight 0
             for name in silent:
                 item.channels.setdefault(name, {"score": None, "rank": None, "weight": 0.0})
         return fused, vectors
 
-    def _feedback(self, side, fused, rankings, vectors, depth) -> list[Fused]:
+    def _feedback(self, side, fused, rankings, vectors, depth, pairs) -> list[Fused]:
         top = [item.id for item in fused[: self.fusion.feedback_docs]]
         by_name = {c.name: c for c in self.dense}
         changed = False
@@ -177,9 +191,15 @@ class Engine:
             moved /= max(float(np.linalg.norm(moved)), 1e-12)  # unit length: cosine again
             ids, scores = channel.search(side, moved, depth)
             rankings[position] = ChannelRanking(ranking.name, ranking.kind, ids, scores,
-                                                weight=ranking.weight)
+                                                weight=ranking.weight,
+                                                pair_weights=ranking.pair_weights)
             changed = True
-        return fuse(rankings, self.fusion) if changed else fused
+        if not changed:
+            return fused
+        new = [i for r in rankings for i in r.ids.tolist() if i not in pairs["languages"]]
+        if new:
+            pairs["languages"].update(self.languages(side, list(dict.fromkeys(new))))
+        return fuse(rankings, self.fusion, **pairs)
 
     def search(self, side: str, query: Prepared, k: int) -> list[Fused]:
         """Top ``k`` fused candidates (free-text search and evaluation: no rules)."""

@@ -12,8 +12,11 @@ Methods:
   ordinary ups and downs of another channel's flat list.
 - ``minmax``: like ``zsum`` with (s - min) / (max - min).
 
-Weights: ``w_c`` comes from a per-language table (a channel can be worth more for Chinese than
-for English, or nothing), and ``conf_c`` says how sure the channel is for this query:
+Weights: ``w_c`` comes from a table per (query language, document language) pair (a channel
+can be worth more for Chinese than for English, or nothing; across languages only the
+multilingual channel sees a pair), and each candidate's sum runs over the channels that can see
+its pair, so a Chinese patent and its English twin compete on one scale. ``conf_c`` says how
+sure the channel is for this query:
 - BM25 reports the coverage of its top hit (the idf-weighted share of the query's terms that
   document contains): conf = 1 + sure_boost * max(0, cov - t) / (1 - t). A keyword query that
   finds a document holding all its terms is a known item, and a weaker dense ranking must not
@@ -33,16 +36,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Channel weights per query language; keys are channel names or the kinds "lexical",
-# "primary" (the ENCODER channel) and "extra" (EXTRA_ENCODERS channels). Measured, see
-# docs/matching.md.
+# Channel weights per (query language, document language) pair; keys are channel names or the
+# kinds "lexical", "primary" (the ENCODER channel) and "extra" (EXTRA_ENCODERS channels). A
+# one-language key ("zh") is the pair (zh, zh); "en>zh" is an English query against a Chinese
+# document. Measured, see docs/matching.md.
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
     # Chinese: BM25 (words + bigrams) and USE are about equally good; an English-only extra
     # channel never applies (it also indexes no Chinese document).
     "zh": {"lexical": 1.05, "primary": 1.0, "extra": 0.0},
     # English: all-MiniLM-L6-v2 is the best channel, USE the weakest (below BM25).
     "en": {"lexical": 1.0, "primary": 0.25, "extra": 2.5},
+    # Across languages only the multilingual channel sees the pair: BM25 shares no tokens
+    # across scripts and an English-only channel cannot embed Chinese.
+    "zh>en": {"lexical": 0.0, "primary": 1.0, "extra": 0.0},
+    "en>zh": {"lexical": 0.0, "primary": 1.0, "extra": 0.0},
 }
+# A pair missing from the table: only the multilingual channel.
+CROSS_DEFAULT: dict[str, float] = {"lexical": 0.0, "primary": 1.0, "extra": 0.0}
 
 
 @dataclass(frozen=True)
@@ -67,9 +77,26 @@ class FusionConfig:
     weights: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: DEFAULT_WEIGHTS)
     squash: float = 1.0  # slope of the logistic mapping of the fused value into (0, 1)
 
-    def weight(self, language: str, name: str, kind: str) -> float:
-        """The weight of channel ``name`` (of ``kind``) for queries in ``language``."""
-        table = self.weights.get(language) or self.weights.get("en") or {}
+    # Added to the fused value (z units) of a candidate in another language than the query,
+    # per pair "query>document". Measured on the even halves of the cross-language tasks
+    # (docs/matching.md, section 7): for Chinese queries USE's cross-language z-scores flood
+    # the top unless shifted down; for English queries a lift finds more Chinese answers.
+    cross_shift: Mapping[str, float] = field(
+        default_factory=lambda: {"en>zh": 0.5, "zh>en": -2.0})
+    # Whose terms BM25's coverage (sureness) measures, per side searched: the query's for
+    # patents (short needs and search words against long patents), the top hit's own for
+    # needs (a long patent against short needs: the need is what must be covered).
+    coverage: Mapping[str, str] = field(
+        default_factory=lambda: {"patents": "query", "needs": "doc"})
+
+    def weight(self, language: str, name: str, kind: str,
+               doc_language: str | None = None) -> float:
+        """The weight of channel ``name`` (of ``kind``) for queries in ``language`` against
+        documents in ``doc_language`` (None: the query's language)."""
+        if doc_language is None or doc_language == language:
+            table = self.weights.get(language) or self.weights.get("en") or {}
+        else:
+            table = self.weights.get(f"{language}>{doc_language}") or CROSS_DEFAULT
         if name in table:
             return float(table[name])
         return float(table.get(kind, 1.0))
@@ -85,6 +112,15 @@ class ChannelRanking:
     scores: np.ndarray
     weight: float = 1.0
     sureness: float | None = None  # the channel's own confidence in [0, 1], if it has one
+    # weight for documents in another language than the query (language -> weight; a language
+    # missing here gets ``weight``); 0 means the channel cannot see that pair
+    pair_weights: Mapping[str, float] | None = None
+
+    def weight_for(self, doc_language: str | None) -> float:
+        """The weight of this channel for a document in ``doc_language``."""
+        if self.pair_weights is None or doc_language is None:
+            return self.weight
+        return float(self.pair_weights.get(doc_language, self.weight))
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids, np.int64)
@@ -133,33 +169,51 @@ def normalise(scores: np.ndarray, method: str) -> tuple[np.ndarray, float]:
     return z, float(z.min())
 
 
-def fuse(rankings: Sequence[ChannelRanking], config: FusionConfig) -> list[Fused]:
-    """Combine channel rankings into one list, best first (ties broken by id)."""
-    active = [r for r in rankings if r.weight > 0 and len(r.ids)]
+def fuse(rankings: Sequence[ChannelRanking], config: FusionConfig, *,
+         languages: Mapping[int, str] | None = None,
+         query_language: str | None = None) -> list[Fused]:
+    """Combine channel rankings into one list, best first (ties broken by id).
+
+    ``languages`` (document id -> language) with ``query_language``: each candidate's value is
+    the weighted mean over the channels that can see its (query, document) language pair
+    (``ChannelRanking.weight_for``), so a document in the other language is not pulled down
+    by the floor of channels that cannot see it, and competes on the same scale.
+    """
+    active = [r for r in rankings if len(r.ids) and
+              (r.weight > 0 or any(w > 0 for w in (r.pair_weights or {}).values()))]
     if not active:
         return []
-    parts = []  # (ranking, effective weight, {id: (value, rank, raw)}, floor)
+    parts = []  # (ranking, confidence, {id: (value, rank, raw)}, floor)
     for r in active:
         ids, scores = r.ids[: config.depth], r.scores[: config.depth]
         if config.method == "rrf":
-            weight, floor = r.weight, 0.0
+            conf, floor = 1.0, 0.0
             values = 1.0 / (config.rrf_k + np.arange(1, len(ids) + 1))
         else:
-            weight = r.weight * confidence(r, scores, config)
+            conf = confidence(r, scores, config)
             values, floor = normalise(scores, config.method)
             if config.z_floor is not None and config.method == "zsum":
                 values = np.maximum(values, config.z_floor)
                 floor = max(floor, config.z_floor)
         listed = {doc: (value, rank + 1, raw) for rank, (doc, value, raw) in
                   enumerate(zip(ids.tolist(), values.tolist(), scores.tolist(), strict=True))}
-        parts.append((r, weight, listed, floor))
-    total_weight = sum(p[1] for p in parts)
+        parts.append((r, conf, listed, floor))
+    languages = languages or {}
     union = dict.fromkeys(doc for p in parts for doc in p[2])
     fused = []
     for doc in union:
+        language = languages.get(doc, query_language)
         item = Fused(doc, 0.0)
-        for r, weight, listed, floor in parts:
+        total = 0.0
+        for r, conf, listed, floor in parts:
+            weight = r.weight_for(language) * conf
             hit = listed.get(doc)
+            if weight <= 0:
+                item.channels[r.name] = {"score": None if hit is None else round(hit[2], 6),
+                                         "rank": None if hit is None else hit[1],
+                                         "weight": 0.0}
+                continue
+            total += weight
             if hit is None:
                 item.score += weight * floor
                 item.channels[r.name] = {"score": None, "rank": None, "weight": round(weight, 4)}
@@ -167,7 +221,11 @@ def fuse(rankings: Sequence[ChannelRanking], config: FusionConfig) -> list[Fused
                 item.score += weight * hit[0]
                 item.channels[r.name] = {"score": round(hit[2], 6), "rank": hit[1],
                                          "weight": round(weight, 4)}
-        item.score /= total_weight
+        if total <= 0:
+            continue
+        item.score /= total
+        if language != query_language and config.method != "rrf":
+            item.score += config.cross_shift.get(f"{query_language}>{language}", 0.0)
         fused.append(item)
     fused.sort(key=lambda c: (-c.score, c.id))
     if config.method != "rrf":

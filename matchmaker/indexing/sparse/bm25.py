@@ -194,10 +194,13 @@ class BM25Index(Collection):
         ids, scores, _ = self.search_with_coverage(text, k, exclude=exclude)
         return ids, scores
 
-    def search_with_coverage(self, text: str, k: int, *, exclude: Iterable[int] = ()
-                             ) -> tuple[np.ndarray, np.ndarray, float]:
+    def search_with_coverage(self, text: str, k: int, *, exclude: Iterable[int] = (),
+                             of: str = "query") -> tuple[np.ndarray, np.ndarray, float]:
         """Like ``search``, plus the top hit's coverage: the idf-weighted share of the query's
-        terms it contains (1.0: every query term; a known-item query finds its document so)."""
+        terms it contains (1.0: every query term; a known-item query finds its document so).
+        ``of="doc"``: the share of the top hit's own terms that the query contains, for long
+        queries against short documents (a patent against needs: the need is the known item
+        and its terms are what must be covered)."""
         matrix = self.compile()
         tids, qtf = self.query_vector(text)
         if tids.size == 0:
@@ -213,10 +216,25 @@ class BM25Index(Collection):
             return np.zeros(0, np.int64), np.zeros(0, np.float32), 0.0
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
+        if of == "doc":
+            return ids[top], scores[top], self._doc_coverage(int(top[0]), tids)
         weight = self._idf[tids] * qtf
         present = np.asarray(rows[:, int(top[0])].todense()).reshape(-1) > 0
         coverage = float(weight[present].sum() / weight.sum()) if weight.sum() > 0 else 0.0
         return ids[top], scores[top], coverage
+
+    def _doc_coverage(self, column: int, query_tids: np.ndarray) -> float:
+        """The idf * sqrt(tf)-weighted share of document ``column``'s terms in the query."""
+        if self._frozen is not None:
+            indptr = self._frozen["tf_indptr"]
+            lo, hi = int(indptr[column]), int(indptr[column + 1])
+            tids = np.asarray(self._frozen["tf_indices"][lo:hi], np.int64)
+            tf = np.asarray(self._frozen["tf_data"][lo:hi], np.float32)
+        else:
+            tids, tf = self._rows[int(self._ids[column])]
+        weight = self._idf[tids] * np.sqrt(tf)
+        total = float(weight.sum())
+        return float(weight[np.isin(tids, query_tids)].sum() / total) if total > 0 else 0.0
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of ``term`` (the largest possible value when unseen)."""

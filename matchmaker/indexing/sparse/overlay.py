@@ -45,14 +45,14 @@ class SparseView(DeltaView):
         ids, scores, _ = self.search_with_coverage(text, k, exclude=exclude)
         return ids, scores
 
-    def search_with_coverage(self, text: str, k: int, *, exclude: Iterable[int] = ()
-                             ) -> tuple[np.ndarray, np.ndarray, float]:
+    def search_with_coverage(self, text: str, k: int, *, exclude: Iterable[int] = (),
+                             of: str = "query") -> tuple[np.ndarray, np.ndarray, float]:
         """Like ``BM25Index.search_with_coverage`` over base and log."""
         if not self._touched:
-            return self.base.search_with_coverage(text, k, exclude=exclude)
+            return self.base.search_with_coverage(text, k, exclude=exclude, of=of)
         excluded = {int(i) for i in exclude}
         ids, scores, coverage = self.base.search_with_coverage(
-            text, k, exclude=self._touched | excluded)
+            text, k, exclude=self._touched | excluded, of=of)
         query = Counter(self.analyzer.terms(text))
         extra = [(doc_id, self._score(query, doc)) for doc_id, doc in self._live.items()
                  if doc_id not in excluded]
@@ -63,7 +63,8 @@ class SparseView(DeltaView):
                         key=lambda pair: -pair[1])[:k]
         top = merged[0][0]
         if top in self._live:
-            coverage = self._coverage(query, self._live[top])
+            coverage = (self._coverage(query, self._live[top]) if of == "query"
+                        else self._coverage(self._live[top], query))
         return (np.array([i for i, _ in merged], np.int64),
                 np.array([s for _, s in merged], np.float32), coverage)
 
@@ -81,6 +82,7 @@ class SparseView(DeltaView):
 
     def _coverage(self, query: Counter, doc: Counter) -> float:
         # every query term counts: a log document may hold terms the base never saw
+        # (called with the roles swapped for ``of="doc"``: the document's terms in the query)
         weights = {t: self.base.idf(t) * np.sqrt(q) for t, q in query.items()}
         total = sum(weights.values())
         return float(sum(w for t, w in weights.items() if t in doc) / total) if total else 0.0
