@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+from flask_login import current_user
 from markupsafe import Markup, escape
 
-from ..labels import label
+from ..labels import channel_label, label, league_label, reason_text, source_label
 from ..records import Role
+from ..services import figures
 from ..services.audit import action_label
 from .charts import bar_chart, funnel_chart, line_chart
 
@@ -33,16 +35,30 @@ def highlight(text: str | None, terms: list[str] | None) -> Markup:
     return Markup("").join(out)
 
 
+def engine_label(msgid) -> str:
+    """Translate a label the engine stored (a rule's English msgid) as plain, escapable text.
+
+    Jinja's ``_()`` marks its result safe, which must not happen to text from the database.
+    """
+    return gettext(str(msgid)) if msgid else ""
+
+
 def install(app) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["audit_label"] = action_label
+    app.jinja_env.filters["league"] = league_label
+    app.jinja_env.filters["source_label"] = source_label
+    app.jinja_env.filters["channel"] = channel_label
+    app.jinja_env.filters["reason_text"] = reason_text
+    app.jinja_env.filters["engine_label"] = engine_label
     app.jinja_env.globals.update(
         Role=Role,
         bar_chart=bar_chart,
         line_chart=line_chart,
         funnel_chart=funnel_chart,
         current_locale=lambda: str(get_locale()),
+        pending_mine=lambda: figures.pending(current_user),
         nav_endpoints=app.view_functions,  # live: links only to registered views
     )
 

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from ...errors import ChangedMeanwhile, NotFound, TransitionError, ValidationError
 from ...extensions import db
+from ...labels import channel_label
 from ...matching.explain import MAX_SENTENCES
 from ...records import Match, MatchHistory, MatchNote, Need, Patent, Role, User, utcnow
 from ...security.params import int_list, page_number, safe_next
@@ -203,7 +204,7 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
     explanation["closest_sentences"] = pair_sentences(match, explanation)
     channels = explanation.get("channels") or match.channel_scores or {}
     chart = [
-        (name, float(values["score"]))
+        (channel_label(name), float(values["score"]))
         for name, values in channels.items()
         if isinstance(values, dict) and values.get("score") is not None
     ]
