@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.conftest import ROOT, shot
+from tests.browser.seed import PASSWORD
 from tests.browser.test_phone_widths import pages
 from tests.browser.walk import ROLES, log_in
 
@@ -68,3 +69,18 @@ def test_no_serious_axe_violation(live_app, base_url, browser, axe_script, usern
         assert severe == {}
     finally:
         context.close()
+
+
+def test_focus_moves_to_the_first_invalid_field(base_url, new_page):
+    """A form that comes back with errors puts the keyboard focus on its first invalid field."""
+    page = new_page()
+    log_in(page, base_url, "e2e-university", "zh_CN")
+    page.goto(f"{base_url}/auth/password")
+    page.fill("#current", PASSWORD)
+    page.fill("#new", "a-long-new-password-1")
+    page.fill("#confirm", "a-different-password-2")
+    page.click("#submit")
+    page.wait_for_load_state()
+    assert page.get_attribute("#confirm", "aria-invalid") == "true"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'confirm'")
+    assert "两次输入的新密码不一致" in page.inner_text("main")  # our message, not WTForms' "new"
