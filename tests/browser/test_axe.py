@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import ROOT, shot
+from matchmaker.extensions import db
+from tests.browser.conftest import ROOT
 from tests.browser.seed import PASSWORD
 from tests.browser.test_phone_widths import pages
-from tests.browser.walk import ROLES, log_in
+from tests.browser.walk import ROLES, enrich, log_in, snap
 
 pytestmark = pytest.mark.browser
 
@@ -29,9 +30,12 @@ RUN_AXE = """async () => {
 
 
 @pytest.fixture(scope="module")
-def axe_script():
+def axe_script(live_app):
     if not AXE.exists():
         pytest.skip(f"axe-core is not installed at {AXE} (script/setup --dev)")
+    with live_app.app_context():
+        enrich()  # a notification (the nav badge), history and audit rows to check too
+        db.session.remove()
     return str(AXE)
 
 
@@ -40,7 +44,7 @@ def axe_script():
 def test_no_serious_axe_violation(live_app, base_url, browser, axe_script, username, locale):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900},
                                   bypass_csp=True)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(60_000)
     page = context.new_page()
     try:
         log_in(page, base_url, username, locale)
@@ -58,7 +62,7 @@ def test_no_serious_axe_violation(live_app, base_url, browser, axe_script, usern
             bad = [v for v in found if v[1] in SEVERE]
             if bad:
                 severe[path] = bad
-                shot(page, f"axe/{locale}/{username or 'anonymous'}{path.replace('/', '_')}".rstrip("_"))
+                snap(page, f"axe/{locale}/{username or 'anonymous'}{path.replace('/', '_')}".rstrip("_"))
         nodes = sum(v[2] for bad in severe.values() for v in bad)
         print(f"\naxe {locale} {username or 'anonymous'}: {len(checked)} pages, "
               f"{len(checked) - len(severe)} without serious/critical violations, {nodes} serious/critical "

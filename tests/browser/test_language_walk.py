@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from matchmaker.extensions import db
-from tests.browser.conftest import shot
 from tests.browser.test_phone_widths import pages
-from tests.browser.walk import ROLES, TEXTS_JS, enrich, foreign_runs, log_in, user_corpus
+from tests.browser.walk import ROLES, TEXTS_JS, enrich, foreign_runs, log_in, snap, user_corpus
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +31,7 @@ def corpus(live_app):
 @pytest.mark.parametrize("username", ROLES, ids=lambda u: u or "anonymous")
 def test_every_page_speaks_one_language(live_app, base_url, browser, corpus, username, locale):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(60_000)
     page = context.new_page()
     try:
         log_in(page, base_url, username, locale)
@@ -44,7 +43,7 @@ def test_every_page_speaks_one_language(live_app, base_url, browser, corpus, use
             if urlsplit(page.url).path != path:
                 continue  # a redirect: checked at its target
             checked.append(path)
-            shot(page, f"language/{locale}/{username or 'anonymous'}{path.replace('/', '_')}".rstrip("_"))
+            snap(page, f"language/{locale}/{username or 'anonymous'}{path.replace('/', '_')}".rstrip("_"))
             found = foreign_runs(page.evaluate(TEXTS_JS), locale, corpus)
             if found:
                 mixed[path] = found
