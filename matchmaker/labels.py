@@ -117,14 +117,6 @@ SOURCE_LABELS = {
     "event": lazy_pgettext("pair source", "Release event"),
 }
 
-#: The engine's retrieval channels (encoder names); others show as named.
-CHANNEL_LABELS = {
-    "use-multilingual": _l("Semantic, multilingual (USE)"),
-    "sentence-transformers:all-MiniLM-L6-v2": _l("Semantic, English (MiniLM)"),
-    "bm25": _l("Keywords (BM25)"),
-    "fake": _l("Test encoder"),
-}
-
 #: History reasons the engine writes (``matching.batch``); brokers' own words pass unchanged.
 ENGINE_REASONS = {
     "matching engine (need)": _l("Proposed by the matching engine for the need"),
@@ -142,10 +134,6 @@ def league_label(league: str | None) -> str:
 def league_options() -> list[tuple[str, str]]:
     """(stored value, label) for select boxes, in the list's order."""
     return list(LEAGUE_LABELS.items())
-
-
-def channel_label(name: str | None) -> str:
-    return str(CHANNEL_LABELS[name]) if name in CHANNEL_LABELS else (name or "")
 
 
 def source_label(source: str | None) -> str:

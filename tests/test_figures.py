@@ -90,3 +90,17 @@ def test_signed_contracts_agree_between_card_and_funnel(world):
     funnel = re.search(r"已签约及以后: (\d+)", html)
     assert funnel and int(funnel.group(1)) == 2
     assert "各阶段配对数（当前状态）" in html  # the per-status bar says it counts current statuses
+
+
+def test_the_default_queue_counts_exactly_beyond_the_cap(world, monkeypatch):
+    """The admin queue said "more than 1000" where the dashboard said 1149: the default view
+    now shows the exact 待审 figure; filtered views keep the cap."""
+    monkeypatch.setattr(queue, "COUNT_CAP", 3)
+    with world.test_request_context():
+        admin = db.session.scalar(db.select(User).filter_by(username="admin1"))
+        page = queue.queue_page(admin, queue.QueueFilters(), per_page=2)
+        assert (page.total, page.capped, page.pages) == (4, False, 2)
+        filtered = queue.queue_page(admin, queue.QueueFilters(statuses=None), per_page=2)
+        assert filtered.capped and filtered.total == 3
+    html = _page(world, "admin1", "/queue/")
+    assert _number(html, "pending-mine") == 4 and "超过" not in html

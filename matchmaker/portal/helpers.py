@@ -7,7 +7,7 @@ from flask_babel import get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from ..labels import channel_label, label, league_label, reason_text, source_label
+from ..labels import label, league_label, reason_text, source_label
 from ..records import Role
 from ..services import figures
 from ..services.audit import action_label
@@ -49,7 +49,6 @@ def install(app) -> None:
     app.jinja_env.filters["audit_label"] = action_label
     app.jinja_env.filters["league"] = league_label
     app.jinja_env.filters["source_label"] = source_label
-    app.jinja_env.filters["channel"] = channel_label
     app.jinja_env.filters["reason_text"] = reason_text
     app.jinja_env.filters["engine_label"] = engine_label
     app.jinja_env.globals.update(

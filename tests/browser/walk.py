@@ -39,8 +39,10 @@ HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 # An English word: three letters or more, not all capitals (IPC, CSV, API are codes).
 LATIN = re.compile(r"\b(?![A-Z]+\b)[A-Za-z][A-Za-z'-]{2,}\b")
 
-#: Product names that stay as they are in both languages.
-NAMES = {"Webhook", "Excel", "OpenAPI", "Matchmaker", "WeChat", "Chromium"}
+#: Product names that stay as they are in both languages, and the engine's channel names
+#: (identifiers; how the pair page names them belongs to the explanation partial).
+NAMES = {"Webhook", "Excel", "OpenAPI", "Matchmaker", "WeChat", "Chromium",
+         "use-multilingual", "fake", "bm25"}
 
 #: Free-text columns: what users type. Everything else on a page is the interface's.
 USER_COLUMNS = [

@@ -14,7 +14,6 @@ from werkzeug.datastructures import MultiDict
 
 from ...errors import ChangedMeanwhile, NotFound, TransitionError, ValidationError
 from ...extensions import db
-from ...labels import channel_label
 from ...matching.explain import MAX_SENTENCES
 from ...records import Match, MatchHistory, MatchNote, Need, Patent, Role, User, utcnow
 from ...security.params import int_list, page_number, safe_next
@@ -204,7 +203,7 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
     explanation["closest_sentences"] = pair_sentences(match, explanation)
     channels = explanation.get("channels") or match.channel_scores or {}
     chart = [
-        (channel_label(name), float(values["score"]))
+        (name, float(values["score"]))
         for name, values in channels.items()
         if isinstance(values, dict) and values.get("score") is not None
     ]
