@@ -95,6 +95,11 @@ def enrich() -> None:
     broker = db.session.scalar(select(User).where(User.username == "e2e-broker"))
     for match in db.session.scalars(select(Match)):
         match.source = "batch"
+        # Rule labels as the engine stores them: English msgids (matching/rules.py).
+        match.explanation = {**(match.explanation or {}), "rules": [
+            {"rule": "home_region", "label": "Patent holder in the home region", "delta": 0.05},
+            {"rule": "within_budget", "label": "Asking price within the budget", "delta": 0.03},
+        ]}
         if not match.history:
             match.history.append(MatchHistory(from_status=None, to_status=MatchStatus.CANDIDATE,
                                               reason="matching engine (need)"))
