@@ -1,6 +1,8 @@
-"""Human labels for the stored enum codes (translatable; Chinese is the default locale)."""
+"""Human labels for the stored codes (translatable; Chinese is the default locale): enums,
+盟市 names, pair sources and the reasons the engine writes into a pair's history."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from .records.enums import (
     Confidentiality,
@@ -96,6 +98,57 @@ LABELS = {
         EventStatus.CANCELLED: _l("Cancelled"),
     },
 }
+
+
+#: The 盟市 are stored by their Chinese name; the English names are the msgids.
+LEAGUE_LABELS = {
+    "呼和浩特市": _l("Hohhot"),
+    "包头市": _l("Baotou"),
+    "呼伦贝尔市": _l("Hulunbuir"),
+    "兴安盟": _l("Hinggan League"),
+    "通辽市": _l("Tongliao"),
+    "赤峰市": _l("Chifeng"),
+    "锡林郭勒盟": _l("Xilingol League"),
+    "乌兰察布市": _l("Ulanqab"),
+    "鄂尔多斯市": _l("Ordos"),
+    "巴彦淖尔市": _l("Bayannur"),
+    "乌海市": _l("Wuhai"),
+    "阿拉善盟": _l("Alxa League"),
+}
+
+#: Where a pair came from (``Match.source``).
+SOURCE_LABELS = {
+    "batch": lazy_pgettext("pair source", "Matching engine"),
+    "manual": lazy_pgettext("pair source", "Added by a broker"),
+    "event": lazy_pgettext("pair source", "Release event"),
+}
+
+#: History reasons the engine writes (``matching.batch``); brokers' own words pass unchanged.
+ENGINE_REASONS = {
+    "matching engine (need)": _l("Proposed by the matching engine for the need"),
+    "matching engine (patent)": _l("Proposed by the matching engine for the patent"),
+}
+
+
+def league_label(league: str | None) -> str:
+    """A 盟市 in the interface language; values outside the list as stored."""
+    if not league:
+        return ""
+    return str(LEAGUE_LABELS[league]) if league in LEAGUE_LABELS else league
+
+
+def league_options() -> list[tuple[str, str]]:
+    """(stored value, label) for select boxes, in the list's order."""
+    return list(LEAGUE_LABELS.items())
+
+
+def source_label(source: str | None) -> str:
+    return str(SOURCE_LABELS[source]) if source in SOURCE_LABELS else (source or "")
+
+
+def reason_text(text: str | None) -> str:
+    """A history reason in the interface language when the system wrote it."""
+    return str(ENGINE_REASONS[text]) if text in ENGINE_REASONS else (text or "")
 
 
 def label(value) -> str:

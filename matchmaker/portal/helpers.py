@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 
 from flask import request
-from flask_babel import get_locale, pgettext
+from flask_babel import get_locale, gettext, pgettext
+from flask_login import current_user
 from markupsafe import Markup, escape
 
-from ..labels import label
+from ..labels import label, league_label, reason_text, source_label
 from ..records import Role
+from ..services import figures
 from ..services.audit import action_label
 from ..text.segment import stem
 from .charts import bar_chart, funnel_chart, line_chart
@@ -63,10 +65,22 @@ def channel_label(kind: str) -> str:
     return pgettext("channel", "English semantics")
 
 
+def engine_label(msgid) -> str:
+    """Translate a label the engine stored (a rule's English msgid) as plain, escapable text.
+
+    Jinja's ``_()`` marks its result safe, which must not happen to text from the database.
+    """
+    return gettext(str(msgid)) if msgid else ""
+
+
 def install(app) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["audit_label"] = action_label
+    app.jinja_env.filters["league"] = league_label
+    app.jinja_env.filters["source_label"] = source_label
+    app.jinja_env.filters["reason_text"] = reason_text
+    app.jinja_env.filters["engine_label"] = engine_label
     app.jinja_env.globals.update(
         Role=Role,
         channel_label=channel_label,
@@ -74,6 +88,7 @@ def install(app) -> None:
         line_chart=line_chart,
         funnel_chart=funnel_chart,
         current_locale=lambda: str(get_locale()),
+        pending_mine=lambda: figures.pending(current_user),
         nav_endpoints=app.view_functions,  # live: links only to registered views
     )
 

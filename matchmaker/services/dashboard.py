@@ -23,6 +23,7 @@ from ..records import (
     User,
     utcnow,
 )
+from . import figures
 from .pipeline import STAGES
 
 S = MatchStatus
@@ -125,9 +126,9 @@ def overview(now: datetime | None = None) -> Overview:
     return Overview(
         open_needs=db.session.scalar(select(func.count(Need.id)).where(Need.status == NeedStatus.OPEN)),
         dormant_patents=db.session.scalar(select(func.count(Patent.id)).where(Patent.dormant.is_(True))),
-        candidate_pairs=stages.get(S.CANDIDATE, 0),
+        candidate_pairs=figures.pending(),
         stages=[(s, stages.get(s, 0)) for s in [*STAGES, S.REJECTED]],
-        deals=sum(stages.get(s, 0) for s in DEALS),
+        deals=figures.signed_contracts(),
         deal_amount=Decimal(deal_amount or 0),
         brokers=brokers,
         fields=fields,

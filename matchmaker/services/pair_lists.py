@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..records import Match, MatchStatus, Need, Patent, Role, User
-from . import access, pipeline
+from . import access, figures, pipeline
 from .pipeline import tr
 from .queue import Page
 
@@ -22,13 +22,16 @@ class Column:
     status: MatchStatus
     count: int
     items: list[Match]
+    from_queue: bool = False  # the 待审 column of one's own board: counted like the queue
 
 
 def board(user: User, broker_id: int | None, per_column: int = 30) -> list[Column]:
     """Kanban columns, one per status: the pairs of ``broker_id`` (all brokers' when None).
 
     A broker only ever gets their own board (the pairs assigned to them are always theirs to
-    see); admins may look at any broker's or at all assigned pairs.
+    see); admins may look at any broker's or at all assigned pairs. On one's own board (a
+    broker's, or an admin's view of all) the 待审 column counts what the review queue counts
+    (``figures.pending``: every pending pair the viewer may review) and links there.
     """
     if user.role is Role.BROKER:
         broker_id = user.id
@@ -55,6 +58,11 @@ def board(user: User, broker_id: int | None, per_column: int = 30) -> list[Colum
                 .limit(per_column)
             ).all()
         columns.append(Column(status, counts.get(status, 0), list(items)))
+    if user.role is Role.BROKER or broker_id is None:
+        # The cards stay the assigned pairs (unassigned ones live in the queue); the count is
+        # the queue's: every pending pair the viewer may review.
+        first = columns[0]
+        columns[0] = Column(first.status, figures.pending(user), first.items, from_queue=True)
     return columns
 
 

@@ -21,7 +21,7 @@ from ..records import (
     User,
     utcnow,
 )
-from . import access, pipeline
+from . import access, figures, pipeline
 from .pipeline import tr
 
 SORTS = ("score", "age", "status")
@@ -190,18 +190,22 @@ def _by_stage(user: User, filters: QueueFilters, offset: int, limit: int) -> lis
 def queue_page(user: User, filters: QueueFilters, page: int = 1, per_page: int = 25) -> Page:
     """One page of the queue with the need, patent and broker of each pair loaded.
 
-    The total is exact up to ``COUNT_CAP``; beyond it the page says "more than" (``capped``),
-    because an exact count walks every visible pair and the queue must stay fast at 100k rows.
+    The default view (candidates, no filter) counts exactly: its total is the 待审 figure of
+    ``figures.pending``, the same on every page. Filtered views are exact up to ``COUNT_CAP``;
+    beyond it the page says "more than" (``capped``): a filtered count may walk every
+    visible pair, and the queue must stay fast at 100k rows.
     """
-    page = max(1, min(page, -(-COUNT_CAP // per_page)))
-    total = _capped_count(_where(user, filters), COUNT_CAP + 1)
+    exact = filters == QueueFilters()  # the default view shows the 待审 figure, exactly
+    total = figures.pending(user) if exact else _capped_count(_where(user, filters), COUNT_CAP + 1)
+    page = max(1, min(page, -(-(total if exact else COUNT_CAP) // per_page)))
     offset = (page - 1) * per_page
     if filters.sort == "status" and not (filters.statuses and len(filters.statuses) == 1):
         rows = _by_stage(user, filters, offset, per_page)
     else:
         rows = _fetch(queue_select(user, filters), offset, per_page)
-    return Page(items=rows, page=page, per_page=per_page, total=min(total, COUNT_CAP),
-                capped=total > COUNT_CAP)
+    capped = not exact and total > COUNT_CAP
+    return Page(items=rows, page=page, per_page=per_page, total=min(total, COUNT_CAP) if capped else total,
+                capped=capped)
 
 
 def brokers() -> list[User]:

@@ -13,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import validators
 from ...errors import ValidationError
-from ...labels import choices
+from ...labels import choices, league_options
 from ...records import OrgKind, Role
 from ...regions import LEAGUES
 from ..needs.forms import league_choices, options
@@ -90,7 +90,7 @@ class UserForm(FlaskForm):
         description=_l("IPC sections or fields, separated by commas, for example C, H."),
     )
     broker_regions = MultiCheckboxField(_l("Broker's leagues and cities"),
-                                        choices=options((league, league) for league in LEAGUES))
+                                        choices=options(league_options()))
     submit = SubmitField(_l("Save"))
 
 

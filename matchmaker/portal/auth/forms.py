@@ -23,7 +23,8 @@ class PasswordForm(FlaskForm):
         description=_l("At least 12 characters, not your username, not a common password."),
     )
     confirm = PasswordField(
-        _l("Repeat new password"), validators=[DataRequired(), EqualTo("new")]
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
     )
     submit = SubmitField(_l("Change password"))
 

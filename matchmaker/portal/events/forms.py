@@ -18,9 +18,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ...labels import choices
+from ...labels import choices, league_options
 from ...records import EventStatus
-from ...regions import LEAGUES
 from ...services.events import EVENT_LIMITS, SUMMARY_LIMIT
 
 REQUIRED = _l("This field is required.")
@@ -41,7 +40,7 @@ class EventForm(FlaskForm):
     number = StringField(
         _l("Event number"),
         validators=[DataRequired(message=REQUIRED), _max(EVENT_LIMITS["number"])],
-        description=_l("Unique, e.g. 蒙科聚-2026-第7期"),
+        description=_l("Unique, e.g. MKJ-2026-07"),
     )
     name = StringField(
         _l("Name"), validators=[DataRequired(message=REQUIRED), _max(EVENT_LIMITS["name"])]
@@ -63,7 +62,7 @@ class EventForm(FlaskForm):
     )
     target_regions = SelectMultipleField(
         _l("Target regions"),
-        choices=options((league, league) for league in LEAGUES),
+        choices=options(league_options()),
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         validators=[Optional()],

@@ -10,6 +10,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...services.webhooks import EVENTS
 
+#: The webhook events (their codes are the API's, see docs/api.md) in the interface language.
+EVENT_LABELS = {
+    "need.posted": _l("A need is posted"),
+    "patent.listed": _l("A patent is listed"),
+    "match.recommended": _l("A pair is recommended"),
+    "match.moved": _l("A pair moves to another stage"),
+    "import.finished": _l("An import has finished"),
+}
+
 
 class CheckboxesField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -29,7 +38,7 @@ class WebhookForm(FlaskForm):
     organization = SelectField(_l("Organization"), coerce=int, validate_choice=False)
     url = StringField(_l("Endpoint URL"), validators=[
         DataRequired(), Length(max=500), URL(require_tld=False)])
-    events = CheckboxesField(_l("Events"), choices=[(e, e) for e in EVENTS],
+    events = CheckboxesField(_l("Events"), choices=[(e, EVENT_LABELS.get(e, e)) for e in EVENTS],
                              validators=[DataRequired()])
     submit = SubmitField(_l("Add webhook"))
 

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
 
-from ...labels import choices
+from ...labels import choices, league_options
 from ...records import NEED_LIMITS, Confidentiality, CooperationMode
 from ...regions import LEAGUES
 from ...services.record_checks import local_today, split_keywords
@@ -31,7 +31,7 @@ def options(pairs) -> list[SelectChoice]:
 
 def league_choices() -> list[SelectChoice]:
     """An empty choice, then Inner Mongolia's leagues and cities."""
-    return options([("", _l("(not set)"))] + [(league, league) for league in LEAGUES])
+    return options([("", _l("(not set)")), *league_options()])
 
 
 def _max(n: int) -> Length:

@@ -14,10 +14,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ...labels import choices
+from ...labels import choices, league_options
 from ...records import MatchStatus, RejectionReason
 from ...records.views import VIEW_NAME_LIMIT
-from ...regions import LEAGUES
 from ...services.queue import BROKER_MINE, BROKER_NONE, QueueFilters
 
 ALL = "all"
@@ -65,7 +64,7 @@ class QueueFilterForm(FlaskForm):
         if not self.status.raw_data:
             self.status.data = default_status
         self.section.choices = [("", _l("Any"))] + [(s, s) for s in "ABCDEFGH"]
-        self.region.choices = [("", _l("Any"))] + [(r, r) for r in LEAGUES]
+        self.region.choices = [("", _l("Any")), *league_options()]
         self.broker.choices = [
             ("", _l("Anyone")),
             (BROKER_MINE, _l("Mine")),
