@@ -141,3 +141,7 @@ class LexicalChannel:
         """Top ``n`` (ids, BM25 scores) best first, and the coverage of the top hit; documents
         sharing no term are left out."""
         return self.index(side).search_with_coverage(text, n)
+
+    def coverage(self, side: str, text: str, ids: Sequence[int]) -> np.ndarray:
+        """Per id: the idf-weighted share of the query's terms that document contains."""
+        return self.index(side).coverage_of(text, [int(i) for i in ids])

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..encoders import parse_specs
+from .calibration import Thresholds
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class EngineSettings:
         top_k: candidates stored per record (MATCH_TOP_K).
         home_region: the 盟市 the region rule favours (HOME_REGION).
         vector_backend: where dense collections live (VECTOR_BACKEND).
+        calibration_file: the calibration model (CALIBRATION_FILE; "": the packaged one).
+        thresholds: score bands and the strong-candidate line (SCORE_BAND_*, STRONG_MATCH_MIN).
     """
 
     index_dir: str
@@ -35,6 +38,8 @@ class EngineSettings:
     top_k: int
     home_region: str
     vector_backend: str
+    calibration_file: str
+    thresholds: Thresholds
 
     @classmethod
     def from_config(cls, config: Mapping) -> EngineSettings:
@@ -49,6 +54,10 @@ class EngineSettings:
             top_k=int(config["MATCH_TOP_K"]),
             home_region=str(config["HOME_REGION"]),
             vector_backend=str(config["VECTOR_BACKEND"]),
+            calibration_file=str(config["CALIBRATION_FILE"] or ""),
+            thresholds=Thresholds(high=int(config["SCORE_BAND_HIGH"]),
+                                  medium=int(config["SCORE_BAND_MEDIUM"]),
+                                  strong=int(config["STRONG_MATCH_MIN"])),
         )
 
     def but(self, **changes) -> EngineSettings:

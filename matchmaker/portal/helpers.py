@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 
 from ..labels import label
 from ..records import Role
+from ..services import scores
 from ..services.audit import action_label
 from .charts import bar_chart, funnel_chart, line_chart
 
@@ -44,6 +45,9 @@ def install(app) -> None:
         funnel_chart=funnel_chart,
         current_locale=lambda: str(get_locale()),
         nav_endpoints=app.view_functions,  # live: links only to registered views
+        score_band=scores.band,
+        band_label=scores.band_label,
+        no_strong=scores.no_strong,
     )
 
     @app.context_processor
