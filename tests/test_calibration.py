@@ -79,7 +79,7 @@ def test_without_a_model_file_the_engine_stays_uncalibrated(tmp_path):
     calibrator = Calibrator.load(tmp_path / "missing.json")
     assert calibrator.model is None
     assert calibrator.scores([_evidence()]) == [None]
-    assert calibrator.band(None) is None and calibrator.is_strong(None)
+    assert calibrator.band(None) is None and calibrator.band(50) is None  # no thresholds
 
 
 def test_bands_and_the_strong_line():

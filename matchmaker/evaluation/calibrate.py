@@ -121,20 +121,18 @@ def run(args) -> dict:
         settings = EngineSettings.from_config(load_config(instance))
     data = {}
     for directory in args.task_dirs:
-        saved = (os.path.join(args.examples, f"{os.path.basename(os.path.normpath(directory))}"
-                              f"-q{args.queries}-d{args.docs}-t{args.top}.npz")
-                 if args.examples else None)
-        if saved and os.path.isfile(saved):
+        name = os.path.basename(os.path.normpath(directory))
+        saved = os.path.join(args.examples, f"{name}.npz") if args.examples else None
+        if saved and os.path.isfile(saved):  # examples of an earlier run, with its sizes
             with np.load(saved, allow_pickle=False) as stored:
-                name = os.path.basename(os.path.normpath(directory))
-                data[name] = {key: stored[key] for key in ("x", "y", "qid")}
+                data[name] = {key: stored[key] for key in ("x", "y", "qid", "docs")}
             continue
         task = shrink(load_task(directory), args.queries, args.docs)
         log.warning("%s: %d queries, %d documents", task.name, len(task.queries),
                     len(task.corpus))
-        data[task.name] = examples(task, settings, args.top)
+        data[name] = {**examples(task, settings, args.top), "docs": np.array(len(task.corpus))}
         if saved:
-            np.savez(saved, **data[task.name])
+            np.savez(saved, **data[name])
     fit_parts, test_parts = [], []
     for name, part in data.items():
         mask = np.array([held_out(name, q) for q in part["qid"]])
@@ -158,9 +156,9 @@ def run(args) -> dict:
                                             weights=np.concatenate(all_w))
     manifest = {
         "fitted": dt.date.today().isoformat(),
-        "data": {name: {"queries": int(len(set(p["qid"].tolist()))), "pairs": int(len(p["y"]))}
-                 for name, p in data.items()},
-        "top": args.top, "docs": args.docs, "held_out_share": HELD_OUT,
+        "data": {name: {"queries": int(len(set(p["qid"].tolist()))), "pairs": int(len(p["y"])),
+                        "documents": int(p["docs"])} for name, p in data.items()},
+        "top": args.top, "held_out_share": HELD_OUT,
         "channels": list(settings.encoders) + ["bm25"],
         "ece_held_out": round(ece, 4),
         "ece_held_out_by_task": {k: v["ece"] for k, v in per_task.items()},
@@ -187,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a uniform sample of N documents per corpus")
     parser.add_argument("--top", type=int, default=20, help="candidates per query (20)")
     parser.add_argument("--examples", default=None, metavar="DIR",
-                        help="keep each task's examples here and reuse them")
+                        help="keep each task's examples here (TASK.npz) and reuse them")
     parser.add_argument("--out", default=None, help="write the model JSON here")
     parser.add_argument("--figure", default=None, help="write the reliability curve PNG here")
     args = parser.parse_args(argv)

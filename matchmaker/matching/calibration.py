@@ -10,6 +10,8 @@ This module maps ABSOLUTE evidence of one candidate to a probability:
 - ``coverage``: the idf-weighted share of the query's terms this document contains (BM25);
 - ``agreement``: the share of the channels taking part that list it in their top ``TOP_N``;
 - ``rank``: -log(fused rank) (the first hit of a list is more often relevant);
+- ``first``: 1 for the first fused candidate, and ``first_coverage``: its coverage (a keyword
+  need whose first hit holds all its terms is a known item: that hit is nearly always right);
 - ``english``: 1 for an English query (the channels' cosines have their own scale there).
 
 A logistic model whose coefficients on the evidence are non-negative (fitted by
@@ -34,8 +36,9 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("primary", "extra", "coverage", "agreement", "rank", "english")
-MONOTONE = ("primary", "extra", "coverage", "agreement", "rank")  # coefficients >= 0
+FEATURES = ("primary", "extra", "coverage", "agreement", "rank", "first", "first_coverage",
+            "english")
+MONOTONE = FEATURES[:-1]  # coefficients >= 0: more evidence never lowers the score
 TOP_N = 10  # a channel "lists" a candidate when it ranks it in its first TOP_N
 DEFAULT_FILE = Path(__file__).with_name("calibration_default.json")
 FORMAT = 1
@@ -55,17 +58,20 @@ class Evidence:
 
     def vector(self) -> np.ndarray:
         extra = self.primary if self.extra is None else self.extra
+        first = 1.0 if self.rank <= 1 else 0.0
         return np.array([self.primary, extra, self.coverage, self.agreement,
-                         -math.log(max(self.rank, 1)), 1.0 if self.language == "en" else 0.0])
+                         -math.log(max(self.rank, 1)), first, first * self.coverage,
+                         1.0 if self.language == "en" else 0.0])
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Score thresholds (0-100): bands and the "no strong candidate" line."""
+    """Score thresholds (0-100): bands and the "no strong candidate" line (the defaults are
+    in ``matchmaker/config.py``: SCORE_BAND_HIGH, SCORE_BAND_MEDIUM, STRONG_MATCH_MIN)."""
 
-    high: int = 60
-    medium: int = 30
-    strong: int = 60
+    high: int
+    medium: int
+    strong: int
 
     def band(self, score: int | None) -> str | None:
         if score is None:
@@ -111,7 +117,7 @@ class Calibrator:
 
     def __init__(self, model: Model | None, thresholds: Thresholds | None = None):
         self.model = model
-        self.thresholds = thresholds or Thresholds()
+        self.thresholds = thresholds  # None: scores without bands
 
     @classmethod
     def load(cls, path: str | Path | None = None,
@@ -133,10 +139,7 @@ class Calibrator:
         return [int(round(100 * float(v))) for v in p]
 
     def band(self, score: int | None) -> str | None:
-        return self.thresholds.band(score)
-
-    def is_strong(self, score: int | None) -> bool:
-        return self.thresholds.is_strong(score)
+        return self.thresholds.band(score) if self.thresholds is not None else None
 
 
 def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10,
