@@ -10,8 +10,9 @@ This module maps ABSOLUTE evidence of one candidate to a probability:
 - ``coverage``: the idf-weighted share of the query's terms this document contains (BM25);
 - ``agreement``: the share of the channels taking part that list it in their top ``TOP_N``;
 - ``rank``: -log(fused rank) (the first hit of a list is more often relevant);
-- ``first``: 1 for the first fused candidate, and ``first_coverage``: its coverage (a keyword
-  need whose first hit holds all its terms is a known item: that hit is nearly always right);
+- ``first_coverage``: the coverage of the first fused candidate, 0 for the others (a keyword
+  need whose first hit holds all its terms is a known item: that hit is nearly always right;
+  being first alone is no evidence, as the first hit of a need nothing fits shows);
 - ``english``: 1 for an English query (the channels' cosines have their own scale there).
 
 A logistic model whose coefficients on the evidence are non-negative (fitted by
@@ -36,8 +37,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("primary", "extra", "coverage", "agreement", "rank", "first", "first_coverage",
-            "english")
+FEATURES = ("primary", "extra", "coverage", "agreement", "rank", "first_coverage", "english")
 MONOTONE = FEATURES[:-1]  # coefficients >= 0: more evidence never lowers the score
 TOP_N = 10  # a channel "lists" a candidate when it ranks it in its first TOP_N
 DEFAULT_FILE = Path(__file__).with_name("calibration_default.json")
@@ -60,7 +60,7 @@ class Evidence:
         extra = self.primary if self.extra is None else self.extra
         first = 1.0 if self.rank <= 1 else 0.0
         return np.array([self.primary, extra, self.coverage, self.agreement,
-                         -math.log(max(self.rank, 1)), first, first * self.coverage,
+                         -math.log(max(self.rank, 1)), first * self.coverage,
                          1.0 if self.language == "en" else 0.0])
 
 
