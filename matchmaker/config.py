@@ -67,6 +67,14 @@ def load_config(instance_path: str) -> dict:
         "MILVUS_URI": _env("MILVUS_URI", ""),
         "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
         "HOME_REGION": _env("HOME_REGION", "包头市"),
+        # Calibrated match score (0-100, docs/matching.md "Calibrated score"): the fitted
+        # model (empty: the one shipped in matchmaker/matching/calibration_default.json), the
+        # bands 高 >= SCORE_BAND_HIGH, 中 >= SCORE_BAND_MEDIUM, else 低, and the line below
+        # which a pair is not a strong candidate (暂无强匹配: no alert, hidden in the queue).
+        "CALIBRATION_FILE": _env("CALIBRATION_FILE", ""),
+        "SCORE_BAND_HIGH": _env_int("SCORE_BAND_HIGH", 50),
+        "SCORE_BAND_MEDIUM": _env_int("SCORE_BAND_MEDIUM", 20),
+        "STRONG_MATCH_MIN": _env_int("STRONG_MATCH_MIN", 50),
         "BABEL_DEFAULT_LOCALE": _env("LOCALE", "zh_CN"),
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ["zh_CN", "en"],

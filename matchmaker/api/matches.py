@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_, select
 
 from ..extensions import db
 from ..records import Match, MatchStatus, Need, Patent, Role
-from ..services import access, pipeline, queue
+from ..services import access, pipeline, queue, scores
 from . import bp, spec, user
 from .common import (
     check_if_match,
@@ -36,6 +36,7 @@ def match_out(match: Match) -> dict:
         publication_number=match.patent.publication_number, score=float(match.score),
         rank=match.rank, status=match.status, broker_id=match.broker_id,
         status_changed_at=match.status_changed_at, rejection_reason=match.rejection_reason,
+        calibrated_score=match.calibrated, band=scores.band(match.calibrated),
     )
 
 
@@ -44,18 +45,12 @@ def match_etag(match: Match) -> str:
                    match.broker_id)
 
 
-def _calibrated(explanation: dict) -> float | None:
-    value = (explanation or {}).get("calibrated")
-    return float(value) if isinstance(value, int | float) else None
-
-
 def match_detail(match: Match) -> MatchDetail:
     workable = access.can_work_match(db.session, user(), match)
     return MatchDetail(
         **match_out(match),
         channel_scores=match.channel_scores or {},
         explanation=match.explanation or {},
-        calibrated_score=_calibrated(match.explanation),
         rejection_note=match.rejection_note,
         contract_amount=float(match.contract_amount) if match.contract_amount is not None
         else None,
@@ -80,7 +75,7 @@ def _filters(query: MatchQuery) -> queue.QueueFilters:
         score_min=query.score_min, score_max=query.score_max, ipc_section=query.ipc_section,
         field=query.field, region=query.region,
         broker=int(broker) if broker and broker.isdigit() else broker,
-        sort=query.sort,
+        sort=query.sort, weak=query.weak,
     )
 
 

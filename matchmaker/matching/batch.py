@@ -63,6 +63,7 @@ def store(pairs: Iterable[tuple[int, int, Ranked]], direction: str, *,
         match.channel_scores = ranked.channels
         match.explanation = explanation
         match.model_version = explanation.get("reranker")
+        match.calibrated = ranked.calibrated
         if skip is not None:
             skip.add((need_id, patent_id))
     return created, refreshed

@@ -15,6 +15,7 @@ import numpy as np
 from ..encoders import get_encoder
 from ..indexing import BACKENDS, dense_store, sparse_store
 from ..text import Prepared
+from .calibration import Calibrator
 from .channels import SIDES, DenseChannel, LexicalChannel
 from .engine import Engine
 from .fusion import FusionConfig
@@ -54,8 +55,9 @@ def build_engine(settings: EngineSettings, *, sides: Sequence[str] = SIDES,
     lexical_channel = LexicalChannel(
         {side: sparse_store(settings.index_dir, side) for side in sides}
     ) if lexical else None
+    calibration = Calibrator.load(settings.calibration_file or None, settings.thresholds)
     return Engine(dense, lexical_channel, fusion=FusionConfig(),
-                  rules=RuleConfig(home_region=settings.home_region))
+                  rules=RuleConfig(home_region=settings.home_region), calibration=calibration)
 
 
 def index_documents(engine: Engine, side: str, ids: Sequence[int],

@@ -163,3 +163,7 @@ class LexicalChannel:
         query's terms, or ``of="doc"`` of the hit's own terms); documents sharing no term are
         left out."""
         return self.index(side).search_with_coverage(text, n, of=of)
+
+    def coverage(self, side: str, text: str, ids: Sequence[int]) -> np.ndarray:
+        """Per id: the idf-weighted share of the query's terms that document contains."""
+        return self.index(side).coverage_of(text, [int(i) for i in ids])

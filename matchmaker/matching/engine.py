@@ -18,7 +18,9 @@ from functools import partial
 import numpy as np
 
 from ..text import Prepared, key_terms
+from .calibration import Calibrator
 from .channels import DenseChannel, LexicalChannel
+from .evidence import gather
 from .explain import (
     MAX_SENTENCES,
     MAX_SENTENCES_PER_PATENT,
@@ -61,6 +63,8 @@ class Ranked:
     channels: dict
     rules: list[dict]
     explanation: dict = field(default_factory=dict)
+    calibrated: int | None = None  # 0-100, see calibration (None: no calibration model)
+    band: str | None = None  # "high" | "medium" | "low"
 
 
 class Engine:
@@ -71,17 +75,20 @@ class Engine:
         lexical: the BM25 channel, or None.
         fusion: fusion settings (method, weights per language, confidence).
         rules: rule deltas and the home region.
+        calibration: maps each candidate's evidence to the calibrated 0-100 score.
     """
 
     def __init__(self, dense: Sequence[DenseChannel], lexical: LexicalChannel | None, *,
                  fusion: FusionConfig | None = None, rules: RuleConfig | None = None,
-                 languages: Callable[[str, Sequence[int]], dict[int, str]] | None = None):
+                 languages: Callable[[str, Sequence[int]], dict[int, str]] | None = None,
+                 calibration: Calibrator | None = None):
         self.dense = list(dense)
         self.lexical = lexical
         self.fusion = fusion or FusionConfig()
         self.rules = rules or RuleConfig()
         # (side, ids) -> {id: language}; default: read off a one-language channel's index
         self.languages = languages or partial(languages_from_channels, self.dense)
+        self.calibration = calibration or Calibrator(None)
 
     @property
     def primary(self) -> DenseChannel | None:
@@ -251,7 +258,20 @@ class Engine:
                 item.rank = position
             self._explain(direction, query, query_facts, ranked, texts, vectors, query_doc,
                           cache, fused)
+        self.calibrate(SIDE[direction], query, ranked, fused, vectors)
         return ranked
+
+    def calibrate(self, side: str, query: Prepared, ranked: list, fused: list[Fused],
+                  vectors: dict[str, np.ndarray]) -> None:
+        """Set each candidate's calibrated score and band (the order does not change)."""
+        if self.calibration.model is None or not ranked:
+            return
+        positions = {item.id: position for position, item in enumerate(fused, start=1)}
+        evidence = gather(self, side, query, ranked, positions, vectors)
+        for item, score in zip(ranked, self.calibration.scores(evidence), strict=True):
+            item.calibrated, item.band = score, self.calibration.band(score)
+            if item.explanation:
+                item.explanation.update(calibrated=score, band=item.band)
 
     def _explain(self, direction, query, query_facts, ranked, docs, vectors, query_doc,
                  cache, fused=()) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..encoders import parse_specs
+from .calibration import Thresholds
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class EngineSettings:
         vector_backend: where dense collections live (VECTOR_BACKEND): "faiss" or "milvus".
         milvus_uri: the Milvus server or Milvus Lite file (MILVUS_URI); empty: a Milvus Lite
             file under ``index_dir``.
+        calibration_file: the calibration model (CALIBRATION_FILE; "": the packaged one).
+        thresholds: score bands and the strong-candidate line (SCORE_BAND_*, STRONG_MATCH_MIN).
     """
 
     index_dir: str
@@ -38,6 +41,8 @@ class EngineSettings:
     home_region: str
     vector_backend: str
     milvus_uri: str
+    calibration_file: str
+    thresholds: Thresholds
 
     @classmethod
     def from_config(cls, config: Mapping) -> EngineSettings:
@@ -53,6 +58,10 @@ class EngineSettings:
             home_region=str(config["HOME_REGION"]),
             vector_backend=str(config["VECTOR_BACKEND"]),
             milvus_uri=str(config["MILVUS_URI"]),
+            calibration_file=str(config["CALIBRATION_FILE"] or ""),
+            thresholds=Thresholds(high=int(config["SCORE_BAND_HIGH"]),
+                                  medium=int(config["SCORE_BAND_MEDIUM"]),
+                                  strong=int(config["STRONG_MATCH_MIN"])),
         )
 
     def but(self, **changes) -> EngineSettings:

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from ..labels import label, league_label, reason_text, source_label
 from ..records import Role
-from ..services import figures
+from ..services import figures, scores
 from ..services.audit import action_label
 from ..text.segment import stem
 from .charts import bar_chart, funnel_chart, line_chart
@@ -90,6 +90,9 @@ def install(app) -> None:
         current_locale=lambda: str(get_locale()),
         pending_mine=lambda: figures.pending(current_user),
         nav_endpoints=app.view_functions,  # live: links only to registered views
+        score_band=scores.band,
+        band_label=scores.band_label,
+        no_strong=scores.no_strong,
     )
 
     @app.context_processor

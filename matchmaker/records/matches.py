@@ -69,6 +69,9 @@ class Match(TimestampMixin, db.Model):
     status_changed_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
     # The learned reranker version that ordered this pair (None: the engine's own order).
     model_version: Mapped[str | None] = mapped_column(String(40))
+    # The calibrated score, 0-100: how likely a broker would recommend this pair (issue 9;
+    # None: stored before calibration or without a calibration model).
+    calibrated: Mapped[int | None] = mapped_column(Integer)
 
     need: Mapped[Need] = relationship()
     patent: Mapped[Patent] = relationship()

@@ -6,8 +6,11 @@
 - A new patent: the brokers of the open needs it strongly matches (assigned, else covering).
 - Enterprises are never told about other enterprises' needs.
 
-"Strongly matching" means a score of at least ``ALERT_MIN_SCORE`` (default 0.9) or a place
-among the ``ALERT_TOP_N`` (default 3) best. The default threshold sits on the engine's fused
+"Strongly matching" means a calibrated score (0-100, ``services.scores``) of at least
+``STRONG_MATCH_MIN``, and then a fused score of at least ``ALERT_MIN_SCORE`` (default 0.9) or
+a place among the ``ALERT_TOP_N`` (default 3) best. A need or patent whose best candidate is
+under ``STRONG_MATCH_MIN`` has no strong candidate (暂无强匹配): no alert at all is sent for
+it (its record page says so and suggests a next step). The default threshold sits on the engine's fused
 scale: on the demo data about the top fifth of stored pairs reach 0.9, while nearly every stored
 pair is above 0.5. Matches come from stored ``Match`` rows and, when
 none are stored yet, from the matching engine if it is available. Inside a request the
@@ -41,7 +44,7 @@ from ..records import (
     User,
 )
 from ..signals import need_posted, patent_listed
-from . import access, matching
+from . import access, matching, scores
 from .audit import record
 from .events import split_list
 from .notify import email_notifications, notify
@@ -108,27 +111,32 @@ def _setting(name: str, default: float) -> float:
     return float(default if value is None else value)
 
 
-def strong(candidates: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """The (id, score) pairs above the threshold or among the top N, best first."""
+def strong(candidates: list[tuple]) -> list[tuple]:
+    """The (id, score[, calibrated]) candidates that are strong (calibrated score at least
+    STRONG_MATCH_MIN, or none recorded) and above the threshold or among the top N of those,
+    best first."""
     threshold = _setting("ALERT_MIN_SCORE", 0.9)
     top_n = int(_setting("ALERT_TOP_N", 3))
-    ranked = sorted(candidates, key=lambda c: (-c[1], c[0]))
+    kept = [c for c in candidates if scores.is_strong(c[2] if len(c) > 2 else None)]
+    ranked = sorted(kept, key=lambda c: (-c[1], c[0]))
     return [c for i, c in enumerate(ranked) if i < top_n or c[1] >= threshold]
 
 
-def _stored(column, value, other) -> list[tuple[int, float]]:
-    stmt = select(other, Match.score).where(column == value, Match.status != MatchStatus.REJECTED)
-    return [(rid, float(score)) for rid, score in db.session.execute(stmt)]
+def _stored(column, value, other) -> list[tuple[int, float, int | None]]:
+    stmt = select(other, Match.score, Match.calibrated).where(
+        column == value, Match.status != MatchStatus.REJECTED)
+    return [(rid, float(score), calibrated) for rid, score, calibrated
+            in db.session.execute(stmt)]
 
 
-def _engine(match: Callable, record, id_attr: str) -> list[tuple[int, float]]:
+def _engine(match: Callable, record, id_attr: str) -> list[tuple[int, float, int | None]]:
     """Ask the matching engine when nothing is stored yet; its failure is not an error."""
     try:
         found = match(record, current_app.config.get("MATCH_TOP_K", 10), explain=False)
     except Exception:  # an unusable index or encoder must not stop the alert
         log.warning("matching engine unavailable for alerts", exc_info=True)
         return []
-    return [(getattr(c, id_attr), float(c.score)) for c in found]
+    return [(getattr(c, id_attr), float(c.score), c.calibrated) for c in found]
 
 
 def alert_need_posted(need_id: int) -> list[Notification]:
@@ -139,7 +147,10 @@ def alert_need_posted(need_id: int) -> list[Notification]:
     found = _stored(Match.need_id, need.id, Match.patent_id) or _engine(
         matching.match_need, need, "patent_id"
     )
-    patents = _load(Patent, [pid for pid, _score in strong(found)])
+    patents = _load(Patent, [c[0] for c in strong(found)])
+    if found and not patents:  # 暂无强匹配: nothing to announce
+        log.info("need %s has no strong candidate: no alert", need.id)
+        return []
     notes: list[Notification] = []
     if need.confidentiality == Confidentiality.PUBLIC:
         for user, theirs in _university_users(patents).items():
@@ -182,7 +193,7 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
     )
     needs = [
         n
-        for n in _load(Need, [nid for nid, _score in strong(found)])
+        for n in _load(Need, [c[0] for c in strong(found)])
         if n.status == NeedStatus.OPEN
     ]
     per_broker: dict[int, tuple[User, list[Need]]] = {}

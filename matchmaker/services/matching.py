@@ -42,6 +42,8 @@ class Candidate:
     rank: int
     channel_scores: dict
     explanation: dict
+    calibrated: int | None = None  # 0-100 (matching.calibration); None: uncalibrated
+    band: str | None = None
 
 
 # -- the service -----------------------------------------------------------------------------
@@ -93,7 +95,8 @@ def warm_up() -> bool:
 def _candidates(ranked: list[Ranked], need_id: int | None, patent_id: int | None):
     return [Candidate(need_id if need_id is not None else r.id,
                       patent_id if patent_id is not None else r.id,
-                      r.score, r.rank, r.channels, r.explanation) for r in ranked]
+                      r.score, r.rank, r.channels, r.explanation, r.calibrated, r.band)
+            for r in ranked]
 
 
 def match_need(need: Need, k: int = 10, *, explain: bool = True) -> list[Candidate]:

@@ -21,7 +21,7 @@ from ..records import (
     User,
     utcnow,
 )
-from . import access, figures, pipeline
+from . import access, figures, pipeline, scores
 from .pipeline import tr
 
 SORTS = ("score", "age", "status")
@@ -45,6 +45,9 @@ class QueueFilters:
     age_min: int | None = None  # days since the last status change
     age_max: int | None = None
     broker: str | int | None = None  # BROKER_MINE, BROKER_NONE or a user id
+    # Also candidates whose calibrated score is under STRONG_MATCH_MIN (暂无强匹配); by
+    # default they are hidden. Pairs a broker already moved on are always shown.
+    weak: bool = False
     sort: str = "score"  # one of SORTS
     reverse: bool = False  # flip the sort's natural direction
 
@@ -118,6 +121,9 @@ def _where(user: User, filters: QueueFilters) -> list:
         clauses.append(Match.broker_id == user.id)
     elif filters.broker not in (None, ""):
         clauses.append(Match.broker_id == int(filters.broker))
+    if not filters.weak:
+        clauses.append(or_(Match.status != MatchStatus.CANDIDATE, Match.calibrated.is_(None),
+                           Match.calibrated >= scores.thresholds().strong))
     return clauses
 
 

@@ -219,6 +219,7 @@ def queue_candidate(need: Need, patent: Patent, candidate, *, actor: User) -> Ma
         rank=candidate.rank,
         channel_scores=_jsonable(candidate.channel_scores or {}),
         explanation=_jsonable(candidate.explanation or {}),
+        calibrated=getattr(candidate, "calibrated", None),
         status=MatchStatus.CANDIDATE,
         source="manual",
         broker_id=actor.id if actor.role is Role.BROKER else None,

@@ -23,6 +23,11 @@ class MatchOut(BaseModel):
     broker_id: int | None
     status_changed_at: UtcDateTime
     rejection_reason: RejectionReason | None
+    calibrated_score: int | None = Field(
+        description="0-100: how likely a broker would recommend this pair (docs/matching.md, "
+        "Calibrated score); null when stored before calibration")
+    band: Literal["high", "medium", "low"] | None = Field(
+        description="高 / 中 / 低 band of calibrated_score (thresholds in the configuration)")
 
 
 class MatchList(BaseModel):
@@ -40,7 +45,6 @@ class HistoryOut(BaseModel):
 class MatchDetail(MatchOut):
     channel_scores: dict[str, Any]
     explanation: dict[str, Any] = Field(description="fused score, rules, shared terms, sentences")
-    calibrated_score: float | None = Field(description="a probability, where a calibration ran")
     rejection_note: str | None
     contract_amount: float | None
     contract_number: str | None
@@ -57,6 +61,8 @@ class MatchQuery(PageQuery):
     region: str | None = Field(None, max_length=40)
     broker: str | None = Field(None, pattern="^(mine|unassigned|[1-9][0-9]{0,17})$")
     sort: Literal["score", "age"] = "score"
+    weak: bool = Field(False, description="also candidates under the strong-match line "
+                       "(STRONG_MATCH_MIN), hidden by default")
 
 
 class MoveIn(Strict):

@@ -80,6 +80,7 @@ class BM25Index(Collection):
     _idf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     _lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     _frozen: dict | None = None  # arrays of a loaded index, until it is changed
+    _columns: tuple | None = None  # (weights matrix, {id: column}) for ``coverage_of``
 
     def __len__(self) -> int:
         return len(self._ids) if self._frozen is not None else len(self._rows)
@@ -223,6 +224,7 @@ class BM25Index(Collection):
         coverage = float(weight[present].sum() / weight.sum()) if weight.sum() > 0 else 0.0
         return ids[top], scores[top], coverage
 
+<<<<<<< HEAD
     def _doc_coverage(self, column: int, query_tids: np.ndarray) -> float:
         """The idf * sqrt(tf)-weighted share of document ``column``'s terms in the query."""
         if self._frozen is not None:
@@ -235,6 +237,27 @@ class BM25Index(Collection):
         weight = self._idf[tids] * np.sqrt(tf)
         total = float(weight.sum())
         return float(weight[np.isin(tids, query_tids)].sum() / total) if total > 0 else 0.0
+=======
+    def coverage_of(self, text: str, ids: Sequence[int]) -> np.ndarray:
+        """Per document of ``ids``: the idf-weighted share of the query's terms it contains
+        (0 for an unknown id); the absolute lexical evidence of the calibrated score."""
+        matrix = self.compile()
+        out = np.zeros(len(ids), np.float64)
+        tids, qtf = self.query_vector(text)
+        if tids.size == 0 or not len(ids):
+            return out
+        if self._columns is None or self._columns[0] is not matrix:
+            self._columns = (matrix, {int(d): i for i, d in enumerate(self._ids.tolist())})
+        where = self._columns[1]
+        known = [(row, where[int(d)]) for row, d in enumerate(ids) if int(d) in where]
+        if not known:
+            return out
+        weight = self._idf[tids] * qtf
+        rows = matrix[tids][:, [col for _, col in known]]
+        present = np.asarray(rows.todense()) > 0
+        out[[row for row, _ in known]] = (weight @ present) / max(float(weight.sum()), 1e-12)
+        return out
+>>>>>>> wave3-cal
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of ``term`` (the largest possible value when unseen)."""

@@ -68,6 +68,19 @@ class SparseView(DeltaView):
         return (np.array([i for i, _ in merged], np.int64),
                 np.array([s for _, s in merged], np.float32), coverage)
 
+    def coverage_of(self, text: str, ids: Iterable[int]) -> np.ndarray:
+        """Like ``BM25Index.coverage_of`` over base and log."""
+        ids = [int(i) for i in ids]
+        out = self.base.coverage_of(text, ids)
+        if not self._touched:
+            return out
+        query = Counter(self.analyzer.terms(text))
+        for row, doc_id in enumerate(ids):
+            if doc_id in self._touched:
+                doc = self._docs.get(doc_id)
+                out[row] = self._coverage(query, doc) if doc is not None else 0.0
+        return out
+
     def _score(self, query: Counter, doc: Counter) -> float:
         base, k1, b = self.base, self.base.k1, self.base.b
         if self._avgdl is None:  # the base's, computed once: the log does not move it

@@ -20,6 +20,7 @@ from ...records.views import VIEW_NAME_LIMIT
 from ...services.queue import BROKER_MINE, BROKER_NONE, QueueFilters
 
 ALL = "all"
+WEAK = "weak"  # strength filter: also candidates under the strong line
 OPEN = "open"  # every status before the end of the road
 SORTS = {  # choice -> (service sort, reverse)
     "score": ("score", False),
@@ -52,6 +53,7 @@ class QueueFilterForm(FlaskForm):
     age_min = IntegerField(_l("Days in status from"), validators=[Optional(), NumberRange(min=0, max=36500)])
     age_max = IntegerField(_l("Days in status to"), validators=[Optional(), NumberRange(min=0, max=36500)])
     broker = SelectField(_l("Broker"), validators=[Optional()])
+    strength = SelectField(_l("Match strength"), validators=[Optional()])
     sort = SelectField(_l("Sort by"), default="score", validators=[Optional()])
 
     def __init__(self, brokers, *args, default_status: str = MatchStatus.CANDIDATE.value, **kw):
@@ -70,6 +72,10 @@ class QueueFilterForm(FlaskForm):
             (BROKER_MINE, _l("Mine")),
             (BROKER_NONE, _l("Unassigned")),
         ] + [(str(b.id), b.display_name) for b in brokers]
+        self.strength.choices = [
+            ("", _l("Strong candidates only")),
+            (WEAK, _l("Include weak candidates")),
+        ]
         self.sort.choices = [
             ("score", _l("Score, highest first")),
             ("score_asc", _l("Score, lowest first")),
@@ -107,6 +113,7 @@ class QueueFilterForm(FlaskForm):
             age_min=self.age_min.data,
             age_max=self.age_max.data,
             broker=self.broker.data or None,
+            weak=self.strength.data == WEAK,
             sort=sort,
             reverse=reverse,
         )

@@ -1,0 +1,200 @@
+"""``python -m matchmaker.evaluation.calibrate TASK_DIR...``: fit the calibrated match score.
+
+For every query of every task the production engine (the same indexing as
+``python -m matchmaker.evaluation``) ranks the corpus; each of the first ``--top`` fused
+candidates becomes one example: its absolute evidence (``matching.evidence``) and label 1 when
+the task's qrels judge it relevant. Queries are split by a hash of task and query id: 70 % fit
+a monotone logistic model (non-negative weights on the evidence, scipy L-BFGS-B), 30 % are held
+out; the expected calibration error (10 bins) is reported on the held-out queries, per task and
+overall. Each task weighs the same in the fit, so the score means the same for topical needs
+(many relevant patents) and known items (one).
+
+``--docs N`` samples N documents of each corpus uniformly (a smaller corpus to encode on a
+small machine; a query keeps the judged documents in the sample and is dropped without one). Prints one JSON object; ``--out`` writes the
+model with its manifest, ``--figure`` the reliability curve (PNG).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import random
+import sys
+import tempfile
+
+import numpy as np
+from scipy.optimize import minimize
+
+from ..config import load_config
+from ..matching.calibration import FEATURES, MONOTONE, Model, expected_calibration_error
+from ..matching.evidence import gather
+from ..matching.settings import EngineSettings
+from ..text import prepare_need
+from .__main__ import task_engine
+from .tasks import Task, load_task
+
+log = logging.getLogger("matchmaker.evaluation.calibrate")
+HELD_OUT = 0.3
+L2 = 1e-3
+
+
+def held_out(task: str, qid: str) -> bool:
+    digest = hashlib.sha1(f"{task}|{qid}".encode()).digest()
+    return digest[0] / 256 < HELD_OUT
+
+
+def shrink(task: Task, queries: int | None, docs: int | None, seed: int = 0) -> Task:
+    """A uniform sample of ``docs`` documents (the share of relevant documents per query stays
+    that of the full corpus) and the first ``queries`` queries with a judged document in it."""
+    corpus = task.corpus
+    if docs and docs < len(corpus):
+        keep = set(random.Random(seed).sample(sorted(corpus), docs))
+        corpus = {d: v for d, v in corpus.items() if d in keep}
+    qrels = {q: {d: g for d, g in rel.items() if d in corpus} for q, rel in task.qrels.items()}
+    qids = [q for q in task.queries if qrels.get(q)][:queries or None]
+    return Task(task.name, corpus, {q: task.queries[q] for q in qids},
+                {q: qrels[q] for q in qids})
+
+
+def examples(task: Task, settings: EngineSettings, top: int) -> dict:
+    """Evidence rows, labels and query ids of the first ``top`` candidates of every query."""
+    doc_ids = list(task.corpus)
+    rows, labels, owners = [], [], []
+    with tempfile.TemporaryDirectory(prefix="matchmaker-calib-") as workdir:
+        engine, _ = task_engine(task, "hybrid", settings.but(index_dir=workdir))
+        for qid, text in task.queries.items():
+            query = prepare_need(text)
+            fused, vectors = engine.retrieve("patents", query)
+            head = fused[:top]
+            positions = {item.id: p for p, item in enumerate(fused, start=1)}
+            for item, ev in zip(head, gather(engine, "patents", query, head, positions,
+                                             vectors), strict=True):
+                rows.append(ev.vector())
+                labels.append(1.0 if task.qrels[qid].get(doc_ids[item.id], 0) > 0 else 0.0)
+                owners.append(qid)
+    return {"x": np.array(rows), "y": np.array(labels), "qid": np.array(owners)}
+
+
+def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weighted logistic regression with non-negative weights on the monotone features."""
+    n_features = x.shape[1]
+
+    def loss(theta):
+        z = x @ theta[:-1] + theta[-1]
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = np.sum(w * (np.logaddexp(0, z) - y * z)) / w.sum() + L2 * theta[:-1] @ theta[:-1]
+        grad_z = w * (p - y) / w.sum()
+        grad = np.append(x.T @ grad_z + 2 * L2 * theta[:-1], grad_z.sum())
+        return value, grad
+
+    bounds = [(0.0, None) if FEATURES[i] in MONOTONE else (None, None)
+              for i in range(n_features)] + [(None, None)]
+    result = minimize(loss, np.zeros(n_features + 1), jac=True, method="L-BFGS-B",
+                      bounds=bounds)
+    return result.x[:-1], float(result.x[-1])
+
+
+def reliability_figure(path: str, table: list[dict], ece: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=120)
+    ax.plot([0, 1], [0, 1], color="#999", linestyle="--", linewidth=1)
+    ax.plot([r["predicted"] for r in table], [r["observed"] for r in table], marker="o")
+    ax.set_xlabel("predicted P(relevant)")
+    ax.set_ylabel("observed share relevant")
+    ax.set_title(f"held-out queries, ECE = {ece:.3f}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def run(args) -> dict:
+    with tempfile.TemporaryDirectory() as instance:
+        settings = EngineSettings.from_config(load_config(instance))
+    data = {}
+    for directory in args.task_dirs:
+        name = os.path.basename(os.path.normpath(directory))
+        saved = os.path.join(args.examples, f"{name}.npz") if args.examples else None
+        if saved and os.path.isfile(saved):  # examples of an earlier run, with its sizes
+            with np.load(saved, allow_pickle=False) as stored:
+                data[name] = {key: stored[key] for key in ("x", "y", "qid", "docs")}
+            continue
+        task = shrink(load_task(directory), args.queries, args.docs)
+        log.warning("%s: %d queries, %d documents", task.name, len(task.queries),
+                    len(task.corpus))
+        data[name] = {**examples(task, settings, args.top), "docs": np.array(len(task.corpus))}
+        if saved:
+            np.savez(saved, **data[name])
+    fit_parts, test_parts = [], []
+    for name, part in data.items():
+        mask = np.array([held_out(name, q) for q in part["qid"]])
+        weight = np.full(len(part["y"]), 1.0 / max(int((~mask).sum()), 1))
+        fit_parts.append((part["x"][~mask], part["y"][~mask], weight[~mask]))
+        test_parts.append((name, part["x"][mask], part["y"][mask]))
+    x, y, w = (np.concatenate([p[i] for p in fit_parts]) for i in range(3))
+    coef, intercept = fit(x, y, w)
+    model = Model(tuple(float(c) for c in coef), intercept, {})
+    per_task, all_p, all_y, all_w = {}, [], [], []
+    for name, xt, yt in test_parts:
+        p = model.probability(xt) if len(yt) else np.zeros(0)
+        ece, _ = expected_calibration_error(p, yt) if len(yt) else (float("nan"), [])
+        per_task[name] = {"held_out_pairs": int(len(yt)), "ece": round(ece, 4),
+                          "mean_predicted": round(float(p.mean()), 4) if len(p) else None,
+                          "share_relevant": round(float(yt.mean()), 4) if len(yt) else None}
+        all_p.append(p)
+        all_y.append(yt)
+        all_w.append(np.full(len(yt), 1.0 / max(len(yt), 1)))
+    ece, table = expected_calibration_error(np.concatenate(all_p), np.concatenate(all_y),
+                                            weights=np.concatenate(all_w))
+    manifest = {
+        "fitted": dt.date.today().isoformat(),
+        "data": {name: {"queries": int(len(set(p["qid"].tolist()))), "pairs": int(len(p["y"])),
+                        "documents": int(p["docs"])} for name, p in data.items()},
+        "top": args.top, "held_out_share": HELD_OUT,
+        "channels": list(settings.encoders) + ["bm25"],
+        "ece_held_out": round(ece, 4),
+        "ece_held_out_by_task": {k: v["ece"] for k, v in per_task.items()},
+        "command": "python -m matchmaker.evaluation.calibrate " + " ".join(sys.argv[1:]),
+    }
+    model = Model(model.coef, model.intercept, manifest)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            json.dump(model.to_json(), fh, ensure_ascii=False, indent=1)
+            fh.write("\n")
+    if args.figure:
+        reliability_figure(args.figure, table, ece)
+    return {"model": model.to_json(), "held_out": per_task, "ece_held_out": round(ece, 4),
+            "bins": table}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m matchmaker.evaluation.calibrate",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("task_dirs", nargs="+", help="BEIR task folders (build_tasks.py)")
+    parser.add_argument("--queries", type=int, default=None, metavar="N",
+                        help="first N judged queries of each task")
+    parser.add_argument("--docs", type=int, default=None, metavar="N",
+                        help="a uniform sample of N documents per corpus")
+    parser.add_argument("--top", type=int, default=20, help="candidates per query (20)")
+    parser.add_argument("--examples", default=None, metavar="DIR",
+                        help="keep each task's examples here (TASK.npz) and reuse them")
+    parser.add_argument("--out", default=None, help="write the model JSON here")
+    parser.add_argument("--figure", default=None, help="write the reliability curve PNG here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("MATCHMAKER_LOG_LEVEL", "WARNING"),
+                        stream=sys.stderr)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    print(json.dumps(run(args), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The calibrated match score: P(a broker would recommend this pair) on a 0-100 scale.
+
+Fusion orders candidates by per-query z-scores, so its number says "best of this list", not
+"good": the first candidate scores about the same whether it is a perfect hit or nothing fits.
+This module maps ABSOLUTE evidence of one candidate to a probability:
+
+- ``primary``: cosine of query and document in the primary (cross-lingual) dense channel;
+- ``extra``: cosine in the extra (English) channel where it compares the pair, else the
+  primary cosine stands in for it;
+- ``coverage``: the idf-weighted share of the query's terms this document contains (BM25);
+- ``agreement``: the share of the channels taking part that list it in their top ``TOP_N``;
+- ``rank``: -log(fused rank) (the first hit of a list is more often relevant);
+- ``first_coverage``: the coverage of the first fused candidate, 0 for the others (a keyword
+  need whose first hit holds all its terms is a known item: that hit is nearly always right;
+  being first alone is no evidence, as the first hit of a need nothing fits shows);
+- ``english``: 1 for an English query (the channels' cosines have their own scale there).
+
+A logistic model whose coefficients on the evidence are non-negative (fitted by
+``python -m matchmaker.evaluation.calibrate``, shipped as ``calibration_default.json``) makes
+the score monotone: more similarity, coverage or agreement never lowers it. Scores fall into
+bands 高 / 中 / 低 and a pair under the "strong" threshold is not a strong candidate. Without a
+readable model file the engine works as before: no calibrated score (None), every candidate
+counts as strong (documented in docs/matching.md, "Calibrated score").
+
+Numpy only: the fitting (scipy) lives in ``matchmaker.evaluation.calibrate``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FEATURES = ("primary", "extra", "coverage", "agreement", "rank", "first_coverage", "english")
+MONOTONE = FEATURES[:-1]  # coefficients >= 0: more evidence never lowers the score
+TOP_N = 10  # a channel "lists" a candidate when it ranks it in its first TOP_N
+DEFAULT_FILE = Path(__file__).with_name("calibration_default.json")
+FORMAT = 1
+BANDS = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the calibrated score of one candidate is computed from."""
+
+    primary: float
+    extra: float | None
+    coverage: float
+    agreement: float
+    rank: int
+    language: str  # the query's
+
+    def vector(self) -> np.ndarray:
+        extra = self.primary if self.extra is None else self.extra
+        first = 1.0 if self.rank <= 1 else 0.0
+        return np.array([self.primary, extra, self.coverage, self.agreement,
+                         -math.log(max(self.rank, 1)), first * self.coverage,
+                         1.0 if self.language == "en" else 0.0])
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Score thresholds (0-100): bands and the "no strong candidate" line (the defaults are
+    in ``matchmaker/config.py``: SCORE_BAND_HIGH, SCORE_BAND_MEDIUM, STRONG_MATCH_MIN)."""
+
+    high: int
+    medium: int
+    strong: int
+
+    def band(self, score: int | None) -> str | None:
+        if score is None:
+            return None
+        return "high" if score >= self.high else "medium" if score >= self.medium else "low"
+
+    def is_strong(self, score: int | None) -> bool:
+        """None (no calibration) counts as strong: the engine behaves as before."""
+        return score is None or score >= self.strong
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fitted logistic model over ``FEATURES``."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    manifest: dict
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.atleast_2d(np.asarray(rows, np.float64))
+        return 1.0 / (1.0 + np.exp(-(rows @ np.asarray(self.coef) + self.intercept)))
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "features": list(FEATURES),
+                "coef": [round(float(c), 6) for c in self.coef],
+                "intercept": round(float(self.intercept), 6), "manifest": self.manifest}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Model:
+        """Raises ValueError on another format or feature list, or a negative monotone weight."""
+        if data.get("format") != FORMAT or tuple(data.get("features", ())) != FEATURES:
+            raise ValueError("calibration file: unknown format or features")
+        coef = tuple(float(c) for c in data["coef"])
+        if len(coef) != len(FEATURES) or any(
+                coef[FEATURES.index(name)] < 0 for name in MONOTONE):
+            raise ValueError("calibration file: coefficients do not fit the features")
+        return cls(coef, float(data["intercept"]), dict(data.get("manifest") or {}))
+
+
+class Calibrator:
+    """Evidence -> calibrated score (0-100) and band."""
+
+    def __init__(self, model: Model | None, thresholds: Thresholds | None = None):
+        self.model = model
+        self.thresholds = thresholds  # None: scores without bands
+
+    @classmethod
+    def load(cls, path: str | Path | None = None,
+             thresholds: Thresholds | None = None) -> Calibrator:
+        """The model in ``path`` (default: the packaged file); uncalibrated when unreadable."""
+        path = Path(path) if path else DEFAULT_FILE
+        try:
+            model = Model.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("no calibration model (%s): scores stay uncalibrated", exc)
+            model = None
+        return cls(model, thresholds)
+
+    def scores(self, evidence: list[Evidence]) -> list[int | None]:
+        """One 0-100 score per candidate (None when there is no model)."""
+        if self.model is None or not evidence:
+            return [None] * len(evidence)
+        p = self.model.probability(np.stack([e.vector() for e in evidence]))
+        return [int(round(100 * float(v))) for v in p]
+
+    def band(self, score: int | None) -> str | None:
+        return self.thresholds.band(score) if self.thresholds is not None else None
+
+
+def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10,
+                               weights: np.ndarray | None = None) -> tuple[float, list[dict]]:
+    """ECE over ``bins`` equal-width probability bins, and the table of bins."""
+    p, y = np.asarray(p, np.float64), np.asarray(y, np.float64)
+    w = np.ones_like(p) if weights is None else np.asarray(weights, np.float64)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    total, ece, table = w.sum(), 0.0, []
+    for b in range(bins):
+        m = which == b
+        if not m.any():
+            continue
+        weight = w[m].sum()
+        conf = float((p[m] * w[m]).sum() / weight)
+        acc = float((y[m] * w[m]).sum() / weight)
+        ece += weight / total * abs(conf - acc)
+        table.append({"bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}", "pairs": int(m.sum()),
+                      "predicted": round(conf, 4), "observed": round(acc, 4)})
+    return float(ece), table

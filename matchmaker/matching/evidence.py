@@ -1,0 +1,62 @@
+"""Absolute evidence of each candidate for the calibrated score (see ``calibration``).
+
+Reads the engine's channels: the cosine of the query's vector with each candidate's stored
+vector (also for a candidate a channel did not list), the BM25 coverage of the query by each
+candidate, and how many channels list it near the top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..text import Prepared
+from .calibration import TOP_N, Evidence
+
+
+def _cosines(channel, side: str, vector: np.ndarray | None, ids: Sequence[int]
+             ) -> list[float | None]:
+    """Cosine of ``vector`` with each id's stored vector; None where the channel has none."""
+    out: list[float | None] = []
+    for doc_id in ids:
+        stored = channel.stored(side, [doc_id]) if vector is not None else None
+        out.append(float(stored[0] @ vector) if stored is not None and len(stored) else None)
+    return out
+
+
+def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[int, int],
+           vectors: dict[str, np.ndarray]) -> list[Evidence]:
+    """Evidence of ``items`` (each with ``id`` and ``channels``) for ``query`` in ``side``.
+
+    ``positions`` maps an id to its rank in the fused list (before rules); ``vectors`` are the
+    query's vectors per dense channel (``Engine.retrieve``).
+    """
+    ids = [int(item.id) for item in items]
+    primary = engine.primary
+    dense_extra = [c for c in engine.dense if c is not primary]
+    first = (_cosines(primary, side, vectors.get(primary.name), ids) if primary is not None
+             else [None] * len(ids))
+    extra = [None] * len(ids)
+    for channel in dense_extra:  # the first extra channel that compares the pair
+        if channel.name not in vectors:
+            continue
+        found = _cosines(channel, side, vectors[channel.name], ids)
+        extra = [e if e is not None else f for e, f in zip(extra, found, strict=True)]
+    if engine.lexical is not None and query.lexical:
+        coverage = engine.lexical.coverage(side, query.lexical, ids)
+    else:
+        coverage = np.zeros(len(ids))
+    out = []
+    for row, item in enumerate(items):
+        active = [c for c in item.channels.values() if (c.get("weight") or 0) > 0]
+        listed = sum(1 for c in active if c.get("rank") is not None and c["rank"] <= TOP_N)
+        out.append(Evidence(
+            primary=first[row] if first[row] is not None else 0.0,
+            extra=extra[row],
+            coverage=float(coverage[row]),
+            agreement=listed / len(active) if active else 0.0,
+            rank=positions.get(int(item.id), len(positions) + 1),
+            language=query.language,
+        ))
+    return out

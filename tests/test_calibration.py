@@ -1,0 +1,127 @@
+"""The calibrated match score (issue 9): monotone and bounded, bands, the per-document BM25
+coverage it reads, the engine attaching it, and the "no strong candidate" state."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from matchmaker.indexing.sparse.bm25 import BM25Index
+from matchmaker.indexing.sparse.overlay import SparseView
+from matchmaker.matching.calibration import (
+    DEFAULT_FILE,
+    FEATURES,
+    MONOTONE,
+    Calibrator,
+    Evidence,
+    Model,
+    Thresholds,
+    expected_calibration_error,
+)
+
+# -- the model -------------------------------------------------------------------------------
+
+
+def _evidence(**kw) -> Evidence:
+    base = dict(primary=0.4, extra=None, coverage=0.3, agreement=0.5, rank=3, language="zh")
+    return Evidence(**{**base, **kw})
+
+
+def test_the_packaged_model_loads_with_its_manifest():
+    calibrator = Calibrator.load()
+    assert calibrator.model is not None
+    manifest = calibrator.model.manifest
+    assert manifest["ece_held_out"] <= 0.05 and manifest["data"] and manifest["fitted"]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_score_is_monotone_in_every_evidence_and_bounded(language):
+    calibrator = Calibrator.load()
+    grid = np.linspace(-0.2, 1.0, 7)
+    for primary, coverage, agreement in itertools.product(grid, grid[1:], (0.0, 0.5, 1.0)):
+        base = _evidence(primary=float(primary), coverage=float(max(coverage, 0)),
+                         agreement=agreement, language=language)
+        up = {
+            "primary": _evidence(**{**base.__dict__, "primary": base.primary + 0.2}),
+            "extra": _evidence(**{**base.__dict__, "extra": base.primary + 0.2}),
+            "coverage": _evidence(**{**base.__dict__, "coverage": base.coverage + 0.2}),
+            "agreement": _evidence(**{**base.__dict__, "agreement": base.agreement + 0.2}),
+            "rank": _evidence(**{**base.__dict__, "rank": 1}),
+        }
+        [score] = calibrator.scores([base])
+        assert 0 <= score <= 100
+        for name, better in up.items():
+            [higher] = calibrator.scores([better])
+            assert higher >= score, name
+            assert 0 <= higher <= 100
+    extreme = [_evidence(primary=p, extra=p, coverage=c, agreement=a, rank=r)
+               for p, c, a, r in [(5.0, 1.0, 1.0, 1), (-5.0, 0.0, 0.0, 10_000)]]
+    assert all(0 <= s <= 100 for s in calibrator.scores(extreme))
+
+
+def test_a_model_with_a_negative_weight_on_evidence_is_refused(tmp_path):
+    good = Calibrator.load().model.to_json()
+    for name in MONOTONE:
+        bad = dict(good, coef=list(good["coef"]))
+        bad["coef"][FEATURES.index(name)] = -0.5
+        with pytest.raises(ValueError):
+            Model.from_json(bad)
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(bad), encoding="utf-8")
+        assert Calibrator.load(path).model is None
+
+
+def test_without_a_model_file_the_engine_stays_uncalibrated(tmp_path):
+    calibrator = Calibrator.load(tmp_path / "missing.json")
+    assert calibrator.model is None
+    assert calibrator.scores([_evidence()]) == [None]
+    assert calibrator.band(None) is None and calibrator.band(50) is None  # no thresholds
+
+
+def test_bands_and_the_strong_line():
+    t = Thresholds(high=60, medium=30, strong=55)
+    assert [t.band(s) for s in (0, 29, 30, 59, 60, 100)] == [
+        "low", "low", "medium", "medium", "high", "high"]
+    assert not t.is_strong(54) and t.is_strong(55) and t.is_strong(None)
+
+
+def test_expected_calibration_error():
+    p = np.array([0.1, 0.1, 0.9, 0.9])
+    assert expected_calibration_error(p, np.array([0, 0, 1, 1]))[0] == pytest.approx(0.1)
+    ece, table = expected_calibration_error(p, np.array([1, 1, 0, 0]))
+    assert ece == pytest.approx(0.9)
+    assert [row["pairs"] for row in table] == [2, 2]
+
+
+def test_the_packaged_file_is_small_and_versioned():
+    data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
+    assert data["format"] == 1 and data["features"] == list(FEATURES)
+    assert DEFAULT_FILE.stat().st_size < 4096
+
+
+# -- the BM25 coverage of the query by each document -----------------------------------------
+
+
+def test_bm25_coverage_of_each_document():
+    index = BM25Index()
+    index.add([1, 2, 3], ["稀土 永磁 材料", "稀土 抛光", "风电 叶片"])
+    coverage = index.coverage_of("稀土 永磁", [3, 1, 2, 99])
+    assert coverage[0] == 0.0 and coverage[1] == pytest.approx(1.0)
+    assert 0.0 < coverage[2] < 1.0  # holds 稀土 (common) but not 永磁 (rarer)
+    assert coverage[2] < 0.5
+    assert coverage[3] == 0.0  # unknown id
+    assert index.coverage_of("完全无关", [1]).tolist() == [0.0]
+
+
+def test_sparse_view_coverage_reads_the_delta_log():
+    base = BM25Index()
+    base.add([1, 2], ["稀土 永磁 材料", "稀土 抛光"])
+    view = SparseView(base)
+    view._touched |= {2, 5}
+    view._docs[5] = Counter(base.analyzer.terms("稀土 永磁"))  # 2 was removed, 5 added
+    coverage = view.coverage_of("稀土 永磁", [1, 2, 5])
+    assert coverage.tolist() == pytest.approx([1.0, 0.0, 1.0])
