@@ -224,7 +224,6 @@ class BM25Index(Collection):
         coverage = float(weight[present].sum() / weight.sum()) if weight.sum() > 0 else 0.0
         return ids[top], scores[top], coverage
 
-<<<<<<< HEAD
     def _doc_coverage(self, column: int, query_tids: np.ndarray) -> float:
         """The idf * sqrt(tf)-weighted share of document ``column``'s terms in the query."""
         if self._frozen is not None:
@@ -237,7 +236,7 @@ class BM25Index(Collection):
         weight = self._idf[tids] * np.sqrt(tf)
         total = float(weight.sum())
         return float(weight[np.isin(tids, query_tids)].sum() / total) if total > 0 else 0.0
-=======
+
     def coverage_of(self, text: str, ids: Sequence[int]) -> np.ndarray:
         """Per document of ``ids``: the idf-weighted share of the query's terms it contains
         (0 for an unknown id); the absolute lexical evidence of the calibrated score."""
@@ -257,7 +256,6 @@ class BM25Index(Collection):
         present = np.asarray(rows.todense()) > 0
         out[[row for row, _ in known]] = (weight @ present) / max(float(weight.sum()), 1e-12)
         return out
->>>>>>> wave3-cal
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of ``term`` (the largest possible value when unseen)."""
