@@ -65,6 +65,11 @@ def load_config(instance_path: str) -> dict:
         "VECTOR_BACKEND": _env("VECTOR_BACKEND", "faiss"),
         "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
         "HOME_REGION": _env("HOME_REGION", "包头市"),
+        # Preferences (region, licence, price, mode) reorder only candidates whose fused
+        # relevance differs by less than this; 0 = pure relevance order.
+        "PREFERENCE_MARGIN": _env_float("PREFERENCE_MARGIN", 0.02),
+        # Same-owner patents whose primary vectors have at least this cosine are one family.
+        "FAMILY_THRESHOLD": _env_float("FAMILY_THRESHOLD", 0.8),
         "BABEL_DEFAULT_LOCALE": _env("LOCALE", "zh_CN"),
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ["zh_CN", "en"],

@@ -54,7 +54,9 @@ def build_engine(settings: EngineSettings, *, sides: Sequence[str] = SIDES,
         {side: sparse_store(settings.index_dir, side) for side in sides}
     ) if lexical else None
     return Engine(dense, lexical_channel, fusion=FusionConfig(),
-                  rules=RuleConfig(home_region=settings.home_region))
+                  rules=RuleConfig(home_region=settings.home_region,
+                                   margin=settings.preference_margin),
+                  family_threshold=settings.family_threshold)
 
 
 def index_documents(engine: Engine, side: str, ids: Sequence[int],

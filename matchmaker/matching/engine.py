@@ -28,8 +28,9 @@ from .explain import (
     preselect,
     shared_terms,
 )
+from .families import DEFAULT_THRESHOLD, group
 from .fusion import ChannelRanking, Fused, FusionConfig, fuse
-from .rules import NeedFacts, PatentFacts, RuleConfig, adjustments, excluded
+from .rules import NeedFacts, PatentFacts, RuleConfig, excluded, flags, points, prefer
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,9 @@ class Ranked:
     rank: int
     fused: float
     channels: dict
-    rules: list[dict]
+    rules: list[dict]  # the preference flags (rules.flags): shown, and a bounded tie-break
     explanation: dict = field(default_factory=dict)
+    family: list[int] = field(default_factory=list)  # same family / near-duplicates folded in
 
 
 class Engine:
@@ -65,15 +67,18 @@ class Engine:
         dense: dense channels, the primary (multilingual) one first.
         lexical: the BM25 channel, or None.
         fusion: fusion settings (method, weights per language, confidence).
-        rules: rule deltas and the home region.
+        rules: preference points, the tie-break margin and the home region.
+        family_threshold: cosine (primary channel) from which same-owner patents are one family.
     """
 
     def __init__(self, dense: Sequence[DenseChannel], lexical: LexicalChannel | None, *,
-                 fusion: FusionConfig | None = None, rules: RuleConfig | None = None):
+                 fusion: FusionConfig | None = None, rules: RuleConfig | None = None,
+                 family_threshold: float = DEFAULT_THRESHOLD):
         self.dense = list(dense)
         self.lexical = lexical
         self.fusion = fusion or FusionConfig()
         self.rules = rules or RuleConfig()
+        self.family_threshold = family_threshold
 
     @property
     def primary(self) -> DenseChannel | None:
@@ -204,21 +209,8 @@ class Engine:
         """
         fused, vectors = self.retrieve(SIDE[direction], query, vectors=vectors)
         known = facts([f.id for f in fused]) if fused else {}
-        ranked: list[Ranked] = []
-        for item in fused:
-            other = known.get(item.id)
-            if other is None:
-                continue
-            need, patent = ((query_facts, other) if direction == "need"
-                            else (other, query_facts))
-            if excluded(need, patent, rejected, direction=direction):
-                continue
-            adj = adjustments(need, patent, self.rules)
-            score = item.score + sum(a["delta"] for a in adj)
-            ranked.append(Ranked(item.id, round(score, 6), 0, round(item.score, 6),
-                                 item.channels, adj))
-        ranked.sort(key=lambda r: (-r.score, r.id))
-        ranked = ranked[:k]
+        ranked = self._eligible(direction, query_facts, fused, known, rejected)
+        ranked = self._families(direction, ranked, known, k)
         for position, item in enumerate(ranked, start=1):
             item.rank = position
         if explain and ranked and docs is not None:
@@ -228,7 +220,57 @@ class Engine:
                 item.rank = position
             self._explain(direction, query, query_facts, ranked, texts, vectors, query_doc,
                           cache)
+        for item in ranked:
+            if item.explanation:
+                item.explanation["flags"] = item.rules
+                item.explanation["family"] = item.family
         return ranked
+
+    def _eligible(self, direction, query_facts, fused, known, rejected) -> list[Ranked]:
+        """Eligible candidates by relevance, preference flags breaking near-ties only.
+
+        ``score`` stays the fused relevance: flags never change it (rules.prefer).
+        """
+        by_id: dict[int, Ranked] = {}
+        for item in fused:
+            other = known.get(item.id)
+            if other is None:
+                continue
+            need, patent = ((query_facts, other) if direction == "need"
+                            else (other, query_facts))
+            if excluded(need, patent, rejected, direction=direction):
+                continue
+            score = round(item.score, 6)
+            by_id[item.id] = Ranked(item.id, score, 0, score, item.channels,
+                                    flags(need, patent, self.rules))
+        order = prefer([(r.id, r.score, points(r.rules)) for r in by_id.values()],
+                       self.rules.margin)
+        return [by_id[i] for i in order]
+
+    def _families(self, direction, ranked, known, k) -> list[Ranked]:
+        """The top ``k`` slots, one per patent family (need -> patents); others: the top k."""
+        primary = self.primary
+        if direction != "need" or primary is None:
+            return ranked[:k]
+
+        def vector_of(ids):
+            out = {}
+            for i in ids:  # one by one: vectors_of skips ids it lacks, losing the order
+                found = primary.stored("patents", [i])
+                if found is not None and len(found):
+                    out[i] = found[0] / max(float(np.linalg.norm(found[0])), 1e-12)
+            return out
+
+        by_id = {r.id: r for r in ranked}
+        slots = group([r.id for r in ranked], {i: known[i].owner_id for i in by_id},
+                      {i: known[i].family_id for i in by_id}, vector_of, k,
+                      self.family_threshold)
+        out = []
+        for slot in slots:
+            head = by_id[slot.head]
+            head.family = list(slot.members)
+            out.append(head)
+        return out
 
     def _explain(self, direction, query, query_facts, ranked, docs, vectors, query_doc,
                  cache) -> None:

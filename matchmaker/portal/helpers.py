@@ -10,6 +10,7 @@ from ..labels import label
 from ..records import Role
 from ..services.audit import action_label
 from .charts import bar_chart, funnel_chart, line_chart
+from .preferences import family_patents, flag_label, shown_flags
 
 
 def highlight(text: str | None, terms: list[str] | None) -> Markup:
@@ -44,6 +45,9 @@ def install(app) -> None:
         funnel_chart=funnel_chart,
         current_locale=lambda: str(get_locale()),
         nav_endpoints=app.view_functions,  # live: links only to registered views
+        flag_label=flag_label,
+        shown_flags=shown_flags,
+        family_patents=family_patents,
     )
 
     @app.context_processor

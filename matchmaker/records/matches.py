@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -69,6 +70,12 @@ class Match(TimestampMixin, db.Model):
     status_changed_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
     # The learned reranker version that ordered this pair (None: the engine's own order).
     model_version: Mapped[str | None] = mapped_column(String(40))
+    # Preference flags (matching.rules.flags): True favourable, False not, None unknown. Kept
+    # as columns so the queue filters by them; the explanation holds their labels.
+    flag_region: Mapped[bool | None] = mapped_column(Boolean)
+    flag_open_licence: Mapped[bool | None] = mapped_column(Boolean)
+    flag_budget: Mapped[bool | None] = mapped_column(Boolean)
+    flag_mode: Mapped[bool | None] = mapped_column(Boolean)
 
     need: Mapped[Need] = relationship()
     patent: Mapped[Patent] = relationship()

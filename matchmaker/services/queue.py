@@ -29,6 +29,8 @@ BROKER_MINE = "mine"
 BROKER_NONE = "unassigned"
 COUNT_CAP = 1000  # exact totals up to here (40 pages of 25); "more than 1000" beyond
 BULK_LIMIT = 200  # one page of selections at most; keeps a bulk action one short transaction
+FLAG_COLUMNS = {"region": Match.flag_region, "open_licence": Match.flag_open_licence,
+                "budget": Match.flag_budget, "mode": Match.flag_mode}
 _STAGE_ORDER = {status: i for i, status in enumerate([*pipeline.STAGES, MatchStatus.REJECTED])}
 
 
@@ -45,6 +47,7 @@ class QueueFilters:
     age_min: int | None = None  # days since the last status change
     age_max: int | None = None
     broker: str | int | None = None  # BROKER_MINE, BROKER_NONE or a user id
+    flags: dict[str, bool] | None = None  # preference flag -> wanted value (FLAG_COLUMNS)
     sort: str = "score"  # one of SORTS
     reverse: bool = False  # flip the sort's natural direction
 
@@ -118,6 +121,8 @@ def _where(user: User, filters: QueueFilters) -> list:
         clauses.append(Match.broker_id == user.id)
     elif filters.broker not in (None, ""):
         clauses.append(Match.broker_id == int(filters.broker))
+    for name, wanted in (filters.flags or {}).items():
+        clauses.append(FLAG_COLUMNS[name].is_(bool(wanted)))
     return clauses
 
 
