@@ -68,8 +68,9 @@ def load_config(instance_path: str) -> dict:
         # Preferences (region, licence, price, mode) reorder only candidates whose fused
         # relevance differs by less than this; 0 = pure relevance order.
         "PREFERENCE_MARGIN": _env_float("PREFERENCE_MARGIN", 0.02),
-        # Same-owner patents whose primary vectors have at least this cosine are one family.
-        "FAMILY_THRESHOLD": _env_float("FAMILY_THRESHOLD", 0.8),
+        # A same-owner, same-main-IPC patent in the other language whose primary vector has at
+        # least this cosine is one family with another (matching/families.py).
+        "FAMILY_THRESHOLD": _env_float("FAMILY_THRESHOLD", 0.7),
         "BABEL_DEFAULT_LOCALE": _env("LOCALE", "zh_CN"),
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ["zh_CN", "en"],

@@ -28,7 +28,7 @@ from .explain import (
     preselect,
     shared_terms,
 )
-from .families import DEFAULT_THRESHOLD, group
+from .families import CROSS_LANGUAGE, group
 from .fusion import ChannelRanking, Fused, FusionConfig, fuse
 from .rules import NeedFacts, PatentFacts, RuleConfig, excluded, flags, points, prefer
 
@@ -68,12 +68,13 @@ class Engine:
         lexical: the BM25 channel, or None.
         fusion: fusion settings (method, weights per language, confidence).
         rules: preference points, the tie-break margin and the home region.
-        family_threshold: cosine (primary channel) from which same-owner patents are one family.
+        family_threshold: cosine (primary channel) from which a same-owner, same-IPC patent in
+            the other language is one family with another (families.group).
     """
 
     def __init__(self, dense: Sequence[DenseChannel], lexical: LexicalChannel | None, *,
                  fusion: FusionConfig | None = None, rules: RuleConfig | None = None,
-                 family_threshold: float = DEFAULT_THRESHOLD):
+                 family_threshold: float = CROSS_LANGUAGE):
         self.dense = list(dense)
         self.lexical = lexical
         self.fusion = fusion or FusionConfig()
@@ -262,8 +263,7 @@ class Engine:
             return out
 
         by_id = {r.id: r for r in ranked}
-        slots = group([r.id for r in ranked], {i: known[i].owner_id for i in by_id},
-                      {i: known[i].family_id for i in by_id}, vector_of, k,
+        slots = group([r.id for r in ranked], {i: known[i] for i in by_id}, vector_of, k,
                       self.family_threshold)
         out = []
         for slot in slots:

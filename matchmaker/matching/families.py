@@ -1,11 +1,14 @@
 """Patent families and near-duplicates: one family takes one slot in a ranked list.
 
 Two patents are one family when they share a ``family_id`` (imported family or priority
-number), or, without one, when they have the same owner organisation and their primary
-(multilingual) vectors have a cosine of at least ``threshold``: a Chinese patent and its
-English filing are near-identical in that space. Grouping runs at ranking time over the
-candidates of one list, so it needs no stored grouping that could go stale when a record
-changes; it reads the stored vectors of only those candidates whose owner appears twice.
+number), or, without one, when they have the same owner organisation, the same main IPC code
+and primary (multilingual) vectors close enough: a cosine of at least ``cross_language``
+between a Chinese and an English text, ``same_language`` between two texts of one language
+(a near-identical text). Measured on the demo (docs/matching.md, "Families"): the ten
+bilingual twins have cosines 0.725-0.830; the closest same-owner, same-IPC non-twin 0.719 (two
+Chinese texts). Grouping runs at ranking time over the candidates of one list, so no stored
+grouping can go stale when a record changes; it reads the stored vectors of only those
+candidates that share owner and main IPC code with another.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: cosine of USE multilingual vectors above which two same-owner patents are one family.
-#: Measured on the demo: bilingual twins 0.83-0.95, other same-owner pairs at most 0.74
-#: (docs/matching.md, "Families").
-DEFAULT_THRESHOLD = 0.8
+from .rules import PatentFacts
+
+CROSS_LANGUAGE = 0.70
+SAME_LANGUAGE = 0.90
 
 
 @dataclass
@@ -30,23 +33,32 @@ class Slot:
     members: list[int] = field(default_factory=list)
 
 
-def group(ordered: Sequence[int], owners: dict[int, int | None], families: dict[int, str | None],
+def twin_key(facts: PatentFacts) -> tuple | None:
+    """Patents that may be near-duplicates share this key (owner, main IPC); None: no owner."""
+    if facts.owner_id is None:
+        return None
+    return facts.owner_id, facts.main_ipc
+
+
+def group(ordered: Sequence[int], facts: dict[int, PatentFacts],
           vector_of: Callable[[Sequence[int]], dict[int, np.ndarray]], k: int,
-          threshold: float = DEFAULT_THRESHOLD) -> list[Slot]:
+          cross_language: float = CROSS_LANGUAGE, same_language: float = SAME_LANGUAGE
+          ) -> list[Slot]:
     """At most ``k`` slots from ``ordered`` ids (best first); later family members join a slot.
 
     Members are collected from the whole ordered list, also below the k-th slot, so a slot
     says how many family members the list held.
     """
-    shared_owner = {o for o, n in Counter(owners.get(i) for i in ordered).items()
-                    if o is not None and n > 1}
-    vectors = vector_of([i for i in ordered if owners.get(i) in shared_owner])
+    keys = {i: twin_key(facts[i]) for i in ordered}
+    shared = {key for key, n in Counter(keys.values()).items() if key is not None and n > 1}
+    vectors = vector_of([i for i in ordered if keys[i] in shared])
     slots: list[Slot] = []
     by_family: dict[str, Slot] = {}
     for item in ordered:
-        slot = by_family.get(families.get(item) or "")
-        if slot is None and owners.get(item) in shared_owner and item in vectors:
-            slot = _twin(item, slots, owners, vectors, threshold)
+        family = facts[item].family_id
+        slot = by_family.get(family) if family else None
+        if slot is None and keys[item] in shared and item in vectors:
+            slot = _twin(item, slots, facts, keys, vectors, cross_language, same_language)
         if slot is not None:
             slot.members.append(item)
         elif len(slots) < k:
@@ -54,16 +66,19 @@ def group(ordered: Sequence[int], owners: dict[int, int | None], families: dict[
             slots.append(slot)
         else:
             continue
-        family = families.get(item)
         if family:
             by_family.setdefault(family, slot)
     return slots
 
 
-def _twin(item: int, slots: list[Slot], owners, vectors, threshold: float) -> Slot | None:
+def _twin(item, slots, facts, keys, vectors, cross_language, same_language) -> Slot | None:
+    best, best_cosine = None, -1.0
     for slot in slots:
-        if owners.get(slot.head) != owners.get(item) or slot.head not in vectors:
+        head = slot.head
+        if keys[head] != keys[item] or head not in vectors:
             continue
-        if float(np.dot(vectors[slot.head], vectors[item])) >= threshold:
-            return slot
-    return None
+        cosine = float(np.dot(vectors[head], vectors[item]))
+        same = facts[head].language == facts[item].language
+        if cosine >= (same_language if same else cross_language) and cosine > best_cosine:
+            best, best_cosine = slot, cosine
+    return best

@@ -13,10 +13,10 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..records import LegalStatus, Match, MatchStatus, Need, NeedStatus, Organization, Patent
 from ..records.enums import NEED_LEVEL_REASONS, PATENT_LEVEL_REASONS
-from ..records.patents import PatentLicence
+from ..records.patents import PatentIPC, PatentLicence
 from ..text import Prepared, prepare_need, prepare_patent
 from .engine import Doc
-from .rules import NeedFacts, PatentFacts
+from .rules import NeedFacts, PatentFacts, title_language
 
 IN_FORCE = (LegalStatus.VALID, LegalStatus.PENDING)
 CHUNK = 500
@@ -46,7 +46,8 @@ def patent_facts(patent: Patent) -> PatentFacts:
     return PatentFacts(patent.id, str(patent.legal_status), league, patent.asking_price,
                        tuple(str(m) for m in patent.licensing_modes), patent.owner_id,
                        patent.family_id,
-                       bool(blocked_ids(Match.patent_id, PATENT_LEVEL_REASONS, [patent.id])))
+                       bool(blocked_ids(Match.patent_id, PATENT_LEVEL_REASONS, [patent.id])),
+                       (patent.ipc_codes or [None])[0], title_language(patent.title))
 
 
 def blocked_ids(column, reasons, ids: list[int]) -> set[int]:
@@ -88,14 +89,20 @@ def load_patent_facts(ids: Iterable[int]) -> dict[int, PatentFacts]:
         part = ids[start:start + CHUNK]
         rows = db.session.execute(
             select(Patent.id, Patent.legal_status, Organization.region_league,
-                   Patent.asking_price, Patent.owner_id, Patent.family_id)
+                   Patent.asking_price, Patent.owner_id, Patent.family_id, Patent.title)
             .outerjoin(Organization, Organization.id == Patent.owner_id)
             .where(Patent.id.in_(part))
         )
         blocked = blocked_ids(Match.patent_id, PATENT_LEVEL_REASONS, part)
-        for pid, status, league, price, owner, family in rows:
+        for pid, status, league, price, owner, family, title in rows:
             out[pid] = PatentFacts(pid, str(status), league, price, (), owner, family,
-                                   pid in blocked)
+                                   pid in blocked, language=title_language(title))
+        for pid, code in db.session.execute(
+            select(PatentIPC.patent_id, PatentIPC.code)
+            .where(PatentIPC.patent_id.in_(part), PatentIPC.position == 0)
+        ):
+            if pid in out:
+                out[pid].main_ipc = code
         modes: dict[int, list[str]] = {}
         for pid, mode in db.session.execute(
             select(PatentLicence.patent_id, PatentLicence.mode)

@@ -71,6 +71,8 @@ class PatentFacts:
     owner_id: int | None = None
     family_id: str | None = None
     blocked: bool = False  # a patent-level rejection (权利人不许可, 已转让, 已许可独占)
+    main_ipc: str | None = None  # families: near-duplicates share owner and main IPC code
+    language: str = "zh"  # "zh" when the title has Chinese characters, else "en"
 
 
 @dataclass
@@ -187,6 +189,11 @@ def prefer(items: Sequence[tuple[int, float, float]], margin: float) -> list[int
         out.extend(t[0] for t in band)
         start = end
     return out
+
+
+def title_language(title: str | None) -> str:
+    """"zh" when ``title`` has a CJK character, else "en" (enough to tell a twin's language)."""
+    return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in title or "") else "en"
 
 
 def _num(value) -> float | None:

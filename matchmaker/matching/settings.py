@@ -26,7 +26,7 @@ class EngineSettings:
         home_region: the 盟市 the region rule favours (HOME_REGION).
         vector_backend: where dense collections live (VECTOR_BACKEND).
         preference_margin: relevance margin of the preference tie-break (PREFERENCE_MARGIN).
-        family_threshold: cosine from which same-owner patents are one family (FAMILY_THRESHOLD).
+        family_threshold: cross-language cosine of a family twin (FAMILY_THRESHOLD).
     """
 
     index_dir: str
@@ -38,7 +38,7 @@ class EngineSettings:
     home_region: str
     vector_backend: str
     preference_margin: float = 0.02
-    family_threshold: float = 0.8
+    family_threshold: float = 0.7
 
     @classmethod
     def from_config(cls, config: Mapping) -> EngineSettings:
@@ -54,7 +54,7 @@ class EngineSettings:
             home_region=str(config["HOME_REGION"]),
             vector_backend=str(config["VECTOR_BACKEND"]),
             preference_margin=float(config.get("PREFERENCE_MARGIN", 0.02)),
-            family_threshold=float(config.get("FAMILY_THRESHOLD", 0.8)),
+            family_threshold=float(config.get("FAMILY_THRESHOLD", 0.7)),
         )
 
     def but(self, **changes) -> EngineSettings:
