@@ -28,7 +28,7 @@ from .explain import (
     preselect,
     shared_terms,
 )
-from .families import CROSS_LANGUAGE, group
+from .families import CROSS_LANGUAGE, fold
 from .fusion import ChannelRanking, Fused, FusionConfig, fuse
 from .rules import NeedFacts, PatentFacts, RuleConfig, excluded, flags, points, prefer
 
@@ -250,27 +250,9 @@ class Engine:
 
     def _families(self, direction, ranked, known, k) -> list[Ranked]:
         """The top ``k`` slots, one per patent family (need -> patents); others: the top k."""
-        primary = self.primary
-        if direction != "need" or primary is None:
+        if direction != "need" or self.primary is None:
             return ranked[:k]
-
-        def vector_of(ids):
-            out = {}
-            for i in ids:  # one by one: vectors_of skips ids it lacks, losing the order
-                found = primary.stored("patents", [i])
-                if found is not None and len(found):
-                    out[i] = found[0] / max(float(np.linalg.norm(found[0])), 1e-12)
-            return out
-
-        by_id = {r.id: r for r in ranked}
-        slots = group([r.id for r in ranked], {i: known[i] for i in by_id}, vector_of, k,
-                      self.family_threshold)
-        out = []
-        for slot in slots:
-            head = by_id[slot.head]
-            head.family = list(slot.members)
-            out.append(head)
-        return out
+        return fold(ranked, known, self.primary, k, self.family_threshold)
 
     def _explain(self, direction, query, query_facts, ranked, docs, vectors, query_doc,
                  cache) -> None:

@@ -82,3 +82,24 @@ def _twin(item, slots, facts, keys, vectors, cross_language, same_language) -> S
         if cosine >= (same_language if same else cross_language) and cosine > best_cosine:
             best, best_cosine = slot, cosine
     return best
+
+
+def fold(ranked: list, facts: dict[int, PatentFacts], channel, k: int, threshold: float) -> list:
+    """The first ``k`` slots of ``ranked`` (objects with ``id`` and ``family``), members folded.
+
+    ``channel`` is the primary dense channel: its stored vectors decide near-duplicates.
+    """
+
+    def vector_of(ids):
+        out = {}
+        for i in ids:  # one by one: ``stored`` skips ids it lacks, which would lose the order
+            found = channel.stored("patents", [i])
+            if found is not None and len(found):
+                out[i] = found[0] / max(float(np.linalg.norm(found[0])), 1e-12)
+        return out
+
+    by_id = {r.id: r for r in ranked}
+    slots = group([r.id for r in ranked], {i: facts[i] for i in by_id}, vector_of, k, threshold)
+    for slot in slots:
+        by_id[slot.head].family = list(slot.members)
+    return [by_id[slot.head] for slot in slots]
