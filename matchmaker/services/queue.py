@@ -277,6 +277,9 @@ def bulk_reject(
 ) -> int:
     """Reject every selected pair with one reason in one transaction; returns the count.
 
+    A patent- or need-level reason also rejects the other open pairs of that patent or need;
+    those are counted too.
+
     With ``seen``, a pair moved since the user saw it refuses the whole batch.
     """
     matches = load_workable(user, ids)
@@ -284,6 +287,8 @@ def bulk_reject(
     done = []
     try:
         for match in matches:
+            if any(match.id == c.match.id for d in done for c in d.cascaded):
+                continue  # a patent- or need-level reason already rejected it in this batch
             done.append(
                 pipeline.stage_move(
                     match, MatchStatus.REJECTED, user, rejection_reason=rejection_reason, note=note,
@@ -295,7 +300,7 @@ def bulk_reject(
         db.session.rollback()
         raise
     pipeline.announce(done)
-    return len(done)
+    return len(done) + sum(len(d.cascaded) for d in done)
 
 
 def _escape_like(text: str) -> str:
