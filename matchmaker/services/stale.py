@@ -91,13 +91,18 @@ def _changed_to(obj, name: str):
     return after if after != before else None
 
 
+AT = "matchmaker.stale.at"  # session.info key: when withdrawals happen (the demo backdates)
+
+
 def _withdraw(session: Session, column, record_id: int, code: RejectionReason, text: str) -> None:
-    now = utcnow()
+    now = session.info.get(AT) or utcnow()
     with session.no_autoflush:
         pairs = session.scalars(
             select(Match).where(column == record_id, Match.status == MatchStatus.CANDIDATE)
         ).all()
         for match in pairs:
+            if match.status is not MatchStatus.CANDIDATE:  # moved in this session, not yet flushed
+                continue
             match.status = MatchStatus.REJECTED
             match.rejection_reason = code
             match.rejection_note = text
