@@ -141,7 +141,7 @@ def test_the_api_move_endpoint_refuses_a_stale_pair_with_the_message(db_app):
                                        json={"to": "recommended"},
                                        headers=bearer(c["tokens"]["broker"]))
     assert answer.status_code == 409
-    assert "no longer in force" in answer.get_data(as_text=True)
+    assert "专利已不再有效" in answer.get_json()["detail"]  # the message, translated
 
 
 def test_the_pair_page_warns_about_a_stale_pair(people, db_app):
@@ -153,7 +153,7 @@ def test_the_pair_page_warns_about_a_stale_pair(people, db_app):
     moved = client.post(f"/pipeline/{match.id}/move/recommended", follow_redirects=True)
     db.session.refresh(match)
     assert match.status is S.CANDIDATE
-    assert "no longer in force" in moved.get_data(as_text=True)
+    assert "专利已不再有效" in moved.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("code", [R.OWNER_REFUSES, R.TRANSFERRED, R.LICENSED_EXCLUSIVELY])
