@@ -75,6 +75,12 @@ def load_config(instance_path: str) -> dict:
         "SCORE_BAND_HIGH": _env_int("SCORE_BAND_HIGH", 50),
         "SCORE_BAND_MEDIUM": _env_int("SCORE_BAND_MEDIUM", 20),
         "STRONG_MATCH_MIN": _env_int("STRONG_MATCH_MIN", 50),
+        # Preferences (region, licence, price, mode) reorder only candidates whose fused
+        # relevance differs by less than this; 0 = pure relevance order.
+        "PREFERENCE_MARGIN": _env_float("PREFERENCE_MARGIN", 0.02),
+        # A same-owner, same-main-IPC patent in the other language whose primary vector has at
+        # least this cosine is one family with another (matching/families.py).
+        "FAMILY_THRESHOLD": _env_float("FAMILY_THRESHOLD", 0.7),
         "BABEL_DEFAULT_LOCALE": _env("LOCALE", "zh_CN"),
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ["zh_CN", "en"],

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
 from .records.enums import (
+    SYSTEM_REASONS,
     Confidentiality,
     ContactStatus,
     CooperationMode,
@@ -82,6 +83,12 @@ LABELS = {
         RejectionReason.PRICE_TERMS: _l("Price or terms"),
         RejectionReason.ALREADY_SOLVED: _l("Already solved"),
         RejectionReason.OTHER: _l("Other"),
+        RejectionReason.OWNER_REFUSES: _l("Owner will not license (whole patent)"),
+        RejectionReason.TRANSFERRED: _l("Already transferred (whole patent)"),
+        RejectionReason.LICENSED_EXCLUSIVELY: _l("Exclusively licensed (whole patent)"),
+        RejectionReason.PATENT_NOT_IN_FORCE: _l("Patent no longer in force"),
+        RejectionReason.NEED_CLOSED: _l("Need closed"),
+        RejectionReason.NEED_MATCHED: _l("Need already matched"),
     },
     Feedback: {
         Feedback.INTERESTED: _l("Interested"),
@@ -160,5 +167,7 @@ def label(value) -> str:
 
 
 def choices(enum_cls) -> list[tuple[str, str]]:
-    """WTForms choices for an enum: (code, label)."""
-    return [(member.value, LABELS[enum_cls][member]) for member in enum_cls]
+    """WTForms choices for an enum: (code, label); rejection reasons only those a broker picks."""
+    hidden = SYSTEM_REASONS if enum_cls is RejectionReason else ()
+    return [(member.value, LABELS[enum_cls][member]) for member in enum_cls
+            if member not in hidden]

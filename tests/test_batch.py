@@ -223,17 +223,25 @@ def test_healthz_reports_the_index(world, db_app):
 
 
 def test_rule_labels_are_translated(db_app):
+    """Every flag label, favourable, unfavourable or unknown, has a Chinese translation."""
     from flask_babel import force_locale, gettext
 
-    from matchmaker.matching.rules import NeedFacts, PatentFacts, RuleConfig, adjustments
+    from matchmaker.matching.rules import NeedFacts, PatentFacts, RuleConfig, flags
 
-    adj = adjustments(NeedFacts(1, region_league="包头市", budget_max=10,
-                                cooperation_mode="licence"),
-                      PatentFacts(2, region_league="包头市", asking_price=50,
-                                  licensing_modes=("open",)), RuleConfig())
+    cases = [
+        (NeedFacts(1, region_league="包头市", budget_max=10, cooperation_mode="licence"),
+         PatentFacts(2, region_league="包头市", asking_price=50, licensing_modes=("open",))),
+        (NeedFacts(1, region_league="赤峰市", budget_max=100, cooperation_mode="transfer"),
+         PatentFacts(2, region_league="包头市", asking_price=5, licensing_modes=("ordinary",))),
+        (NeedFacts(1, budget_max=10), PatentFacts(2, region_league="乌海市", asking_price=15)),
+        (NeedFacts(1), PatentFacts(2, region_league="北京市")),
+        (NeedFacts(1), PatentFacts(2)),
+    ]
+    entries = [e for need, patent in cases for e in flags(need, patent, RuleConfig())]
+    assert len({e["label"] for e in entries}) >= 14
     with db_app.test_request_context(), force_locale("zh_CN"):
-        labels = [gettext(a["label"]) for a in adj]
-    assert labels and all(label != a["label"] for label, a in zip(labels, adj, strict=True))
+        labels = [gettext(e["label"]) for e in entries]
+    assert all(label != e["label"] for label, e in zip(labels, entries, strict=True))
 
 
 def test_cli_commands(world, db_app):

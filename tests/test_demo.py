@@ -306,7 +306,14 @@ def test_simulated_activity_walks_the_pipeline(app):
     result = simulate_activity(now=now)
     assert result["pairs"] == 30 and result["notes"] >= 5
 
-    moved = db.session.scalars(select(Match).where(Match.status != MatchStatus.CANDIDATE)).all()
+    moved = db.session.scalars(select(Match).where(
+        Match.status != MatchStatus.CANDIDATE,
+        Match.rejection_reason.is_distinct_from(RejectionReason.NEED_MATCHED))).all()
+    # the other candidates of a need a pair signed left the queue, dated at the signing
+    withdrawn = db.session.scalars(select(Match).where(
+        Match.rejection_reason == RejectionReason.NEED_MATCHED)).all()
+    assert withdrawn and all(m.need.status is NeedStatus.MATCHED for m in withdrawn)
+    assert all(m.status_changed_at <= now for m in withdrawn)
     assert len(moved) == 30
     assert {m.status for m in moved} == set(MatchStatus) - {MatchStatus.CANDIDATE}
     assert len({m.need_id for m in moved}) == 30  # spread over needs, one pair each
@@ -335,14 +342,14 @@ def test_simulated_activity_walks_the_pipeline(app):
     not_relevant = [m for m in moved if m.rejection_reason is RejectionReason.NOT_RELEVANT]
     assert len(not_relevant) == 1
     assert not_relevant[0].score == min(m.score for m in moved)
-    assert _count(MatchHistory) == result["history"]
+    assert _count(MatchHistory) == result["history"] + len(withdrawn)
     assert all(CJK.search(n.body) for n in db.session.scalars(select(MatchNote)))
     # weeks covered by the history, so the dashboard's 12-week trend has shape
     weeks = {(now - h.at).days // 7 for h in db.session.scalars(select(MatchHistory))}
     assert len(weeks) >= 8
 
     again = simulate_activity(now=now)
-    assert again["skipped"] and _count(MatchHistory) == result["history"]
+    assert again["skipped"] and _count(MatchHistory) == result["history"] + len(withdrawn)
 
 
 def test_simulated_activity_is_deterministic(app_factory):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,17 @@ import pytest
 
 from matchmaker.extensions import db
 from matchmaker.matching.fusion import ChannelRanking, FusionConfig, fuse, gap, normalise, squash
-from matchmaker.matching.rules import NeedFacts, PatentFacts, RuleConfig, adjustments, excluded
+from matchmaker.matching.rules import (
+    FLAGS,
+    NeedFacts,
+    PatentFacts,
+    RuleConfig,
+    excluded,
+    flag_values,
+    flags,
+    points,
+    prefer,
+)
 from matchmaker.records import (
     CooperationMode,
     LegalStatus,
@@ -109,8 +120,9 @@ CONFIG = RuleConfig(home_region="包头市")
 
 
 def _rules(need=None, patent=None):
-    return {a["rule"]: a["delta"] for a in adjustments(need or NeedFacts(1), patent
-                                                        or PatentFacts(2), CONFIG)}
+    """{flag: (value, tie-break points)} of one pair."""
+    return {a["rule"]: (a["value"], a["delta"])
+            for a in flags(need or NeedFacts(1), patent or PatentFacts(2), CONFIG)}
 
 
 def test_dead_patents_are_excluded():
@@ -128,51 +140,98 @@ def test_rejected_pair_is_excluded():
 
 def test_only_open_needs_for_a_patent():
     closed = NeedFacts(1, status="closed")
-    assert excluded(closed, PatentFacts(2), set(), direction="patent") == "need_not_open"
+    assert excluded(closed, PatentFacts(2), set(), direction="patent") == "need_closed"
+    matched = NeedFacts(1, status="matched")
+    assert excluded(matched, PatentFacts(2), set(), direction="patent") == "need_not_open"
     assert excluded(NeedFacts(1), PatentFacts(2), set(), direction="patent") is None
 
 
-def test_region_bonuses():
+def test_closed_needs_and_withdrawn_records_are_excluded_in_both_directions():
+    for direction in ("need", "patent"):
+        assert excluded(NeedFacts(1, status="closed"), PatentFacts(2), set(),
+                        direction=direction) == "need_closed"
+        assert excluded(NeedFacts(1), PatentFacts(2, blocked=True), set(),
+                        direction=direction) == "patent_withdrawn"
+        assert excluded(NeedFacts(1, blocked=True), PatentFacts(2), set(),
+                        direction=direction) == "need_withdrawn"
+
+
+def test_region_flag():
     same = _rules(NeedFacts(1, region_league="赤峰市"), PatentFacts(2, region_league="赤峰市"))
-    assert same == {"same_region": CONFIG.same_region}
+    assert same["region"] == (True, CONFIG.same_region)
     home = _rules(NeedFacts(1, region_league="赤峰市"), PatentFacts(2, region_league="包头市"))
-    assert home == {"home_region": CONFIG.home_bonus}
+    assert home["region"] == (True, CONFIG.home_bonus)
     inner = _rules(NeedFacts(1, region_league="赤峰市"), PatentFacts(2, region_league="乌海市"))
-    assert inner == {"inner_mongolia": CONFIG.inner_mongolia}
-    assert _rules(NeedFacts(1), PatentFacts(2, region_league="北京市")) == {}
+    assert inner["region"] == (True, CONFIG.inner_mongolia)
+    assert _rules(NeedFacts(1), PatentFacts(2, region_league="北京市"))["region"] == (False, 0.0)
+    assert _rules(NeedFacts(1), PatentFacts(2))["region"] == (None, 0.0)
 
 
-def test_open_licence_bonus():
-    assert _rules(patent=PatentFacts(2, licensing_modes=("open",))) == {
-        "open_licence": CONFIG.open_licence}
-    assert _rules(patent=PatentFacts(2, licensing_modes=("ordinary",))) == {}
+def test_open_licence_flag():
+    assert _rules(patent=PatentFacts(2, licensing_modes=("open",)))["open_licence"] == (
+        True, CONFIG.open_licence)
+    assert _rules(patent=PatentFacts(2, licensing_modes=("ordinary",)))["open_licence"] == (
+        False, 0.0)
 
 
-def test_budget_bonus_and_malus():
+def test_budget_flag():
     need = NeedFacts(1, budget_min=10, budget_max=50)
-    assert _rules(need, PatentFacts(2, asking_price=40)) == {"within_budget": CONFIG.within_budget}
-    assert _rules(need, PatentFacts(2, asking_price=80)) == {}  # above, but not far above
-    assert _rules(need, PatentFacts(2, asking_price=101)) == {"over_budget": CONFIG.over_budget}
-    assert _rules(NeedFacts(1), PatentFacts(2, asking_price=101)) == {}  # no budget: no rule
+    assert _rules(need, PatentFacts(2, asking_price=40))["budget"] == (True, CONFIG.within_budget)
+    assert _rules(need, PatentFacts(2, asking_price=80))["budget"] == (False, 0.0)  # above
+    assert _rules(need, PatentFacts(2, asking_price=101))["budget"] == (False, CONFIG.over_budget)
+    assert _rules(NeedFacts(1), PatentFacts(2, asking_price=101))["budget"] == (None, 0.0)
+    assert _rules(need, PatentFacts(2))["budget"] == (None, 0.0)  # 面议: unknown, no malus
 
 
-def test_cooperation_mode_compatibility():
+def test_cooperation_mode_flag():
     licence = NeedFacts(1, cooperation_mode="licence")
-    assert _rules(licence, PatentFacts(2, licensing_modes=("ordinary",))) == {
-        "mode_compatible": CONFIG.mode_compatible}
+    assert _rules(licence, PatentFacts(2, licensing_modes=("ordinary",)))["mode"] == (
+        True, CONFIG.mode_compatible)
     transfer = NeedFacts(1, cooperation_mode="transfer")
-    assert _rules(transfer, PatentFacts(2, licensing_modes=("ordinary",))) == {}
-    assert "mode_compatible" in _rules(transfer, PatentFacts(2, licensing_modes=("transfer",)))
+    assert _rules(transfer, PatentFacts(2, licensing_modes=("ordinary",)))["mode"] == (False, 0.0)
+    assert _rules(transfer, PatentFacts(2, licensing_modes=("transfer",)))["mode"][0] is True
+    joint = NeedFacts(1, cooperation_mode="joint_development")
+    assert _rules(joint, PatentFacts(2, licensing_modes=("transfer",)))["mode"] == (None, 0.0)
 
 
-def test_adjustments_are_small_and_labelled():
-    adj = adjustments(NeedFacts(1, region_league="包头市", budget_max=100,
-                                cooperation_mode="licence"),
-                      PatentFacts(2, region_league="包头市", asking_price=20,
-                                  licensing_modes=("open",)), CONFIG)
-    assert {a["rule"] for a in adj} == {"same_region", "open_licence", "within_budget",
-                                        "mode_compatible"}
-    assert all(set(a) == {"rule", "label", "delta"} and abs(a["delta"]) <= 0.05 for a in adj)
+def test_every_pair_has_all_four_flags_labelled():
+    entries = flags(NeedFacts(1, region_league="包头市", budget_max=100,
+                              cooperation_mode="licence"),
+                    PatentFacts(2, region_league="包头市", asking_price=20,
+                                licensing_modes=("open",)), CONFIG)
+    assert [e["rule"] for e in entries] == list(FLAGS)
+    assert all(set(e) == {"rule", "value", "label", "delta"} and e["label"] for e in entries)
+    assert flag_values(entries) == dict.fromkeys(FLAGS, True)
+    assert points(entries) == pytest.approx(0.09)
+
+
+# -- the tie-break bound ----------------------------------------------------------------------
+
+
+def test_preferences_reorder_a_near_tie_only():
+    # b is 0.01 less relevant but preferred: within the margin it goes first; c is 0.05 less
+    # relevant with every preference: never above a.
+    items = [(1, 0.90, 0.0), (2, 0.89, 0.05), (3, 0.85, 0.09)]
+    assert prefer(items, 0.02) == [2, 1, 3]
+    assert prefer(items, 0.0) == [1, 2, 3]
+
+
+def test_a_clearly_more_relevant_candidate_is_never_passed():
+    """Property: for random lists, relevance gap >= margin => the more relevant comes first."""
+    rng = random.Random(9)
+    for _ in range(300):
+        margin = rng.choice([0.0, 0.005, 0.02, 0.05, 0.2])
+        n = rng.randint(1, 25)
+        items = [(i, round(rng.uniform(0, 1.1), 3), round(rng.uniform(-0.03, 0.09), 3))
+                 for i in range(n)]
+        relevance = {i: r for i, r, _ in items}
+        order = prefer(items, margin)
+        assert sorted(order) == list(range(n))  # a permutation: nothing lost, nothing doubled
+        position = {i: p for p, i in enumerate(order)}
+        for a in relevance:
+            for b in relevance:
+                if relevance[a] - relevance[b] >= margin and relevance[a] != relevance[b]:
+                    assert position[a] < position[b], (items, margin, order)
 
 
 # -- the engine through the service, fake encoder ---------------------------------------------
@@ -215,7 +274,8 @@ def test_need_to_patents_ranks_the_right_patent_first(world):
     assert found[0].patent_id == patents["magnet"].id
     assert [c.rank for c in found] == list(range(1, len(found) + 1))
     assert all(c.need_id == needs["magnet"].id for c in found)
-    assert found == sorted(found, key=lambda c: -c.score)
+    margin = RuleConfig().margin  # preferences may reorder near-ties only
+    assert all(a.score > b.score - margin for a, b in zip(found, found[1:], strict=False))
     json.dumps([c.__dict__ for c in found])  # plain JSON types only, storable as is
 
 
@@ -250,15 +310,15 @@ def test_rejected_pair_never_comes_back(world):
     assert needs["magnet"].id not in [c.need_id for c in matching.match_patent(patents["magnet"])]
 
 
-def test_region_and_licence_rules_show_in_scores(world):
+def test_preference_flags_show_but_leave_the_score_alone(world):
     patents, needs = world
     patents["magnet"].licensing_modes = [LicenceMode.OPEN]
     needs["magnet"].cooperation_mode = CooperationMode.LICENCE
     db.session.commit()
     top = matching.match_need(needs["magnet"], 1)[0]
-    rules = {r["rule"]: r["delta"] for r in top.explanation["rules"]}
-    assert rules == {"same_region": 0.03, "open_licence": 0.02, "mode_compatible": 0.02}
-    assert top.score == pytest.approx(top.explanation["fused"] + sum(rules.values()), abs=1e-5)
+    assert flag_values(top.explanation["flags"]) == {
+        "region": True, "open_licence": True, "budget": None, "mode": True}
+    assert top.score == pytest.approx(top.explanation["fused"], abs=1e-6)
 
 
 def test_explanation_structure_and_content(world):

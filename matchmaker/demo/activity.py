@@ -33,6 +33,7 @@ from ..records import (
     User,
     utcnow,
 )
+from ..services.stale import AT
 from .organizations import DIVISIONS, USERS
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,11 @@ def _walk(match: Match, i: int, plan: tuple, broker: User, now: datetime) -> tup
         match.enterprise_feedback = Feedback.INTERESTED
     if final in (S.SIGNED, S.REGISTERED):
         if match.need.status is NeedStatus.OPEN:
+            # the need's other candidates leave the queue (services.stale) when it was signed
+            db.session.info[AT] = times[steps.index(S.SIGNED)]
             match.need.status = NeedStatus.MATCHED
+            db.session.flush()
+            db.session.info.pop(AT, None)
         match.patent.dormant = False
     notes = 0
     if final not in (S.REJECTED, S.RECOMMENDED) and i % 3 != 2:

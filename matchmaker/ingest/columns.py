@@ -108,6 +108,9 @@ PATENT_FIELDS: dict[str, FieldSpec] = {
         FieldSpec("asking_price", "报价", ("价格", "转让价格", "asking price", "price"), v.parse_amount),
         FieldSpec("dormant", "是否休眠", ("休眠", "休眠专利", "dormant"), v.parse_bool),
         _text("contact_note", "联系说明", ("联系备注", "contact note"), P["contact_note"]),
+        FieldSpec("family_id", "同族号", ("专利族", "同族专利号", "优先权号", "优先权", "family",
+                                         "family id", "priority", "priority number"),
+                  v.family_id(P["family_id"], "同族号")),
     )
 }
 

@@ -29,6 +29,7 @@ SCALARS = (
     "asking_price",
     "dormant",
     "contact_note",
+    "family_id",
 )
 # CNIPA kind codes: A/B/C invention, U/Y utility model, S/D design.
 _CN_KIND_TYPES = {"A": PatentType.INVENTION, "B": PatentType.INVENTION, "C": PatentType.INVENTION,

@@ -53,6 +53,19 @@ def limited_text(limit: int, label: str) -> Callable[[Any], str | None]:
     return parse
 
 
+def family_id(limit: int, label: str) -> Callable[[Any], str | None]:
+    """A family or priority number: NFKC, spaces removed, upper case; refused when too long."""
+
+    def parse(value: Any) -> str | None:
+        found = text(value)
+        if found is None:
+            return None
+        found = re.sub(r"\s+", "", unicodedata.normalize("NFKC", found)).upper()
+        return validators.max_length(found or None, limit, label)
+
+    return parse
+
+
 def _fold(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().lower()
 

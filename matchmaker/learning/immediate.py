@@ -74,7 +74,9 @@ def demote(ranked: list, query_id: int, rejections: Rejections, *, query_side: s
     - a candidate that looks like a record rejected for this query (same query, twin document);
     - a candidate rejected for a query that looks like this one (same document, twin query).
     Each demoted item's ``score`` drops by ``penalty`` and its explanation gets ``"demoted":
-    {"like": "candidate" | "query", "id": ..., "similarity": ...}``; ranks are renumbered.
+    {"like": "candidate" | "query", "id": ..., "similarity": ...}``; it moves below every other
+    candidate scoring at least its new score, the others keep their order (the preference
+    tie-break), and ranks are renumbered.
     """
     if not ranked or not rejections:
         return ranked
@@ -98,12 +100,16 @@ def demote(ranked: list, query_id: int, rejections: Rejections, *, query_side: s
                     reasons[cid] = {"like": "query", "id": hit[0], "similarity": round(hit[1], 4)}
     if not reasons:
         return ranked
+    kept = [item for item in ranked if item.id not in reasons]  # their order stays (tie-breaks)
     for item in ranked:
         why = reasons.get(item.id)
-        if why is not None:
-            item.score = round(item.score - penalty, 6)
-            item.explanation = {**(item.explanation or {}), "demoted": why}
-    ranked.sort(key=lambda r: (-r.score, r.id))
-    for position, item in enumerate(ranked, start=1):
+        if why is None:
+            continue
+        item.score = round(item.score - penalty, 6)
+        item.explanation = {**(item.explanation or {}), "demoted": why}
+        # below every kept candidate that still scores at least as much
+        at = next((i for i, other in enumerate(kept) if other.score < item.score), len(kept))
+        kept.insert(at, item)
+    for position, item in enumerate(kept, start=1):
         item.rank = position
-    return ranked
+    return kept

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..records import Match, MatchHistory, MatchStatus, utcnow
 from .engine import Ranked
+from .rules import flag_values
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ def store(pairs: Iterable[tuple[int, int, Ranked]], direction: str, *,
         match.explanation = explanation
         match.model_version = explanation.get("reranker")
         match.calibrated = ranked.calibrated
+        values = flag_values(ranked.rules)
+        match.flag_region, match.flag_open_licence = values["region"], values["open_licence"]
+        match.flag_budget, match.flag_mode = values["budget"], values["mode"]
         if skip is not None:
             skip.add((need_id, patent_id))
     return created, refreshed

@@ -57,7 +57,9 @@ def build_engine(settings: EngineSettings, *, sides: Sequence[str] = SIDES,
     ) if lexical else None
     calibration = Calibrator.load(settings.calibration_file or None, settings.thresholds)
     return Engine(dense, lexical_channel, fusion=FusionConfig(),
-                  rules=RuleConfig(home_region=settings.home_region), calibration=calibration)
+                  rules=RuleConfig(home_region=settings.home_region,
+                                   margin=settings.preference_margin),
+                  calibration=calibration, family_threshold=settings.family_threshold)
 
 
 def index_documents(engine: Engine, side: str, ids: Sequence[int],

@@ -33,9 +33,10 @@ from .explain import (
     preselect,
     shared_terms,
 )
+from .families import CROSS_LANGUAGE, fold
 from .fusion import ChannelRanking, Fused, FusionConfig, fuse
 from .languages import languages_from_channels, pair_weights
-from .rules import NeedFacts, PatentFacts, RuleConfig, adjustments, excluded
+from .rules import NeedFacts, PatentFacts, RuleConfig, excluded, flags, points, prefer
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,11 @@ class Ranked:
     rank: int
     fused: float
     channels: dict
-    rules: list[dict]
+    rules: list[dict]  # the preference flags (rules.flags): shown, and a bounded tie-break
     explanation: dict = field(default_factory=dict)
     calibrated: int | None = None  # 0-100, see calibration (None: no calibration model)
     band: str | None = None  # "high" | "medium" | "low"
+    family: list[int] = field(default_factory=list)  # same family / near-duplicates folded in
 
 
 class Engine:
@@ -74,14 +76,17 @@ class Engine:
         dense: dense channels, the primary (multilingual) one first.
         lexical: the BM25 channel, or None.
         fusion: fusion settings (method, weights per language, confidence).
-        rules: rule deltas and the home region.
+        rules: preference points, the tie-break margin and the home region.
+        family_threshold: cosine (primary channel) from which a same-owner, same-IPC patent in
+            the other language is one family with another (families.group).
         calibration: maps each candidate's evidence to the calibrated 0-100 score.
     """
 
     def __init__(self, dense: Sequence[DenseChannel], lexical: LexicalChannel | None, *,
                  fusion: FusionConfig | None = None, rules: RuleConfig | None = None,
                  languages: Callable[[str, Sequence[int]], dict[int, str]] | None = None,
-                 calibration: Calibrator | None = None):
+                 calibration: Calibrator | None = None,
+                 family_threshold: float = CROSS_LANGUAGE):
         self.dense = list(dense)
         self.lexical = lexical
         self.fusion = fusion or FusionConfig()
@@ -89,6 +94,7 @@ class Engine:
         # (side, ids) -> {id: language}; default: read off a one-language channel's index
         self.languages = languages or partial(languages_from_channels, self.dense)
         self.calibration = calibration or Calibrator(None)
+        self.family_threshold = family_threshold
 
     @property
     def primary(self) -> DenseChannel | None:
@@ -234,21 +240,8 @@ class Engine:
         """
         fused, vectors = self.retrieve(SIDE[direction], query, vectors=vectors)
         known = facts([f.id for f in fused]) if fused else {}
-        ranked: list[Ranked] = []
-        for item in fused:
-            other = known.get(item.id)
-            if other is None:
-                continue
-            need, patent = ((query_facts, other) if direction == "need"
-                            else (other, query_facts))
-            if excluded(need, patent, rejected, direction=direction):
-                continue
-            adj = adjustments(need, patent, self.rules)
-            score = item.score + sum(a["delta"] for a in adj)
-            ranked.append(Ranked(item.id, round(score, 6), 0, round(item.score, 6),
-                                 item.channels, adj))
-        ranked.sort(key=lambda r: (-r.score, r.id))
-        ranked = ranked[:k]
+        ranked = self._eligible(direction, query_facts, fused, known, rejected)
+        ranked = self._families(direction, ranked, known, k)
         for position, item in enumerate(ranked, start=1):
             item.rank = position
         if explain and ranked and docs is not None:
@@ -258,6 +251,10 @@ class Engine:
                 item.rank = position
             self._explain(direction, query, query_facts, ranked, texts, vectors, query_doc,
                           cache, fused)
+        for item in ranked:
+            if item.explanation:
+                item.explanation["flags"] = item.rules
+                item.explanation["family"] = item.family
         self.calibrate(SIDE[direction], query, ranked, fused, vectors)
         return ranked
 
@@ -272,6 +269,33 @@ class Engine:
             item.calibrated, item.band = score, self.calibration.band(score)
             if item.explanation:
                 item.explanation.update(calibrated=score, band=item.band)
+
+    def _eligible(self, direction, query_facts, fused, known, rejected) -> list[Ranked]:
+        """Eligible candidates by relevance, preference flags breaking near-ties only.
+
+        ``score`` stays the fused relevance: flags never change it (rules.prefer).
+        """
+        by_id: dict[int, Ranked] = {}
+        for item in fused:
+            other = known.get(item.id)
+            if other is None:
+                continue
+            need, patent = ((query_facts, other) if direction == "need"
+                            else (other, query_facts))
+            if excluded(need, patent, rejected, direction=direction):
+                continue
+            score = round(item.score, 6)
+            by_id[item.id] = Ranked(item.id, score, 0, score, item.channels,
+                                    flags(need, patent, self.rules))
+        order = prefer([(r.id, r.score, points(r.rules)) for r in by_id.values()],
+                       self.rules.margin)
+        return [by_id[i] for i in order]
+
+    def _families(self, direction, ranked, known, k) -> list[Ranked]:
+        """The top ``k`` slots, one per patent family (need -> patents); others: the top k."""
+        if direction != "need" or self.primary is None:
+            return ranked[:k]
+        return fold(ranked, known, self.primary, k, self.family_threshold)
 
     def _explain(self, direction, query, query_facts, ranked, docs, vectors, query_doc,
                  cache, fused=()) -> None:

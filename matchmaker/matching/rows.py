@@ -12,10 +12,11 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..records import LegalStatus, Match, MatchStatus, Need, NeedStatus, Organization, Patent
-from ..records.patents import PatentLicence
+from ..records.enums import NEED_LEVEL_REASONS, PATENT_LEVEL_REASONS
+from ..records.patents import PatentIPC, PatentLicence
 from ..text import Prepared, prepare_need, prepare_patent
 from .engine import Doc
-from .rules import NeedFacts, PatentFacts
+from .rules import NeedFacts, PatentFacts, title_language
 
 IN_FORCE = (LegalStatus.VALID, LegalStatus.PENDING)
 CHUNK = 500
@@ -35,14 +36,28 @@ def prepare_patent_row(patent: Patent) -> Prepared:
 def need_facts(need: Need) -> NeedFacts:
     """Rule facts of a need record."""
     return NeedFacts(need.id, str(need.status), need.region_league, need.budget_min,
-                     need.budget_max, str(need.cooperation_mode) if need.cooperation_mode else None)
+                     need.budget_max, str(need.cooperation_mode) if need.cooperation_mode else None,
+                     blocked=bool(blocked_ids(Match.need_id, NEED_LEVEL_REASONS, [need.id])))
 
 
 def patent_facts(patent: Patent) -> PatentFacts:
     """Rule facts of a patent record."""
     league = patent.owner.region_league if patent.owner else None
     return PatentFacts(patent.id, str(patent.legal_status), league, patent.asking_price,
-                       tuple(str(m) for m in patent.licensing_modes))
+                       tuple(str(m) for m in patent.licensing_modes), patent.owner_id,
+                       patent.family_id,
+                       bool(blocked_ids(Match.patent_id, PATENT_LEVEL_REASONS, [patent.id])),
+                       (patent.ipc_codes or [None])[0], title_language(patent.title))
+
+
+def blocked_ids(column, reasons, ids: list[int]) -> set[int]:
+    """Those ``ids`` (patents or needs, by ``column``) with a pair rejected for ``reasons``."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(
+        select(column).where(column.in_(ids), Match.status == MatchStatus.REJECTED,
+                             Match.rejection_reason.in_(reasons)).distinct()
+    ))
 
 
 def indexable_patents() -> Iterator[Patent]:
@@ -74,12 +89,20 @@ def load_patent_facts(ids: Iterable[int]) -> dict[int, PatentFacts]:
         part = ids[start:start + CHUNK]
         rows = db.session.execute(
             select(Patent.id, Patent.legal_status, Organization.region_league,
-                   Patent.asking_price)
+                   Patent.asking_price, Patent.owner_id, Patent.family_id, Patent.title)
             .outerjoin(Organization, Organization.id == Patent.owner_id)
             .where(Patent.id.in_(part))
         )
-        for pid, status, league, price in rows:
-            out[pid] = PatentFacts(pid, str(status), league, price, ())
+        blocked = blocked_ids(Match.patent_id, PATENT_LEVEL_REASONS, part)
+        for pid, status, league, price, owner, family, title in rows:
+            out[pid] = PatentFacts(pid, str(status), league, price, (), owner, family,
+                                   pid in blocked, language=title_language(title))
+        for pid, code in db.session.execute(
+            select(PatentIPC.patent_id, PatentIPC.code)
+            .where(PatentIPC.patent_id.in_(part), PatentIPC.position == 0)
+        ):
+            if pid in out:
+                out[pid].main_ipc = code
         modes: dict[int, list[str]] = {}
         for pid, mode in db.session.execute(
             select(PatentLicence.patent_id, PatentLicence.mode)
@@ -97,12 +120,15 @@ def load_need_facts(ids: Iterable[int]) -> dict[int, NeedFacts]:
     ids = list(ids)
     out: dict[int, NeedFacts] = {}
     for start in range(0, len(ids), CHUNK):
+        part = ids[start:start + CHUNK]
         rows = db.session.execute(
             select(Need.id, Need.status, Need.region_league, Need.budget_min, Need.budget_max,
-                   Need.cooperation_mode).where(Need.id.in_(ids[start:start + CHUNK]))
+                   Need.cooperation_mode).where(Need.id.in_(part))
         )
+        blocked = blocked_ids(Match.need_id, NEED_LEVEL_REASONS, part)
         for nid, status, league, low, high, mode in rows:
-            out[nid] = NeedFacts(nid, str(status), league, low, high, str(mode) if mode else None)
+            out[nid] = NeedFacts(nid, str(status), league, low, high, str(mode) if mode else None,
+                                 nid in blocked)
     return out
 
 

@@ -30,6 +30,8 @@ class EngineSettings:
             file under ``index_dir``.
         calibration_file: the calibration model (CALIBRATION_FILE; "": the packaged one).
         thresholds: score bands and the strong-candidate line (SCORE_BAND_*, STRONG_MATCH_MIN).
+        preference_margin: relevance margin of the preference tie-break (PREFERENCE_MARGIN).
+        family_threshold: cross-language cosine of a family twin (FAMILY_THRESHOLD).
     """
 
     index_dir: str
@@ -43,6 +45,8 @@ class EngineSettings:
     milvus_uri: str
     calibration_file: str
     thresholds: Thresholds
+    preference_margin: float
+    family_threshold: float
 
     @classmethod
     def from_config(cls, config: Mapping) -> EngineSettings:
@@ -62,6 +66,8 @@ class EngineSettings:
             thresholds=Thresholds(high=int(config["SCORE_BAND_HIGH"]),
                                   medium=int(config["SCORE_BAND_MEDIUM"]),
                                   strong=int(config["STRONG_MATCH_MIN"])),
+            preference_margin=float(config["PREFERENCE_MARGIN"]),
+            family_threshold=float(config["FAMILY_THRESHOLD"]),
         )
 
     def but(self, **changes) -> EngineSettings:

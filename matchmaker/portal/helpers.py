@@ -15,6 +15,7 @@ from ..services import figures, scores
 from ..services.audit import action_label
 from ..text.segment import stem
 from .charts import bar_chart, funnel_chart, line_chart
+from .preferences import family_patents, flag_label, shown_flags
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
@@ -93,6 +94,9 @@ def install(app) -> None:
         score_band=scores.band,
         band_label=scores.band_label,
         no_strong=scores.no_strong,
+        flag_label=flag_label,
+        shown_flags=shown_flags,
+        family_patents=family_patents,
     )
 
     @app.context_processor

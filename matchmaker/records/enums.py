@@ -71,8 +71,29 @@ class RejectionReason(StrEnum):
     TOO_EARLY = "too_early"
     BENEFIT_UNCLEAR = "benefit_unclear"
     PRICE_TERMS = "price_terms"
-    ALREADY_SOLVED = "already_solved"
+    ALREADY_SOLVED = "already_solved"  # need-level: applies to every pending pair of the need
     OTHER = "other"
+    # Patent-level: apply to every pending pair of the patent, which is proposed no more.
+    OWNER_REFUSES = "owner_refuses"  # 权利人不许可
+    TRANSFERRED = "transferred"  # 已转让
+    LICENSED_EXCLUSIVELY = "licensed_exclusive"  # 已许可独占
+    # Set by the system when a pair goes stale (services.stale), never chosen by a broker.
+    PATENT_NOT_IN_FORCE = "patent_not_in_force"  # 专利已失效或期满
+    NEED_CLOSED = "need_closed"  # 需求已关闭
+    NEED_MATCHED = "need_matched"  # 需求已对接 (another pair of it reached 已签约)
+
+
+PATENT_LEVEL_REASONS = (
+    RejectionReason.OWNER_REFUSES,
+    RejectionReason.TRANSFERRED,
+    RejectionReason.LICENSED_EXCLUSIVELY,
+)
+NEED_LEVEL_REASONS = (RejectionReason.ALREADY_SOLVED,)
+SYSTEM_REASONS = (
+    RejectionReason.PATENT_NOT_IN_FORCE,
+    RejectionReason.NEED_CLOSED,
+    RejectionReason.NEED_MATCHED,
+)
 
 
 class Feedback(StrEnum):

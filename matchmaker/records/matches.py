@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -72,6 +73,12 @@ class Match(TimestampMixin, db.Model):
     # The calibrated score, 0-100: how likely a broker would recommend this pair (issue 9;
     # None: stored before calibration or without a calibration model).
     calibrated: Mapped[int | None] = mapped_column(Integer)
+    # Preference flags (matching.rules.flags): True favourable, False not, None unknown. Kept
+    # as columns so the queue filters by them; the explanation holds their labels.
+    flag_region: Mapped[bool | None] = mapped_column(Boolean)
+    flag_open_licence: Mapped[bool | None] = mapped_column(Boolean)
+    flag_budget: Mapped[bool | None] = mapped_column(Boolean)
+    flag_mode: Mapped[bool | None] = mapped_column(Boolean)
 
     need: Mapped[Need] = relationship()
     patent: Mapped[Patent] = relationship()

@@ -24,6 +24,7 @@ PATENT_LIMITS = {
     "inventors": 500,
     "technical_field": 100,
     "contact_note": 500,
+    "family_id": 40,
 }
 
 
@@ -53,6 +54,8 @@ class Patent(TimestampMixin, db.Model):
     asking_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 万元
     dormant: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     contact_note: Mapped[str | None] = mapped_column(String(500))
+    # Patent family or priority number: patents sharing it take one slot in a ranked list.
+    family_id: Mapped[str | None] = mapped_column(String(40), index=True)
 
     owner: Mapped[Organization | None] = relationship()
     ipc_links: Mapped[list[PatentIPC]] = relationship(

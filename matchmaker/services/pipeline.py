@@ -12,7 +12,7 @@ sends ``matchmaker.signals.match_moved``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import current_app
@@ -32,7 +32,7 @@ from ..records import (
     User,
     utcnow,
 )
-from . import access
+from . import access, stale
 from . import pipeline_checks as checks
 from .audit import record
 from .pipeline_checks import NOTE_LIMIT, TEXT_LIMIT, tr
@@ -79,6 +79,7 @@ class _Move:
     history: MatchHistory
     actor_id: int | None
     need_status_changed: bool = False  # the move matched or reopened the need
+    cascaded: list[_Move] = field(default_factory=list)  # a patent/need-level rejection's
 
 
 def move(
@@ -124,14 +125,24 @@ def stage_move(
     contract_amount: Decimal | float | str | None = None,
     contract_number: str | None = None,
     expected: MatchStatus | str | None = None,
+    cascade: bool = True,
 ) -> _Move:
-    """Apply one move in the session without committing (bulk actions commit once)."""
+    """Apply one move in the session without committing (bulk actions commit once).
+
+    A rejection with a patent-level or need-level reason is applied to every other open pair
+    of that patent or need as well (``cascade``; their moves are in ``cascaded``). Recommending
+    or reopening a pair whose patent or need is stale is refused (``stale.refusal``).
+    """
     target = checks.status(to)
     current = MatchStatus(match.status)
     if expected not in (None, "") and checks.status(expected) is not current:
         raise ChangedMeanwhile(_changed())
     if actor is not None and not access.can_work_match(db.session, actor, match):
         raise PermissionDenied(tr("You may not work on this pair."))
+    if target in (S.RECOMMENDED, S.CANDIDATE) and target in TRANSITIONS[current]:
+        refused = stale.refusal(match)
+        if refused:
+            raise TransitionError(refused)
     if target not in TRANSITIONS[current]:
         raise TransitionError(
             tr("A pair cannot move from %(a)s to %(b)s.", a=current.value, b=target.value)
@@ -186,8 +197,16 @@ def stage_move(
     need_status_changed = _side_effects(match, current, target)
     record("match_move", actor, f"match:{match.id}", frm=current.value, to=target.value)
     db.session.flush()
-    return _Move(match, current, target, history, getattr(actor, "id", None),
+    done = _Move(match, current, target, history, getattr(actor, "id", None),
                  need_status_changed)
+    if target is S.REJECTED and cascade:
+        note = values["rejection_note"]
+        text = f"same reason as pair #{match.id}" + (f": {note}" if note else "")
+        for other in stale.cascade_targets(match, values["rejection_reason"]):
+            done.cascaded.append(stage_move(other, S.REJECTED, None, note=text[:TEXT_LIMIT],
+                                            rejection_reason=values["rejection_reason"],
+                                            cascade=False))
+    return done
 
 
 def announce(moves: list[_Move]) -> None:
@@ -195,6 +214,7 @@ def announce(moves: list[_Move]) -> None:
     from ..signals import match_moved
 
     app = current_app._get_current_object()
+    moves = [m for done in moves for m in (done, *done.cascaded)]
     for done in moves:
         try:
             match_moved.send(

@@ -29,6 +29,8 @@ BROKER_MINE = "mine"
 BROKER_NONE = "unassigned"
 COUNT_CAP = 1000  # exact totals up to here (40 pages of 25); "more than 1000" beyond
 BULK_LIMIT = 200  # one page of selections at most; keeps a bulk action one short transaction
+FLAG_COLUMNS = {"region": Match.flag_region, "open_licence": Match.flag_open_licence,
+                "budget": Match.flag_budget, "mode": Match.flag_mode}
 _STAGE_ORDER = {status: i for i, status in enumerate([*pipeline.STAGES, MatchStatus.REJECTED])}
 
 
@@ -48,6 +50,7 @@ class QueueFilters:
     # Also candidates whose calibrated score is under STRONG_MATCH_MIN (暂无强匹配); by
     # default they are hidden. Pairs a broker already moved on are always shown.
     weak: bool = False
+    flags: dict[str, bool] | None = None  # preference flag -> wanted value (FLAG_COLUMNS)
     sort: str = "score"  # one of SORTS
     reverse: bool = False  # flip the sort's natural direction
 
@@ -124,6 +127,8 @@ def _where(user: User, filters: QueueFilters) -> list:
     if not filters.weak:
         clauses.append(or_(Match.status != MatchStatus.CANDIDATE, Match.calibrated.is_(None),
                            Match.calibrated >= scores.thresholds().strong))
+    for name, wanted in (filters.flags or {}).items():
+        clauses.append(FLAG_COLUMNS[name].is_(bool(wanted)))
     return clauses
 
 
@@ -282,6 +287,9 @@ def bulk_reject(
 ) -> int:
     """Reject every selected pair with one reason in one transaction; returns the count.
 
+    A patent- or need-level reason also rejects the other open pairs of that patent or need;
+    those are counted too.
+
     With ``seen``, a pair moved since the user saw it refuses the whole batch.
     """
     matches = load_workable(user, ids)
@@ -289,6 +297,8 @@ def bulk_reject(
     done = []
     try:
         for match in matches:
+            if any(match.id == c.match.id for d in done for c in d.cascaded):
+                continue  # a patent- or need-level reason already rejected it in this batch
             done.append(
                 pipeline.stage_move(
                     match, MatchStatus.REJECTED, user, rejection_reason=rejection_reason, note=note,
@@ -300,7 +310,7 @@ def bulk_reject(
         db.session.rollback()
         raise
     pipeline.announce(done)
-    return len(done)
+    return len(done) + sum(len(d.cascaded) for d in done)
 
 
 def _escape_like(text: str) -> str:

@@ -1,7 +1,7 @@
 """contact_requests: visitors of the public showcase ask to be put in touch (我要对接)
 
 Revision ID: d4e5f6a7b8c9
-Revises: 3c7e9a1d5b20
+Revises: c4a1b9e7d215
 Create Date: 2026-11-29 16:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4e5f6a7b8c9'
-down_revision = '3c7e9a1d5b20'
+down_revision = 'c4a1b9e7d215'
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,7 @@ SORTS = {  # choice -> (service sort, reverse)
     "newest": ("age", True),
     "status": ("status", False),  # pipeline order
 }
+FLAG_FIELDS = ("flag_region", "flag_open_licence", "flag_budget", "flag_mode")
 OPEN_STATUSES = (
     MatchStatus.CANDIDATE,
     MatchStatus.RECOMMENDED,
@@ -54,6 +55,10 @@ class QueueFilterForm(FlaskForm):
     age_max = IntegerField(_l("Days in status to"), validators=[Optional(), NumberRange(min=0, max=36500)])
     broker = SelectField(_l("Broker"), validators=[Optional()])
     strength = SelectField(_l("Match strength"), validators=[Optional()])
+    flag_region = SelectField(_l("Region preference"), validators=[Optional()])
+    flag_open_licence = SelectField(_l("Open licence"), validators=[Optional()])
+    flag_budget = SelectField(_l("Price within budget"), validators=[Optional()])
+    flag_mode = SelectField(_l("Cooperation mode fits"), validators=[Optional()])
     sort = SelectField(_l("Sort by"), default="score", validators=[Optional()])
 
     def __init__(self, brokers, *args, default_status: str = MatchStatus.CANDIDATE.value, **kw):
@@ -76,6 +81,8 @@ class QueueFilterForm(FlaskForm):
             ("", _l("Strong candidates only")),
             (WEAK, _l("Include weak candidates")),
         ]
+        for name in FLAG_FIELDS:
+            self[name].choices = [("", _l("Any")), ("yes", _l("Yes")), ("no", _l("No"))]
         self.sort.choices = [
             ("score", _l("Score, highest first")),
             ("score_asc", _l("Score, lowest first")),
@@ -114,6 +121,8 @@ class QueueFilterForm(FlaskForm):
             age_max=self.age_max.data,
             broker=self.broker.data or None,
             weak=self.strength.data == WEAK,
+            flags={name.removeprefix("flag_"): self[name].data == "yes"
+                   for name in FLAG_FIELDS if self[name].data in ("yes", "no")} or None,
             sort=sort,
             reverse=reverse,
         )

@@ -15,9 +15,19 @@ from werkzeug.datastructures import MultiDict
 from ...errors import ChangedMeanwhile, NotFound, TransitionError, ValidationError
 from ...extensions import db
 from ...matching.explain import MAX_SENTENCES
-from ...records import Match, MatchHistory, MatchNote, Need, Patent, Role, User, utcnow
+from ...records import (
+    Match,
+    MatchHistory,
+    MatchNote,
+    MatchStatus,
+    Need,
+    Patent,
+    Role,
+    User,
+    utcnow,
+)
 from ...security.params import int_list, page_number, safe_next
-from ...services import access, matching, pipeline, queue, review, saved_views
+from ...services import access, matching, pipeline, queue, review, saved_views, stale
 from ...services.queue import QueueFilters
 from ..auth.session import roles_required
 from ..helpers import channel_label
@@ -26,6 +36,7 @@ from .forms import BulkForm, QueueFilterForm, SavedViewForm
 log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__)
 WORKERS = (Role.ADMIN, Role.BROKER)
+STALE_CHECKED = (MatchStatus.CANDIDATE, MatchStatus.REJECTED)  # moves stale pairs may not make
 Q_LIMIT = 2000  # a queue query string longer than this is not one the filter bar wrote
 
 
@@ -223,6 +234,7 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
         split_reason=pipeline.split_history_reason,
         is_assignment=pipeline.is_assignment,
         engine_label=engine_label,
+        stale_reason=stale.refusal(match) if match.status in STALE_CHECKED else None,
         q=q,
         next_url=next_url,
         has_next=next_id is not None,
