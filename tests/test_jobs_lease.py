@@ -45,8 +45,8 @@ def test_a_job_running_past_its_lease_is_not_recovered_nor_run_twice(app_factory
     assert len(marker.read_text().split()) == 1  # the work ran once
 
 
-def test_the_heartbeat_renews_only_a_job_this_worker_runs(db_app):
-    job = jobs.submit("test_slow", {"marker": "unused", "seconds": 0})  # eager: done at once
+def test_the_heartbeat_renews_only_a_job_this_worker_runs(db_app, tmp_path):
+    job = jobs.submit("test_slow", {"marker": str(tmp_path / "marker"), "seconds": 0})  # eager: done at once
     db.session.commit()
     assert db.session.get(Job, job.id).status is JobStatus.SUCCEEDED
     assert Heartbeat(db.engine, job.id, LEASE).beat() is False  # finished: no lease to renew
