@@ -146,6 +146,8 @@ def load_config(instance_path: str) -> dict:
         "API_TOKEN_DAYS": _env_int("API_TOKEN_DAYS", 90),
         "API_PAGE_LIMIT": _env_int("API_PAGE_LIMIT", 100),
         "WEBHOOK_TIMEOUT": _env_float("WEBHOOK_TIMEOUT", 10.0),
+        # On-premise receivers on the local network; off: only public addresses (SSRF guard).
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": _env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False),
         "WEBHOOK_MAX_FAILURES": _env_int("WEBHOOK_MAX_FAILURES", 8),
         "WEBHOOK_MAX_ATTEMPTS": _env_int("WEBHOOK_MAX_ATTEMPTS", 8),
         # Learned reranker (matchmaker.learning): a new model must beat the current ranking by

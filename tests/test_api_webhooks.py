@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from matchmaker.errors import ValidationError
@@ -55,6 +56,8 @@ def _url(server) -> str:
 
 
 def _enterprise_with_hook(server, events=("need.posted",)):
+    # The receiver listens on 127.0.0.1: allowed only with the on-premise setting.
+    current_app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True
     org = f.org(OrgKind.ENTERPRISE)
     user = f.user(Role.ENTERPRISE, org)
     sub = webhooks.create_subscription(org, _url(server), list(events), actor=user)
@@ -122,6 +125,7 @@ def test_repeated_failures_disable_the_subscription(app, receiver, held_deliveri
 
 
 def test_unreachable_endpoint_is_a_recorded_failure(app, held_deliveries):
+    app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True
     org = f.org(OrgKind.UNIVERSITY)
     user = f.user(Role.UNIVERSITY, org)
     webhooks.create_subscription(org, "http://127.0.0.1:9/closed", ["patent.listed"], actor=user)
@@ -151,6 +155,7 @@ def test_portal_webhook_page_and_delivery_log(app, receiver):
     f.user(Role.BROKER, username="brk")
     db.session.commit()
     client = client_as(app, "ent")
+    app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True  # the receiver is on 127.0.0.1
     page = client.post("/webhooks/", data={"organization": org.id, "url": _url(receiver),
                                            "events": ["need.posted", "match.moved"]})
     assert page.status_code == 200 and 'class="secret"' in page.get_data(as_text=True)

@@ -75,6 +75,9 @@ def demo(if_empty: bool) -> None:
     # The simulated activity and events sign contracts directly (no pipeline signals), which
     # marks needs matched: take them out of the needs index so /healthz says "built".
     sync_needs(db.session.scalars(select(Need.id).where(Need.status != NeedStatus.OPEN)).all())
+    from ..services.maintenance import analyze
+
+    analyze()  # a bulk load: fresh planner statistics before the first queue page
     click.echo(f"done: {_count(Match)} need-patent pairs in the database")
     if not seeded:
         from ..demo.seed import demo_accounts as accounts

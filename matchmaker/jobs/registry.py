@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from celery import Task, shared_task
 from sqlalchemy.exc import OperationalError
@@ -12,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from ..extensions import db
 from ..records import Job
 from ..services import jobs as service
+from .heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 #: Failures worth another try (database or mail server away, disk hiccup); any other error is
@@ -67,7 +69,14 @@ def run(task: Task, job_id: int, work) -> str:
         return "skipped"
     ctx = JobContext(record)
     try:
-        result = work(dict(record.params or {}), ctx)
+        beating = (Heartbeat(db.engine, job_id, service.lease_seconds())
+                   if service.heartbeat_needed() else nullcontext())
+        with beating:
+            result = work(dict(record.params or {}), ctx)
+        # The work's last writes, then the outcome in a transaction of its own: on SQLite one
+        # that read before another writer's commit (a broker's click, a re-sent message) may
+        # not write any more.
+        db.session.commit()
     except Exception as exc:
         db.session.rollback()
         again = isinstance(exc, RETRYABLE) and task.request.retries < (task.max_retries or 0)

@@ -44,8 +44,12 @@ def _dummy_hash() -> str:
 
 def verify(user, password: str) -> bool:
     """Check ``password`` for ``user``; an unknown user (None) costs the same hash and fails."""
-    hashed = user.password_hash if user is not None else _dummy_hash()
-    return check_password_hash(hashed, password or "") and user is not None
+    return verify_hash(user.password_hash if user is not None else None, password)
+
+
+def verify_hash(hashed: str | None, password: str) -> bool:
+    """Check ``password`` against a stored hash; None (no such user) costs the same and fails."""
+    return check_password_hash(hashed or _dummy_hash(), password or "") and hashed is not None
 
 
 def check_password(password: str | None, username: str | None = None) -> None:

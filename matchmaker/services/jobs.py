@@ -15,7 +15,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from ..errors import MatchmakerError
 from ..extensions import db
@@ -31,7 +31,7 @@ def worker_id() -> str:
 
 
 def _lease() -> timedelta:
-    return timedelta(seconds=int(current_app.config["JOB_LEASE_SECONDS"]))
+    return timedelta(seconds=lease_seconds())
 
 
 def submit(kind: str, params: dict | None = None, *, user: User | None = None,
@@ -83,6 +83,11 @@ def send(job_id: int) -> None:
 def claim(job_id: int) -> Job | None:
     """Mark the job running in this process; None when it is done or alive elsewhere."""
     now = utcnow()
+    holder = db.session.scalar(select(Job.worker).where(Job.id == job_id,
+                                                        Job.status == JobStatus.RUNNING))
+    db.session.rollback()
+    if holder is not None and holder != worker_id() and _alive_here(holder):
+        return None  # its lease may have run out, but its worker is still at it
     claimable = or_(
         Job.status == JobStatus.QUEUED,
         and_(Job.status == JobStatus.RUNNING, Job.lease_until < now),
@@ -103,6 +108,22 @@ def progress(job: Job, done: int, total: int | None = None) -> None:
     if total is not None:
         job.progress_total = total
     job.lease_until = utcnow() + _lease()
+
+
+def lease_seconds() -> int:
+    """How long a running job's lease lasts without being renewed."""
+    return int(current_app.config["JOB_LEASE_SECONDS"])
+
+
+def renew_lease(conn: Connection, job_id: int, worker: str, seconds: float) -> bool:
+    """Extend the lease of job ``job_id`` while ``worker`` runs it; False when it no longer does.
+
+    Runs on the caller's connection (the job's heartbeat thread), not the work's session.
+    """
+    changed = conn.execute(update(Job).where(
+        Job.id == job_id, Job.status == JobStatus.RUNNING, Job.worker == worker,
+    ).values(lease_until=utcnow() + timedelta(seconds=seconds))).rowcount
+    return bool(changed)
 
 
 def succeed(job_id: int, result: dict) -> None:
@@ -143,6 +164,25 @@ def jobs_query(*, status: JobStatus | None = None, user: User | None = None):
     return stmt.order_by(Job.created_at.desc(), Job.id.desc())
 
 
+def _alive_here(worker: str | None) -> bool:
+    """True when ``worker`` runs on this host and, on SQLite, its process still exists.
+
+    On PostgreSQL a running job's heartbeat renews its lease (``jobs.heartbeat``), and a
+    recycled process id must not keep a dead job alive, so the lease decides there. SQLite
+    serves one machine, and a heartbeat's commit would refuse the job's own read-then-write
+    transactions, so there a live worker process is what counts.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return False
+    host, _sep, pid = (worker or "").rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not _dead_here(worker)
+
+
+def heartbeat_needed() -> bool:
+    """Whether running jobs must renew their lease (see :func:`_alive_here`)."""
+    return db.engine.dialect.name != "sqlite"
+
+
 def _dead_here(worker: str | None) -> bool:
     """True when ``worker`` was a process on this host that no longer exists."""
     host, _sep, pid = (worker or "").rpartition(":")
@@ -171,7 +211,8 @@ def recover() -> list[int]:
     again = []
     for job in candidates:
         if job.status is JobStatus.RUNNING:
-            if not (_dead_here(job.worker) or (job.lease_until and job.lease_until < now)):
+            expired = job.lease_until is None or job.lease_until < now
+            if _alive_here(job.worker) or not (_dead_here(job.worker) or expired):
                 continue
             job.status = JobStatus.QUEUED
             job.error = f"worker {job.worker} stopped during attempt {job.attempts}"

@@ -14,7 +14,6 @@ import secrets
 import urllib.error
 import urllib.request
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -36,21 +35,14 @@ from . import access
 from .audit import record
 from .record_checks import _
 from .webhook_signing import SIGNATURE_HEADER, sign, signature_header, verify
+from .webhook_targets import check_delivery, check_url
 
 log = logging.getLogger(__name__)
-__all__ = ["EVENTS", "deliver", "deliver_due", "emit", "enqueue_deliveries", "sign",
+__all__ = ["EVENTS", "check_url", "deliver", "deliver_due", "emit", "enqueue_deliveries", "sign",
            "signature_header", "verify"]
 EVENTS = ("need.posted", "patent.listed", "match.recommended", "match.moved", "import.finished")
 BACKOFF_BASE = 30  # seconds; attempt n waits 30 s * 2**(n-1), capped below
 BACKOFF_CAP = 6 * 3600
-
-
-def check_url(url: str) -> str:
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
-        raise ValidationError(_("Enter an http:// or https:// address."), "url")
-    return url
 
 
 def may_manage(actor: User, org: Organization) -> bool:
@@ -259,8 +251,11 @@ def deliver(delivery_id: int, *, after_attempts: int | None = None) -> str:
                SIGNATURE_HEADER: signature_header(sub.secret, body)}
     code, error = None, None
     try:
+        check_delivery(sub.url)  # where the name points now, not when it was saved
         code = _post(sub.url, body, headers, config["WEBHOOK_TIMEOUT"])
-    except (OSError, ValueError) as exc:  # refused, timed out, bad address
+    except ValidationError as exc:  # a private address: a failure like any other
+        error = f"refused: {exc}"[:500]
+    except (OSError, ValueError) as exc:  # refused, timed out, bad address, no such name
         error = f"{type(exc).__name__}: {exc}"[:500]
     delivery.response_code = code
     now = utcnow()

@@ -37,8 +37,8 @@ def login():
         if wait is not None:
             flash(_("Too many failed logins. Try again in %(n)d minutes.", n=wait), "danger")
             return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(select(User).where(User.username == username))
-        if not passwords.verify(user, form.password.data) or not user.active:
+        user, good = _checked_user(username, form.password.data)
+        if not good or not user.active:
             _failed(user, username)
             flash(_("Wrong username or password, or the account is deactivated."), "danger")
             return render_template("auth/login.html", form=form), 401
@@ -50,6 +50,27 @@ def login():
         db.session.commit()
         return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
+
+
+def _checked_user(username: str, password: str) -> tuple[User | None, bool]:
+    """The user named ``username`` (loaded afresh) and whether ``password`` is theirs.
+
+    The password hash costs tens of milliseconds of CPU. On SQLite a request's first read
+    takes the write lock (``BEGIN IMMEDIATE``, see ``extensions``), so the transaction this
+    read opens ends before the hash is checked: sixty brokers logging in at once queue for
+    milliseconds each, not for a hash each, and none runs past the busy timeout.
+    """
+    opened = not db.session().in_transaction()
+    row = db.session.execute(
+        select(User.id, User.password_hash).where(User.username == username)).first()
+    if opened:
+        db.session.rollback()  # nothing else was read or written in it
+    good = passwords.verify_hash(row.password_hash if row else None, password)
+    if row is None:
+        return None, False
+    # Reloaded in the write transaction: a deactivation or a new password meanwhile counts.
+    user = db.session.get(User, row.id)
+    return user, good and user is not None and user.password_hash == row.password_hash
 
 
 def _failed(user: User | None, username: str) -> None:

@@ -1,0 +1,218 @@
+"""Load test of the portal (issue 13, point 6): brokers work the review queue, enterprises post
+needs, universities list patents. Run it through ``bench/run_load.py``, which starts the server.
+
+Bounded three ways: the runner's users and ``--run-time``, and ``LOAD_MAX_REQUESTS`` (stop after
+that many requests). It refuses any host but 127.0.0.1. Accounts: ``load-broker-NN``,
+``load-ent-NN``, ``load-uni-NN`` with password ``LOAD_PASSWORD`` (made by the runner).
+Think time: ``LOAD_WAIT`` seconds between tasks (0 for saturation), or ``LOAD_PACE`` tasks per
+second per user (constant throughput, for a fixed offered rate).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+from locust import HttpUser, between, constant, constant_throughput, events, task
+
+PASSWORD = os.environ.get("LOAD_PASSWORD", "bench-password-1")
+MAX_REQUESTS = int(os.environ.get("LOAD_MAX_REQUESTS", "100000"))
+COUNTS = {"broker": int(os.environ.get("LOAD_BROKERS", "50")),
+          "ent": int(os.environ.get("LOAD_ENTERPRISES", "10")),
+          "uni": int(os.environ.get("LOAD_UNIVERSITIES", "10"))}
+_NAMES = {kind: itertools.cycle(range(n)) for kind, n in COUNTS.items()}
+PAIR = re.compile(r'href="/queue/(\d+)')
+WORDS = ["稀土", "永磁", "氢能", "风电", "煤化工", "矿用", "无人机", "铝合金", "储能", "农牧"]
+_sent = 0
+
+
+def _wait():
+    if os.environ.get("LOAD_PACE"):
+        return constant_throughput(float(os.environ["LOAD_PACE"]))
+    seconds = float(os.environ.get("LOAD_WAIT", "1"))
+    return constant(0) if seconds == 0 else between(seconds / 2, seconds * 1.5)
+
+
+@events.init.add_listener
+def _only_loopback(environment, **_kw):
+    host = urlsplit(environment.host or "").hostname
+    if host != "127.0.0.1":
+        raise SystemExit(f"refusing to load {environment.host!r}: 127.0.0.1 only")
+
+
+@events.request.add_listener
+def _bounded(**_kw):
+    global _sent
+    _sent += 1
+    if _sent == MAX_REQUESTS:
+        _ENV["environment"].runner.quit()
+
+
+_ENV: dict = {}
+
+
+@events.init.add_listener
+def _keep(environment, **_kw):
+    _ENV["environment"] = environment
+
+
+class _Form(HTMLParser):
+    """The fields of the first form whose action contains ``marker``, with their values."""
+
+    def __init__(self, marker: str):
+        super().__init__()
+        self.marker, self.inside, self.fields, self._select = marker, False, {}, None
+        self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            action = a.get("action") or ""  # empty: the form posts to its own page
+            self.inside = (not action or self.marker in action) and not self.fields
+            self.inside = self.inside and (a.get("method") or "get").lower() == "post"
+        elif not self.inside:
+            return
+        elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "checkbox"):
+            self.fields.setdefault(a["name"], a.get("value") or "")
+        elif tag == "select" and a.get("name"):
+            self._select = a["name"]
+        elif tag == "option" and self._select and (self._select not in self.fields
+                                                  or "selected" in a):
+            self.fields[self._select] = a.get("value") or ""
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            self.fields.setdefault(a["name"], "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def form_fields(html: str, marker: str) -> dict:
+    parser = _Form(marker)
+    parser.feed(html)
+    return parser.fields
+
+
+class _Portal(HttpUser):
+    abstract = True
+    kind = ""
+    wait_time = _wait()
+
+    def on_start(self):
+        self.username = f"load-{self.kind}-{next(_NAMES[self.kind]):02d}"
+        page = self.client.get("/auth/login", name="/auth/login").text
+        fields = form_fields(page, "/auth/login")
+        fields.update(username=self.username, password=PASSWORD)
+        with self.client.post("/auth/login", data=fields, allow_redirects=False,
+                              name="/auth/login [post]", catch_response=True) as r:
+            if r.status_code != 302:
+                r.failure(f"login {self.username}: {r.status_code}")
+
+    def post_form(self, page_url: str, marker: str, values: dict, name: str):
+        page = self.client.get(page_url, name=f"{name} [form]").text
+        fields = form_fields(page, marker)
+        fields.update(values)
+        with self.client.post(marker, data=fields, allow_redirects=False, name=name,
+                              catch_response=True) as r:
+            if r.status_code not in (302, 303):
+                r.failure(f"{name}: {r.status_code}")
+
+
+class Broker(_Portal):
+    """Works the queue: list, open a pair, recommend or reject it, note it, search."""
+
+    kind = "broker"
+    weight = 8
+
+    @task(4)
+    def queue_and_pair(self):
+        page = self.client.get("/queue/", name="/queue/").text
+        ids = PAIR.findall(page)
+        if not ids:
+            return
+        match_id = random.choice(ids)
+        pair = self.client.get(f"/queue/{match_id}", name="/queue/<id>").text
+        roll = random.random()
+        if roll < 0.3:
+            self._move(pair, match_id, "recommended", {})
+        elif roll < 0.5:
+            self._move(pair, match_id, "rejected", {"rejected-rejection_reason": ""})
+        elif roll < 0.7:
+            fields = form_fields(pair, f"/pipeline/{match_id}/note")
+            fields["note-body"] = "负载测试备注：已电话联系企业技术负责人。"
+            self.client.post(f"/pipeline/{match_id}/note", data=fields, allow_redirects=False,
+                             name="/pipeline/<id>/note")
+
+    def _move(self, pair: str, match_id: str, to: str, extra: dict):
+        url = f"/pipeline/{match_id}/move/{to}"
+        fields = form_fields(pair, url)
+        if not fields:
+            return  # this move is not offered for the pair's status
+        if to == "rejected":
+            at = pair.find('name="rejected-rejection_reason"')
+            reasons = re.findall(r'<option value="([a-z_]+)"', pair[at:at + 4000]) if at >= 0 else []
+            fields["rejected-rejection_reason"] = reasons[0] if reasons else "other"
+        with self.client.post(url, data=fields, allow_redirects=False,
+                              name=f"/pipeline/<id>/move/{to}", catch_response=True) as r:
+            if r.status_code == 409:
+                r.success()  # another broker moved it first: the conflict page is the answer
+            elif r.status_code != 302:
+                r.failure(f"move {to}: {r.status_code}")
+
+    @task(2)
+    def search(self):
+        self.client.get(f"/patents/?q={random.choice(WORDS)}", name="/patents/?q=")
+
+    @task(1)
+    def needs_list(self):
+        self.client.get("/needs/", name="/needs/")
+
+
+class Enterprise(_Portal):
+    """Posts needs and reads its recommendations."""
+
+    kind = "ent"
+    weight = 1
+
+    @task(1)
+    def post_need(self):
+        word = random.choice(WORDS)
+        self.post_form("/needs/new", "/needs/new", {
+            "title": f"{word}技术需求 {random.randrange(10**6)}",
+            "description": f"我公司需要{word}相关技术，用于提高产品性能、降低生产成本。",
+            "technical_field": "新材料", "keywords": word,
+        }, "/needs/new")
+
+    @task(3)
+    def browse(self):
+        self.client.get("/needs/", name="/needs/")
+
+
+class University(_Portal):
+    """Lists patents and looks at its own."""
+
+    kind = "uni"
+    weight = 1
+
+    @task(1)
+    def post_patent(self):
+        word = random.choice(WORDS)
+        number = f"CN{random.randrange(500_000_000, 599_999_999)}A"
+        self.post_form("/patents/new", "/patents/new", {
+            "publication_number": number, "title": f"一种{word}的制备方法",
+            "abstract": f"本发明公开了一种{word}的制备方法，工艺简单，成本低，适合工业化生产。",
+            "ipc_codes": "H01F 1/057",
+        }, "/patents/new")
+
+    @task(3)
+    def browse(self):
+        self.client.get("/patents/", name="/patents/")
