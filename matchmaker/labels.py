@@ -87,6 +87,7 @@ LABELS = {
         RejectionReason.TRANSFERRED: _l("Already transferred (whole patent)"),
         RejectionReason.LICENSED_EXCLUSIVELY: _l("Exclusively licensed (whole patent)"),
         RejectionReason.PATENT_NOT_IN_FORCE: _l("Patent no longer in force"),
+        RejectionReason.LISTING_CLOSED: _l("Patent listing closed by its owner"),
         RejectionReason.NEED_CLOSED: _l("Need closed"),
         RejectionReason.NEED_MATCHED: _l("Need already matched"),
     },

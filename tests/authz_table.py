@@ -53,6 +53,7 @@ api.read_notification            POST  T T T T T T T T
 api.search_needs                 POST  T T T T T T T T
 api.search_patents               POST  T T T T T T T T
 api.set_need_status              POST  T T T T T T T T
+api.set_patent_status            POST  T T T T T T T T
 auth.language                    POST  A A A A A A A A
 auth.login                       GET   A A A A A A A A
 auth.login                       POST  A A A A A A A A

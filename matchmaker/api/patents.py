@@ -25,7 +25,14 @@ from .docs_spec import responses
 from .needs import _like
 from .problems import ApiProblem
 from .schemas.common import OrgRef
-from .schemas.records import PatentIn, PatentList, PatentOut, PatentPatch, PatentQuery
+from .schemas.records import (
+    PatentIn,
+    PatentList,
+    PatentOut,
+    PatentPatch,
+    PatentQuery,
+    PatentStatusIn,
+)
 
 TAGS = ["patents"]
 EDITORS = (Role.ADMIN, Role.UNIVERSITY)
@@ -43,7 +50,7 @@ def patent_out(patent: Patent, viewer: User) -> PatentOut:
         licensing_modes=sorted(patent.licensing_modes),
         technical_field=patent.technical_field,
         asking_price=float(patent.asking_price) if patent.asking_price is not None else None,
-        dormant=bool(patent.dormant),
+        dormant=bool(patent.dormant), listing="listed" if patent.listed else "closed",
         owner=OrgRef(id=owner.id, name=owner.name) if owner else None,
         contact_note=patent.contact_note if _sees_contact(viewer, patent) else None,
         created_at=patent.created_at, updated_at=patent.updated_at,
@@ -172,4 +179,19 @@ def update_patent(patent_id: int):
     values = _current_values(patent)
     values.update(request.context.json.model_dump(exclude_unset=True))
     records.update_patent(patent, values, actor=user())
+    return with_etag(patent_out(patent, user()), patent_etag(patent))
+
+
+@bp.post("/patents/<int:patent_id>/status")
+@spec.validate(json=PatentStatusIn, resp=responses({200: PatentOut}, 404, 412), tags=TAGS)
+@idempotent
+def set_patent_status(patent_id: int):
+    """Close a patent's listing (it leaves matching, the showcase and the queue) or list it
+    again; send the ETag you read as If-Match."""
+    patent = viewable(patent_id)
+    if not access.can_edit_patent(user(), patent):
+        raise ApiProblem(403, "You may not change this patent.")
+    check_if_match(patent_etag(patent))
+    records.set_patent_listing(patent, listed=request.context.json.status == "listed",
+                               actor=user())
     return with_etag(patent_out(patent, user()), patent_etag(patent))

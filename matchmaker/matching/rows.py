@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -60,9 +60,14 @@ def blocked_ids(column, reasons, ids: list[int]) -> set[int]:
     ))
 
 
+def offered_patents():
+    """The SQL condition of a patent the engine matches: in force and its listing open."""
+    return and_(Patent.legal_status.in_(IN_FORCE), Patent.listing_closed_at.is_(None))
+
+
 def indexable_patents() -> Iterator[Patent]:
-    """Patents in force (valid or pending), in id order, loaded in chunks."""
-    stmt = (select(Patent).where(Patent.legal_status.in_(IN_FORCE)).order_by(Patent.id)
+    """Patents in force (valid or pending) with an open listing, in id order, in chunks."""
+    stmt = (select(Patent).where(offered_patents()).order_by(Patent.id)
             .options(selectinload(Patent.ipc_links)))
     yield from db.session.scalars(stmt.execution_options(yield_per=CHUNK))
 
@@ -74,7 +79,8 @@ def indexable_needs() -> Iterator[Need]:
 
 
 def is_indexable_patent(patent: Patent | None) -> bool:
-    return patent is not None and patent.legal_status in IN_FORCE
+    return (patent is not None and patent.legal_status in IN_FORCE
+            and patent.listing_closed_at is None)
 
 
 def is_indexable_need(need: Need | None) -> bool:

@@ -81,6 +81,7 @@ class RejectionReason(StrEnum):
     PATENT_NOT_IN_FORCE = "patent_not_in_force"  # 专利已失效或期满
     NEED_CLOSED = "need_closed"  # 需求已关闭
     NEED_MATCHED = "need_matched"  # 需求已对接 (another pair of it reached 已签约)
+    LISTING_CLOSED = "listing_closed"  # 专利已关闭挂牌 (its owner no longer offers it)
 
 
 PATENT_LEVEL_REASONS = (
@@ -93,6 +94,7 @@ SYSTEM_REASONS = (
     RejectionReason.PATENT_NOT_IN_FORCE,
     RejectionReason.NEED_CLOSED,
     RejectionReason.NEED_MATCHED,
+    RejectionReason.LISTING_CLOSED,
 )
 
 

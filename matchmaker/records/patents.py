@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -56,6 +66,14 @@ class Patent(TimestampMixin, db.Model):
     contact_note: Mapped[str | None] = mapped_column(String(500))
     # Patent family or priority number: patents sharing it take one slot in a ranked list.
     family_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # When the owner closed the listing (no longer offered): the patent leaves matching, the
+    # showcase and the queue, like a lapsed one; None while it is offered.
+    listing_closed_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+    @property
+    def listed(self) -> bool:
+        """True while the owner offers the patent (its listing is not closed)."""
+        return self.listing_closed_at is None
 
     owner: Mapped[Organization | None] = relationship()
     ipc_links: Mapped[list[PatentIPC]] = relationship(

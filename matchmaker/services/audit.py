@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "need_update": _l("Need changed"),
     "need_delete": _l("Need deleted"),
     "need_status": _l("Need status changed"),
+    "patent_listing": _l("Patent listing closed or reopened"),
     "need_routed": _l("Need routed to brokers"),
     "need_import": _l("Needs imported"),
     "patent_create": _l("Patent created"),

@@ -11,7 +11,7 @@ from ..encoders import parse_specs
 from ..extensions import db
 from ..indexing import collection_name, read_manifest
 from ..matching.channels import SIDES
-from ..matching.rows import IN_FORCE
+from ..matching.rows import offered_patents
 from ..records import Need, NeedStatus, Patent
 
 
@@ -27,7 +27,7 @@ def index_status() -> dict:
                                + parse_specs(config.get("EXTRA_ENCODERS", ""))))
     expected = {
         "patents": db.session.scalar(select(func.count()).select_from(Patent)
-                                     .where(Patent.legal_status.in_(IN_FORCE))),
+                                     .where(offered_patents())),
         "needs": db.session.scalar(select(func.count()).select_from(Need)
                                    .where(Need.status == NeedStatus.OPEN)),
     }

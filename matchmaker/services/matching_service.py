@@ -189,7 +189,7 @@ class MatchingService:
                                vectors={name: v[None, :] for name, v in vectors.items()})
         else:
             self.engine.remove(side, [record.id])
-        if direction == "patent" and record.legal_status not in R.IN_FORCE:
+        if direction == "patent" and not R.is_indexable_patent(record):
             return 0
         k = int(k or self.settings.top_k)
         if direction == "need":
@@ -243,7 +243,7 @@ class MatchingService:
             select(Need.id).where(Need.status == NeedStatus.OPEN).order_by(Need.id)))
         patent_ids = list(db.session.scalars(
             select(Patent.id).where(Patent.dormant.is_(True),
-                                    Patent.legal_status.in_(R.IN_FORCE)).order_by(Patent.id)))
+                                    R.offered_patents()).order_by(Patent.id)))
         primary = self.engine.primary
         cache = SentenceCache(primary.encoder) if primary else None
         report = batch.run(

@@ -123,6 +123,21 @@ def set_need_status(need: Need, status: NeedStatus, *, actor: User) -> Saved:
     return Saved(need, warnings=[warning] if warning else [])
 
 
+def set_patent_listing(patent: Patent, *, listed: bool, actor: User) -> Saved:
+    """Close a patent's listing (the owner no longer offers it) or list it again.
+
+    A closed patent leaves the index, the showcase and new matching; its pending pairs leave
+    the queue (services.stale). Listing it again indexes it; pairs are proposed anew.
+    """
+    if patent.listed is listed:
+        return Saved(patent, changed=False)
+    patent.listing_closed_at = None if listed else utcnow()
+    record("patent_listing", actor, f"patent:{patent.id}", listed=listed)
+    db.session.commit()
+    _result, warning = _engine_step(matching.sync_patents, [patent.id])
+    return Saved(patent, warnings=[warning] if warning else [])
+
+
 def _has_contract(need: Need) -> bool:
     """True when a pair of ``need`` is signed or registered (a live contract)."""
     live = select(Match.id).where(

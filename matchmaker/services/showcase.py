@@ -38,8 +38,10 @@ MAX_WORDS = 8
 
 
 def public_patent_clause():
-    """Patents the showcase lists: still enforceable, so a licence means something."""
-    return Patent.legal_status.in_((LegalStatus.VALID, LegalStatus.PENDING))
+    """Patents the showcase lists: still enforceable, so a licence means something, and
+    still offered by their owner (listing not closed)."""
+    return and_(Patent.legal_status.in_((LegalStatus.VALID, LegalStatus.PENDING)),
+                Patent.listing_closed_at.is_(None))
 
 
 def public_need_clause():

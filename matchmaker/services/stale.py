@@ -50,6 +50,9 @@ def refusal(match: Match) -> str | None:
     if patent.legal_status in DEAD:
         return tr("The patent is no longer in force (%(status)s): this pair cannot be "
                   "recommended.", status=_status_text(patent.legal_status))
+    if not patent.listed:
+        return tr("The patent's listing is closed by its owner: this pair cannot be "
+                  "recommended.")
     if need.status is NeedStatus.CLOSED:
         return tr("The need is closed: this pair cannot be recommended.")
     if need.status is NeedStatus.MATCHED:
@@ -118,6 +121,11 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             if status is not None and LegalStatus(status) in DEAD:
                 _withdraw(session, Match.patent_id, obj.id, RejectionReason.PATENT_NOT_IN_FORCE,
                           f"legal status: {LegalStatus(status).value}")
+            elif _changed_to(obj, "listing_closed_at") is not None:
+                # the owner closed the listing; unlike 权利人不许可 this does not block the
+                # patent for good: listed again, it is matched again
+                _withdraw(session, Match.patent_id, obj.id, RejectionReason.LISTING_CLOSED,
+                          "listing closed by its owner")
         elif isinstance(obj, Need):
             status = _changed_to(obj, "status")
             if status is not None and NeedStatus(status) in NEED_REASONS:

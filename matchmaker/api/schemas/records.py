@@ -87,6 +87,10 @@ class NeedStatusIn(Strict):
     status: Literal["open", "closed"] = "closed"
 
 
+class PatentStatusIn(Strict):
+    status: Literal["listed", "closed"] = "closed"
+
+
 class PatentOut(BaseModel):
     id: int
     publication_number: str
@@ -105,6 +109,8 @@ class PatentOut(BaseModel):
     technical_field: str | None
     asking_price: float | None = Field(description="万元")
     dormant: bool
+    listing: Literal["listed", "closed"] = Field(
+        description="closed: the owner no longer offers the patent; it is not matched")
     owner: OrgRef | None
     contact_note: str | None = Field(description="admins and brokers only; null otherwise")
     created_at: UtcDateTime
