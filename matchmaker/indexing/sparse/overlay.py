@@ -77,7 +77,7 @@ class SparseView(DeltaView):
         query = Counter(self.analyzer.terms(text))
         for row, doc_id in enumerate(ids):
             if doc_id in self._touched:
-                doc = self._docs.get(doc_id)
+                doc = self._live.get(doc_id)
                 out[row] = self._coverage(query, doc) if doc is not None else 0.0
         return out
 
