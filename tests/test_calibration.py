@@ -122,6 +122,6 @@ def test_sparse_view_coverage_reads_the_delta_log():
     base.add([1, 2], ["稀土 永磁 材料", "稀土 抛光"])
     view = SparseView(base)
     view._touched |= {2, 5}
-    view._docs[5] = Counter(base.analyzer.terms("稀土 永磁"))  # 2 was removed, 5 added
+    view._live[5] = Counter(base.analyzer.terms("稀土 永磁"))  # 2 was removed, 5 added
     coverage = view.coverage_of("稀土 永磁", [1, 2, 5])
     assert coverage.tolist() == pytest.approx([1.0, 0.0, 1.0])
