@@ -24,7 +24,8 @@ def data(db_app):
     f.user(Role.ADMIN, username="admin1")
     f.user(Role.ENTERPRISE, username="ent1")
     f.user(Role.UNIVERSITY, username="uni1")
-    n_mat = f.need("稀土需求", technical_field="新材料")
+    # matched from the start: a need turning matched would withdraw its candidates (stale.py)
+    n_mat = f.need("稀土需求", technical_field="新材料", status=NeedStatus.MATCHED)
     n_env = f.need("环保需求", technical_field="节能环保")
     f.need("已关闭需求", status=NeedStatus.CLOSED)
     p_h = f.patent("磁体专利", ipc=["H01F 1/057"], dormant=True)
@@ -48,7 +49,6 @@ def data(db_app):
     created = {"c1": 0.1, "c2": 0.2, "c3": 3, "signed": 5, "registered": 8, "rejected": 20}
     for key, weeks in created.items():
         rows[key].created_at = at(weeks)
-    n_mat.status = NeedStatus.MATCHED  # signing would have done this
     db.session.add_all([
         MatchHistory(match=rows["signed"], at=at(0.2), from_status=S.NEGOTIATING, to_status=S.SIGNED),
         MatchHistory(match=rows["registered"], at=at(2), from_status=S.NEGOTIATING,
