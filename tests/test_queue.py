@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from matchmaker.errors import ValidationError
 from matchmaker.extensions import db
 from matchmaker.records import Match, MatchHistory, MatchStatus, RejectionReason, Role
-from matchmaker.services import queue
+from matchmaker.services import queue, queue_bulk
 from matchmaker.services.queue import QueueFilters
 from tests import factories as f
 from tests.pairs import cast, client_as, pair
@@ -301,9 +301,9 @@ def test_parties_cannot_post_bulk(world, db_app, who):
 
 def test_bulk_limit(world):
     with pytest.raises(ValidationError, match="200"):
-        queue.load_workable(world["admin"], list(range(1, 300)))
+        queue_bulk.load_workable(world["admin"], list(range(1, 300)))
     with pytest.raises(ValidationError):
-        queue.load_workable(world["admin"], [])
+        queue_bulk.load_workable(world["admin"], [])
 
 
 def test_bulk_refused_without_csrf_token(csrf_app):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..extensions import db
 from ..records import Match, MatchStatus, User
 from . import pipeline
-from .queue import COUNT_CAP, QueueFilters, load_workable, queue_select
+from .queue import COUNT_CAP, QueueFilters, queue_select
+from .queue_bulk import load_workable
 
 
 def next_pair_id(user: User, filters: QueueFilters, current_id: int) -> int | None:

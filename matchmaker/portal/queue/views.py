@@ -27,7 +27,7 @@ from ...records import (
     utcnow,
 )
 from ...security.params import int_list, page_number, safe_next
-from ...services import access, matching, pipeline, queue, review, saved_views, stale
+from ...services import access, matching, pipeline, queue, queue_bulk, review, saved_views, stale
 from ...services.queue import QueueFilters
 from ..auth.session import roles_required
 from ..helpers import channel_label
@@ -114,11 +114,11 @@ def bulk():
             flash(_("%(n)d pairs recommended.", n=count), "success")
         elif form.action == "assign":
             broker = db.session.get(User, int(form.broker.data))
-            count = queue.bulk_assign(current_user, ids, broker, reason=form.note.data,
+            count = queue_bulk.bulk_assign(current_user, ids, broker, reason=form.note.data,
                                       seen=_seen(ids))
             flash(_("%(n)d pairs assigned.", n=count), "success")
         else:
-            count = queue.bulk_reject(current_user, ids, form.rejection_reason.data, form.note.data,
+            count = queue_bulk.bulk_reject(current_user, ids, form.rejection_reason.data, form.note.data,
                                       seen=_seen(ids))
             flash(_("%(n)d pairs rejected.", n=count), "success")
     except ChangedMeanwhile as error:
