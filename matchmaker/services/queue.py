@@ -20,7 +20,7 @@ from ..records import (
     User,
     utcnow,
 )
-from . import access, figures, pipeline, scores
+from . import access, pipeline, scores
 
 SORTS = ("score", "age", "status")
 BROKER_MINE = "mine"
@@ -138,8 +138,16 @@ def _order(filters: QueueFilters) -> list:
         return [column, Match.id.asc()]
     if filters.sort == "status" and not (filters.statuses and len(filters.statuses) == 1):
         stage = case(_STAGE_ORDER, value=Match.status)
-        return [stage.desc() if filters.reverse else stage.asc(), Match.score.desc(), Match.id.asc()]
-    return [Match.score.asc() if filters.reverse else Match.score.desc(), Match.id.asc()]
+        return [stage.desc() if filters.reverse else stage.asc(), *_by_score(False), Match.id.asc()]
+    return [*_by_score(filters.reverse), Match.id.asc()]
+
+
+def _by_score(reverse: bool) -> list:
+    """The score shown to brokers: the calibrated 0-100 score, then the fused relevance (pairs
+    stored without a calibrated score come after those with one)."""
+    if reverse:
+        return [Match.calibrated.asc().nulls_last(), Match.score.asc()]
+    return [Match.calibrated.desc().nulls_last(), Match.score.desc()]
 
 
 def queue_select(user: User, filters: QueueFilters) -> Select:
@@ -153,8 +161,8 @@ def queue_select(user: User, filters: QueueFilters) -> Select:
     )
 
 
-def _capped_count(where: list, cap: int) -> int:
-    """How many pairs pass ``where``, counting no further than ``cap``."""
+def _capped_count(where: list, cap: int | None) -> int:
+    """How many pairs pass ``where``, counting no further than ``cap`` (None: all)."""
     limited = (
         select(Match.id)
         .join(Need, Need.id == Match.need_id)
@@ -198,13 +206,15 @@ def _by_stage(user: User, filters: QueueFilters, offset: int, limit: int) -> lis
 def queue_page(user: User, filters: QueueFilters, page: int = 1, per_page: int = 25) -> Page:
     """One page of the queue with the need, patent and broker of each pair loaded.
 
-    The default view (candidates, no filter) counts exactly: its total is the 待审 figure of
-    ``figures.pending``, the same on every page. Filtered views are exact up to ``COUNT_CAP``;
+    The default view (candidates, strong ones, no other filter) counts exactly (the 待审 figure
+    of ``figures.pending`` also counts weak candidates, which the default view hides). Filtered
+    views are exact up to ``COUNT_CAP``;
     beyond it the page says "more than" (``capped``): a filtered count may walk every
     visible pair, and the queue must stay fast at 100k rows.
     """
     exact = filters == QueueFilters()  # the default view shows the 待审 figure, exactly
-    total = figures.pending(user) if exact else _capped_count(_where(user, filters), COUNT_CAP + 1)
+    where = _where(user, filters)
+    total = _capped_count(where, None) if exact else _capped_count(where, COUNT_CAP + 1)
     page = max(1, min(page, -(-(total if exact else COUNT_CAP) // per_page)))
     offset = (page - 1) * per_page
     if filters.sort == "status" and not (filters.statuses and len(filters.statuses) == 1):

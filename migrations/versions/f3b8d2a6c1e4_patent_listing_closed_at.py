@@ -1,4 +1,5 @@
-"""patents.listing_closed_at (the owner closed the listing) and its stale reason
+"""patents.listing_closed_at (the owner closed the listing) and its stale reason; the queue's
+index on (status, calibrated)
 
 Revision ID: f3b8d2a6c1e4
 Revises: e1f9a7c3b5d2
@@ -31,10 +32,13 @@ def upgrade():
     with op.batch_alter_table('matches', schema=None) as batch_op:
         batch_op.alter_column('rejection_reason', existing_type=_reason(OLD_REASONS),
                               type_=_reason(NEW_REASONS), existing_nullable=True)
+        batch_op.create_index('ix_matches_status_calibrated', ['status', 'calibrated'],
+                              unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('matches', schema=None) as batch_op:
+        batch_op.drop_index('ix_matches_status_calibrated')
         batch_op.alter_column('rejection_reason', existing_type=_reason(NEW_REASONS),
                               type_=_reason(OLD_REASONS), existing_nullable=True)
     with op.batch_alter_table('patents', schema=None) as batch_op:
