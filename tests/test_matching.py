@@ -592,3 +592,26 @@ def test_real_encoders_rank_and_apply_minilm_to_english_only(app_factory):
         assert top_en.channel_scores[minilm]["rank"] == 1
         # the English channel indexed only the English patent
         assert len(matching.engine().dense[1].stores["patents"].get()) == 1
+
+
+def test_pair_sentences_use_the_indexed_need_vector(world, monkeypatch):
+    """The pair page reads the need's indexed vector (the one its candidates were ranked with)
+    instead of encoding the whole need again; only the patent's windows are encoded."""
+    patents, needs = world
+    need, magnet = needs["magnet"], patents["magnet"]
+    expected = matching.pair_sentences(need, magnet)
+    eng = matching.engine()
+    encoded: list[list[str]] = []
+    real = eng.primary.encoder.encode
+
+    def spy(texts, *args, **kwargs):
+        encoded.append(list(texts))
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(eng.primary.encoder, "encode", spy)
+    matching.service().sentences._vectors.clear()  # the windows must be encoded again
+    again = matching.pair_sentences(need, magnet)
+    assert [s["text"] for s in again] == [s["text"] for s in expected]
+    patent_text = "".join([magnet.title or "", magnet.abstract or "", magnet.claims or ""])
+    texts = [t for batch in encoded for t in batch]
+    assert texts and all(t in patent_text for t in texts)  # patent windows only, no need text

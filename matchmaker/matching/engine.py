@@ -354,7 +354,7 @@ class Engine:
 
     def pair_sentences(self, need: Prepared, abstract: str | None, claims: str | None,
                        cache: SentenceCache | None = None, limit: int = MAX_SENTENCES,
-                       title: str | None = None) -> list[dict]:
+                       title: str | None = None, need_id: int | None = None) -> list[dict]:
         """The patent sentences closest to one need, every sentence considered.
 
         Ranked lists explain each pair with one pre-selected window (speed); the pair page
@@ -370,9 +370,23 @@ class Engine:
         if not picks:
             return []
         cache = cache if cache is not None else SentenceCache(primary.encoder)
-        need_vector = primary.embed([need])[0]
+        need_vector = self._need_vector(need, need_id)
         return closest_sentences(need_vector, picks, cache.vectors([p.window for p in picks]),
                                  limit)
+
+    def _need_vector(self, need: Prepared, need_id: int | None) -> np.ndarray:
+        """The need's vector under the primary encoder: the indexed one when the need is in the
+        index (the vector its candidates were ranked with; encoding a long need again costs
+        tens of milliseconds per pair page), else encoded now."""
+        primary = self.primary
+        if need_id is not None:
+            try:
+                rows = primary.stored("needs", [int(need_id)])
+            except Exception:  # no needs index yet: encode
+                rows = None
+            if rows is not None and len(rows):
+                return rows[0]
+        return primary.embed([need])[0]
 
     def _idf(self, side: str) -> Callable[[str], float]:
         if self.lexical is None:

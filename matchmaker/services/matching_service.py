@@ -144,7 +144,7 @@ class MatchingService:
         """The patent's sentences closest to the need, every sentence considered."""
         return self.engine.pair_sentences(R.prepare_need_row(need), patent.abstract,
                                           patent.claims, cache=self.sentences,
-                                          title=patent.title)
+                                          title=patent.title, need_id=need.id)
 
     # -- writing ---------------------------------------------------------------------------
 
