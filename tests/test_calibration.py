@@ -117,6 +117,21 @@ def test_bm25_coverage_of_each_document():
     assert index.coverage_of("完全无关", [1]).tolist() == [0.0]
 
 
+def test_query_words_no_document_holds_count_against_coverage():
+    """A need whose own words the collection never saw is not "covered" by the one common
+    word it shares (issue 9: 儿童绘本插画外包 reached 高 so)."""
+    index = BM25Index()
+    index.add([1, 2], ["稀土 永磁 材料 需要", "风电 叶片"])
+    known_only = index.coverage_of("稀土 永磁", [1])[0]
+    with_unknown = index.coverage_of("绘本 插画 儿童 需要", [1])[0]
+    assert known_only == pytest.approx(1.0)
+    assert 0.0 < with_unknown < 0.3
+    view = SparseView(index)  # the overlay counts unseen words the same way
+    view._touched |= {3}
+    view._live[3] = Counter(index.analyzer.terms("稀土 永磁 材料 需要"))
+    assert view.coverage_of("绘本 插画 儿童 需要", [3])[0] == pytest.approx(with_unknown)
+
+
 def test_sparse_view_coverage_reads_the_delta_log():
     base = BM25Index()
     base.add([1, 2], ["稀土 永磁 材料", "稀土 抛光"])

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..text import Prepared
 from .calibration import TOP_N, Evidence
+from .fusion import Fused
 
 
 def _cosines(channel, side: str, vector: np.ndarray | None, ids: Sequence[int]
@@ -60,3 +61,16 @@ def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[
             language=query.language,
         ))
     return out
+
+
+def rescore(engine, side: str, query: Prepared, ids: Sequence[int]) -> list[int | None]:
+    """The calibrated score of each of ``ids`` for ``query``, computed as ``Engine.match``
+    does (``flask recalibrate``: stored pairs after a new model, also pairs the query's fused
+    list no longer holds, which no channel then lists: agreement 0, rank after the last)."""
+    if engine.calibration.model is None or not ids:
+        return [None] * len(ids)
+    fused, vectors = engine.retrieve(side, query)
+    positions = {item.id: position for position, item in enumerate(fused, start=1)}
+    by_id = {item.id: item for item in fused}
+    items = [by_id.get(int(i)) or Fused(int(i), 0.0, {}) for i in ids]
+    return engine.calibration.scores(gather(engine, side, query, items, positions, vectors))
