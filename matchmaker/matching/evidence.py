@@ -2,7 +2,8 @@
 
 Reads the engine's channels: the cosine of the query's vector with each candidate's stored
 vector (also for a candidate a channel did not list), the BM25 coverage of the query by each
-candidate, and how many channels list it near the top.
+candidate, how many channels list it near the top, and (``calibration.in_context``) the shape
+of the query and the evidence of the other candidates of its list.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..text import Prepared
-from .calibration import TOP_N, Evidence
+from .calibration import TOP_N, Evidence, in_context
 from .fusion import Fused
 
 
@@ -60,7 +61,7 @@ def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[
             rank=positions.get(int(item.id), len(positions) + 1),
             language=query.language,
         ))
-    return out
+    return in_context(out, query.lexical)
 
 
 def rescore(engine, side: str, query: Prepared, ids: Sequence[int]) -> list[int | None]:
