@@ -56,6 +56,7 @@ CONTEXT = ("english", "keywords", "query_length", "others_primary_best", "others
            "others_coverage_margin")  # any sign: they describe the query and the other candidates
 FEATURES = MONOTONE + CONTEXT
 TOP_N = 10  # a channel "lists" a candidate when it ranks it in its first TOP_N
+CONTEXT_N = 20  # the "others": the first CONTEXT_N fused candidates (as in the fit), whatever k
 DEFAULT_FILE = Path(__file__).with_name("calibration_default.json")
 FORMAT = 2
 BANDS = ("high", "medium", "low")
@@ -128,12 +129,17 @@ def _summary(values: list[float]) -> tuple[float, float, float]:
     return ordered[0], sum(values) / len(values), ordered[0] - second
 
 
-def in_context(evidence: list[Evidence], query_text: str) -> list[Evidence]:
-    """``evidence`` of one list, each with the query's shape and its ``Others``."""
+def in_context(evidence: list[Evidence], query_text: str, pool: list[Evidence] | None = None,
+               members: list[int | None] | None = None) -> list[Evidence]:
+    """``evidence`` with the query's shape and its ``Others``: the candidates of ``pool``
+    (default: ``evidence`` itself) but the candidate itself (``members[i]``: its index in
+    ``pool``, None when it is not there)."""
+    if pool is None:
+        pool, members = evidence, list(range(len(evidence)))
     chars, keywords = query_shape(query_text)
     out = []
-    for i, e in enumerate(evidence):
-        rest = evidence[:i] + evidence[i + 1:]
+    for e, member in zip(evidence, members or [None] * len(evidence), strict=True):
+        rest = pool if member is None else pool[:member] + pool[member + 1:]
         p = _summary([r.primary for r in rest])
         c = _summary([r.coverage for r in rest])
         out.append(replace(e, query_chars=chars, keywords=keywords, others=Others(*p, *c)))

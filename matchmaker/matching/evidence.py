@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..text import Prepared
-from .calibration import TOP_N, Evidence, in_context
+from .calibration import CONTEXT_N, TOP_N, Evidence, in_context
 from .fusion import Fused
 
 
@@ -27,13 +27,9 @@ def _cosines(channel, side: str, vector: np.ndarray | None, ids: Sequence[int]
     return out
 
 
-def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[int, int],
-           vectors: dict[str, np.ndarray]) -> list[Evidence]:
-    """Evidence of ``items`` (each with ``id`` and ``channels``) for ``query`` in ``side``.
-
-    ``positions`` maps an id to its rank in the fused list (before rules); ``vectors`` are the
-    query's vectors per dense channel (``Engine.retrieve``).
-    """
+def _absolute(engine, side: str, query: Prepared, items: Sequence, positions: dict[int, int],
+              vectors: dict[str, np.ndarray]) -> list[Evidence]:
+    """Each item's own evidence (no context yet)."""
     ids = [int(item.id) for item in items]
     primary = engine.primary
     dense_extra = [c for c in engine.dense if c is not primary]
@@ -45,7 +41,7 @@ def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[
             continue
         found = _cosines(channel, side, vectors[channel.name], ids)
         extra = [e if e is not None else f for e, f in zip(extra, found, strict=True)]
-    if engine.lexical is not None and query.lexical:
+    if engine.lexical is not None and query.lexical and ids:
         coverage = engine.lexical.coverage(side, query.lexical, ids)
     else:
         coverage = np.zeros(len(ids))
@@ -61,7 +57,28 @@ def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[
             rank=positions.get(int(item.id), len(positions) + 1),
             language=query.language,
         ))
-    return in_context(out, query.lexical)
+    return out
+
+
+def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[int, int],
+           vectors: dict[str, np.ndarray], fused: Sequence | None = None) -> list[Evidence]:
+    """Evidence of ``items`` (each with ``id`` and ``channels``) for ``query`` in ``side``.
+
+    ``positions`` maps an id to its rank in the fused list (before rules); ``vectors`` are the
+    query's vectors per dense channel (``Engine.retrieve``). The context ("others") is the
+    first ``CONTEXT_N`` of ``fused`` (default: ``items``), so a candidate's score does not
+    depend on how many candidates the caller asked for.
+    """
+    pool_items = list(fused[:CONTEXT_N]) if fused is not None else list(items)
+    own = _absolute(engine, side, query, items, positions, vectors)
+    by_id = {int(item.id): e for item, e in zip(items, own, strict=True)}
+    missing = [item for item in pool_items if int(item.id) not in by_id]
+    for item, e in zip(missing, _absolute(engine, side, query, missing, positions, vectors),
+                       strict=True):
+        by_id[int(item.id)] = e
+    pool = [by_id[int(item.id)] for item in pool_items]
+    where = {int(item.id): i for i, item in enumerate(pool_items)}
+    return in_context(own, query.lexical, pool, [where.get(int(item.id)) for item in items])
 
 
 def rescore(engine, side: str, query: Prepared, ids: Sequence[int]) -> list[int | None]:
@@ -74,4 +91,5 @@ def rescore(engine, side: str, query: Prepared, ids: Sequence[int]) -> list[int 
     positions = {item.id: position for position, item in enumerate(fused, start=1)}
     by_id = {item.id: item for item in fused}
     items = [by_id.get(int(i)) or Fused(int(i), 0.0, {}) for i in ids]
-    return engine.calibration.scores(gather(engine, side, query, items, positions, vectors))
+    return engine.calibration.scores(gather(engine, side, query, items, positions, vectors,
+                                            fused))
