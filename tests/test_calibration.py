@@ -15,12 +15,16 @@ from matchmaker.indexing.sparse.overlay import SparseView
 from matchmaker.matching.calibration import (
     DEFAULT_FILE,
     FEATURES,
+    FORMAT,
     MONOTONE,
     Calibrator,
     Evidence,
     Model,
+    Others,
     Thresholds,
     expected_calibration_error,
+    in_context,
+    query_shape,
 )
 
 # -- the model -------------------------------------------------------------------------------
@@ -38,13 +42,24 @@ def test_the_packaged_model_loads_with_its_manifest():
     assert manifest["ece_held_out"] <= 0.05 and manifest["data"] and manifest["fitted"]
 
 
+CONTEXTS = [  # the query's shape and the other candidates: known-item-like, topical, none
+    dict(),
+    dict(query_chars=12, keywords=True, others=Others(0.9, 0.2, 0.6, 1.0, 0.3, 0.7)),
+    dict(query_chars=800, others=Others(0.5, 0.45, 0.01, 0.4, 0.35, 0.02)),
+]
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
-def test_score_is_monotone_in_every_evidence_and_bounded(language):
+@pytest.mark.parametrize("context", range(len(CONTEXTS)))
+def test_score_is_monotone_in_every_evidence_and_bounded(language, context):
+    """More of the candidate's own evidence never lowers its score, whatever the query and
+    the other candidates look like."""
     calibrator = Calibrator.load()
     grid = np.linspace(-0.2, 1.0, 7)
+    ctx = CONTEXTS[context]
     for primary, coverage, agreement in itertools.product(grid, grid[1:], (0.0, 0.5, 1.0)):
         base = _evidence(primary=float(primary), coverage=float(max(coverage, 0)),
-                         agreement=agreement, language=language)
+                         agreement=agreement, language=language, **ctx)
         up = {
             "primary": _evidence(**{**base.__dict__, "primary": base.primary + 0.2}),
             "extra": _evidence(**{**base.__dict__, "extra": base.primary + 0.2}),
@@ -58,9 +73,38 @@ def test_score_is_monotone_in_every_evidence_and_bounded(language):
             [higher] = calibrator.scores([better])
             assert higher >= score, name
             assert 0 <= higher <= 100
-    extreme = [_evidence(primary=p, extra=p, coverage=c, agreement=a, rank=r)
+    extreme = [_evidence(primary=p, extra=p, coverage=c, agreement=a, rank=r, **ctx)
                for p, c, a, r in [(5.0, 1.0, 1.0, 1), (-5.0, 0.0, 0.0, 10_000)]]
     assert all(0 <= s <= 100 for s in calibrator.scores(extreme))
+    wild = Others(*([5.0] * 6)), Others(*([-5.0] * 6))
+    assert all(0 <= s <= 100 for s in calibrator.scores(
+        [_evidence(query_chars=10**6, others=o) for o in wild]))
+
+
+def test_context_leaves_the_candidate_out_and_keeps_the_order_monotone():
+    """A list's context is the OTHER candidates: raising one candidate's cosine raises its
+    own score (never lowers it) even though it becomes the list's best."""
+    calibrator = Calibrator.load()
+    listed = [_evidence(primary=p, coverage=c, rank=r)
+              for r, (p, c) in enumerate([(0.6, 0.5), (0.5, 0.4), (0.3, 0.2)], start=1)]
+    placed = in_context(listed, "钕铁硼 晶界扩散")
+    assert placed[0].others.primary_best == 0.5 and placed[1].others.primary_best == 0.6
+    assert placed[2].others.coverage_margin == pytest.approx(0.1)
+    assert all(e.keywords and e.query_chars == 8 for e in placed)
+    before = calibrator.scores(placed)
+    lifted = in_context([_evidence(primary=0.9, coverage=0.8, rank=3), *listed[:2]],
+                        "钕铁硼 晶界扩散")
+    assert calibrator.scores(lifted)[0] >= before[2]
+    assert in_context([listed[0]], "x")[0].others == Others()  # alone: no others
+
+
+def test_query_shape():
+    assert query_shape("项目管理 全过程管理 水运工程") == (15, True)
+    assert query_shape("wind turbine blade, recycling, glass fibre")[1]
+    assert not query_shape("Plants and seeds of corn variety CV048365")[1]
+    assert not query_shape("果蔬保鲜技术进展探索")[1]
+    assert not query_shape("钕铁硼磁体矫顽力提升。希望采用晶界扩散技术。钕铁硼 晶界扩散")[1]
+    assert query_shape("") == (0, False)
 
 
 def test_a_model_with_a_negative_weight_on_evidence_is_refused(tmp_path):
@@ -99,7 +143,7 @@ def test_expected_calibration_error():
 
 def test_the_packaged_file_is_small_and_versioned():
     data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
-    assert data["format"] == 1 and data["features"] == list(FEATURES)
+    assert data["format"] == FORMAT and data["features"] == list(FEATURES)
     assert DEFAULT_FILE.stat().st_size < 4096
 
 
@@ -115,6 +159,21 @@ def test_bm25_coverage_of_each_document():
     assert coverage[2] < 0.5
     assert coverage[3] == 0.0  # unknown id
     assert index.coverage_of("完全无关", [1]).tolist() == [0.0]
+
+
+def test_query_words_no_document_holds_count_against_coverage():
+    """A need whose own words the collection never saw is not "covered" by the one common
+    word it shares (issue 9: 儿童绘本插画外包 reached 高 so)."""
+    index = BM25Index()
+    index.add([1, 2], ["稀土 永磁 材料 需要", "风电 叶片"])
+    known_only = index.coverage_of("稀土 永磁", [1])[0]
+    with_unknown = index.coverage_of("绘本 插画 儿童 需要", [1])[0]
+    assert known_only == pytest.approx(1.0)
+    assert 0.0 < with_unknown < 0.3
+    view = SparseView(index)  # the overlay counts unseen words the same way
+    view._touched |= {3}
+    view._live[3] = Counter(index.analyzer.terms("稀土 永磁 材料 需要"))
+    assert view.coverage_of("绘本 插画 儿童 需要", [3])[0] == pytest.approx(with_unknown)
 
 
 def test_sparse_view_coverage_reads_the_delta_log():

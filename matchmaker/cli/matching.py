@@ -61,6 +61,23 @@ def match_command(top_k: int | None) -> None:
                f"in {report['seconds']} s")
 
 
+@click.command("recalibrate")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=100,
+              help="Records scored per commit (default 100).")
+@with_appcontext
+def recalibrate_command(batch: int) -> None:
+    """Recompute every stored pair's calibrated score with the current calibration model
+    (after refitting calibration_default.json or changing CALIBRATION_FILE)."""
+    from ..services.recalibrate import recalibrate
+
+    try:
+        report = recalibrate(batch=batch, progress=True)
+    except MatchmakerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{report['pairs']} pairs of {report['records']} records rescored, "
+               f"{report['changed']} changed; {report['missing']} skipped (record gone)")
+
+
 def _show(candidates, title: str, other: str, *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([c.__dict__ for c in candidates], ensure_ascii=False, indent=2))
@@ -129,4 +146,4 @@ def match_patent_command(patent_id: int, top_k: int, as_json: bool) -> None:
 
 
 COMMANDS = [build_index_command, compact_index_command, match_command, match_need_command,
-            match_patent_command]
+            match_patent_command, recalibrate_command]

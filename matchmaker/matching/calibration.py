@@ -7,13 +7,24 @@ This module maps ABSOLUTE evidence of one candidate to a probability:
 - ``primary``: cosine of query and document in the primary (cross-lingual) dense channel;
 - ``extra``: cosine in the extra (English) channel where it compares the pair, else the
   primary cosine stands in for it;
-- ``coverage``: the idf-weighted share of the query's terms this document contains (BM25);
+- ``coverage``: the idf-weighted share of the query's terms this document contains (BM25;
+  terms no document holds count too);
 - ``agreement``: the share of the channels taking part that list it in their top ``TOP_N``;
 - ``rank``: -log(fused rank) (the first hit of a list is more often relevant);
 - ``first_coverage``: the coverage of the first fused candidate, 0 for the others (a keyword
   need whose first hit holds all its terms is a known item: that hit is nearly always right;
   being first alone is no evidence, as the first hit of a need nothing fits shows);
-- ``english``: 1 for an English query (the channels' cosines have their own scale there).
+- ``lead_primary`` / ``lead_coverage``: this candidate's cosine and coverage minus the best of
+  the OTHER candidates of the list (standing out from the rest is evidence);
+
+and to what the query and the rest of its list look like, observable in production (no
+benchmark label): whether the query is ``english``, a bare ``keywords`` list, its
+``query_length`` (log characters), and the others' best, mean and best-minus-second cosine
+and coverage. These tell a known-item-like query (one document stands out, the rest are far
+behind: the rest are rarely right) from a topical one (many documents alike: many are right),
+whose base rates differ several times over (issue 9: one model was off by 0.07-0.11 per
+task). The context is computed without the candidate itself, so the score stays monotone in
+the candidate's own evidence whatever weight the context gets.
 
 A logistic model whose coefficients on the evidence are non-negative (fitted by
 ``python -m matchmaker.evaluation.calibrate``, shipped as ``calibration_default.json``) makes
@@ -30,19 +41,38 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("primary", "extra", "coverage", "agreement", "rank", "first_coverage", "english")
-MONOTONE = FEATURES[:-1]  # coefficients >= 0: more evidence never lowers the score
+MONOTONE = ("primary", "extra", "coverage", "agreement", "rank", "first_coverage",
+            "lead_primary", "lead_coverage")  # coefficients >= 0: more evidence never lowers it
+CONTEXT = ("english", "keywords", "query_length", "others_primary_best", "others_primary_mean",
+           "others_primary_margin", "others_coverage_best", "others_coverage_mean",
+           "others_coverage_margin")  # any sign: they describe the query and the other candidates
+FEATURES = MONOTONE + CONTEXT
 TOP_N = 10  # a channel "lists" a candidate when it ranks it in its first TOP_N
+CONTEXT_N = 20  # the "others": the first CONTEXT_N fused candidates (as in the fit), whatever k
 DEFAULT_FILE = Path(__file__).with_name("calibration_default.json")
-FORMAT = 1
+FORMAT = 2
 BANDS = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Others:
+    """The other candidates of the same list: best, mean and best-minus-second of their
+    cosines (``primary``) and coverages (all 0 when the candidate is alone)."""
+
+    primary_best: float = 0.0
+    primary_mean: float = 0.0
+    primary_margin: float = 0.0
+    coverage_best: float = 0.0
+    coverage_mean: float = 0.0
+    coverage_margin: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,13 +85,65 @@ class Evidence:
     agreement: float
     rank: int
     language: str  # the query's
+    query_chars: int = 0
+    keywords: bool = False  # the query is a bare list of short terms
+    others: Others = Others()
 
     def vector(self) -> np.ndarray:
         extra = self.primary if self.extra is None else self.extra
         first = 1.0 if self.rank <= 1 else 0.0
+        o = self.others
         return np.array([self.primary, extra, self.coverage, self.agreement,
                          -math.log(max(self.rank, 1)), first * self.coverage,
-                         1.0 if self.language == "en" else 0.0])
+                         self.primary - o.primary_best, self.coverage - o.coverage_best,
+                         1.0 if self.language == "en" else 0.0, 1.0 if self.keywords else 0.0,
+                         math.log1p(self.query_chars) / 5.0,
+                         o.primary_best, o.primary_mean, o.primary_margin,
+                         o.coverage_best, o.coverage_mean, o.coverage_margin])
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_SENTENCE = re.compile(r"[。．.!?！？:：]")
+_TERM_SEPARATORS = re.compile(r"[，,、;；]+")
+
+
+def query_shape(text: str) -> tuple[int, bool]:
+    """(characters, is a bare keyword list) of a query's text: a keyword list has no sentence
+    punctuation and two or more short terms, separated by spaces in Chinese (where words are
+    not), by commas or semicolons in English (where spaces are inside terms)."""
+    text = (text or "").strip()
+    if not text or len(text) > 160 or _SENTENCE.search(text):
+        return len(text), False
+    if _CJK.search(text):
+        terms = [t for t in re.split(r"[\s，,、;；]+", text) if t]
+        return len(text), len(terms) >= 2 and all(len(t) <= 16 for t in terms)
+    terms = [t for t in _TERM_SEPARATORS.split(text) if t.strip()]
+    return len(text), len(terms) >= 2 and all(len(t.split()) <= 4 for t in terms)
+
+
+def _summary(values: list[float]) -> tuple[float, float, float]:
+    if not values:
+        return 0.0, 0.0, 0.0
+    ordered = sorted(values, reverse=True)
+    second = ordered[1] if len(ordered) > 1 else ordered[0]
+    return ordered[0], sum(values) / len(values), ordered[0] - second
+
+
+def in_context(evidence: list[Evidence], query_text: str, pool: list[Evidence] | None = None,
+               members: list[int | None] | None = None) -> list[Evidence]:
+    """``evidence`` with the query's shape and its ``Others``: the candidates of ``pool``
+    (default: ``evidence`` itself) but the candidate itself (``members[i]``: its index in
+    ``pool``, None when it is not there)."""
+    if pool is None:
+        pool, members = evidence, list(range(len(evidence)))
+    chars, keywords = query_shape(query_text)
+    out = []
+    for e, member in zip(evidence, members or [None] * len(evidence), strict=True):
+        rest = pool if member is None else pool[:member] + pool[member + 1:]
+        p = _summary([r.primary for r in rest])
+        c = _summary([r.coverage for r in rest])
+        out.append(replace(e, query_chars=chars, keywords=keywords, others=Others(*p, *c)))
+    return out
 
 
 @dataclass(frozen=True)

@@ -264,7 +264,7 @@ class Engine:
         if self.calibration.model is None or not ranked:
             return
         positions = {item.id: position for position, item in enumerate(fused, start=1)}
-        evidence = gather(self, side, query, ranked, positions, vectors)
+        evidence = gather(self, side, query, ranked, positions, vectors, fused)
         for item, score in zip(ranked, self.calibration.scores(evidence), strict=True):
             item.calibrated, item.band = score, self.calibration.band(score)
             if item.explanation:

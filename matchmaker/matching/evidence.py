@@ -2,7 +2,8 @@
 
 Reads the engine's channels: the cosine of the query's vector with each candidate's stored
 vector (also for a candidate a channel did not list), the BM25 coverage of the query by each
-candidate, and how many channels list it near the top.
+candidate, how many channels list it near the top, and (``calibration.in_context``) the shape
+of the query and the evidence of the other candidates of its list.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..text import Prepared
-from .calibration import TOP_N, Evidence
+from .calibration import CONTEXT_N, TOP_N, Evidence, in_context
+from .fusion import Fused
 
 
 def _cosines(channel, side: str, vector: np.ndarray | None, ids: Sequence[int]
@@ -25,13 +27,9 @@ def _cosines(channel, side: str, vector: np.ndarray | None, ids: Sequence[int]
     return out
 
 
-def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[int, int],
-           vectors: dict[str, np.ndarray]) -> list[Evidence]:
-    """Evidence of ``items`` (each with ``id`` and ``channels``) for ``query`` in ``side``.
-
-    ``positions`` maps an id to its rank in the fused list (before rules); ``vectors`` are the
-    query's vectors per dense channel (``Engine.retrieve``).
-    """
+def _absolute(engine, side: str, query: Prepared, items: Sequence, positions: dict[int, int],
+              vectors: dict[str, np.ndarray]) -> list[Evidence]:
+    """Each item's own evidence (no context yet)."""
     ids = [int(item.id) for item in items]
     primary = engine.primary
     dense_extra = [c for c in engine.dense if c is not primary]
@@ -43,7 +41,7 @@ def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[
             continue
         found = _cosines(channel, side, vectors[channel.name], ids)
         extra = [e if e is not None else f for e, f in zip(extra, found, strict=True)]
-    if engine.lexical is not None and query.lexical:
+    if engine.lexical is not None and query.lexical and ids:
         coverage = engine.lexical.coverage(side, query.lexical, ids)
     else:
         coverage = np.zeros(len(ids))
@@ -60,3 +58,38 @@ def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[
             language=query.language,
         ))
     return out
+
+
+def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[int, int],
+           vectors: dict[str, np.ndarray], fused: Sequence | None = None) -> list[Evidence]:
+    """Evidence of ``items`` (each with ``id`` and ``channels``) for ``query`` in ``side``.
+
+    ``positions`` maps an id to its rank in the fused list (before rules); ``vectors`` are the
+    query's vectors per dense channel (``Engine.retrieve``). The context ("others") is the
+    first ``CONTEXT_N`` of ``fused`` (default: ``items``), so a candidate's score does not
+    depend on how many candidates the caller asked for.
+    """
+    pool_items = list(fused[:CONTEXT_N]) if fused is not None else list(items)
+    own = _absolute(engine, side, query, items, positions, vectors)
+    by_id = {int(item.id): e for item, e in zip(items, own, strict=True)}
+    missing = [item for item in pool_items if int(item.id) not in by_id]
+    for item, e in zip(missing, _absolute(engine, side, query, missing, positions, vectors),
+                       strict=True):
+        by_id[int(item.id)] = e
+    pool = [by_id[int(item.id)] for item in pool_items]
+    where = {int(item.id): i for i, item in enumerate(pool_items)}
+    return in_context(own, query.lexical, pool, [where.get(int(item.id)) for item in items])
+
+
+def rescore(engine, side: str, query: Prepared, ids: Sequence[int]) -> list[int | None]:
+    """The calibrated score of each of ``ids`` for ``query``, computed as ``Engine.match``
+    does (``flask recalibrate``: stored pairs after a new model, also pairs the query's fused
+    list no longer holds, which no channel then lists: agreement 0, rank after the last)."""
+    if engine.calibration.model is None or not ids:
+        return [None] * len(ids)
+    fused, vectors = engine.retrieve(side, query)
+    positions = {item.id: position for position, item in enumerate(fused, start=1)}
+    by_id = {item.id: item for item in fused}
+    items = [by_id.get(int(i)) or Fused(int(i), 0.0, {}) for i in ids]
+    return engine.calibration.scores(gather(engine, side, query, items, positions, vectors,
+                                            fused))

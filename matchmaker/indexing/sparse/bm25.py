@@ -239,12 +239,20 @@ class BM25Index(Collection):
 
     def coverage_of(self, text: str, ids: Sequence[int]) -> np.ndarray:
         """Per document of ``ids``: the idf-weighted share of the query's terms it contains
-        (0 for an unknown id); the absolute lexical evidence of the calibrated score."""
+        (0 for an unknown id); the absolute lexical evidence of the calibrated score.
+
+        Every query term counts, also one no document holds (at the largest idf, as
+        ``idf`` gives it and the overlay does): a short off-topic need whose own words are
+        all unknown to the collection must not be "covered" by the few common words it
+        shares with it (issue 9: 儿童绘本插画外包 reached 高 through 需要 and 每年)."""
         matrix = self.compile()
         out = np.zeros(len(ids), np.float64)
         tids, qtf = self.query_vector(text)
         if tids.size == 0 or not len(ids):
             return out
+        unseen = Counter(t for t in self.analyzer.terms(text) if t not in self.vocab)
+        unseen_idf = float(np.log1p((len(self._ids) + 0.5) / 0.5))  # as ``idf`` of an unseen term
+        unseen_weight = unseen_idf * float(sum(np.sqrt(q) for q in unseen.values()))
         if self._columns is None or self._columns[0] is not matrix:
             self._columns = (matrix, {int(d): i for i, d in enumerate(self._ids.tolist())})
         where = self._columns[1]
@@ -254,7 +262,8 @@ class BM25Index(Collection):
         weight = self._idf[tids] * qtf
         rows = matrix[tids][:, [col for _, col in known]]
         present = np.asarray(rows.todense()) > 0
-        out[[row for row, _ in known]] = (weight @ present) / max(float(weight.sum()), 1e-12)
+        total = float(weight.sum()) + unseen_weight
+        out[[row for row, _ in known]] = (weight @ present) / max(total, 1e-12)
         return out
 
     def idf(self, term: str) -> float:
