@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from ..encoders import counting
 from ..errors import MatchmakerError
 from ..ingest import ImportFileError, format_report, import_needs, import_patents
 
@@ -51,6 +52,7 @@ def _run(importer, path: str, sheet: str | None, dry_run: bool, notify: bool, **
         raise SystemExit(2) from exc
     progress.close()
     click.echo(format_report(result))
+    click.echo(counting.summary(), err=True)  # "every document encoded once" made visible
     if result.errors:
         raise SystemExit(1)
 

@@ -7,6 +7,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from ..encoders import counting
 from ..errors import MatchmakerError
 from ..extensions import db
 from ..records import Need, Patent
@@ -25,6 +26,7 @@ def build_index_command() -> None:
     for side in ("patents", "needs"):
         click.echo(f"{side}: {report[side]['count']} indexed in {report[side]['seconds']} s")
     click.echo(f"encoders: {', '.join(report['encoders']) or '(none)'} + bm25")
+    click.echo(counting.summary(), err=True)
 
 
 @click.command("compact-index")
@@ -59,6 +61,7 @@ def match_command(top_k: int | None) -> None:
     click.echo(f"needs {report['needs']}, dormant patents {report['patents']}: "
                f"{report['created']} new candidates, {report['refreshed']} refreshed "
                f"in {report['seconds']} s")
+    click.echo(counting.summary(), err=True)  # "every document encoded once" made visible
 
 
 @click.command("recalibrate")

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from matchmaker.encoders import counting
+
 
 class Encoder(ABC):
     """Turns texts into L2-normalised vectors, so that inner product equals cosine similarity.
@@ -52,6 +54,7 @@ class Encoder(ABC):
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = np.asarray(self._encode(items, batch_size, progress), dtype=np.float32)
+        counting.add_texts(self.name, len(items))
         if vectors.shape != (len(items), self.dim):
             raise ValueError(f"{self.name} returned shape {vectors.shape}, expected "
                              f"({len(items)}, {self.dim})")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..encoders import counting
 from ..text import Prepared, dense_chunks
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def encode_prepared(encoder, prepared: Sequence[Prepared], *, batch_size: int = 
     """
     texts, weights, owners = chunk_plan(encoder, prepared)
     vectors = encoder.encode(texts, batch_size=batch_size, progress=progress)
+    counting.add_documents(encoder.name, len(prepared))
     return pool(vectors, weights, owners, len(prepared))
 
 

@@ -17,6 +17,7 @@ from functools import partial
 
 import numpy as np
 
+from ..encoders import counting
 from ..text import Prepared, key_terms
 from .calibration import Calibrator
 from .channels import DenseChannel, LexicalChannel
@@ -158,7 +159,8 @@ class Engine:
                 continue
             vector = given.get(channel.name)
             if vector is None:
-                vector = channel.embed([query])[0]
+                with counting.purpose(counting.QUERIES):
+                    vector = channel.embed([query])[0]
             vectors[channel.name] = vector
             ids, scores = channel.search(side, vector, depth)
             rankings.append(ChannelRanking(channel.name, kind, ids, scores, weight=weight,
@@ -323,8 +325,8 @@ class Engine:
                 qvec = primary.embed([query])[0]
             need_vectors = {r.id: qvec for r in ranked}
         else:
-            embedded = primary.embed([docs[r.id].prepared for r in ranked])
-            need_vectors = {r.id: embedded[i] for i, r in enumerate(ranked)}
+            need_vectors = self._need_vectors([r.id for r in ranked],
+                                              [docs[r.id].prepared for r in ranked])
         # Pre-select each pair's candidate sentences, then encode them all in one call.
         chosen = {}
         for r, need_terms, _, pdoc, _, _ in pairs:
@@ -373,6 +375,18 @@ class Engine:
         need_vector = self._need_vector(need, need_id)
         return closest_sentences(need_vector, picks, cache.vectors([p.window for p in picks]),
                                  limit)
+
+    def _need_vectors(self, ids: list[int], needs: list[Prepared]) -> dict[int, np.ndarray]:
+        """Candidate needs' primary vectors: the indexed ones (they were ranked with them),
+        encoded only when the index does not hold every one of them."""
+        primary = self.primary
+        try:
+            rows = primary.stored("needs", ids)
+        except Exception:  # no usable needs index: encode
+            rows = None
+        if rows is None or len(rows) != len(ids):
+            rows = primary.embed(needs)
+        return {i: rows[n] for n, i in enumerate(ids)}
 
     def _need_vector(self, need: Prepared, need_id: int | None) -> np.ndarray:
         """The need's vector under the primary encoder: the indexed one when the need is in the

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..encoders import counting
 from ..text import split_sentences
 from ..text.fields import first_claim
 from ..text.normalize import normalize
@@ -166,7 +167,8 @@ class SentenceCache:
         """Unit vectors of ``texts``, encoding (in one call) only those not cached yet."""
         todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if todo:
-            fresh = self.encoder.encode(todo)
+            with counting.purpose(counting.SENTENCES):
+                fresh = self.encoder.encode(todo)
             if len(self._vectors) + len(todo) > self.max_entries:
                 self._vectors.clear()  # bounded memory; a batch rarely revisits old patents
             self._vectors.update(zip(todo, fresh, strict=True))

@@ -140,6 +140,16 @@ class MatchingService:
             cache=cache or self.sentences, vectors=vectors)
         return teach.apply(self.engine, "patent", patent.id, ranked)[:k]
 
+    def indexed_vectors(self, side: str, record_id: int) -> dict:
+        """Channel name -> the vector ``side``'s collections hold for the record; channels
+        that do not hold it are left out (``Engine.retrieve`` encodes for those)."""
+        found = {}
+        for channel in self.engine.dense:
+            rows = channel.stored(side, [int(record_id)])
+            if rows is not None and len(rows):
+                found[channel.name] = rows[0]
+        return found
+
     def pair_sentences(self, need: Need, patent: Patent) -> list[dict]:
         """The patent's sentences closest to the need, every sentence considered."""
         return self.engine.pair_sentences(R.prepare_need_row(need), patent.abstract,
@@ -246,10 +256,14 @@ class MatchingService:
                                     R.offered_patents()).order_by(Patent.id)))
         primary = self.engine.primary
         cache = SentenceCache(primary.encoder) if primary else None
+        # Each record is queried with the vectors its own collections hold (built from the
+        # same prepared text): the batch never encodes an indexed document a second time.
         report = batch.run(
             need_ids, patent_ids,
-            lambda nid: self.match_need(db.session.get(Need, nid), k, cache=cache),
-            lambda pid: self.match_patent(db.session.get(Patent, pid), k, cache=cache),
+            lambda nid: self.match_need(db.session.get(Need, nid), k, cache=cache,
+                                        vectors=self.indexed_vectors("needs", nid)),
+            lambda pid: self.match_patent(db.session.get(Patent, pid), k, cache=cache,
+                                          vectors=self.indexed_vectors("patents", pid)),
             progress=progress,
         )
         report["seconds"] = round(time.perf_counter() - started, 2)

@@ -1,0 +1,79 @@
+"""How many texts each encoder encoded in this process, and for what.
+
+"Every document is encoded once" is a target of the ingest path (issue 13), and a second,
+silent encoding of 100k patents costs an hour on two cores. This counter makes that visible:
+``Encoder.encode`` adds the texts (sentence windows) it encoded, ``encode_prepared`` adds the
+documents they came from, under the purpose in effect ("documents" unless a caller says
+"queries" or "sentences"). The import and match commands print ``summary()`` on stderr and
+``bench/bench_ingest.py`` reads it. Counting is a dict update per call: always on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+DOCUMENTS, QUERIES, SENTENCES = "documents", "queries", "sentences"
+PREFIX = "encoded:"  # the start of the summary line the import and match commands print
+
+_purpose: ContextVar[str] = ContextVar("matchmaker_encode_purpose", default=DOCUMENTS)
+_lock = threading.Lock()
+# (encoder name, purpose) -> [texts encoded, documents encoded]
+_counts: dict[tuple[str, str], list[int]] = {}
+
+
+@contextmanager
+def purpose(name: str) -> Iterator[None]:
+    """Count the encodings inside the block under ``name`` (e.g. ``QUERIES``)."""
+    token = _purpose.set(name)
+    try:
+        yield
+    finally:
+        _purpose.reset(token)
+
+
+def _add(encoder: str, slot: int, n: int) -> None:
+    if n <= 0:
+        return
+    with _lock:
+        _counts.setdefault((encoder, _purpose.get()), [0, 0])[slot] += n
+
+
+def add_texts(encoder: str, n: int) -> None:
+    """``encoder`` encoded ``n`` texts (called by ``Encoder.encode``)."""
+    _add(encoder, 0, n)
+
+
+def add_documents(encoder: str, n: int) -> None:
+    """``encoder`` encoded ``n`` whole documents (their windows are counted as texts)."""
+    _add(encoder, 1, n)
+
+
+def snapshot() -> dict[str, dict[str, dict[str, int]]]:
+    """{encoder: {purpose: {"texts": n, "documents": n}}} since the process started (or reset)."""
+    with _lock:
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        for (encoder, why), (texts, docs) in sorted(_counts.items()):
+            out.setdefault(encoder, {})[why] = {"texts": texts, "documents": docs}
+        return out
+
+
+def reset() -> None:
+    """Forget the counts (tests)."""
+    with _lock:
+        _counts.clear()
+
+
+def summary() -> str:
+    """One line, e.g. ``encoded: use-multilingual documents 2000 docs / 2310 texts, sentences
+    450 texts`` (``encoded: nothing`` when no encoder ran)."""
+    parts = []
+    for encoder, purposes in snapshot().items():
+        shown = []
+        for why, n in purposes.items():
+            docs = f"{n['documents']} docs / " if n["documents"] else ""
+            shown.append(f"{why} {docs}{n['texts']} texts")
+        parts.append(f"{encoder} " + ", ".join(shown))
+    return f"{PREFIX} " + ("; ".join(parts) if parts else "nothing")
