@@ -79,32 +79,63 @@ class World:
         self.doc_row = {d: n for n, d in enumerate(dump["documents"])}
         self.query_vectors = _matrix([dump["queries"][q].get("vector") for q in self.queries])
         self.doc_vectors = _matrix([v.get("vector") for v in dump["documents"].values()])
+        self._decided_key: tuple | None = None
+        self._decided_arrays: tuple = ()
+        self._rows_key: tuple | None = None
+        self._rows: dict[str, np.ndarray] = {}
 
     def similarity(self, a: str, b: str) -> float:
         """Share of the engine's top candidates two queries have in common."""
         return len(self.heads[a] & self.heads[b]) / HEAD
 
+    def _decided(self, log) -> tuple:
+        """The labelled decisions of ``log`` as arrays (query ids, signs, query and candidate
+        vectors), computed once per state of the log: every query's features read them."""
+        key = _log_key(log)
+        if self._decided_key != key:
+            decided = [(q, d, g) for q, d, g in log if g is not None]
+            qids = np.array([q for q, _, _ in decided], dtype=object)
+            sign = np.array([1.0 if g > 0 else 0.0 for _, _, g in decided])
+            qv = dv = None
+            if decided and self.query_vectors is not None and self.doc_vectors is not None:
+                qv = self.query_vectors[[self.query_row[q] for q, _, _ in decided]]
+                dv = self.doc_vectors[[self.doc_row[d] for _, d, _ in decided]]
+            self._decided_key, self._decided_arrays = key, (decided, qids, sign, qv, dv)
+        return self._decided_arrays
+
     def votes(self, qid: str, items: list[Item], log) -> tuple[np.ndarray, np.ndarray]:
         """Decisions of other queries on these candidates or on near-identical ones, weighted
         by how alike the queries are: (for, against) per candidate."""
-        decided = [(q, d, g) for q, d, g in log if q != qid and g is not None]
+        everything, qids, sign, qv, dv = self._decided(log)
         n = len(items)
-        if not decided:
+        if not len(everything) or not (qids != qid).any():
             return np.zeros(n), np.zeros(n)
-        sign = np.array([1.0 if g > 0 else 0.0 for _, _, g in decided])
-        if self.query_vectors is not None and self.doc_vectors is not None:
+        if qv is not None:
             q = self.query_vectors[self.query_row[qid]]
-            wq = _near(self.query_vectors[[self.query_row[x] for x, _, _ in decided]] @ q)
+            wq = _near(qv @ q) * (qids != qid)  # this query's own decisions do not vote
             cand = self.doc_vectors[[self.doc_row[i.id] for i in items]]
-            wd = _near(cand @ self.doc_vectors[[self.doc_row[d] for _, d, _ in decided]].T)
+            wd = _near(cand @ dv.T)
         else:
+            others = qids != qid
+            decided = [e for e, keep in zip(everything, others, strict=True) if keep]
+            sign = sign[others]
             wq = np.array([self.similarity(qid, x) for x, _, _ in decided])
             ids = [i.id for i in items]
             wd = np.array([[1.0 if a == d else 0.0 for _, d, _ in decided] for a in ids])
         return wd @ (wq * sign), wd @ (wq * (1 - sign))
 
     def rows(self, qid: str, log: list[tuple[str, str, int | None]]) -> np.ndarray:
-        """Feature rows of a query's candidates, history counted from ``log`` (other queries)."""
+        """Feature rows of a query's candidates, history counted from ``log`` (other queries).
+
+        Cached per state of the log (the active and the new model read the same rows)."""
+        key = _log_key(log)
+        if self._rows_key != key:
+            self._rows_key, self._rows = key, {}
+        if qid not in self._rows:
+            self._rows[qid] = self._compute_rows(qid, log)
+        return self._rows[qid]
+
+    def _compute_rows(self, qid: str, log) -> np.ndarray:
         text, items = self.queries[qid]
         accepted, rejected = Counter(), Counter()
         mine = {i.id for i in items}
@@ -147,6 +178,12 @@ class World:
             rows = self.rows(qid, history)[keep]
             out.append(Group(qid, rows, np.array([labelled[items[i].id] for i in keep])))
         return out
+
+
+def _log_key(log: list) -> tuple:
+    """Names one state of the decision log: the simulation's logs are prefixes of one log that
+    only grows by appending, so its length and last decision tell two states apart."""
+    return (len(log), log[-1] if log else None)
 
 
 def _matrix(vectors: list) -> np.ndarray | None:
