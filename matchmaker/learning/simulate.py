@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import features as F
-from .judge import decide, mean_ndcg
+from .judge import Paired, decide, ndcgs
 from .reranker import Group, Reranker, train
 
 RECOMMEND, NOT_RELEVANT = 2, 0
@@ -45,6 +45,7 @@ class SimConfig:
     margin: float = 0.005
     min_groups: int = 10
     rounds: int = 100
+    refit: bool = True  # an activated model is fitted again on every decision
     seed: int = 13
 
 
@@ -157,12 +158,17 @@ class World:
 
     def ndcg(self, qids: list[str], model: Reranker | None, log) -> float:
         """Mean nDCG@10 of ``qids`` against the task's judgements."""
+        values = self.ndcgs(qids, model, log)
+        return float(np.mean(values)) if values else 0.0
+
+    def ndcgs(self, qids: list[str], model: Reranker | None, log) -> list[float]:
+        """nDCG@10 of each of ``qids`` with a relevant candidate (in order)."""
         orders, grades = [], []
         for qid in qids:
             items = self.queries[qid][1]
             orders.append(self.order(qid, model, log))
             grades.append([self.qrels[qid].get(i.id, 0) for i in items])
-        return mean_ndcg(orders, grades)
+        return ndcgs(orders, grades)
 
     def groups(self, log: list[tuple[str, str, int | None]],
                history: list[tuple[str, str, int | None]]) -> list[Group]:
@@ -214,8 +220,8 @@ def _decide(relevant: bool, rng: random.Random, config: SimConfig) -> int | None
     return RECOMMEND if relevant else NOT_RELEVANT
 
 
-def _later_decisions(world: World, model: Reranker | None, later, history) -> tuple[float, int]:
-    """nDCG@10 of a ranking over the labelled candidates of the later decisions."""
+def _later_decisions(world: World, model: Reranker | None, later, history) -> list[float]:
+    """nDCG@10 per query of a ranking over the labelled candidates of the later decisions."""
     orders, grades = [], []
     for group in world.groups(later, history):
         items = world.queries[group.query][1]
@@ -224,7 +230,7 @@ def _later_decisions(world: World, model: Reranker | None, later, history) -> tu
                   if items[p].id in labelled]
         orders.append(list(range(len(ranked))))
         grades.append([labelled[items[p].id] for p in ranked])
-    return mean_ndcg(orders, grades), len(orders)
+    return ndcgs(orders, grades)
 
 
 def run(dump: dict, config: SimConfig | None = None) -> dict:
@@ -256,13 +262,16 @@ def run(dump: dict, config: SimConfig | None = None) -> dict:
                           window={"decisions": cut})
         except ValueError:
             continue
-        current_later, groups = _later_decisions(world, active, later, older)
-        new_later, _ = _later_decisions(world, model, later, older)
-        bench = (world.ndcg(validation, active, log), world.ndcg(validation, model, log))
-        verdict = decide(current_later, new_later, groups, config.margin, config.min_groups,
-                         bench)
+        judged = Paired.of(_later_decisions(world, active, later, older),
+                           _later_decisions(world, model, later, older))
+        bench = Paired.of(world.ndcgs(validation, active, log),
+                          world.ndcgs(validation, model, log))
+        verdict = decide(judged, config.margin, config.min_groups, bench)
         if verdict.activate:
-            active = model
+            # judged on the later decisions, it is then fitted again on all of them: the
+            # newest decisions are the most informative ones to leave out of the served model
+            active = (train(world.groups(log, log), world.channels, rounds=config.rounds,
+                            window={"decisions": len(log)}) if config.refit else model)
         curve.append({"decisions": len(log),
                       "test_ndcg": round(world.ndcg(test, active, log), 4),
                       "candidate_ndcg": round(world.ndcg(test, model, log), 4),
