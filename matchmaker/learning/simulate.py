@@ -8,9 +8,10 @@ queue query the broker sees the top ``shown`` candidates of the active ranking a
 by the judgements: relevant -> recommend (grade 2), not relevant -> reject "not relevant"
 (grade 0), with ``noise`` of the decisions flipped and ``other_reasons`` of them rejections for
 reasons that are not about relevance (price, terms: no label). After every ``retrain_every``
-decisions a model is trained on all but the latest ``holdback`` of the decisions and activated
-only when it beats the active ranking on those later decisions and on the validation queries
-(``judge.decide``). Pure: no database, no files.
+decisions a model is trained on all but the latest ``holdback`` of the decisions and judged
+against the active ranking on those later decisions and on the validation queries, query by
+query (``judge.decide``); a model that passes is fitted again on every decision and serves.
+Pure: no database, no files.
 """
 
 from __future__ import annotations
