@@ -74,7 +74,9 @@ def curve(args) -> None:
             f"queries: {q['queue']} in the broker's queue, {q['validation']} validation "
             f"(the activation rule's benchmark), {q['test']} held out (this table); noise "
             f"{config.noise:.0%}, non-relevance reasons {config.other_reasons:.0%}, retrain "
-            f"every {config.retrain_every} decisions, margin {config.margin}. Unlearned "
+            f"every {config.retrain_every} decisions; activation: paired per-query gain, margin "
+            f"{config.margin} and a one-sided 95 % bound (judge.decide), activated models "
+            f"refitted on all decisions. Unlearned "
             f"{result['baseline']:.4f}, after {result['decisions']} decisions "
             f"{result['final']:.4f} ({result['gain']:+.1%}); {seconds:.0f} s.\n"
             f"Chart: `bench/figures/learning-{task}.png`.\n\n" + "\n".join(rows))
