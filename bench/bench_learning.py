@@ -54,7 +54,9 @@ def curve(args) -> None:
     config = simulate.SimConfig(decisions=args.decisions, retrain_every=args.retrain_every,
                                 noise=args.noise)
     started = time.perf_counter()
-    result = simulate.run(dump, config)
+    result = simulate.run(dump, config, on_point=lambda p: print(
+        f"{p['decisions']} decisions: active {p['test_ndcg']}, newest {p['candidate_ndcg']}, "
+        f"{p['verdict']['reason']}", file=sys.stderr, flush=True))
     seconds = time.perf_counter() - started
     task = dump["task"]
     (ROOT / "bench" / "out").mkdir(exist_ok=True)

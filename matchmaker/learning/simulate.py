@@ -234,8 +234,9 @@ def _later_decisions(world: World, model: Reranker | None, later, history) -> li
     return ndcgs(orders, grades)
 
 
-def run(dump: dict, config: SimConfig | None = None) -> dict:
-    """Simulate; returns the learning curve and the activation decisions."""
+def run(dump: dict, config: SimConfig | None = None, on_point=None) -> dict:
+    """Simulate; returns the learning curve and the activation decisions. ``on_point`` (if
+    given) sees each point of the curve as it is measured (long runs report progress)."""
     config = config or SimConfig()
     world = World(dump)
     rng = random.Random(config.seed)
@@ -277,6 +278,8 @@ def run(dump: dict, config: SimConfig | None = None) -> dict:
                       "test_ndcg": round(world.ndcg(test, active, log), 4),
                       "candidate_ndcg": round(world.ndcg(test, model, log), 4),
                       "activated": verdict.activate, "verdict": verdict.as_dict()})
+        if on_point is not None:
+            on_point(curve[-1])
     final = curve[-1]["test_ndcg"]
     return {"baseline": round(baseline, 4), "final": final,
             "gain": round(final / baseline - 1, 4) if baseline else None,
