@@ -54,7 +54,9 @@ def curve(args) -> None:
     config = simulate.SimConfig(decisions=args.decisions, retrain_every=args.retrain_every,
                                 noise=args.noise)
     started = time.perf_counter()
-    result = simulate.run(dump, config)
+    result = simulate.run(dump, config, on_point=lambda p: print(
+        f"{p['decisions']} decisions: active {p['test_ndcg']}, newest {p['candidate_ndcg']}, "
+        f"{p['verdict']['reason']}", file=sys.stderr, flush=True))
     seconds = time.perf_counter() - started
     task = dump["task"]
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
@@ -74,7 +76,9 @@ def curve(args) -> None:
             f"queries: {q['queue']} in the broker's queue, {q['validation']} validation "
             f"(the activation rule's benchmark), {q['test']} held out (this table); noise "
             f"{config.noise:.0%}, non-relevance reasons {config.other_reasons:.0%}, retrain "
-            f"every {config.retrain_every} decisions, margin {config.margin}. Unlearned "
+            f"every {config.retrain_every} decisions; activation: paired per-query gain, margin "
+            f"{config.margin} and a one-sided 95 % bound (judge.decide), activated models "
+            f"refitted on all decisions. Unlearned "
             f"{result['baseline']:.4f}, after {result['decisions']} decisions "
             f"{result['final']:.4f} ({result['gain']:+.1%}); {seconds:.0f} s.\n"
             f"Chart: `bench/figures/learning-{task}.png`.\n\n" + "\n".join(rows))

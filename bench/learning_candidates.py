@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from matchmaker.config import load_config  # noqa: E402
-from matchmaker.encoders import parse_specs  # noqa: E402
-from matchmaker.evaluation.__main__ import build_engine  # noqa: E402
+from matchmaker.evaluation.__main__ import task_engine  # noqa: E402
 from matchmaker.evaluation.tasks import load_task  # noqa: E402
+from matchmaker.matching.settings import EngineSettings  # noqa: E402
 from matchmaker.text import prepare_need  # noqa: E402
 
 
@@ -41,15 +41,14 @@ def main() -> int:
     parser.add_argument("--depth", type=int, default=50)
     parser.add_argument("--limit-queries", type=int, default=None)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as instance:
-        config = load_config(instance)
-    specs = list(dict.fromkeys(parse_specs(config["ENCODER"])
-                               + parse_specs(config["EXTRA_ENCODERS"])))
+    with tempfile.TemporaryDirectory() as instance:  # load_config may write a secret there
+        settings = EngineSettings.from_config(load_config(instance))
     task = load_task(args.task_dir, args.limit_queries)
     doc_ids = list(task.corpus)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="matchmaker-learn-") as workdir:
-        engine, _ = build_engine(task, "hybrid", specs, config, workdir, True, False)
+        # the evaluation's engine: the same indexing, embedding cache and fusion
+        engine, _ = task_engine(task, "hybrid", settings.but(index_dir=workdir))
         print(f"indexed in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         stored = (engine.primary.stored("patents", list(range(len(doc_ids))))
                   if engine.primary is not None else None)

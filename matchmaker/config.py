@@ -156,6 +156,9 @@ def load_config(instance_path: str) -> dict:
         "RERANK_MARGIN": _env_float("RERANK_MARGIN", 0.005),
         "RERANK_MIN_DECISIONS": _env_int("RERANK_MIN_DECISIONS", 200),
         "RERANK_DEPTH": _env_int("RERANK_DEPTH", 50),
+        # Retrain (job train_reranker) once this many labelled decisions were taken since the
+        # last training; 0: only by hand (flask train-reranker, 质量看板).
+        "RERANK_RETRAIN_EVERY": _env_int("RERANK_RETRAIN_EVERY", 250),
         # Rejections that teach at once (matchmaker.learning.immediate): a "not relevant"
         # rejection lowers, by TEACH_PENALTY, candidates whose multilingual vector has cosine
         # >= TEACH_SIMILARITY with the rejected patent (same need) or need (same patent).

@@ -104,6 +104,31 @@ def test_feature_rows_match_their_names():
     assert row["accept_rate"] == pytest.approx(3 / 5) and other["accept_rate"] == 0.5
 
 
+def test_look_alike_evidence_keeps_its_scale():
+    items = [_ranked(1, 0.9, {"use": {"score": 0.8, "rank": 1}}),
+             _ranked(2, 0.7, {"use": {"score": 0.6, "rank": 2}})]
+    contexts = [features.Context(similar_accepted=3.0, similar_rejected=1.0), features.Context()]
+    rows = features.matrix(items, ["use"], contexts)
+    named = [dict(zip(features.names(["use"]), row, strict=True)) for row in rows]
+    assert named[0]["similar_accept_rate"] == pytest.approx(4 / 6)
+    assert named[0]["similar_evidence"] == pytest.approx(math.log1p(4.0))
+    # no look-alike decided yet: an even share and no evidence
+    assert (named[1]["similar_accept_rate"], named[1]["similar_evidence"]) == (0.5, 0.0)
+    # ten times the decisions in the same proportion: near the same share, not ten times it
+    more = features.matrix(items[:1], ["use"], [features.Context(similar_accepted=30.0,
+                                                                 similar_rejected=10.0)])
+    assert more[0][features.names(["use"]).index("similar_accept_rate")] == pytest.approx(31 / 42)
+
+
+def test_a_model_reads_the_features_it_was_trained_on():
+    items = [_ranked(1, 0.9, {"use": {"score": 0.8, "rank": 1}})]
+    rows = features.matrix(items, ["use"])
+    wanted = ["fused", "use:score"]
+    assert features.select(rows, ["use"], wanted).tolist() == [[0.9, 0.8]]
+    with pytest.raises(KeyError):
+        features.select(rows, ["use"], ["fused", "a_feature_from_the_future"])
+
+
 def test_ipc_parts():
     assert features.ipc_parts("H01F 1/057") == ("H", "H01F", "H01F1")
 
@@ -182,8 +207,14 @@ def test_activation_takes_a_better_model(tmp_path):
         _rows(dump, truthful), _make_groups(dump), dump["channels"], tmp_path, margin=0.01,
         min_decisions=100, benchmarks=[dump])
     assert report["activate"] and report["reason"] == "better"
-    assert report["decisions"]["gain"] >= 0.01 and report["benchmark"]["gain"] >= 0.01
+    assert report["benchmark"]["gain"] >= 0.01 and report["benchmark"]["lower"] > 0
     assert activation.state(tmp_path)["active"] == report["version"]
+    # the judged model is kept; the one that serves is fitted again on every decision
+    served = activation.active_model(tmp_path).manifest
+    rows = [r for r in _rows(dump, truthful) if r["grade"] is not None]
+    assert served["window"]["decisions"] == len(rows)
+    judged = reranker.load(tmp_path, served["metrics"]["judged_version"]).manifest
+    assert judged["window"]["decisions"] < len(rows)
 
 
 def test_activation_refuses_a_worse_model_and_keeps_it(tmp_path):
@@ -208,11 +239,48 @@ def test_activation_needs_enough_decisions(tmp_path):
                                    tmp_path, margin=0.0, min_decisions=10_000)
 
 
-def test_decide_rule():
-    assert judge.decide(0.5, 0.6, 20, 0.01, 5, (0.3, 0.35)).activate
-    assert judge.decide(0.5, 0.6, 20, 0.01, 5, (0.3, 0.305)).reason == "not_better_on_benchmark"
-    assert judge.decide(0.5, 0.505, 20, 0.01, 5, None).reason == "not_better_on_later_decisions"
-    assert judge.decide(0.5, 0.9, 2, 0.01, 5, None).reason == "too_few_decisions"
+def _paired(current, gains):
+    return judge.Paired.of(current, [c + g for c, g in zip(current, gains, strict=True)])
+
+
+def test_paired_figures():
+    p = _paired([0.5, 0.4, 0.3, 0.6], [0.1, 0.1, 0.0, 0.0])
+    assert p.groups == 4 and p.gain == pytest.approx(0.05)
+    se = np.std([0.1, 0.1, 0.0, 0.0], ddof=1) / 2
+    assert p.lower == pytest.approx(0.05 - judge.Z * se)
+    assert p.upper == pytest.approx(0.05 + judge.Z * se)
+    with pytest.raises(ValueError):
+        judge.Paired.of([0.1], [0.1, 0.2])
+
+
+BASE = [0.2, 0.5, 0.3, 0.4, 0.6, 0.1] * 4  # 24 queries
+
+
+def test_decide_rule_with_a_benchmark():
+    steady = _paired(BASE, [0.05, 0.04, 0.06, 0.05, 0.05, 0.05] * 4)
+    level = _paired(BASE, [0.0] * 24)
+    assert judge.decide(level, 0.01, 5, steady).activate
+    # a mean gain above the margin that is only noise (two queries up, the rest down): refused
+    lucky = _paired(BASE, [0.5, 0.5] + [-0.02] * 22)
+    assert lucky.gain > 0.02 and lucky.lower < 0
+    assert judge.decide(level, 0.01, 5, lucky).reason == "not_better_on_benchmark"
+    # a steady gain below the margin is refused
+    small = _paired(BASE, [0.004] * 24)
+    assert judge.decide(level, 0.01, 5, small).reason == "not_better_on_benchmark"
+    # clearly worse on what brokers were shown later: refused whatever the benchmark says
+    worse = _paired(BASE, [-0.05, -0.04, -0.06, -0.05, -0.05, -0.05] * 4)
+    assert judge.decide(worse, 0.01, 5, steady).reason == "worse_on_later_decisions"
+    assert judge.decide(_paired(BASE[:2], [0.3, 0.3]), 0.01, 5, steady).reason == \
+        "too_few_decisions"
+
+
+def test_decide_rule_without_a_benchmark():
+    steady = _paired(BASE, [0.05, 0.04, 0.06, 0.05, 0.05, 0.05] * 4)
+    assert judge.decide(steady, 0.01, 5).activate
+    assert judge.decide(_paired(BASE, [0.0] * 24), 0.01, 5).reason == \
+        "not_better_on_later_decisions"
+    lucky = _paired(BASE, [0.5, 0.5] + [-0.02] * 22)
+    assert judge.decide(lucky, 0.01, 5).reason == "not_better_on_later_decisions"
 
 
 def test_rollback_restores_the_previous_ranking(tmp_path):

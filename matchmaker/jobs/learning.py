@@ -34,8 +34,17 @@ def teach_rejection(params: dict, ctx: JobContext) -> dict:
 
 
 def connect_receivers(app) -> None:
-    """A pair rejected as "not relevant" queues ``teach_rejection`` (after the response)."""
+    """A pair rejected as "not relevant" queues ``teach_rejection`` (after the response); every
+    ``RERANK_RETRAIN_EVERY`` labelled decisions queue ``train_reranker``."""
     match_moved.connect(on_match_moved)
+    match_moved.connect(retrain_when_due)
+
+
+def retrain_when_due(sender, **_kw) -> None:
+    """Queue a training once enough labelled decisions came in since the last one."""
+    from ..learning.schedule import queue_if_due
+
+    queue_if_due(current_app.config.get("RERANK_RETRAIN_EVERY", 0))
 
 
 def on_match_moved(sender, match_id: int, to_status=None, actor_id=None, **_kw) -> None:

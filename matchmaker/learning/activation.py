@@ -2,9 +2,10 @@
 
 A new model is trained on the older decisions and judged on the later ones (the newest
 ``HOLDBACK`` share, decided after its training window) and on the benchmark tasks whose stored
-candidates are configured (``RERANK_BENCHMARKS``). It becomes active only when it beats the
-current ranking (the active model, or the engine's own order) on both by ``RERANK_MARGIN``;
-otherwise it is kept on disk and the report says why. ``active.json`` names the active version
+candidates are configured (``RERANK_BENCHMARKS``), query by query against the current ranking
+(the active model, or the engine's own order): the rule is ``judge.decide``. A model that
+passes is fitted again on every decision and that fit becomes active; one that fails is kept
+on disk and the report says why. ``active.json`` names the active version
 and the ones it replaced, so ``rollback`` restores the previous ranking in one step.
 """
 
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import reranker as R
-from .judge import decide, mean_ndcg
+from .judge import Paired, decide, ndcgs
 
 log = logging.getLogger(__name__)
 
@@ -77,22 +78,22 @@ def active_model(index_dir) -> R.Reranker | None:
     return R.load(index_dir, version) if version else None
 
 
-def judge_on_groups(model: R.Reranker | None, groups: Sequence[R.Group]) -> float:
-    """Mean nDCG@10 over labelled groups; None ranks in the stored (engine) order."""
+def judge_on_groups(model: R.Reranker | None, groups: Sequence[R.Group]) -> list[float]:
+    """nDCG@10 per labelled group; None ranks in the stored (engine) order."""
     orders = [list(range(len(g.grades))) if model is None else model.order(g.features)
               for g in groups]
-    return mean_ndcg(orders, [g.grades for g in groups])
+    return ndcgs(orders, [g.grades for g in groups])
 
 
-def judge_on_benchmarks(model: R.Reranker | None, dumps: Sequence[dict]) -> float:
-    """Mean nDCG@10 over the stored benchmark candidates (every judged query)."""
+def judge_on_benchmarks(model: R.Reranker | None, dumps: Sequence[dict]) -> list[float]:
+    """nDCG@10 per judged query of the stored benchmark candidates (all tasks in turn)."""
     from .simulate import World
 
-    values = []
+    values: list[float] = []
     for dump in dumps:
         world = World(dump)
-        values.append(world.ndcg(list(world.queries), model, []))
-    return sum(values) / len(values)
+        values += world.ndcgs(list(world.queries), model, [])
+    return values
 
 
 def load_benchmarks(paths: Sequence[str]) -> list[dict]:
@@ -122,14 +123,22 @@ def train_and_judge(rows: list[dict], make_groups, channels: list[str], index_di
     judged = R.useful(make_groups(later))
     bench = None
     if benchmarks:
-        bench = (judge_on_benchmarks(current, benchmarks), judge_on_benchmarks(model,
-                                                                                benchmarks))
-    verdict = decide(judge_on_groups(current, judged), judge_on_groups(model, judged),
-                     len(judged), margin, min_groups, bench)
+        bench = Paired.of(judge_on_benchmarks(current, benchmarks),
+                          judge_on_benchmarks(model, benchmarks))
+    verdict = decide(Paired.of(judge_on_groups(current, judged), judge_on_groups(model, judged)),
+                     margin, min_groups, bench)
     model.manifest["metrics"] = verdict.as_dict()
     R.save(model, index_dir)
     if verdict.activate:
-        activate(index_dir, model.version, verdict.as_dict())
+        # judged on the later decisions, the model is fitted again on all of them: the newest
+        # decisions are the most telling ones to leave out of the model that serves
+        served = R.train(make_groups(rows), channels, window={
+            "from": rows[0]["decided_at"], "until": rows[-1]["decided_at"],
+            "decisions": len(rows)})
+        served.manifest["metrics"] = {**verdict.as_dict(), "judged_version": model.version}
+        R.save(served, index_dir)
+        activate(index_dir, served.version, verdict.as_dict())
+        model = served
     else:
         data = state(index_dir)
         _note(data, "kept", model.version, verdict=verdict.as_dict())

@@ -86,6 +86,12 @@ def rerank(query_facts, candidates: list, k: int | None = None) -> list:
         return candidates[:k]
     rows = F.matrix(candidates, model.manifest["channels"],
                     contexts(need, [patents[i] for i in ids], _history(ids, need.id)))
+    try:  # a model saved by an older version reads the features it was trained on
+        rows = F.select(rows, model.manifest["channels"], model.manifest["features"])
+    except KeyError:
+        log.warning("reranker %s needs features this version lacks; engine order kept",
+                    model.version)
+        return candidates[:k]
     ranked = [candidates[i] for i in model.order(rows)][:k]
     for position, item in enumerate(ranked, start=1):
         item.explanation = {**item.explanation, "reranker": model.version,

@@ -14,7 +14,8 @@ features it was trained on):
   record age in years;
 - the candidate's decision history from other queries (accepted / rejected as not relevant),
   also weighted by how alike those queries are, which carries a broker's "not relevant" to
-  near-identical queries at once.
+  near-identical queries at once; as counts, as a smoothed acceptance share and as the amount
+  of evidence (the share keeps its meaning while decisions accumulate, the counts do not).
 """
 
 from __future__ import annotations
@@ -59,11 +60,19 @@ def names(channels: Sequence[str]) -> list[str]:
             "same_language", "query_en", "candidate_en", "ipc_section", "ipc_subclass",
             "ipc_group", "field_agree", "family_size", "log_query_length", "log_length",
             "age_years", "accepted", "rejected", "accept_rate", "similar_accepted",
-            "similar_rejected"]
+            "similar_rejected", "similar_accept_rate", "similar_evidence"]
     return out
 
 
-RISING = ("fused", "rules_total", "similar_accepted", "accepted", "accept_rate")
+def select(rows: np.ndarray, channels: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
+    """The columns of ``rows`` (built by ``matrix`` over ``channels``) a model was trained on,
+    in its order; raises KeyError when the model needs a feature this version cannot build."""
+    have = {name: i for i, name in enumerate(names(channels))}
+    return rows[:, [have[name] for name in wanted]]
+
+
+RISING = ("fused", "rules_total", "similar_accepted", "accepted", "accept_rate",
+          "similar_accept_rate")
 FALLING = ("fused_rank", "fused_gap", "similar_rejected", "rejected")
 
 
@@ -143,6 +152,12 @@ def matrix(candidates: Sequence, channels: Sequence[str],
                 ctx.age_years if ctx.age_years is not None else math.nan,
                 float(ctx.accepted), float(ctx.rejected),
                 (ctx.accepted + 1.0) / (decided + 2.0),  # Laplace: 0.5 with no history
-                ctx.similar_accepted, ctx.similar_rejected]
+                ctx.similar_accepted, ctx.similar_rejected,
+                # Share of the look-alike evidence that says "relevant" (Laplace: 0.5 with
+                # none) and how much evidence there is: unlike the weighted sums, these keep
+                # their scale as decisions pile up, so a model trained on fewer decisions reads
+                # them the same way later.
+                (ctx.similar_accepted + 1.0) / (ctx.similar_accepted + ctx.similar_rejected + 2.0),
+                math.log1p(ctx.similar_accepted + ctx.similar_rejected)]
         rows[i] = row
     return rows

@@ -16,12 +16,52 @@ def ndcg_of_order(order: Sequence[int], grades: Sequence[float], k: int = 10) ->
     return ndcg_at_k([str(i) for i in order], relevant, k)
 
 
+def ndcgs(orders: Sequence[Sequence[int]], grades: Sequence[Sequence[float]],
+          k: int = 10) -> list[float]:
+    """nDCG@k per group, over the groups that hold at least one positive (in input order)."""
+    return [ndcg_of_order(o, g, k) for o, g in zip(orders, grades, strict=True)
+            if np.max(g, initial=0) > 0]
+
+
 def mean_ndcg(orders: Sequence[Sequence[int]], grades: Sequence[Sequence[float]],
               k: int = 10) -> float:
     """Mean nDCG@k over groups that hold at least one positive."""
-    values = [ndcg_of_order(o, g, k) for o, g in zip(orders, grades, strict=True)
-              if np.max(g, initial=0) > 0]
+    values = ndcgs(orders, grades, k)
     return float(np.mean(values)) if values else 0.0
+
+
+Z = 1.645  # one-sided 95 %: a gain this many standard errors above zero is not noise
+
+
+@dataclass(frozen=True)
+class Paired:
+    """The new ranking against the current one on the same queries: mean nDCG@10 of each,
+    the mean per-query gain and its one-sided confidence bounds (gain -/+ Z standard errors)."""
+
+    current: float
+    new: float
+    gain: float
+    lower: float
+    upper: float
+    groups: int
+
+    @classmethod
+    def of(cls, current: Sequence[float], new: Sequence[float], z: float = Z) -> Paired:
+        a, b = np.asarray(current, float), np.asarray(new, float)
+        if a.shape != b.shape:
+            raise ValueError("paired figures need the same queries on both sides")
+        n = len(a)
+        if n == 0:
+            return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0)
+        diff = b - a
+        se = float(diff.std(ddof=1) / np.sqrt(n)) if n > 1 else float("inf")
+        gain = float(diff.mean())
+        return cls(float(a.mean()), float(b.mean()), gain, gain - z * se, gain + z * se, n)
+
+    def as_dict(self) -> dict:
+        return {"current": round(self.current, 4), "new": round(self.new, 4),
+                "gain": round(self.gain, 4), "lower": round(self.lower, 4),
+                "upper": round(self.upper, 4), "groups": self.groups}
 
 
 @dataclass(frozen=True)
@@ -38,20 +78,31 @@ class Verdict:
                 "decisions": self.decisions, "benchmark": self.benchmark}
 
 
-def decide(current: float, new: float, groups: int, margin: float, min_groups: int,
-           benchmark: tuple[float, float] | None) -> Verdict:
-    """The rule: enough later decisions, and the new model beats the current ranking by
-    ``margin`` (absolute nDCG@10) on them and, when a benchmark was run, on it too."""
-    decisions = {"current": round(current, 4), "new": round(new, 4), "groups": groups,
-                 "gain": round(new - current, 4)}
-    bench = None
-    if benchmark is not None:
-        bench = {"current": round(benchmark[0], 4), "new": round(benchmark[1], 4),
-                 "gain": round(benchmark[1] - benchmark[0], 4)}
-    if groups < min_groups:
+def decide(later: Paired, margin: float, min_groups: int,
+           benchmark: Paired | None = None) -> Verdict:
+    """The activation rule, on paired per-query comparisons (not bare means).
+
+    The later decisions (pairs decided after the training window) grade only what brokers
+    were shown, the top of the current ranking: they catch a model that misorders it, but
+    cannot see the gain of lifting a relevant candidate from deeper in the list. The benchmark
+    (stored candidates with full judgements) sees the whole list. So:
+
+    - too few later groups: refused;
+    - with a benchmark: the model must not be worse on the later decisions (the upper bound
+      of its gain reaches zero) and must beat the current ranking on the benchmark by
+      ``margin`` on average, with the gain's lower bound above zero (not noise);
+    - without one, the later decisions must show that gain themselves.
+    """
+    decisions = later.as_dict()
+    bench = benchmark.as_dict() if benchmark is not None else None
+    if later.groups < min_groups:
         return Verdict(False, "too_few_decisions", decisions, bench)
-    if new - current < margin:
-        return Verdict(False, "not_better_on_later_decisions", decisions, bench)
-    if benchmark is not None and benchmark[1] - benchmark[0] < margin:
+    if benchmark is None:
+        if later.gain < margin or later.lower <= 0:
+            return Verdict(False, "not_better_on_later_decisions", decisions, bench)
+        return Verdict(True, "better", decisions, bench)
+    if later.upper < 0:
+        return Verdict(False, "worse_on_later_decisions", decisions, bench)
+    if benchmark.gain < margin or benchmark.lower <= 0:
         return Verdict(False, "not_better_on_benchmark", decisions, bench)
     return Verdict(True, "better", decisions, bench)

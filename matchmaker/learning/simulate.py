@@ -8,9 +8,10 @@ queue query the broker sees the top ``shown`` candidates of the active ranking a
 by the judgements: relevant -> recommend (grade 2), not relevant -> reject "not relevant"
 (grade 0), with ``noise`` of the decisions flipped and ``other_reasons`` of them rejections for
 reasons that are not about relevance (price, terms: no label). After every ``retrain_every``
-decisions a model is trained on all but the latest ``holdback`` of the decisions and activated
-only when it beats the active ranking on those later decisions and on the validation queries
-(``judge.decide``). Pure: no database, no files.
+decisions a model is trained on all but the latest ``holdback`` of the decisions and judged
+against the active ranking on those later decisions and on the validation queries, query by
+query (``judge.decide``); a model that passes is fitted again on every decision and serves.
+Pure: no database, no files.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import features as F
-from .judge import decide, mean_ndcg
+from .judge import Paired, decide, ndcgs
 from .reranker import Group, Reranker, train
 
 RECOMMEND, NOT_RELEVANT = 2, 0
@@ -45,6 +46,7 @@ class SimConfig:
     margin: float = 0.005
     min_groups: int = 10
     rounds: int = 100
+    refit: bool = True  # an activated model is fitted again on every decision
     seed: int = 13
 
 
@@ -79,32 +81,63 @@ class World:
         self.doc_row = {d: n for n, d in enumerate(dump["documents"])}
         self.query_vectors = _matrix([dump["queries"][q].get("vector") for q in self.queries])
         self.doc_vectors = _matrix([v.get("vector") for v in dump["documents"].values()])
+        self._decided_key: tuple | None = None
+        self._decided_arrays: tuple = ()
+        self._rows_key: tuple | None = None
+        self._rows: dict[str, np.ndarray] = {}
 
     def similarity(self, a: str, b: str) -> float:
         """Share of the engine's top candidates two queries have in common."""
         return len(self.heads[a] & self.heads[b]) / HEAD
 
+    def _decided(self, log) -> tuple:
+        """The labelled decisions of ``log`` as arrays (query ids, signs, query and candidate
+        vectors), computed once per state of the log: every query's features read them."""
+        key = _log_key(log)
+        if self._decided_key != key:
+            decided = [(q, d, g) for q, d, g in log if g is not None]
+            qids = np.array([q for q, _, _ in decided], dtype=object)
+            sign = np.array([1.0 if g > 0 else 0.0 for _, _, g in decided])
+            qv = dv = None
+            if decided and self.query_vectors is not None and self.doc_vectors is not None:
+                qv = self.query_vectors[[self.query_row[q] for q, _, _ in decided]]
+                dv = self.doc_vectors[[self.doc_row[d] for _, d, _ in decided]]
+            self._decided_key, self._decided_arrays = key, (decided, qids, sign, qv, dv)
+        return self._decided_arrays
+
     def votes(self, qid: str, items: list[Item], log) -> tuple[np.ndarray, np.ndarray]:
         """Decisions of other queries on these candidates or on near-identical ones, weighted
         by how alike the queries are: (for, against) per candidate."""
-        decided = [(q, d, g) for q, d, g in log if q != qid and g is not None]
+        everything, qids, sign, qv, dv = self._decided(log)
         n = len(items)
-        if not decided:
+        if not len(everything) or not (qids != qid).any():
             return np.zeros(n), np.zeros(n)
-        sign = np.array([1.0 if g > 0 else 0.0 for _, _, g in decided])
-        if self.query_vectors is not None and self.doc_vectors is not None:
+        if qv is not None:
             q = self.query_vectors[self.query_row[qid]]
-            wq = _near(self.query_vectors[[self.query_row[x] for x, _, _ in decided]] @ q)
+            wq = _near(qv @ q) * (qids != qid)  # this query's own decisions do not vote
             cand = self.doc_vectors[[self.doc_row[i.id] for i in items]]
-            wd = _near(cand @ self.doc_vectors[[self.doc_row[d] for _, d, _ in decided]].T)
+            wd = _near(cand @ dv.T)
         else:
+            others = qids != qid
+            decided = [e for e, keep in zip(everything, others, strict=True) if keep]
+            sign = sign[others]
             wq = np.array([self.similarity(qid, x) for x, _, _ in decided])
             ids = [i.id for i in items]
             wd = np.array([[1.0 if a == d else 0.0 for _, d, _ in decided] for a in ids])
         return wd @ (wq * sign), wd @ (wq * (1 - sign))
 
     def rows(self, qid: str, log: list[tuple[str, str, int | None]]) -> np.ndarray:
-        """Feature rows of a query's candidates, history counted from ``log`` (other queries)."""
+        """Feature rows of a query's candidates, history counted from ``log`` (other queries).
+
+        Cached per state of the log (the active and the new model read the same rows)."""
+        key = _log_key(log)
+        if self._rows_key != key:
+            self._rows_key, self._rows = key, {}
+        if qid not in self._rows:
+            self._rows[qid] = self._compute_rows(qid, log)
+        return self._rows[qid]
+
+    def _compute_rows(self, qid: str, log) -> np.ndarray:
         text, items = self.queries[qid]
         accepted, rejected = Counter(), Counter()
         mine = {i.id for i in items}
@@ -126,12 +159,17 @@ class World:
 
     def ndcg(self, qids: list[str], model: Reranker | None, log) -> float:
         """Mean nDCG@10 of ``qids`` against the task's judgements."""
+        values = self.ndcgs(qids, model, log)
+        return float(np.mean(values)) if values else 0.0
+
+    def ndcgs(self, qids: list[str], model: Reranker | None, log) -> list[float]:
+        """nDCG@10 of each of ``qids`` with a relevant candidate (in order)."""
         orders, grades = [], []
         for qid in qids:
             items = self.queries[qid][1]
             orders.append(self.order(qid, model, log))
             grades.append([self.qrels[qid].get(i.id, 0) for i in items])
-        return mean_ndcg(orders, grades)
+        return ndcgs(orders, grades)
 
     def groups(self, log: list[tuple[str, str, int | None]],
                history: list[tuple[str, str, int | None]]) -> list[Group]:
@@ -147,6 +185,12 @@ class World:
             rows = self.rows(qid, history)[keep]
             out.append(Group(qid, rows, np.array([labelled[items[i].id] for i in keep])))
         return out
+
+
+def _log_key(log: list) -> tuple:
+    """Names one state of the decision log: the simulation's logs are prefixes of one log that
+    only grows by appending, so its length and last decision tell two states apart."""
+    return (len(log), log[-1] if log else None)
 
 
 def _matrix(vectors: list) -> np.ndarray | None:
@@ -177,8 +221,8 @@ def _decide(relevant: bool, rng: random.Random, config: SimConfig) -> int | None
     return RECOMMEND if relevant else NOT_RELEVANT
 
 
-def _later_decisions(world: World, model: Reranker | None, later, history) -> tuple[float, int]:
-    """nDCG@10 of a ranking over the labelled candidates of the later decisions."""
+def _later_decisions(world: World, model: Reranker | None, later, history) -> list[float]:
+    """nDCG@10 per query of a ranking over the labelled candidates of the later decisions."""
     orders, grades = [], []
     for group in world.groups(later, history):
         items = world.queries[group.query][1]
@@ -187,11 +231,12 @@ def _later_decisions(world: World, model: Reranker | None, later, history) -> tu
                   if items[p].id in labelled]
         orders.append(list(range(len(ranked))))
         grades.append([labelled[items[p].id] for p in ranked])
-    return mean_ndcg(orders, grades), len(orders)
+    return ndcgs(orders, grades)
 
 
-def run(dump: dict, config: SimConfig | None = None) -> dict:
-    """Simulate; returns the learning curve and the activation decisions."""
+def run(dump: dict, config: SimConfig | None = None, on_point=None) -> dict:
+    """Simulate; returns the learning curve and the activation decisions. ``on_point`` (if
+    given) sees each point of the curve as it is measured (long runs report progress)."""
     config = config or SimConfig()
     world = World(dump)
     rng = random.Random(config.seed)
@@ -219,17 +264,22 @@ def run(dump: dict, config: SimConfig | None = None) -> dict:
                           window={"decisions": cut})
         except ValueError:
             continue
-        current_later, groups = _later_decisions(world, active, later, older)
-        new_later, _ = _later_decisions(world, model, later, older)
-        bench = (world.ndcg(validation, active, log), world.ndcg(validation, model, log))
-        verdict = decide(current_later, new_later, groups, config.margin, config.min_groups,
-                         bench)
+        judged = Paired.of(_later_decisions(world, active, later, older),
+                           _later_decisions(world, model, later, older))
+        bench = Paired.of(world.ndcgs(validation, active, log),
+                          world.ndcgs(validation, model, log))
+        verdict = decide(judged, config.margin, config.min_groups, bench)
         if verdict.activate:
-            active = model
+            # judged on the later decisions, it is then fitted again on all of them: the
+            # newest decisions are the most informative ones to leave out of the served model
+            active = (train(world.groups(log, log), world.channels, rounds=config.rounds,
+                            window={"decisions": len(log)}) if config.refit else model)
         curve.append({"decisions": len(log),
                       "test_ndcg": round(world.ndcg(test, active, log), 4),
                       "candidate_ndcg": round(world.ndcg(test, model, log), 4),
                       "activated": verdict.activate, "verdict": verdict.as_dict()})
+        if on_point is not None:
+            on_point(curve[-1])
     final = curve[-1]["test_ndcg"]
     return {"baseline": round(baseline, 4), "final": final,
             "gain": round(final / baseline - 1, 4) if baseline else None,

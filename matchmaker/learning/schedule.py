@@ -1,0 +1,54 @@
+"""Automatic retraining: the platform retrains after every N labelled decisions (issue 12).
+
+After each pipeline move, the labelled decisions taken since the last training job was queued
+are counted; when they reach ``RERANK_RETRAIN_EVERY`` the job ``train_reranker`` is queued,
+unless one is already queued or running (a burst of moves never stacks trainings). A training
+that fails (too few decisions) still counts as the last training, so a stream of moves does
+not retry it at every move: the next attempt comes N decisions later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..records import Job, JobStatus
+from .dataset import labelled
+
+JOB_KIND = "train_reranker"
+PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def pending_training() -> Job | None:
+    """A training job waiting or running, if any."""
+    return db.session.scalars(select(Job).where(Job.kind == JOB_KIND, Job.status.in_(PENDING))
+                              .order_by(Job.id.desc()).limit(1)).first()
+
+
+def last_training_at() -> datetime | None:
+    """When the latest training job (any outcome) was queued; None when never."""
+    return db.session.scalar(select(Job.created_at).where(Job.kind == JOB_KIND)
+                             .order_by(Job.created_at.desc(), Job.id.desc()).limit(1))
+
+
+def decisions_since_training() -> int:
+    """Labelled decisions (a grade, not a "price or terms" rejection) since the last training."""
+    return sum(1 for row in labelled(since=last_training_at()) if row["grade"] is not None)
+
+
+def retraining_due(every: int) -> bool:
+    """True when ``every`` > 0, no training is pending and enough decisions came in."""
+    if every <= 0 or pending_training() is not None:
+        return False
+    return decisions_since_training() >= every
+
+
+def queue_if_due(every: int) -> Job | None:
+    """Queue ``train_reranker`` when retraining is due; returns the job, or None."""
+    from ..services import jobs
+
+    if not retraining_due(every):
+        return None
+    return jobs.submit(JOB_KIND, {"trigger": "decisions", "every": every}, after_response=True)
