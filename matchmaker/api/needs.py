@@ -9,19 +9,9 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..records import Need, NeedStatus, Role, User
 from ..services import access, records
-from . import bp, spec, user
+from . import bp, listing, spec, user
 from .common import check_if_match, etag_of, idempotent, json_response, limit_of, with_etag
 from .docs_spec import responses
-from .listing import (
-    NEEDS,
-    PATENTS,
-    contains,
-    editable,
-    newest_first,
-    organization_or_422,
-    own_pairs_hint,
-    visible,
-)
 from .problems import ApiProblem
 from .schemas.common import OrgRef
 from .schemas.records import NeedIn, NeedList, NeedOut, NeedPatch, NeedQuery, NeedStatusIn
@@ -53,11 +43,11 @@ def need_etag(need: Need) -> str:
 
 def viewable(need_id: int) -> Need:
     """The need if the caller may see it; 404 otherwise (its existence is not revealed)."""
-    return visible(Need, need_id, "need", access.can_view_need)
+    return listing.visible(Need, need_id, "need", access.can_view_need)
 
 
 def _editable(need_id: int) -> Need:
-    return editable(viewable(need_id), "need", access.can_edit_need)
+    return listing.editable(viewable(need_id), "need", access.can_edit_need)
 
 
 @bp.get("/needs")
@@ -65,17 +55,18 @@ def _editable(need_id: int) -> Need:
 def list_needs():
     """List the needs you may see, newest first."""
     query: NeedQuery = request.context.query
-    stmt = (select(Need).where(access.need_filter(user()), *own_pairs_hint(user(), NEEDS, PATENTS))
+    hint = listing.own_pairs_hint(user(), listing.NEEDS, listing.PATENTS)
+    stmt = (select(Need).where(access.need_filter(user()), *hint)
             .options(joinedload(Need.enterprise)))
     if query.status:
         stmt = stmt.where(Need.status == query.status)
     if query.region:
         stmt = stmt.where(Need.region_league == query.region)
     if query.field:
-        stmt = stmt.where(contains(Need.technical_field, query.field))
+        stmt = stmt.where(listing.contains(Need.technical_field, query.field))
     if query.q:
-        stmt = stmt.where(contains(Need.title, query.q))
-    rows, cursor = newest_first(stmt, Need.id, query.cursor, limit_of(query.limit))
+        stmt = stmt.where(listing.contains(Need.title, query.q))
+    rows, cursor = listing.newest_first(stmt, Need.id, query.cursor, limit_of(query.limit))
     return json_response(NeedList(items=[need_out(n) for n in rows], next_cursor=cursor))
 
 
@@ -99,8 +90,8 @@ def create_need():
         raise ApiProblem(403, "Only enterprises and administrators post needs.")
     values = body.model_dump(exclude={"enterprise_id", "broker_id"})
     if actor.role is Role.ADMIN:
-        values["enterprise"] = organization_or_422(body.enterprise_id, "enterprise_id",
-                                                  "enterprise")
+        values["enterprise"] = listing.organization_or_422(body.enterprise_id,
+                                                          "enterprise_id", "enterprise")
         if body.broker_id is not None:
             values["broker"] = db.session.get(User, body.broker_id)
             if values["broker"] is None:

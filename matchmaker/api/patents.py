@@ -8,19 +8,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..records import Patent, PatentIPC, Role, User
 from ..services import access, records
-from . import bp, spec, user
+from . import bp, listing, spec, user
 from .common import check_if_match, etag_of, idempotent, json_response, limit_of, with_etag
 from .docs_spec import responses
-from .listing import (
-    NEEDS,
-    PATENTS,
-    contains,
-    editable,
-    newest_first,
-    organization_or_422,
-    own_pairs_hint,
-    visible,
-)
 from .problems import ApiProblem
 from .schemas.common import OrgRef
 from .schemas.records import (
@@ -65,11 +55,11 @@ def patent_etag(patent: Patent) -> str:
 
 
 def viewable(patent_id: int) -> Patent:
-    return visible(Patent, patent_id, "patent", access.can_view_patent)
+    return listing.visible(Patent, patent_id, "patent", access.can_view_patent)
 
 
 def _editable(patent_id: int) -> Patent:
-    return editable(viewable(patent_id), "patent", access.can_edit_patent)
+    return listing.editable(viewable(patent_id), "patent", access.can_edit_patent)
 
 
 @bp.get("/patents")
@@ -77,8 +67,8 @@ def _editable(patent_id: int) -> Patent:
 def list_patents():
     """List the patents you may see, newest first."""
     query: PatentQuery = request.context.query
-    stmt = (select(Patent)
-            .where(access.patent_filter(user()), *own_pairs_hint(user(), PATENTS, NEEDS))
+    hint = listing.own_pairs_hint(user(), listing.PATENTS, listing.NEEDS)
+    stmt = (select(Patent).where(access.patent_filter(user()), *hint)
             .options(joinedload(Patent.owner), selectinload(Patent.ipc_links),
                      selectinload(Patent.licence_links)))
     if query.legal_status:
@@ -89,9 +79,9 @@ def list_patents():
         stmt = stmt.where(exists(select(PatentIPC.id).where(
             PatentIPC.patent_id == Patent.id, PatentIPC.section == query.ipc_section.upper())))
     if query.q:
-        stmt = stmt.where(contains(Patent.title, query.q))
-    rows, cursor = newest_first(stmt, Patent.id, query.cursor, limit_of(query.limit),
-                                unique=True)
+        stmt = stmt.where(listing.contains(Patent.title, query.q))
+    rows, cursor = listing.newest_first(stmt, Patent.id, query.cursor, limit_of(query.limit),
+                                        unique=True)
     viewer = user()
     return json_response(PatentList(items=[patent_out(p, viewer) for p in rows],
                                     next_cursor=cursor))
@@ -116,7 +106,7 @@ def create_patent():
         raise ApiProblem(403, "Only universities and administrators list patents.")
     values = body.model_dump(exclude={"owner_id"})
     if actor.role is Role.ADMIN:
-        values["owner"] = organization_or_422(body.owner_id, "owner_id", "organization")
+        values["owner"] = listing.organization_or_422(body.owner_id, "owner_id", "organization")
     else:
         if body.owner_id not in (None, actor.organization_id):
             raise ApiProblem(403, "Universities list their own patents only.")
