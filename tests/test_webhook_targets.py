@@ -97,7 +97,8 @@ def test_a_name_pointed_at_a_private_address_after_saving_is_not_posted_to(app, 
 
     monkeypatch.setattr(task, "enqueue", lambda ids: None)
     posted = []
-    monkeypatch.setattr(webhooks, "_post", lambda url, *a: posted.append(url) or 204)
+    monkeypatch.setattr(webhooks, "_post",
+                        lambda target, *a: posted.append((target.url, str(target.address))) or 204)
     dns["hooks.example.com"] = PUBLIC
     org, user = _owner()
     webhooks.create_subscription(org, "http://hooks.example.com/h", ["need.posted"], actor=user)
@@ -111,7 +112,7 @@ def test_a_name_pointed_at_a_private_address_after_saving_is_not_posted_to(app, 
     delivery.next_attempt_at = None
     db.session.commit()
     assert webhooks.deliver(delivery_id) == "delivered"
-    assert posted == ["http://hooks.example.com/h"]
+    assert posted == [("http://hooks.example.com/h", PUBLIC)]
 
 
 def test_the_portal_form_refuses_a_private_target_with_a_message(app):

@@ -7,20 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..records import Match, Need, NeedStatus, Organization, Patent, Role, User
+from ..records import Need, NeedStatus, Role, User
 from ..services import access, records
-from . import bp, spec, user
-from .common import (
-    check_if_match,
-    decode_cursor,
-    encode_cursor,
-    etag_of,
-    get_or_404,
-    idempotent,
-    json_response,
-    limit_of,
-    with_etag,
-)
+from . import bp, listing, spec, user
+from .common import check_if_match, etag_of, idempotent, json_response, limit_of, with_etag
 from .docs_spec import responses
 from .problems import ApiProblem
 from .schemas.common import OrgRef
@@ -53,32 +43,11 @@ def need_etag(need: Need) -> str:
 
 def viewable(need_id: int) -> Need:
     """The need if the caller may see it; 404 otherwise (its existence is not revealed)."""
-    need = get_or_404(Need, need_id, "need")
-    if not access.can_view_need(db.session, user(), need):
-        raise ApiProblem(404, "No such need.")
-    return need
+    return listing.visible(Need, need_id, "need", access.can_view_need)
 
 
 def _editable(need_id: int) -> Need:
-    need = viewable(need_id)
-    if not access.can_edit_need(user(), need):
-        raise ApiProblem(403, "You may not change this need.")
-    return need
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _narrow(viewer: User) -> list:
-    """A planner hint for universities: the needs of their shown pairs, as an IN list (the
-    access filter still applies; it selects the same rows)."""
-    if viewer.role is not Role.UNIVERSITY:
-        return []
-    shown = (select(Match.need_id).join(Patent, Patent.id == Match.patent_id)
-             .where(Patent.owner_id == viewer.organization_id,
-                    Match.status.in_(access.SHOWN_TO_PARTIES)))
-    return [Need.id.in_(shown)]
+    return listing.editable(viewable(need_id), "need", access.can_edit_need)
 
 
 @bp.get("/needs")
@@ -86,24 +55,18 @@ def _narrow(viewer: User) -> list:
 def list_needs():
     """List the needs you may see, newest first."""
     query: NeedQuery = request.context.query
-    limit = limit_of(query.limit)
-    stmt = (select(Need).where(access.need_filter(user()), *_narrow(user()))
-            .options(joinedload(Need.enterprise)).order_by(Need.id.desc()))
-    after = decode_cursor(query.cursor, ("id",))
-    if after:
-        stmt = stmt.where(Need.id < int(after["id"]))
+    hint = listing.own_pairs_hint(user(), listing.NEEDS, listing.PATENTS)
+    stmt = (select(Need).where(access.need_filter(user()), *hint)
+            .options(joinedload(Need.enterprise)))
     if query.status:
         stmt = stmt.where(Need.status == query.status)
     if query.region:
         stmt = stmt.where(Need.region_league == query.region)
     if query.field:
-        stmt = stmt.where(Need.technical_field.like(_like(query.field), escape="\\"))
+        stmt = stmt.where(listing.contains(Need.technical_field, query.field))
     if query.q:
-        stmt = stmt.where(Need.title.like(_like(query.q), escape="\\"))
-    rows = list(db.session.scalars(stmt.limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = encode_cursor({"id": rows[-1].id}) if more else None
+        stmt = stmt.where(listing.contains(Need.title, query.q))
+    rows, cursor = listing.newest_first(stmt, Need.id, query.cursor, limit_of(query.limit))
     return json_response(NeedList(items=[need_out(n) for n in rows], next_cursor=cursor))
 
 
@@ -113,16 +76,6 @@ def get_need(need_id: int):
     """Read one need (ETag for conditional requests and If-Match)."""
     need = viewable(need_id)
     return with_etag(need_out(need), need_etag(need))
-
-
-def _org_or_422(org_id: int | None) -> Organization | None:
-    if org_id is None:
-        return None
-    org = db.session.get(Organization, org_id) if org_id <= 2**63 - 1 else None
-    if org is None:
-        raise ApiProblem(422, "No such enterprise.",
-                         errors=[{"field": "enterprise_id", "message": "unknown"}])
-    return org
 
 
 @bp.post("/needs")
@@ -137,7 +90,8 @@ def create_need():
         raise ApiProblem(403, "Only enterprises and administrators post needs.")
     values = body.model_dump(exclude={"enterprise_id", "broker_id"})
     if actor.role is Role.ADMIN:
-        values["enterprise"] = _org_or_422(body.enterprise_id)
+        values["enterprise"] = listing.organization_or_422(body.enterprise_id,
+                                                          "enterprise_id", "enterprise")
         if body.broker_id is not None:
             values["broker"] = db.session.get(User, body.broker_id)
             if values["broker"] is None:

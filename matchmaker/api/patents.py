@@ -6,23 +6,11 @@ from flask import request
 from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db
-from ..records import Match, Need, Organization, Patent, PatentIPC, Role, User
+from ..records import Patent, PatentIPC, Role, User
 from ..services import access, records
-from . import bp, spec, user
-from .common import (
-    check_if_match,
-    decode_cursor,
-    encode_cursor,
-    etag_of,
-    get_or_404,
-    idempotent,
-    json_response,
-    limit_of,
-    with_etag,
-)
+from . import bp, listing, spec, user
+from .common import check_if_match, etag_of, idempotent, json_response, limit_of, with_etag
 from .docs_spec import responses
-from .needs import _like
 from .problems import ApiProblem
 from .schemas.common import OrgRef
 from .schemas.records import (
@@ -67,24 +55,11 @@ def patent_etag(patent: Patent) -> str:
 
 
 def viewable(patent_id: int) -> Patent:
-    patent = get_or_404(Patent, patent_id, "patent")
-    if not access.can_view_patent(db.session, user(), patent):
-        raise ApiProblem(404, "No such patent.")
-    return patent
+    return listing.visible(Patent, patent_id, "patent", access.can_view_patent)
 
 
-def _narrow(viewer: User) -> list:
-    """A planner hint for enterprises: the patents of their shown pairs, as an IN list.
-
-    It selects the same rows as the access filter (which still applies); without it SQLite
-    checks the correlated EXISTS against every patent (measured 400 ms at 20k patents).
-    """
-    if viewer.role is not Role.ENTERPRISE:
-        return []
-    shown = (select(Match.patent_id).join(Need, Need.id == Match.need_id)
-             .where(Need.enterprise_id == viewer.organization_id,
-                    Match.status.in_(access.SHOWN_TO_PARTIES)))
-    return [Patent.id.in_(shown)]
+def _editable(patent_id: int) -> Patent:
+    return listing.editable(viewable(patent_id), "patent", access.can_edit_patent)
 
 
 @bp.get("/patents")
@@ -92,14 +67,10 @@ def _narrow(viewer: User) -> list:
 def list_patents():
     """List the patents you may see, newest first."""
     query: PatentQuery = request.context.query
-    limit = limit_of(query.limit)
-    stmt = (select(Patent).where(access.patent_filter(user()), *_narrow(user()))
+    hint = listing.own_pairs_hint(user(), listing.PATENTS, listing.NEEDS)
+    stmt = (select(Patent).where(access.patent_filter(user()), *hint)
             .options(joinedload(Patent.owner), selectinload(Patent.ipc_links),
-                     selectinload(Patent.licence_links))
-            .order_by(Patent.id.desc()))
-    after = decode_cursor(query.cursor, ("id",))
-    if after:
-        stmt = stmt.where(Patent.id < int(after["id"]))
+                     selectinload(Patent.licence_links)))
     if query.legal_status:
         stmt = stmt.where(Patent.legal_status == query.legal_status)
     if query.dormant is not None:
@@ -108,11 +79,9 @@ def list_patents():
         stmt = stmt.where(exists(select(PatentIPC.id).where(
             PatentIPC.patent_id == Patent.id, PatentIPC.section == query.ipc_section.upper())))
     if query.q:
-        stmt = stmt.where(Patent.title.like(_like(query.q), escape="\\"))
-    rows = list(db.session.scalars(stmt.limit(limit + 1)).unique())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = encode_cursor({"id": rows[-1].id}) if more else None
+        stmt = stmt.where(listing.contains(Patent.title, query.q))
+    rows, cursor = listing.newest_first(stmt, Patent.id, query.cursor, limit_of(query.limit),
+                                        unique=True)
     viewer = user()
     return json_response(PatentList(items=[patent_out(p, viewer) for p in rows],
                                     next_cursor=cursor))
@@ -126,16 +95,6 @@ def get_patent(patent_id: int):
     return with_etag(patent_out(patent, user()), patent_etag(patent))
 
 
-def _owner(owner_id: int | None) -> Organization | None:
-    if owner_id is None:
-        return None
-    org = db.session.get(Organization, owner_id)
-    if org is None:
-        raise ApiProblem(422, "No such organization.",
-                         errors=[{"field": "owner_id", "message": "unknown"}])
-    return org
-
-
 @bp.post("/patents")
 @spec.validate(json=PatentIn, resp=responses({201: PatentOut}), tags=TAGS)
 @idempotent
@@ -147,7 +106,7 @@ def create_patent():
         raise ApiProblem(403, "Only universities and administrators list patents.")
     values = body.model_dump(exclude={"owner_id"})
     if actor.role is Role.ADMIN:
-        values["owner"] = _owner(body.owner_id)
+        values["owner"] = listing.organization_or_422(body.owner_id, "owner_id", "organization")
     else:
         if body.owner_id not in (None, actor.organization_id):
             raise ApiProblem(403, "Universities list their own patents only.")
@@ -172,9 +131,7 @@ def _current_values(patent: Patent) -> dict:
 @spec.validate(json=PatentPatch, resp=responses({200: PatentOut}, 404, 412), tags=TAGS)
 def update_patent(patent_id: int):
     """Change some fields of a patent; send the ETag you read as If-Match."""
-    patent = viewable(patent_id)
-    if not access.can_edit_patent(user(), patent):
-        raise ApiProblem(403, "You may not change this patent.")
+    patent = _editable(patent_id)
     check_if_match(patent_etag(patent))
     values = _current_values(patent)
     values.update(request.context.json.model_dump(exclude_unset=True))
@@ -188,9 +145,7 @@ def update_patent(patent_id: int):
 def set_patent_status(patent_id: int):
     """Close a patent's listing (it leaves matching, the showcase and the queue) or list it
     again; send the ETag you read as If-Match."""
-    patent = viewable(patent_id)
-    if not access.can_edit_patent(user(), patent):
-        raise ApiProblem(403, "You may not change this patent.")
+    patent = _editable(patent_id)
     check_if_match(patent_etag(patent))
     records.set_patent_listing(patent, listed=request.context.json.status == "listed",
                                actor=user())

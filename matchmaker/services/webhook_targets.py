@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -19,6 +20,18 @@ from .record_checks import _
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_URL = 500
+
+
+@dataclass(frozen=True)
+class PinnedTarget:
+    """A checked webhook URL and the one address its post goes to (``webhook_transport``)."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    path: str  # path and query, as sent in the request line
+    address: Address
 
 
 def blocked(address: Address) -> bool:
@@ -76,8 +89,20 @@ def check_url(url: str) -> str:
     return url
 
 
-def check_delivery(url: str) -> None:
-    """Before posting: raise ValidationError unless ``url`` resolves to allowed addresses only
-    (a name may have been pointed at a private address since the subscription was saved)."""
+def pin_delivery(url: str) -> PinnedTarget:
+    """Before posting: where to post, or ValidationError unless ``url`` resolves to allowed
+    addresses only (a name may have been pointed at a private address since it was saved).
+
+    The name is resolved here once; the post connects to the first of these checked
+    addresses and never looks the name up again (``webhook_transport``), so a second DNS
+    answer cannot slip a private address past the check.
+    """
     host, port = _parts(url)
-    _refuse_private(resolve(host, port))
+    addresses = resolve(host, port)
+    if not addresses:
+        raise OSError(f"{host} resolved to no address")
+    _refuse_private(addresses)
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return PinnedTarget(url=url, scheme=parts.scheme, host=host, port=port, path=path,
+                        address=addresses[0])

@@ -8,11 +8,10 @@ and ``flask webhooks deliver-due`` sweeps up every due one (after an outage, or 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from flask import current_app
@@ -35,7 +34,8 @@ from . import access
 from .audit import record
 from .record_checks import _
 from .webhook_signing import SIGNATURE_HEADER, sign, signature_header, verify
-from .webhook_targets import check_delivery, check_url
+from .webhook_targets import PinnedTarget, check_url, pin_delivery
+from .webhook_transport import post as post_pinned
 
 log = logging.getLogger(__name__)
 __all__ = ["EVENTS", "check_url", "deliver", "deliver_due", "emit", "enqueue_deliveries", "sign",
@@ -193,26 +193,14 @@ def _safely(receiver):
 # -- delivering -------------------------------------------------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # a 3xx is an answer, never followed
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
 def backoff(attempts: int) -> timedelta:
     """Wait before the next try after ``attempts`` failures: 30 s, 60 s, 120 s, ... capped."""
     return timedelta(seconds=min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1)))
 
 
-def _post(url: str, body: bytes, headers: dict, timeout: float) -> int:
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with _OPENER.open(req, timeout=timeout) as answer:
-            return answer.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+def _post(target: PinnedTarget, body: bytes, headers: dict, timeout: float) -> int:
+    """The receiver's status code; a 3xx is an answer, never followed."""
+    return post_pinned(target, body, headers, timeout)
 
 
 def deliver(delivery_id: int, *, after_attempts: int | None = None) -> str:
@@ -251,11 +239,12 @@ def deliver(delivery_id: int, *, after_attempts: int | None = None) -> str:
                SIGNATURE_HEADER: signature_header(sub.secret, body)}
     code, error = None, None
     try:
-        check_delivery(sub.url)  # where the name points now, not when it was saved
-        code = _post(sub.url, body, headers, config["WEBHOOK_TIMEOUT"])
+        target = pin_delivery(sub.url)  # where the name points now, not when it was saved
+        code = _post(target, body, headers, config["WEBHOOK_TIMEOUT"])
     except ValidationError as exc:  # a private address: a failure like any other
         error = f"refused: {exc}"[:500]
-    except (OSError, ValueError) as exc:  # refused, timed out, bad address, no such name
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, timed out,
+        # bad address or certificate, no such name, an answer that is not HTTP
         error = f"{type(exc).__name__}: {exc}"[:500]
     delivery.response_code = code
     now = utcnow()
