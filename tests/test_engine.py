@@ -42,9 +42,8 @@ def test_the_fusion_and_its_feedback_come_from_the_settings(settings):
     from matchmaker.matching.fusion import FusionConfig
 
     assert settings.fusion == FusionConfig()  # one default, whoever builds the engine
-    assert settings.fusion.lexical_feedback > 0 and settings.fusion.feedback > 0
-    other = settings.but(fusion=FusionConfig(lexical_feedback=0.0))
-    assert build_engine(other).fusion.lexical_feedback == 0.0
+    other = settings.but(fusion=FusionConfig(lexical_feedback=0.3))
+    assert build_engine(other).fusion.lexical_feedback == 0.3
     assert build_engine(settings).fusion is settings.fusion
 
 

@@ -139,10 +139,12 @@ def test_engine_leaves_a_confident_known_item_query_unchanged(tmp_path):
     assert len(calls) == 1  # the guard is the sureness, not a broken channel
 
 
-def test_default_settings_switch_both_feedbacks_on():
+def test_default_feedback_settings_are_the_documented_ones():
     config = FusionConfig()
-    assert config.feedback > 0 and config.feedback_docs > 0
-    assert config.lexical_feedback > 0 and config.feedback_terms > 0
+    assert (config.feedback, config.feedback_docs) == (0.5, 3)  # dense Rocchio: on
+    # BM25 expansion is built and tested, but off until measured on every task
+    assert (config.lexical_feedback, config.feedback_terms, config.feedback_keep) == (0.0, 20,
+                                                                                      0.0)
 
 
 def test_blend_keeps_a_first_hit_that_stands_far_above_the_rest():
