@@ -87,13 +87,13 @@ def unsquash(value: float, slope: float = 1.0) -> float:
 
 
 def search_again(engine, side: str, query: Prepared, fused: list[Fused],
-                 rankings: Sequence[ChannelRanking], vectors: Mapping[str, np.ndarray],
+                 rankings: list[ChannelRanking], vectors: Mapping[str, np.ndarray],
                  depth: int, pairs: dict) -> list[Fused]:
     """Every channel of ``engine`` that took part searches again with the query expanded by
-    the first fused hits; the new lists are fused (``pairs``: the document languages, updated
-    here, and the query's), then blended with the first run (``feedback_keep``)."""
+    the first fused hits, replacing its list in ``rankings``; the new lists are fused
+    (``pairs``: the document languages, updated here, and the query's), then blended with the
+    first run (``feedback_keep``)."""
     top = [item.id for item in fused[: engine.fusion.feedback_docs]]
-    rankings = list(rankings)
     by_name = {c.name: c for c in engine.dense}
     changed = False
     for position, ranking in enumerate(rankings):
