@@ -2,6 +2,8 @@
 
     nice .venv/bin/python bench/bench_matching.py                      # 10k, 100k, 1M + batch
     nice .venv/bin/python bench/bench_matching.py --sizes 10000 --batch-needs 0 --no-write
+    nice .venv/bin/python bench/bench_matching.py --sizes 100000 --batch-needs 0 --no-write \
+        --fusion lexical_feedback=0          # the cost of one setting: run with and without
 
 Corpus: synthetic patents built by recombining real CSL abstracts (../shared/data): patent i
 takes the title and first sentences of abstract a and one sentence of abstract b. Its BM25
@@ -17,6 +19,7 @@ EXACT_INDEX_LIMIT). Prints a table and replaces the bench_matching section of be
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -97,11 +100,13 @@ def load_base(data: Path) -> tuple[list[dict], list[dict]]:
     return records, needs
 
 
-def settings_for(workdir: str, threads: int) -> EngineSettings:
-    """The production settings (config defaults), USE only, indexes in ``workdir``."""
+def settings_for(workdir: str, threads: int, fusion: dict | None = None) -> EngineSettings:
+    """The production settings (config defaults), USE only, indexes in ``workdir``;
+    ``fusion`` changes ``FusionConfig`` fields (``--fusion NAME=VALUE``)."""
     with tempfile.TemporaryDirectory() as instance:  # load_config may write a secret there
         settings = EngineSettings.from_config(load_config(instance))
-    return settings.but(index_dir=workdir, encoders=("use-multilingual",), threads=threads)
+    return settings.but(index_dir=workdir, encoders=("use-multilingual",), threads=threads,
+                        fusion=dataclasses.replace(settings.fusion, **(fusion or {})))
 
 
 def build(corpus: Corpus, settings: EngineSettings) -> tuple[Engine, dict]:
@@ -214,7 +219,11 @@ def main() -> None:
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     parser.add_argument("--no-store", action="store_true", help="skip the database-write timing")
+    parser.add_argument("--fusion", action="append", default=[], metavar="NAME=VALUE",
+                        help="change a FusionConfig field, e.g. lexical_feedback=0 (repeatable)")
     args = parser.parse_args()
+    fusion = {name: json.loads(value) for name, _, value in
+              (item.partition("=") for item in args.fusion)}
     load_start = os.getloadavg()
     records, needs = load_base(Path(args.data))
     encoder = build_engine(settings_for(tempfile.gettempdir(), args.threads),
@@ -232,7 +241,7 @@ def main() -> None:
     for size in [int(s) for s in args.sizes.split(",") if s]:
         corpus = Corpus(records, vectors, terms, size)
         with tempfile.TemporaryDirectory(prefix="bench-matching-") as workdir:
-            engine, timings = build(corpus, settings_for(workdir, args.threads))
+            engine, timings = build(corpus, settings_for(workdir, args.threads, fusion))
             result = {"patents": size, **timings, **run_queries(engine, corpus, needs,
                                                                   args.queries)}
             if size == args.batch_size and args.batch_needs:

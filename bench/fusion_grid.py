@@ -32,7 +32,6 @@ from matchmaker.evaluation.__main__ import (  # noqa: E402
 from matchmaker.evaluation.metrics import evaluate  # noqa: E402
 from matchmaker.evaluation.tasks import load_task  # noqa: E402
 from matchmaker.matching.engine import SIDE  # noqa: E402
-from matchmaker.matching.fusion import FusionConfig  # noqa: E402
 from matchmaker.matching.settings import EngineSettings  # noqa: E402
 from matchmaker.text import prepare_need  # noqa: E402
 
@@ -62,7 +61,7 @@ def main() -> int:
     for item in args.set:
         name, _, values = item.partition("=")
         grid[name] = [parse_value(v) for v in values.split(",")]
-    base = FusionConfig()
+    base = settings.fusion
     if args.weights:
         grid["weights"] = [json.loads(w) for w in args.weights]
     doc_ids = list(task.corpus)

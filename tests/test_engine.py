@@ -38,6 +38,15 @@ def test_settings_come_from_the_config_once(tmp_path, monkeypatch):
     assert settings.exact_limit == 50_000 and settings.home_region == "包头市"
 
 
+def test_the_fusion_and_its_feedback_come_from_the_settings(settings):
+    from matchmaker.matching.fusion import FusionConfig
+
+    assert settings.fusion == FusionConfig()  # one default, whoever builds the engine
+    other = settings.but(fusion=FusionConfig(lexical_feedback=0.3))
+    assert build_engine(other).fusion.lexical_feedback == 0.3
+    assert build_engine(settings).fusion is settings.fusion
+
+
 def test_unknown_vector_backend_is_refused_by_name(settings):
     with pytest.raises(ValueError, match="unknown vector backend 'qdrant'"):
         build_engine(settings.but(vector_backend="qdrant"))

@@ -18,7 +18,6 @@ from ..text import Prepared
 from .calibration import Calibrator
 from .channels import SIDES, DenseChannel, LexicalChannel
 from .engine import Engine
-from .fusion import FusionConfig
 from .rules import RuleConfig
 from .settings import EngineSettings
 
@@ -56,7 +55,7 @@ def build_engine(settings: EngineSettings, *, sides: Sequence[str] = SIDES,
         {side: sparse_store(settings.index_dir, side) for side in sides}
     ) if lexical else None
     calibration = Calibrator.load(settings.calibration_file or None, settings.thresholds)
-    return Engine(dense, lexical_channel, fusion=FusionConfig(),
+    return Engine(dense, lexical_channel, fusion=settings.fusion,
                   rules=RuleConfig(home_region=settings.home_region,
                                    margin=settings.preference_margin),
                   calibration=calibration, family_threshold=settings.family_threshold)

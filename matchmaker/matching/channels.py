@@ -16,6 +16,7 @@ import numpy as np
 
 from ..encoders import counting
 from ..text import Prepared, dense_chunks
+from .feedback import expand_terms
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,15 @@ class LexicalChannel:
         query's terms, or ``of="doc"`` of the hit's own terms); documents sharing no term are
         left out."""
         return self.index(side).search_with_coverage(text, n, of=of)
+
+    def search_expanded(self, side: str, text: str, feedback_ids: Sequence[int], n: int, *,
+                        terms: int, mix: float) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``n`` (ids, scores) for ``text`` expanded with the heaviest terms of the
+        ``feedback_ids`` documents (feedback.expand_terms)."""
+        index = self.index(side)
+        weights = expand_terms(index.query_weights(text), index.term_weights(feedback_ids),
+                               terms=terms, mix=mix)
+        return index.search_weighted(weights, n)
 
     def coverage(self, side: str, text: str, ids: Sequence[int]) -> np.ndarray:
         """Per id: the idf-weighted share of the query's terms that document contains."""

@@ -35,6 +35,7 @@ from .explain import (
     shared_terms,
 )
 from .families import CROSS_LANGUAGE, fold
+from .feedback import search_again
 from .fusion import ChannelRanking, Fused, FusionConfig, fuse
 from .languages import languages_from_channels, pair_weights
 from .rules import NeedFacts, PatentFacts, RuleConfig, excluded, flags, points, prefer
@@ -183,38 +184,14 @@ class Engine:
                  "query_language": language}
         fused = fuse(rankings, self.fusion, **pairs)
         sure = lexical_sure is not None and lexical_sure >= self.fusion.sure_threshold
-        if fused and self.fusion.feedback > 0 and not sure:
-            fused = self._feedback(side, fused, rankings, vectors, depth, pairs)
+        wanted = self.fusion.feedback > 0 or self.fusion.lexical_feedback > 0
+        if fused and wanted and not sure:
+            fused = search_again(self, side, query, fused, rankings, vectors, depth, pairs)
         silent = {r.name for r in rankings if r.weight <= 0 or not len(r.ids)}
         for item in fused:  # channels that did not take part are shown with weight 0
             for name in silent:
                 item.channels.setdefault(name, {"score": None, "rank": None, "weight": 0.0})
         return fused, vectors
-
-    def _feedback(self, side, fused, rankings, vectors, depth, pairs) -> list[Fused]:
-        top = [item.id for item in fused[: self.fusion.feedback_docs]]
-        by_name = {c.name: c for c in self.dense}
-        changed = False
-        for position, ranking in enumerate(rankings):
-            channel = by_name.get(ranking.name)
-            if channel is None or ranking.weight <= 0 or ranking.name not in vectors:
-                continue
-            stored = channel.stored(side, top)
-            if stored is None or not len(stored):
-                continue
-            moved = vectors[ranking.name] + self.fusion.feedback * stored.mean(axis=0)
-            moved /= max(float(np.linalg.norm(moved)), 1e-12)  # unit length: cosine again
-            ids, scores = channel.search(side, moved, depth)
-            rankings[position] = ChannelRanking(ranking.name, ranking.kind, ids, scores,
-                                                weight=ranking.weight,
-                                                pair_weights=ranking.pair_weights)
-            changed = True
-        if not changed:
-            return fused
-        new = [i for r in rankings for i in r.ids.tolist() if i not in pairs["languages"]]
-        if new:
-            pairs["languages"].update(self.languages(side, list(dict.fromkeys(new))))
-        return fuse(rankings, self.fusion, **pairs)
 
     def search(self, side: str, query: Prepared, k: int) -> list[Fused]:
         """Top ``k`` fused candidates (free-text search and evaluation: no rules)."""

@@ -7,10 +7,11 @@ portal, the CLI, the evaluation and the benchmarks build the same engine from th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..encoders import parse_specs
 from .calibration import Thresholds
+from .fusion import FusionConfig
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class EngineSettings:
         thresholds: score bands and the strong-candidate line (SCORE_BAND_*, STRONG_MATCH_MIN).
         preference_margin: relevance margin of the preference tie-break (PREFERENCE_MARGIN).
         family_threshold: cross-language cosine of a family twin (FAMILY_THRESHOLD).
+        fusion: how the channels' lists are fused, pseudo-relevance feedback included
+            (``FusionConfig``: its defaults are the measured choice, docs/matching.md); not
+            read from the configuration, so every path ranks with the same method.
     """
 
     index_dir: str
@@ -47,6 +51,7 @@ class EngineSettings:
     thresholds: Thresholds
     preference_margin: float
     family_threshold: float
+    fusion: FusionConfig = field(default_factory=FusionConfig)
 
     @classmethod
     def from_config(cls, config: Mapping) -> EngineSettings:

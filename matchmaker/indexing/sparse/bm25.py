@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -224,15 +224,71 @@ class BM25Index(Collection):
         coverage = float(weight[present].sum() / weight.sum()) if weight.sum() > 0 else 0.0
         return ids[top], scores[top], coverage
 
-    def _doc_coverage(self, column: int, query_tids: np.ndarray) -> float:
-        """The idf * sqrt(tf)-weighted share of document ``column``'s terms in the query."""
+    def _doc_terms(self, column: int) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, term frequencies) of the document in ``column``."""
         if self._frozen is not None:
             indptr = self._frozen["tf_indptr"]
             lo, hi = int(indptr[column]), int(indptr[column + 1])
-            tids = np.asarray(self._frozen["tf_indices"][lo:hi], np.int64)
-            tf = np.asarray(self._frozen["tf_data"][lo:hi], np.float32)
-        else:
-            tids, tf = self._rows[int(self._ids[column])]
+            return (np.asarray(self._frozen["tf_indices"][lo:hi], np.int64),
+                    np.asarray(self._frozen["tf_data"][lo:hi], np.float32))
+        tids, tf = self._rows[int(self._ids[column])]
+        return np.asarray(tids, np.int64), np.asarray(tf, np.float32)
+
+    def _column_of(self, doc_id: int) -> int | None:
+        matrix = self.compile()
+        if self._columns is None or self._columns[0] is not matrix:
+            self._columns = (matrix, {int(d): i for i, d in enumerate(self._ids.tolist())})
+        return self._columns[1].get(int(doc_id))
+
+    def term_weights(self, ids: Sequence[int]) -> list[dict[str, float]]:
+        """Per document of ``ids`` (unknown ids: empty): its terms' BM25 weights
+        idf * tf (k1 + 1) / (tf + k1 (1 - b + b len / avgdl)), for query expansion."""
+        self.compile()
+        avgdl = max(self.avgdl, 1e-9)
+        out = []
+        for doc_id in ids:
+            column = self._column_of(doc_id)
+            if column is None:
+                out.append({})
+                continue
+            tids, tf = self._doc_terms(column)
+            norm = self.k1 * (1.0 - self.b + self.b * float(tf.sum()) / avgdl)
+            weight = self._idf[tids] * tf * (self.k1 + 1.0) / (tf + norm)
+            out.append({self._terms[t]: float(w)
+                        for t, w in zip(tids.tolist(), weight.tolist(), strict=True)})
+        return out
+
+    def query_weights(self, text: str) -> dict[str, float]:
+        """The query's terms and their weights sqrt(qtf), as ``search`` scores them."""
+        counts = Counter(self.analyzer.terms(text))
+        return {term: float(np.sqrt(n)) for term, n in counts.items()}
+
+    def search_weighted(self, weights: Mapping[str, float], k: int, *,
+                        exclude: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` (ids, scores) for a weighted bag of terms: the sum of each term's BM25
+        row times its weight (``search`` is the case weight = sqrt(qtf)); unknown terms
+        count nothing."""
+        matrix = self.compile()
+        known = [(self.vocab[t], w) for t, w in weights.items() if t in self.vocab and w > 0]
+        if not known:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        tids = np.fromiter((t for t, _ in known), np.int64, len(known))
+        qw = np.fromiter((w for _, w in known), np.float32, len(known))
+        scores = np.asarray(matrix[tids].T @ qw, dtype=np.float32).reshape(-1)
+        ids = self.doc_ids
+        if exclude:
+            scores = scores.copy()
+            scores[np.isin(ids, np.fromiter(exclude, np.int64))] = 0.0
+        k = min(k, int(np.count_nonzero(scores > 0)))
+        if k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return ids[top], scores[top]
+
+    def _doc_coverage(self, column: int, query_tids: np.ndarray) -> float:
+        """The idf * sqrt(tf)-weighted share of document ``column``'s terms in the query."""
+        tids, tf = self._doc_terms(column)
         weight = self._idf[tids] * np.sqrt(tf)
         total = float(weight.sum())
         return float(weight[np.isin(tids, query_tids)].sum() / total) if total > 0 else 0.0
@@ -253,8 +309,7 @@ class BM25Index(Collection):
         unseen = Counter(t for t in self.analyzer.terms(text) if t not in self.vocab)
         unseen_idf = float(np.log1p((len(self._ids) + 0.5) / 0.5))  # as ``idf`` of an unseen term
         unseen_weight = unseen_idf * float(sum(np.sqrt(q) for q in unseen.values()))
-        if self._columns is None or self._columns[0] is not matrix:
-            self._columns = (matrix, {int(d): i for i, d in enumerate(self._ids.tolist())})
+        self._column_of(-1)  # builds the id -> column map
         where = self._columns[1]
         known = [(row, where[int(d)]) for row, d in enumerate(ids) if int(d) in where]
         if not known:

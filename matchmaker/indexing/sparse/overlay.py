@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -81,7 +81,39 @@ class SparseView(DeltaView):
                 out[row] = self._coverage(query, doc) if doc is not None else 0.0
         return out
 
-    def _score(self, query: Counter, doc: Counter) -> float:
+    def term_weights(self, ids: Iterable[int]) -> list[dict[str, float]]:
+        """Like ``BM25Index.term_weights`` over base and log (log documents: base statistics)."""
+        ids = [int(i) for i in ids]
+        out = self.base.term_weights([i if i not in self._touched else -1 for i in ids])
+        for row, doc_id in enumerate(ids):
+            doc = self._live.get(doc_id)
+            if doc is not None:
+                out[row] = {term: self._score({term: 1.0}, doc) for term in doc}
+        return out
+
+    def query_weights(self, text: str) -> dict[str, float]:
+        """The query's terms and their weights sqrt(qtf)."""
+        return self.base.query_weights(text)
+
+    def search_weighted(self, weights: Mapping[str, float], k: int, *,
+                        exclude: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Like ``BM25Index.search_weighted`` over base and log."""
+        if not self._touched:
+            return self.base.search_weighted(weights, k, exclude=exclude)
+        excluded = {int(i) for i in exclude}
+        ids, scores = self.base.search_weighted(weights, k, exclude=self._touched | excluded)
+        squared = {t: w * w for t, w in weights.items()}  # _score takes sqrt of a count
+        extra = [(doc_id, self._score(squared, doc)) for doc_id, doc in self._live.items()
+                 if doc_id not in excluded]
+        extra = [(i, s) for i, s in extra if s > 0]
+        if not extra:
+            return ids, scores
+        merged = sorted([*zip(ids.tolist(), scores.tolist(), strict=True), *extra],
+                        key=lambda pair: -pair[1])[:k]
+        return (np.array([i for i, _ in merged], np.int64),
+                np.array([s for _, s in merged], np.float32))
+
+    def _score(self, query: Mapping[str, float], doc: Counter) -> float:
         base, k1, b = self.base, self.base.k1, self.base.b
         if self._avgdl is None:  # the base's, computed once: the log does not move it
             self._avgdl = max(base.avgdl, 1e-9)
