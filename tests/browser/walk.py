@@ -82,8 +82,7 @@ def snap(page, name: str) -> None:
 
 def enrich() -> None:
     """Add what the basic seed lacks and the walk must see: engine history, a batch source,
-    audit rows and a notification. (Import reports are not seeded: their row reasons are
-    written in Chinese by ``matchmaker.ingest`` and not yet translated.)"""
+    audit rows and a notification. (An import report is in the basic seed: ``/jobs/<id>``.)"""
     broker = db.session.scalar(select(User).where(User.username == "e2e-broker"))
     for match in db.session.scalars(select(Match)):
         match.source = "batch"
