@@ -372,7 +372,7 @@ def test_funnel_counts_every_stage_a_pair_reached(db_app, tmp_path):
     out = tmp_path / "funnel.csv"
     result = db_app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["event-funnel", str(e.id), "--csv", str(out)])
     assert result.exit_code == 0, result.output
-    assert re.search(r"signed\s+1\b", result.output) and "120.50" in result.output
+    assert re.search(r"Signed\s+1\b", result.output) and "120.50" in result.output
     assert out.read_text(encoding="utf-8").count("\n") == 5
 
 
