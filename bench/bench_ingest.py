@@ -387,7 +387,7 @@ def main() -> None:
     if args.database_url:
         create, drop = postgres(args.database_url)
         create()
-    env = bench_env(url, instance)
+    env = bench_env(url, instance, MATCHMAKER_REPORT_ENCODING="1")
     try:
         result = stages(env, files, args.top_k)
     finally:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
+import click
 from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
-    """The session's choice, then the user's saved choice, then zh_CN (also outside requests)."""
+    """The session's choice, then the user's saved choice, then zh_CN.
+
+    Outside a request: a ``flask`` command speaks its caller's language
+    (:func:`command_line_locale`); other work (jobs, mail) the default.
+    """
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
+        if click.get_current_context(silent=True) is not None:
+            return command_line_locale(os.environ, languages,
+                                       current_app.config["BABEL_DEFAULT_LOCALE"])
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in languages:
@@ -23,6 +33,29 @@ def select_locale() -> str:
     if request.args.get("lang") in languages:
         return request.args["lang"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def command_line_locale(environ: Mapping[str, str], languages: list[str], default: str) -> str:
+    """A command's language: ``MATCHMAKER_LANGUAGE`` (zh_CN, en), else the first locale
+    variable set (LC_ALL, LC_MESSAGES, LANG, as POSIX reads them), else ``default``.
+
+    A locale we have no catalogue for (C.UTF-8, de_DE) falls back to the default: the product
+    is Chinese first, so only a variable that asks for English gets English.
+    """
+    chosen = _language_of(environ.get("MATCHMAKER_LANGUAGE") or "", languages)
+    if chosen:
+        return chosen
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return _language_of(value, languages) or default
+    return default
+
+
+def _language_of(value: str, languages: list[str]) -> str | None:
+    """The offered language a locale name means: "en_US.UTF-8" -> "en", "zh" -> "zh_CN"."""
+    prefix = value.split(".")[0].replace("-", "_").lower()[:2]
+    return next((lang for lang in languages if prefix and lang.lower().startswith(prefix)), None)
 
 
 def compile_catalogs(root: Path) -> int:

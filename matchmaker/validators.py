@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from .errors import ValidationError
+from .reasons import reason
 
 # GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a checksum.
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -23,11 +24,13 @@ def credit_code(value: str | None) -> str | None:
         return None
     code = value.strip().upper()
     if len(code) != 18 or any(ch not in _USCC_ALPHABET for ch in code):
-        raise ValidationError("统一社会信用代码应为18位数字或大写字母", "credit_code")
+        raise ValidationError(reason("A unified social credit code has 18 digits or capital letters"),
+                              "credit_code")
     total = sum(_USCC_ALPHABET.index(ch) * w for ch, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
     expected = _USCC_ALPHABET[(31 - total % 31) % 31]
     if code[17] != expected:
-        raise ValidationError("统一社会信用代码校验位错误", "credit_code")
+        raise ValidationError(reason("The check character of the unified social credit code is wrong"),
+                              "credit_code")
     return code
 
 
@@ -41,10 +44,11 @@ def publication_number(value: str | None) -> str:
     """Normalise a publication number: uppercase, no spaces or dots (CN 114081026 A -> CN114081026A)."""
     raw = re.sub(r"[\s.\-]", "", (value or "")).upper()
     if not raw:
-        raise ValidationError("公开号不能为空", "publication_number")
+        raise ValidationError(reason("The publication number is empty"), "publication_number")
     if not _PUBNO.match(raw):
         raise ValidationError(
-            f"公开号格式不正确: {value!r} (例: CN114081026A, US10123456B2)", "publication_number"
+            reason("Not a publication number: %(value)s (e.g. CN114081026A, US10123456B2)",
+                   value=repr(value)), "publication_number"
         )
     return raw
 
@@ -53,7 +57,8 @@ def ipc_code(value: str) -> str:
     """Normalise one IPC code to ``H01F 1/057`` form."""
     m = _IPC.match(value.strip().upper())
     if not m:
-        raise ValidationError(f"IPC分类号格式不正确: {value!r} (例: H01F 1/057)", "ipc_codes")
+        raise ValidationError(reason("Not an IPC code: %(value)s (e.g. H01F 1/057)", value=repr(value)),
+                              "ipc_codes")
     section, cls, sub, group, subgroup = m.groups()
     return f"{section}{cls}{sub} {int(group)}/{subgroup.zfill(2)}"
 
@@ -70,5 +75,6 @@ def ipc_codes(value: str | list[str] | None) -> list[str]:
 def max_length(value: str | None, limit: int, field: str) -> str | None:
     """Refuse (never truncate) text over ``limit`` characters."""
     if value is not None and len(value) > limit:
-        raise ValidationError(f"{field} 超过{limit}字 (实际{len(value)}字)", field)
+        raise ValidationError(reason("%(field)s is longer than %(limit)d characters (%(n)d)",
+                                     field=field, limit=limit, n=len(value)), field)
     return value

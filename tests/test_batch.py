@@ -247,21 +247,21 @@ def test_rule_labels_are_translated(db_app):
 def test_cli_commands(world, db_app):
     patents, needs = world
     runner = db_app.test_cli_runner()
-    result = runner.invoke(args=["build-index"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["build-index"])
     assert result.exit_code == 0, result.output
     assert "patents: 3 indexed" in result.output and "needs: 2 indexed" in result.output
-    result = runner.invoke(args=["match", "--top-k", "2"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["match", "--top-k", "2"])
     assert result.exit_code == 0, result.output
     assert "needs 2, dormant patents 2" in result.output and "new candidates" in result.output
     assert _count(Match) > 0
-    result = runner.invoke(args=["match-need", str(needs[0].id), "--top-k", "2"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["match-need", str(needs[0].id), "--top-k", "2"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith(f"need {needs[0].id}:")
     assert lines[2].split()[:2] == ["1", str(patents[0].id)]  # rank 1 is the magnet patent
     assert "shared terms:" in result.output
-    result = runner.invoke(args=["match-patent", str(patents[1].id), "--json"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["match-patent", str(patents[1].id), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)[0]["need_id"] == needs[1].id
-    missing = runner.invoke(args=["match-need", "9999"])
+    missing = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["match-need", "9999"])
     assert missing.exit_code != 0 and "does not exist" in missing.output

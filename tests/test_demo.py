@@ -372,7 +372,7 @@ def test_simulated_activity_is_deterministic(app_factory):
 
 
 def test_demo_command_seeds_matches_and_simulates(app, runner, stub_matching):
-    result = runner.invoke(args=["demo"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo"])
     assert result.exit_code == 0, result.output
     assert stub_matching == ["rebuild_indexes", "run_batch_matching", "sync_needs"]
     assert is_seeded() and _count(Match) > 0 and _count(MatchHistory) > 30
@@ -383,12 +383,12 @@ def test_demo_command_seeds_matches_and_simulates(app, runner, stub_matching):
     assert PASSWORD in result.output and "/auth/login" in result.output
 
     # Loading twice is refused, not duplicated.
-    again = runner.invoke(args=["demo"])
+    again = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo"])
     assert again.exit_code != 0 and "already" in again.output
 
 
 def test_demo_if_empty_is_idempotent(app, runner, stub_matching):
-    first = runner.invoke(args=["demo", "--if-empty"])
+    first = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo", "--if-empty"])
     assert first.exit_code == 0, first.output
 
     def state():
@@ -398,7 +398,7 @@ def test_demo_if_empty_is_idempotent(app, runner, stub_matching):
                                     MatchNote)], hashes
 
     before = state()
-    second = runner.invoke(args=["demo", "--if-empty"])
+    second = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo", "--if-empty"])
     assert second.exit_code == 0
     assert "nothing loaded" in second.output
     assert state() == before
@@ -408,7 +408,7 @@ def test_demo_if_empty_is_idempotent(app, runner, stub_matching):
 def test_demo_if_empty_leaves_a_database_with_patents_alone(app, runner, stub_matching):
     f.patent()
     db.session.commit()
-    result = runner.invoke(args=["demo", "--if-empty"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo", "--if-empty"])
     assert result.exit_code == 0 and "nothing loaded" in result.output
     assert _count(Patent) == 1 and not is_seeded() and stub_matching == []
 
@@ -416,7 +416,7 @@ def test_demo_if_empty_leaves_a_database_with_patents_alone(app, runner, stub_ma
 def test_demo_resumes_after_matching_failed(app, runner, monkeypatch):
     broken = types.ModuleType("matchmaker.services.matching")  # no functions: import fails
     monkeypatch.setitem(sys.modules, "matchmaker.services.matching", broken)
-    failed = runner.invoke(args=["demo"])
+    failed = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo"])
     assert failed.exit_code != 0 and "run `flask demo` again" in failed.output
     assert is_seeded() and _count(Match) == 0  # the seed itself is committed and complete
 
@@ -425,7 +425,7 @@ def test_demo_resumes_after_matching_failed(app, runner, monkeypatch):
     module.run_batch_matching = lambda top_k=None, progress=False: {"created": _make_candidates()}
     module.sync_needs = lambda ids: None
     monkeypatch.setitem(sys.modules, "matchmaker.services.matching", module)
-    resumed = runner.invoke(args=["demo"])
+    resumed = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo"])
     assert resumed.exit_code == 0, resumed.output
     assert "continuing" in resumed.output
     assert _count(Patent) == len(content.PATENTS) and _count(MatchHistory) > 0
@@ -433,12 +433,12 @@ def test_demo_resumes_after_matching_failed(app, runner, monkeypatch):
 
 def test_demo_accounts_reset_sets_passwords_and_prints_them(app, runner):
     seed_demo("old-password-1")
-    result = runner.invoke(args=["demo-accounts", "--reset"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo-accounts", "--reset"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     for spec in USERS:
         line = next(line for line in result.output.splitlines() if spec.username + " " in line)
-        assert PASSWORD in line and spec.role in line
+        assert PASSWORD in line and spec.role in line.lower()  # "Enterprise user"
         user = db.session.scalar(select(User).where(User.username == spec.username))
         assert user.check_password(PASSWORD) and not user.check_password("old-password-1")
     assert "包头市鹿城稀土永磁科技有限公司" in result.output
@@ -449,7 +449,7 @@ def test_demo_accounts_reset_without_configured_password_uses_a_fresh_random_one
     application = app_factory({"DEMO_PASSWORD": None})
     with application.app_context():
         seed_demo("old-password-1")
-        outputs = [application.test_cli_runner().invoke(args=["demo-accounts", "--reset"]).output
+        outputs = [application.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo-accounts", "--reset"]).output
                    for _ in range(2)]
         passwords = []
         for output in outputs:
@@ -464,7 +464,7 @@ def test_demo_accounts_reset_without_configured_password_uses_a_fresh_random_one
 def test_demo_accounts_when_not_seeded(app, runner):
     f.user(Role.ADMIN, username="someone")
     db.session.commit()
-    result = runner.invoke(args=["demo-accounts"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo-accounts"])
     assert result.exit_code == 0
     assert "no demo accounts" in result.output
     assert reset_demo_passwords("whatever-123-abc") == []
@@ -475,7 +475,7 @@ def test_full_demo_command_with_the_matching_engine(app, runner):
     """End to end through the real matching service (fake encoder)."""
     from matchmaker.services.matching import index_status
 
-    result = runner.invoke(args=["demo"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo"])
     assert result.exit_code == 0, result.output
     assert _count(Match) > 0
     assert _count(MatchHistory) > 30

@@ -133,7 +133,7 @@ def test_a_sync_appends_to_the_log_and_compact_index_folds_it(db_app):
     assert [s.pending() for s in stores] == [1, 1]
     assert matching.search_patents("全钒液流电池", 1)[0][0] == second.id
     assert matching.index_status()["state"] == "built"  # the log counts
-    result = db_app.test_cli_runner().invoke(args=["compact-index"])
+    result = db_app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["compact-index"])
     assert result.exit_code == 0 and "patents-bm25: 1 changes folded" in result.output
     assert [s.manifest().version for s in stores] == [v + 1 for v in versions]
     assert [s.pending() for s in stores] == [0, 0]

@@ -89,3 +89,47 @@ def test_ranking_pages_are_internal(world):
     assert uni.get(f"/patents/{patent.id}/matches").status_code == 403
     assert uni.get(f"/needs/{need.id}/matches").status_code == 403
     assert ent.get("/queue/").status_code == 403 and uni.get("/queue/").status_code == 403
+
+
+def _progress_cells(html: str) -> list[str]:
+    import re
+
+    return [re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r'<td class="need-progress"[^>]*>(.*?)</td>', html, re.S)]
+
+
+def test_my_needs_list_states_each_needs_progress_as_its_page_does(world):
+    need, patents = world["need"], world["patents"]
+    ent = world["need"].enterprise
+    waiting = f.need("煤矸石综合利用需求", enterprise=ent)
+    reviewed = f.need("稀土抛光粉回收需求", enterprise=ent)
+    db.session.commit()
+    for rank, patent in enumerate(patents, start=1):  # four candidates: "in review", no count
+        _pair(need, patent, MatchStatus.CANDIDATE, rank)
+    _pair(reviewed, patents[0], MatchStatus.RECOMMENDED, 1)
+    _pair(reviewed, patents[1], MatchStatus.SIGNED, 2)
+    _pair(reviewed, patents[2], MatchStatus.CANDIDATE, 3)
+    client = signed_in(world["app"], "ent1")
+    listing = client.get("/needs/").text
+    assert "<th scope=\"col\">匹配进展</th>" in listing
+    rows = dict(zip([n.title for n in (need, waiting, reviewed)], [None] * 3, strict=True))
+    for title in rows:
+        start = listing.index(title)
+        rows[title] = _progress_cells(listing[start:listing.index("</tr>", start)])
+    assert rows == {need.title: ["候选已生成，待经纪人审核"], waiting.title: ["正在匹配专利"],
+                    reviewed.title: ["已推荐 2 项"]}
+    assert "4" not in "".join(rows[need.title])  # never the number of candidates waiting
+    for one in (need, reviewed):  # the same words as the need's own page
+        page = client.get(f"/needs/{one.id}").text
+        assert rows[one.title][0] in page
+    client.post("/auth/language/en")
+    english = _progress_cells(client.get("/needs/").text)
+    assert sorted(english) == ["Candidates found, awaiting the broker's review",
+                               "Looking for matching patents", "Recommended: 2 patents"]
+
+
+def test_the_progress_column_is_the_enterprises_alone(world):
+    _pair(world["need"], world["patents"][0], MatchStatus.CANDIDATE, 1)
+    html = signed_in(world["app"], "broker1").get("/needs/").text
+    assert world["need"].title in html
+    assert "need-progress" not in html and "匹配进展" not in html

@@ -370,9 +370,9 @@ def test_funnel_counts_every_stage_a_pair_reached(db_app, tmp_path):
     exported = client.get(f"/events/{e.id}/funnel.csv")
     assert exported.mimetype == "text/csv" and "'=HYPERLINK" in exported.get_data(as_text=True)
     out = tmp_path / "funnel.csv"
-    result = db_app.test_cli_runner().invoke(args=["event-funnel", str(e.id), "--csv", str(out)])
+    result = db_app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["event-funnel", str(e.id), "--csv", str(out)])
     assert result.exit_code == 0, result.output
-    assert re.search(r"signed\s+1\b", result.output) and "120.50" in result.output
+    assert re.search(r"Signed\s+1\b", result.output) and "120.50" in result.output
     assert out.read_text(encoding="utf-8").count("\n") == 5
 
 
@@ -474,12 +474,12 @@ def test_cli_event_booklet_writes_a_pdf(app, runner, tmp_path):
     listing(e, f.patent(title="一种稀土抛光粉的制备方法"))
     db.session.commit()
     out = tmp_path / "out" / "booklet.pdf"
-    result = runner.invoke(args=["event-booklet", str(e.id), "--out", str(out)])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["event-booklet", str(e.id), "--out", str(out)])
     assert result.exit_code == 0, result.output
     # pypdf reads the Noto CJK font with a NUL before each character (pdftotext does not)
     text = "".join(page.extract_text() for page in PdfReader(out).pages).replace("\x00", "")
     assert "一种稀土抛光粉的制备方法" in text
-    missing = runner.invoke(args=["event-booklet", "999", "--out", str(tmp_path / "x.pdf")])
+    missing = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["event-booklet", "999", "--out", str(tmp_path / "x.pdf")])
     assert missing.exit_code != 0 and "999" in missing.output
     assert not (tmp_path / "x.pdf").exists()
 

@@ -58,7 +58,7 @@ def test_migrations_apply_on_empty_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url,
                       "SECRET_KEY": "test-secret"})
-    result = app.test_cli_runner().invoke(args=["init-db"])
+    result = app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["init-db"])
     assert result.exit_code == 0, result.output
     tables = set(inspect(create_engine(url)).get_table_names())
     assert set(db.metadata.tables) <= tables
@@ -72,7 +72,7 @@ def test_migrating_in_process_keeps_the_application_loggers(tmp_path):
     url = f"sqlite:///{tmp_path / 'logs.sqlite3'}"
     app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url,
                       "SECRET_KEY": "test-secret"})
-    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    assert app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["init-db"]).exit_code == 0
     assert not watched.disabled
 
 
@@ -84,7 +84,7 @@ def test_migrations_match_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
     app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "SQLALCHEMY_DATABASE_URI": url,
                       "SECRET_KEY": "test-secret"})
-    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    assert app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["init-db"]).exit_code == 0
     engine = create_engine(url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)

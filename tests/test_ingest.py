@@ -424,7 +424,7 @@ def test_dates_in_every_accepted_form(raw):
 
 
 @pytest.mark.parametrize("raw", ["2021-02-30", "2021-3", "05/03/2021", "去年", "1021-03-05"])
-def test_bad_dates_are_refused(raw):
+def test_bad_dates_are_refused(app, raw):  # app: the reason in the default locale
     with pytest.raises(v.ValidationError, match="日期不正确"):
         v.parse_date(raw)
 

@@ -132,7 +132,7 @@ def test_jobs_cli_lists_and_recovers_a_dead_workers_job(app, runner):
     listed = runner.invoke(args=["jobs", "list"])
     assert listed.exit_code == 0 and "mail" in listed.output and "running" in listed.output
     recovered = runner.invoke(args=["jobs", "recover"])
-    assert recovered.exit_code == 0 and "sent again: 1" in recovered.output
+    assert recovered.exit_code == 0 and "已重新发送：1" in recovered.output  # Chinese unless asked
     job = db.session.scalar(select(Job))
     assert job.status is JobStatus.SUCCEEDED and job.attempts == 2  # eager in tests: ran now
     assert "failed" not in runner.invoke(args=["jobs", "list", "--status", "failed"]).output

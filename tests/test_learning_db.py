@@ -65,7 +65,7 @@ def test_labelled_pairs_and_jsonl_export(world, app):
     assert rows[(rejected.need_id, rejected.patent_id)]["grade"] == 2
     assert rows[(other.need_id, other.patent_id)]["grade"] == 0
 
-    result = app.test_cli_runner().invoke(args=["export-feedback"])
+    result = app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["export-feedback"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     assert {(r["need_id"], r["patent_id"], r["grade"]) for r in lines} == {
@@ -127,12 +127,12 @@ def test_an_active_model_reorders_and_is_recorded_on_the_pair(world, app):
 
 
 def test_train_command_with_too_few_decisions_changes_nothing(world, app):
-    result = app.test_cli_runner().invoke(args=["train-reranker"])
+    result = app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["train-reranker"])
     assert result.exit_code == 1
     assert "labelled decisions" in result.output and "ranking as before" in result.output
     assert activation.state(app.config["INDEX_DIR"])["active"] is None
 
 
 def test_rollback_command(app):
-    result = app.test_cli_runner().invoke(args=["rollback-reranker"])
+    result = app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["rollback-reranker"])
     assert result.exit_code == 1 and "no active model" in result.output

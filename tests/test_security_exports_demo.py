@@ -47,7 +47,7 @@ def test_demo_accounts_never_reactivates_or_resets(app, runner):
     broker = db.session.scalar(select(User).where(User.username == "demo-broker"))
     broker.set_password("Changed-by-the-broker-77")
     db.session.commit()
-    result = runner.invoke(args=["demo-accounts"])  # what script/server runs at every start
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo-accounts"])  # what script/server runs at every start
     assert result.exit_code == 0, result.output
     assert "demo-admin" in result.output and "/auth/login" in result.output
     db.session.expire_all()
@@ -61,7 +61,7 @@ def test_demo_accounts_reset_is_explicit_and_keeps_deactivated_accounts_off(app,
     seed_demo(SEED_PASSWORD)
     _demo_admin().active = False
     db.session.commit()
-    result = runner.invoke(args=["demo-accounts", "--reset"])
+    result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo-accounts", "--reset"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     password = app.config["DEMO_PASSWORD"]
@@ -75,7 +75,7 @@ def test_demo_password_must_pass_the_policy(app_factory):
     application = app_factory({"DEMO_PASSWORD": "12345678"})
     with application.app_context():
         seed_demo(SEED_PASSWORD)
-        result = application.test_cli_runner().invoke(args=["demo-accounts", "--reset"])
+        result = application.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo-accounts", "--reset"])
         assert result.exit_code != 0
         db.session.expire_all()
         assert _demo_admin().check_password(SEED_PASSWORD)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from ..extensions import db
 from ..jobs.imports import save_bytes
+from ..reasons import render
 from ..records import Job, JobStatus, Role
 from ..services import jobs
 from . import bp, spec, user
@@ -72,11 +73,11 @@ def _report(result: dict | None) -> ImportReport | None:
     if not result:
         return None
     errors = [RowErrorOut(row=e["row"], field=e.get("field"), column=e.get("column"),
-                          reason=e["reason"]) for e in result.get("errors", [])]
+                          reason=render(e["reason"])) for e in result.get("errors", [])]
     return ImportReport(rows=result["rows"], created=result["created"],
                         updated=result["updated"], unchanged=result["unchanged"],
                         failed=result["failed"], errors=errors,
-                        warnings=list(result.get("warnings", [])))
+                        warnings=[render(w) for w in result.get("warnings", [])])
 
 
 def job_out(job: Job) -> ImportJobOut:

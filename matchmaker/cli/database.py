@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 
 from ..errors import MatchmakerError
 from ..extensions import db
+from ..labels import label
 from ..records import Role
 from ..services.users import create_user as create_user_service
+from .output import CommandError
 
 
 @click.command("init-db")
@@ -17,7 +20,7 @@ from ..services.users import create_user as create_user_service
 def init_db() -> None:
     """Create or upgrade the schema by applying every migration."""
     upgrade()
-    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo(_("database ready: %(url)s", url=db.engine.url.render_as_string(hide_password=True)))
 
 
 @click.command("create-user")
@@ -40,6 +43,6 @@ def create_user(username, role, display_name, organization, email, password) -> 
             email=email,
         )
     except MatchmakerError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     db.session.commit()
-    click.echo(f"created {user.role.value} {user.username}")
+    click.echo(_("created %(role)s %(username)s", role=label(user.role), username=user.username))

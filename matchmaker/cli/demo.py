@@ -9,11 +9,14 @@ import unicodedata
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..errors import MatchmakerError, ValidationError
 from ..extensions import db
-from ..records import Match, Need, NeedStatus
+from ..labels import label
+from ..records import Match, Need, NeedStatus, Role
+from .output import CommandError
 
 
 @click.command("demo")
@@ -30,55 +33,51 @@ def demo(if_empty: bool) -> None:
 
     seeded = is_seeded()
     if if_empty and (seeded or has_patents()):
-        click.echo("demo: the database is not empty; nothing loaded.")
+        click.echo(_("demo: the database is not empty; nothing loaded."))
         return
     if seeded and _count(Match) > 0:
-        raise click.ClickException(
-            "the demo data is already loaded and matched; use an empty database to load it again"
+        raise CommandError(
+            _("the demo data is already loaded and matched; use an empty database to load it again")
         )
     password = _password()
     if seeded:
-        click.echo("demo data already seeded; continuing with indexing and matching")
+        click.echo(_("demo data already seeded; continuing with indexing and matching"))
     else:
-        click.echo("seeding the demo data ...")
+        click.echo(_("seeding the demo data ..."))
         try:
             counts = seed_demo(password, progress=lambda message: click.echo(f"  {message}"))
         except ValidationError as exc:
-            raise click.ClickException(f"the demo was not loaded: {exc}") from exc
-        click.echo(
-            "seeded {organizations} organizations, {users} users, {patents} patents, "
-            "{needs} needs".format(**counts)
-        )
+            raise CommandError(_("the demo was not loaded: %(error)s", error=str(exc))) from exc
+        click.echo(_("seeded %(organizations)d organizations, %(users)d users, %(patents)d "
+                     "patents, %(needs)d needs", **counts))
     try:
         # Imported here: the matching engine loads encoders, which only this step needs.
         from ..services.matching import rebuild_indexes, run_batch_matching, sync_needs
 
-        click.echo("building the indexes ...")
+        click.echo(_("building the indexes ..."))
         built = rebuild_indexes(progress=True)
-        click.echo(f"indexes: {_brief(built)}")
-        click.echo("batch matching ...")
+        click.echo(_("indexes: %(summary)s", summary=_brief(built)))
+        click.echo(_("batch matching ..."))
         matched = run_batch_matching(progress=True)
-        click.echo(f"matching: {_brief(matched)}")
+        click.echo(_("matching: %(summary)s", summary=_brief(matched)))
     except (ImportError, MatchmakerError) as exc:
-        raise click.ClickException(
-            f"the demo data is seeded, but indexing or matching failed: {exc}. "
-            "Fix the cause and run `flask demo` again: it continues from here."
-        ) from exc
+        raise CommandError(_(
+            "the demo data is seeded, but indexing or matching failed: %(error)s. "
+            "Fix the cause and run `flask demo` again: it continues from here.", error=str(exc)
+        )) from exc
     activity = simulate_activity()
-    click.echo(
-        f"broker activity: {activity['pairs']} pairs moved, {activity['history']} history rows, "
-        f"{activity['notes']} notes"
-    )
+    click.echo(_("broker activity: %(pairs)d pairs moved, %(history)d history rows, %(notes)d notes",
+                 pairs=activity["pairs"], history=activity["history"], notes=activity["notes"]))
     events = _seed_events()
     if events is not None:
-        click.echo(f"events: {_brief(events)}")
+        click.echo(_("events: %(summary)s", summary=_brief(events)))
     # The simulated activity and events sign contracts directly (no pipeline signals), which
     # marks needs matched: take them out of the needs index so /healthz says "built".
     sync_needs(db.session.scalars(select(Need.id).where(Need.status != NeedStatus.OPEN)).all())
     from ..services.maintenance import analyze
 
     analyze()  # a bulk load: fresh planner statistics before the first queue page
-    click.echo(f"done: {_count(Match)} need-patent pairs in the database")
+    click.echo(_("done: %(n)d need-patent pairs in the database", n=_count(Match)))
     if not seeded:
         from ..demo.seed import demo_accounts as accounts
 
@@ -95,18 +94,18 @@ def demo_accounts(reset: bool) -> None:
     from ..demo.seed import is_seeded, reset_demo_passwords
 
     if not is_seeded():
-        click.echo("no demo accounts in this database (load them with `flask demo`).")
+        click.echo(_("no demo accounts in this database (load them with `flask demo`)."))
         return
     if not reset:
-        _print_accounts(accounts(), "(unchanged)")
-        click.echo("passwords: as printed when the demo was loaded, or as their users changed "
-                   "them; `flask demo-accounts --reset` sets new ones")
+        _print_accounts(accounts(), _("(unchanged)"))
+        click.echo(_("passwords: as printed when the demo was loaded, or as their users changed "
+                     "them; `flask demo-accounts --reset` sets new ones"))
         return
     password = _password()
     try:
         rows = reset_demo_passwords(password)
     except ValidationError as exc:
-        raise click.ClickException(f"DEMO_PASSWORD: {exc}") from exc
+        raise CommandError(f"DEMO_PASSWORD: {exc}") from exc
     _print_accounts(rows, password)
 
 
@@ -115,15 +114,22 @@ def _password() -> str:
 
 
 def _print_accounts(rows: list[dict], password: str) -> None:
-    table = [("username", "role", "organization", "password")]
-    table += [(r["username"], r["role"] + ("" if r["active"] else " (deactivated)"),
+    table = [(_("username"), _("role"), _("organization"), _("password"))]
+    table += [(r["username"], _role(r["role"]) + ("" if r["active"] else _(" (deactivated)")),
                r["organization"] or "-", password) for r in rows]
     widths = [max(_width(row[c]) for row in table) for c in range(4)]
-    click.echo("demo accounts:")
+    click.echo(_("demo accounts:"))
     for row in table:
         click.echo("  " + "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)))
     port = os.environ.get("PORT", "8000")
-    click.echo(f"sign in at http://127.0.0.1:{port}/auth/login")
+    click.echo(_("sign in at %(url)s", url=f"http://127.0.0.1:{port}/auth/login"))
+
+
+def _role(code: str) -> str:
+    try:
+        return str(label(Role(code)))
+    except ValueError:
+        return code
 
 
 def _seed_events() -> dict:

@@ -8,8 +8,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from ..errors import MatchmakerError
+from .output import CommandError
 
 
 def _event(event_id: int):
@@ -18,7 +20,7 @@ def _event(event_id: int):
     try:
         return get_event(event_id)
     except MatchmakerError as exc:
-        raise click.ClickException(f"event {event_id}: {exc}") from exc
+        raise CommandError(_("event %(id)d: %(error)s", id=event_id, error=str(exc))) from exc
 
 
 def _locale(locale: str | None):
@@ -45,14 +47,13 @@ def event_booklet(event_id: int, out: Path, locale: str | None) -> None:
         with _locale(locale):
             data = booklet_pdf(event, current_app.config)
     except MatchmakerError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(out)  # never leave half a PDF under the requested name
-    click.echo(
-        f"booklet of {event.number}: {len(event.listings)} patents, {len(data)} bytes -> {out}"
-    )
+    click.echo(_("booklet of %(number)s: %(patents)d patents, %(size)d bytes -> %(path)s",
+                 number=event.number, patents=len(event.listings), size=len(data), path=str(out)))
 
 
 @click.command("event-funnel")
@@ -73,12 +74,17 @@ def event_funnel(event_id: int, csv_path: Path | None) -> None:
     funnel = event_funnel(event)
     totals = funnel.totals
     click.echo(f"{event.number} {event.name}")
-    for key, _label, _level in STAGES:
-        click.echo(f"  {key:<12}{getattr(totals, key):>6}")
-    click.echo(f"  {'amount':<12}{totals.amount:>10} (10k yuan)")
+    for key, stage, _level in STAGES:
+        click.echo(f"  {_pad(str(stage), 12)}{getattr(totals, key):>6}")
+    click.echo(f"  {_pad(_('Amount'), 12)}{totals.amount:>10} " + _("(10k yuan)"))
     if csv_path is not None:
         csv_path.write_text(funnel_csv(funnel), encoding="utf-8")
-        click.echo(f"{len(funnel.pairs)} pairs -> {csv_path}")
+        click.echo(_("%(n)d pairs -> %(path)s", n=len(funnel.pairs), path=str(csv_path)))
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a terminal width (CJK characters take two columns)."""
+    return text + " " * max(width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in text), 1)
 
 
 COMMANDS = [event_booklet, event_funnel]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from ..encoders import counting
 from ..errors import MatchmakerError
@@ -28,7 +29,7 @@ class _Progress:
         if self.bar is None:
             if not total or total < PROGRESS_FROM_ROWS:
                 return
-            self.bar = click.progressbar(length=total, label="导入中", file=click.get_text_stream("stderr"))
+            self.bar = click.progressbar(length=total, label=_("importing"), file=click.get_text_stream("stderr"))
             self.bar.__enter__()
         self.bar.update(done - self.shown)
         self.shown = done
@@ -44,15 +45,15 @@ def _run(importer, path: str, sheet: str | None, dry_run: bool, notify: bool, **
         result = importer(path, sheet=sheet, dry_run=dry_run, progress=progress, notify=notify, **org)
     except ImportFileError as exc:
         progress.close()
-        click.echo(f"无法导入：{exc}（未写入任何数据）", err=True)
+        click.echo(_("Cannot import: %(error)s (nothing was written)", error=exc), err=True)
         raise SystemExit(2) from exc
     except MatchmakerError as exc:  # e.g. --owner naming an organization that does not exist
         progress.close()
-        click.echo(f"错误：{exc}", err=True)
+        click.echo(_("Error: %(message)s", message=exc), err=True)
         raise SystemExit(2) from exc
     progress.close()
     click.echo(format_report(result))
-    click.echo(counting.summary(), err=True)  # "every document encoded once" made visible
+    counting.echo_summary()  # "every document encoded once", for benchmarks
     if result.errors:
         raise SystemExit(1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..records import JobStatus
@@ -46,11 +47,11 @@ def list_command(status: str | None, limit: int) -> None:
     stmt = jobs_query(status=JobStatus(status) if status else None).limit(limit)
     rows = list(db.session.scalars(stmt))
     if not rows:
-        click.echo("(no jobs)")
+        click.echo(_("(no jobs)"))
     for job in rows:
         progress = f"{job.progress_done}/{job.progress_total}" if job.progress_total else "-"
         click.echo(f"{job.id:>6}  {job.kind:<20} {job.status.value:<9} {progress:>11}  "
-                   f"attempts {job.attempts}  {job.created_at:%Y-%m-%d %H:%M:%S}"
+                   + _("attempts %(n)d", n=job.attempts) + f"  {job.created_at:%Y-%m-%d %H:%M:%S}"
                    + (f"  {job.error.splitlines()[0][:80]}" if job.error else ""))
 
 
@@ -61,7 +62,7 @@ def recover_command() -> None:
     from ..services.jobs import recover
 
     ids = recover()
-    click.echo(f"sent again: {', '.join(map(str, ids)) or '(none)'}")
+    click.echo(_("sent again: %(ids)s", ids=", ".join(map(str, ids)) or _("(none)")))
 
 
 COMMANDS = [worker_command, jobs_group]

@@ -7,6 +7,9 @@ import json
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+
+from .output import CommandError
 
 
 def _index_dir() -> str:
@@ -22,7 +25,7 @@ def export_feedback_command(out) -> None:
     from ..learning.dataset import export_jsonl, labelled
 
     n = export_jsonl(out, labelled())
-    click.echo(f"{n} decided pairs written", err=True)
+    click.echo(_("%(n)d decided pairs written", n=n), err=True)
 
 
 @click.command("train-reranker")
@@ -37,11 +40,12 @@ def train_reranker_command() -> None:
     try:
         report = train_from_decisions()
     except (NotEnoughDecisions, ValueError) as exc:
-        raise click.ClickException(f"{exc}; the engine keeps ranking as before") from exc
+        raise CommandError(_("%(error)s; the engine keeps ranking as before", error=str(exc))) from exc
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))
-    click.echo(f"model {report['version']}: "
-               f"{'activated' if report['activate'] else 'kept, not activated'} "
-               f"({report['reason']})")
+    click.echo(_("model %(version)s: activated (%(reason)s)", version=report["version"],
+                 reason=report["reason"]) if report["activate"] else
+               _("model %(version)s: kept, not activated (%(reason)s)", version=report["version"],
+                 reason=report["reason"]))
 
 
 @click.command("activate-reranker")
@@ -54,8 +58,8 @@ def activate_reranker_command(version: str) -> None:
     try:
         activate(_index_dir(), version, {"reason": "by hand"})
     except FileNotFoundError as exc:
-        raise click.ClickException(f"no saved reranker {version}") from exc
-    click.echo(f"active reranker: {version}")
+        raise CommandError(_("no saved reranker %(version)s", version=version)) from exc
+    click.echo(_("active reranker: %(version)s", version=version))
 
 
 @click.command("rollback-reranker")
@@ -67,8 +71,9 @@ def rollback_reranker_command() -> None:
     try:
         version = rollback(_index_dir())
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"active reranker: {version or 'none (the engine ranks alone)'}")
+        raise CommandError(_rollback_error(exc)) from exc
+    click.echo(_("active reranker: %(version)s", version=version)) if version else \
+        click.echo(_("active reranker: none (the engine ranks alone)"))
 
 
 @click.command("reranker-status")
@@ -79,11 +84,17 @@ def reranker_status_command() -> None:
     from ..learning.reranker import versions
 
     data = state(_index_dir())
-    click.echo(f"active: {data.get('active') or 'none'}")
+    click.echo(_("active: %(version)s", version=data.get("active") or _("none")))
     for manifest in versions(_index_dir()):
         verdict = manifest.get("metrics", {})
-        click.echo(f"{manifest['version']}  rows {manifest['rows']}  "
-                   f"{verdict.get('reason', '-')}  gain {verdict.get('decisions', {}).get('gain')}")
+        click.echo(f"{manifest['version']}  " + _("rows %(n)d", n=manifest["rows"])
+                   + f"  {verdict.get('reason', '-')}  "
+                   + _("gain %(gain)s", gain=verdict.get("decisions", {}).get("gain")))
+
+
+def _rollback_error(exc: ValueError) -> str:
+    """learning.activation says "no active model to roll back" in English: the one case there."""
+    return _("no active model to roll back") if "no active model" in str(exc) else str(exc)
 
 
 COMMANDS = [export_feedback_command, train_reranker_command, activate_reranker_command,

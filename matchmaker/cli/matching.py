@@ -6,11 +6,13 @@ import json
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from ..encoders import counting
 from ..errors import MatchmakerError
 from ..extensions import db
 from ..records import Need, Patent
+from .output import CommandError
 
 
 @click.command("build-index")
@@ -22,11 +24,14 @@ def build_index_command() -> None:
     try:
         report = rebuild_indexes(progress=True)
     except MatchmakerError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
+    sides = {"patents": _("patents"), "needs": _("needs")}
     for side in ("patents", "needs"):
-        click.echo(f"{side}: {report[side]['count']} indexed in {report[side]['seconds']} s")
-    click.echo(f"encoders: {', '.join(report['encoders']) or '(none)'} + bm25")
-    click.echo(counting.summary(), err=True)
+        click.echo(_("%(side)s: %(n)d indexed in %(seconds)s s", side=sides[side],
+                     n=report[side]["count"], seconds=report[side]["seconds"]))
+    click.echo(_("encoders: %(names)s", names=", ".join(report["encoders"]) or _("(none)"))
+               + " + bm25")
+    counting.echo_summary()
 
 
 @click.command("compact-index")
@@ -38,9 +43,9 @@ def compact_index_command() -> None:
     try:
         folded = compact_indexes()
     except MatchmakerError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     for name, changes in folded.items():
-        click.echo(f"{name}: {changes} changes folded")
+        click.echo(_("%(name)s: %(n)d changes folded", name=name, n=changes))
 
 
 @click.command("match")
@@ -54,14 +59,15 @@ def match_command(top_k: int | None) -> None:
     try:
         report = run_batch_matching(top_k=top_k, progress=True)
     except MatchmakerError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     from ..services.maintenance import analyze
 
     analyze()  # the batch changes the matches table's size: fresh statistics for the queue
-    click.echo(f"needs {report['needs']}, dormant patents {report['patents']}: "
-               f"{report['created']} new candidates, {report['refreshed']} refreshed "
-               f"in {report['seconds']} s")
-    click.echo(counting.summary(), err=True)  # "every document encoded once" made visible
+    click.echo(_("needs %(needs)s, dormant patents %(patents)s: %(created)s new candidates, "
+                 "%(refreshed)s refreshed in %(seconds)s s", **{
+                     k: report[k] for k in ("needs", "patents", "created", "refreshed", "seconds")}))
+
+    counting.echo_summary()  # "every document encoded once", for benchmarks
 
 
 @click.command("recalibrate")
@@ -76,9 +82,15 @@ def recalibrate_command(batch: int) -> None:
     try:
         report = recalibrate(batch=batch, progress=True)
     except MatchmakerError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"{report['pairs']} pairs of {report['records']} records rescored, "
-               f"{report['changed']} changed; {report['missing']} skipped (record gone)")
+        raise CommandError(str(exc)) from exc
+    click.echo(_("%(pairs)s pairs of %(records)s records rescored, %(changed)s changed; "
+                 "%(missing)s skipped (record gone)", **{
+                     k: report[k] for k in ("pairs", "records", "changed", "missing")}))
+
+
+def _rule_label(rule: dict) -> str:
+    """A rule's label as the pair page shows it (the engine stores English msgids)."""
+    return _(rule["label"]) if rule.get("label") else rule["rule"]
 
 
 def _show(candidates, title: str, other: str, *, as_json: bool) -> None:
@@ -87,9 +99,11 @@ def _show(candidates, title: str, other: str, *, as_json: bool) -> None:
         return
     click.echo(title)
     if not candidates:
-        click.echo("  (no candidates)")
+        click.echo("  " + _("(no candidates)"))
         return
-    click.echo(f"{'rank':>4}  {other:>8}  {'score':>6}  {'fused':>6}  channels")
+    heads = {"patent": _("patent"), "need": _("need")}
+    click.echo(f"{_('rank'):>4}  {heads[other]:>8}  {_('score'):>6}  {_('fused'):>6}  "
+               + _("channels"))
     for c in candidates:
         channels = "  ".join(
             f"{name}#{info['rank']}" if info.get("rank") else f"{name}:-"
@@ -98,12 +112,12 @@ def _show(candidates, title: str, other: str, *, as_json: bool) -> None:
         target = c.patent_id if other == "patent" else c.need_id
         click.echo(f"{c.rank:>4}  {target:>8}  {c.score:6.3f}  "
                    f"{c.explanation.get('fused', 0):6.3f}  {channels}")
-        rules = ", ".join(f"{r['rule']} {r['delta']:+.2f}" for r in c.explanation.get("rules", []))
+        rules = ", ".join(f"{_rule_label(r)} {r['delta']:+.2f}" for r in c.explanation.get("rules", []))
         if rules:
-            click.echo(f"{'':16}rules: {rules}")
+            click.echo(f"{'':16}" + _("rules: %(rules)s", rules=rules))
         terms = "、".join(c.explanation.get("shared_terms", []))
         if terms:
-            click.echo(f"{'':16}shared terms: {terms}")
+            click.echo(f"{'':16}" + _("shared terms: %(terms)s", terms=terms))
         for sentence in c.explanation.get("closest_sentences", [])[:2]:
             click.echo(f"{'':16}[{sentence['source']} {sentence['score']:.2f}] "
                        f"{sentence['text'][:80]}")
@@ -120,12 +134,13 @@ def match_need_command(need_id: int, top_k: int, as_json: bool) -> None:
 
     need = db.session.get(Need, need_id)
     if need is None:
-        raise click.ClickException(f"need {need_id} does not exist")
+        raise CommandError(_("need %(id)d does not exist", id=need_id))
     try:
         candidates = match_need(need, top_k)
     except MatchmakerError as exc:
-        raise click.ClickException(str(exc)) from exc
-    _show(candidates, f"need {need.id}: {need.title}", "patent", as_json=as_json)
+        raise CommandError(str(exc)) from exc
+    _show(candidates, _("need %(id)d: %(title)s", id=need.id, title=need.title), "patent",
+          as_json=as_json)
 
 
 @click.command("match-patent")
@@ -139,13 +154,13 @@ def match_patent_command(patent_id: int, top_k: int, as_json: bool) -> None:
 
     patent = db.session.get(Patent, patent_id)
     if patent is None:
-        raise click.ClickException(f"patent {patent_id} does not exist")
+        raise CommandError(_("patent %(id)d does not exist", id=patent_id))
     try:
         candidates = match_patent(patent, top_k)
     except MatchmakerError as exc:
-        raise click.ClickException(str(exc)) from exc
-    _show(candidates, f"patent {patent.publication_number}: {patent.title}", "need",
-          as_json=as_json)
+        raise CommandError(str(exc)) from exc
+    _show(candidates, _("patent %(number)s: %(title)s", number=patent.publication_number,
+                        title=patent.title), "need", as_json=as_json)
 
 
 COMMANDS = [build_index_command, compact_index_command, match_command, match_need_command,

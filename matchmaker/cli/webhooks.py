@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 webhooks_group = AppGroup("webhooks", help="Webhook deliveries.")
 
@@ -15,5 +16,5 @@ def deliver_due_command(limit: int) -> None:
     from ..services.webhooks import deliver_due
 
     counts = deliver_due(limit)
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing due"
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or _("nothing due")
     click.echo(summary)

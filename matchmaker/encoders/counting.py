@@ -10,6 +10,8 @@ documents they came from, under the purpose in effect ("documents" unless a call
 
 from __future__ import annotations
 
+import os
+
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,3 +79,16 @@ def summary() -> str:
             shown.append(f"{why} {docs}{n['texts']} texts")
         parts.append(f"{encoder} " + ", ".join(shown))
     return f"{PREFIX} " + ("; ".join(parts) if parts else "nothing")
+
+
+REPORT_ENV = "MATCHMAKER_REPORT_ENCODING"
+
+
+def echo_summary() -> None:
+    """Print ``summary()`` on stderr when ``MATCHMAKER_REPORT_ENCODING=1`` (benchmarks such as
+    bench/bench_ingest.py set it): a diagnostic line in English, kept out of the commands'
+    normal output, which speaks the user's language."""
+    if os.environ.get(REPORT_ENV) == "1":
+        import click
+
+        click.echo(summary(), err=True)

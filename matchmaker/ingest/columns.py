@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..reasons import Reason, reason
 from ..records import (
     NEED_LIMITS,
     PATENT_LIMITS,
@@ -187,10 +188,10 @@ class ColumnMapper:
             if field is None:
                 continue
             if field in columns:
-                self._warnings[
-                    f"列“{column}”与列“{columns[field]}”对应同一字段（{self.specs[field].label}），"
-                    f"已忽略“{column}”"
-                ] = None
+                self._warnings[reason(
+                    "The columns “%(column)s” and “%(first)s” feed the same field (%(label)s); "
+                    "“%(column)s” was ignored", column=column, first=columns[field],
+                    label=self.specs[field].label)] = None
                 continue
             raw[field] = value
             columns[field] = str(column)
@@ -201,14 +202,15 @@ class ColumnMapper:
         present = {self.field_for(h) for h in headers}
         return [name for name in required if name not in present]
 
-    def describe(self, name: str) -> str:
+    def describe(self, name: str) -> Reason:
         """"公开号（可用列名：公开号、公开(公告)号、publication_number ...）" for error messages."""
         spec = self.specs[name]
-        return f"{spec.label}（可用列名：{'、'.join((spec.label, *spec.aliases[:3], spec.name))}）"
+        return reason("%(label)s (column names: %(names)s)", label=spec.label,
+                      names=[spec.label, *spec.aliases[:3], spec.name])
 
     @property
     def warnings(self) -> list[str]:
         found = list(self._warnings)
         if self.unknown:
-            found.insert(0, f"未识别的列（已忽略）：{'、'.join(self.unknown)}")
+            found.insert(0, reason("Unknown columns (ignored): %(names)s", names=list(self.unknown)))
         return found

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..extensions import db
+from ..reasons import reason
 from ..records import Need
 from .base import Importer, assign
 from .columns import NEED_FIELDS
@@ -50,7 +51,8 @@ class NeedImporter(Importer):
         _merge_budget(values)
         low, high = values.get("budget_min"), values.get("budget_max")
         if low is not None and high is not None and low > high:
-            return [("budget_min", f"预算下限 {low} 大于预算上限 {high}（万元）")]
+            return [("budget_min", reason("The lowest budget %(low)s is above the highest %(high)s "
+                                          "(10k yuan)", low=str(low), high=str(high)))]
         return []
 
     def key(self, values: dict[str, Any]) -> Hashable | None:
@@ -65,7 +67,8 @@ class NeedImporter(Importer):
         return "external_ref" if key[0] == "ref" else "title"
 
     def duplicate_reason(self, first_row: int) -> str:
-        return f"与第{first_row}行是同一条需求（需求编号或企业+需求名称相同），本行未导入"
+        return reason("The same need as row %(row)d (same need number, or enterprise and title); "
+                      "this row was not imported", row=first_row)
 
     def write(self, values: dict[str, Any]) -> tuple[str, int]:
         _merge_budget(values)
@@ -91,7 +94,9 @@ class NeedImporter(Importer):
         low = need.budget_min if low is None else low
         high = need.budget_max if high is None else high
         if low is not None and high is not None and low > high:
-            raise RowProblem("budget_min", f"预算下限 {low} 将大于已保存的预算上限 {high}（万元）")
+            raise RowProblem("budget_min", reason(
+                "The lowest budget %(low)s would be above the saved highest %(high)s (10k yuan)",
+                low=str(low), high=str(high)))
         changed = assign(need, values, SCALARS)
         db.session.flush()
         if created:
@@ -104,7 +109,9 @@ class NeedImporter(Importer):
             need = db.session.scalar(select(Need).where(Need.external_ref == ref))
             if need is not None and need.enterprise is not enterprise:
                 raise RowProblem(
-                    "external_ref", f"需求编号 {ref} 已属于“{need.enterprise.name}”，不能改到其他企业"
+                    "external_ref", reason("The need number %(ref)s belongs to “%(owner)s”; it cannot "
+                                           "move to another enterprise", ref=ref,
+                                           owner=need.enterprise.name)
                 )
             return need
         if enterprise.id is None:  # created by this row: it has no needs yet
@@ -115,5 +122,6 @@ class NeedImporter(Importer):
             .limit(2)
         ).all()
         if len(found) > 1:
-            raise RowProblem("title", "该企业已有多条同名需求，请填写需求编号以指明要更新哪一条")
+            raise RowProblem("title", reason("The enterprise has several needs of this title: fill in "
+                                             "the need number to say which to update"))
         return found[0] if found else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import inspect, select
 
 from ..extensions import db
+from ..reasons import reason
 from ..records import Organization, OrgKind
 from .result import RowProblem
 
@@ -36,9 +37,9 @@ class OrgResolver:
             return self.forced
         if self.forced is not None:
             if name != self.forced.name:
-                raise RowProblem(
-                    self.field, f"机构“{name}”与指定的机构“{self.forced.name}”不一致，只能导入本机构的数据"
-                )
+                raise RowProblem(self.field, reason(
+                    "The organization “%(name)s” is not the chosen one (“%(forced)s”): only its own "
+                    "records can be imported", name=name, forced=self.forced.name))
             return self.forced
         org = self._cache.get(name)
         if org is None:

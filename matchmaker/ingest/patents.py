@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..extensions import db
+from ..reasons import reason
 from ..records import Patent, PatentType
 from .base import Importer, assign
 from .columns import PATENT_FIELDS
@@ -54,14 +55,15 @@ class PatentImporter(Importer):
     def check(self, values: dict[str, Any]) -> list[tuple[str, str]]:
         filed, granted = values.get("filing_date"), values.get("grant_date")
         if filed and granted and granted < filed:
-            return [("grant_date", f"授权日 {granted} 早于申请日 {filed}")]
+            return [("grant_date", reason("The grant date %(granted)s is before the filing date %(filed)s",
+                                          granted=str(granted), filed=str(filed)))]
         return []
 
     def key(self, values: dict[str, Any]) -> Hashable | None:
         return values.get("publication_number")
 
     def duplicate_reason(self, first_row: int) -> str:
-        return f"公开号与第{first_row}行重复，本行未导入"
+        return reason("Same publication number as row %(row)d; this row was not imported", row=first_row)
 
     def write(self, values: dict[str, Any]) -> tuple[str, int]:
         number = values["publication_number"]
@@ -70,7 +72,9 @@ class PatentImporter(Importer):
         if patent is not None and self.restricted and (
             self.forced is None or patent.owner_id != self.forced.id
         ):
-            raise RowProblem("publication_number", f"专利 {number} 已由其他机构登记，不能通过导入修改")
+            raise RowProblem("publication_number", reason(
+                "Patent %(number)s belongs to another organization; an import cannot change it",
+                number=number))
         created = patent is None
         if created:
             patent = Patent(

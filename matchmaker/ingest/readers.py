@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 
 from flask import current_app
 
+from ..reasons import reason
 from .result import ImportFileError, Malformed
 
 Record = dict[str, Any] | Malformed
@@ -67,11 +68,11 @@ def open_table(source, filename: str | None = None, *, sheet: str | None = None,
     ext = Path(name).suffix.lower()
     known = {".csv", ".tsv", ".xlsx", ".xlsm", ".jsonl", ".ndjson"}
     if ext == ".xls":
-        raise ImportFileError("不支持旧版 Excel (.xls) 文件，请在 Excel 中另存为 .xlsx 后再导入")
+        raise ImportFileError(reason("Old Excel files (.xls) are not supported: save the file as .xlsx in Excel and import that"))
     if ext not in known:
-        raise ImportFileError(
-            f"不支持的文件类型“{ext or name or '?'}”：请使用 .csv、.tsv、.xlsx、.jsonl 或 .ndjson 文件"
-        )
+        raise ImportFileError(reason(
+            "Unsupported file type “%(ext)s”: use a .csv, .tsv, .xlsx, .jsonl or .ndjson file",
+            ext=ext or name or "?"))
     data = _read_bytes(source)
     if ext in (".xlsx", ".xlsm"):
         return _xlsx(data, sheet, limits)
@@ -87,10 +88,11 @@ def _read_bytes(source) -> bytes:
         try:
             return Path(source).read_bytes()
         except OSError as exc:
-            raise ImportFileError(f"无法读取文件 {os.fspath(source)}：{exc.strerror or exc}") from exc
+            raise ImportFileError(reason("Cannot read the file %(path)s: %(error)s",
+                                         path=os.fspath(source), error=exc.strerror or str(exc))) from exc
     read = getattr(source, "read", None)
     if read is None:
-        raise ImportFileError("无法读取上传的文件")
+        raise ImportFileError(reason("Cannot read the uploaded file"))
     data = read()
     # A text stream was handed in: its characters are already decoded, keep them exactly.
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -114,12 +116,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             first_failure = first_failure or exc
     line = data[: first_failure.start].count(b"\n") + 1
-    tried = "、".join("UTF-8（含 BOM）" if e.startswith("utf-8") else e.upper() for e in candidates)
-    raise ImportFileError(
-        f"无法识别文件编码：已尝试 {tried}，均在第{line}行附近遇到无效字节"
-        f"（{first_failure.object[first_failure.start:first_failure.start + 4]!r}）。"
-        "请将文件另存为 UTF-8 编码的 CSV 后再导入。"
-    )
+    tried = [reason("UTF-8 (with BOM)") if e.startswith("utf-8") else e.upper() for e in candidates]
+    raise ImportFileError(reason(
+        "Unknown text encoding: tried %(tried)s, each met invalid bytes near line %(line)d (%(bytes)s). "
+        "Save the file as a UTF-8 CSV and import that.", tried=tried, line=line,
+        bytes=first_failure.object[first_failure.start:first_failure.start + 4].hex(" ")))
 
 
 def _pick_delimiter(text: str) -> str:
@@ -138,17 +139,18 @@ def _pick_delimiter(text: str) -> str:
 
 def _csv(data: bytes, delimiter: str | None) -> Table:
     if data.startswith(b"PK\x03\x04"):
-        raise ImportFileError("该文件看起来是 Excel (.xlsx) 文件而不是 CSV，请使用 .xlsx 扩展名")
+        raise ImportFileError(reason("This file looks like an Excel (.xlsx) file, not a CSV: name it .xlsx"))
     text, _encoding = decode_text(data)
     if "\x00" in text:
-        raise ImportFileError("文件中含有二进制内容（NUL 字符），不是文本 CSV 文件")
+        raise ImportFileError(reason("The file holds binary content (NUL characters): it is not a text CSV file"))
     delimiter = delimiter or _pick_delimiter(text)
     records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         records.extend(reader)
     except csv.Error as exc:
-        raise ImportFileError(f"CSV 格式错误（第{reader.line_num}行附近）：{exc}") from exc
+        raise ImportFileError(reason("CSV format error (near line %(line)d): %(error)s",
+                                     line=reader.line_num, error=str(exc))) from exc
     filled = sum(1 for record in records if not _is_empty(record))
     return _tabular(enumerate(records, start=1), lambda _header_row: max(filled - 1, 0))
 
@@ -169,7 +171,10 @@ def _headers(cells, row_number: int, warnings: list[str]) -> list[str | None]:
         if not name:
             names.append(None)
         elif name in seen:
-            warnings.append(f"表头第{row_number}行：列名“{name}”重复（第{seen[name]}列和第{index}列），只使用第{seen[name]}列")
+            warnings.append(reason(
+                "Header row %(row)d: the column name “%(name)s” repeats (columns %(first)d and "
+                "%(second)d); only column %(first)d is used", row=row_number, name=name,
+                first=seen[name], second=index))
             names.append(None)
         else:
             seen[name] = index
@@ -186,7 +191,7 @@ def _tabular(numbered, total: Callable[[int], int | None], *, strict_width: bool
             header_row, names = number, _headers(cells, number, warnings)
             break
     else:
-        raise ImportFileError("文件为空：没有找到表头行")
+        raise ImportFileError(reason("The file is empty: no header row found"))
     while names and names[-1] is None:
         names.pop()
 
@@ -198,19 +203,19 @@ def _tabular(numbered, total: Callable[[int], int | None], *, strict_width: bool
             extra = cells[len(names):]
             if not _is_empty(extra):
                 if strict_width:  # in a CSV this usually means an unquoted comma shifted the row
-                    yield number, Malformed(
-                        f"该行有{len(cells)}列，多于表头的{len(names)}列（可能有未加引号的逗号），整行未导入"
-                    )
+                    yield number, Malformed(reason(
+                        "The row has %(n)d columns, more than the header's %(header)d (an unquoted "
+                        "comma?); the row was not imported", n=len(cells), header=len(names)))
                     continue
                 if not unnamed_warned:
-                    warnings.append("表头之外的列中有内容，已忽略")
+                    warnings.append(reason("Cells beyond the header's columns were ignored"))
                     unnamed_warned = True
             record = {}
             for name, cell in zip(names, cells, strict=False):
                 if name is not None:
                     record[name] = cell
                 elif not unnamed_warned and not _is_empty([cell]):
-                    warnings.append("没有列名的列中有内容，已忽略")
+                    warnings.append(reason("Cells in columns without a name were ignored"))
                     unnamed_warned = True
             yield number, record
 
@@ -229,17 +234,16 @@ def check_zip(data: bytes, limits: Limits) -> None:
         return  # not a zip at all: openpyxl reports that in its own words
     total = sum(m.file_size for m in members)
     if total > limits.max_uncompressed:
-        raise ImportFileError(
-            f"Excel 文件解压后为 {total / 1e6:.0f} MB，超过上限 {limits.max_uncompressed / 1e6:.0f} MB；"
-            "请拆分成几个较小的文件后再导入"
-        )
+        raise ImportFileError(reason(
+            "The Excel file unpacks to %(size)d MB, over the limit of %(limit)d MB; split it into "
+            "smaller files", size=round(total / 1e6), limit=round(limits.max_uncompressed / 1e6)))
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > _RATIO_FLOOR and ratio > limits.max_ratio:
-            raise ImportFileError(
-                f"Excel 文件中的“{member.filename}”压缩比异常（{ratio:.0f}:1，上限"
-                f" {limits.max_ratio:.0f}:1），可能是恶意构造的文件，未导入"
-            )
+            raise ImportFileError(reason(
+                "“%(member)s” in the Excel file is compressed too much (%(ratio)d:1, limit "
+                "%(limit)d:1); it may be a crafted file and was not imported",
+                member=member.filename, ratio=round(ratio), limit=round(limits.max_ratio)))
 
 
 def _xlsx(data: bytes, sheet: str | None, limits: Limits) -> Table:
@@ -250,11 +254,13 @@ def _xlsx(data: bytes, sheet: str | None, limits: Limits) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(f"无法打开 Excel 文件（不是有效的 .xlsx 文件）：{exc}") from exc
+        raise ImportFileError(reason("Cannot open the Excel file (not a valid .xlsx file): %(error)s",
+                                     error=str(exc))) from exc
     if sheet is not None and sheet not in workbook.sheetnames:
-        names = "、".join(workbook.sheetnames)
+        names = list(workbook.sheetnames)
         workbook.close()
-        raise ImportFileError(f"工作表“{sheet}”不存在；文件中的工作表：{names}")
+        raise ImportFileError(reason("No worksheet “%(sheet)s”; the file has: %(names)s",
+                                     sheet=sheet, names=names))
     worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
 
     def numbered() -> Iterator[tuple[int, list]]:
@@ -265,7 +271,8 @@ def _xlsx(data: bytes, sheet: str | None, limits: Limits) -> Table:
                 if number is not None:
                     yield number, [c.value for c in cells]
         except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError) as exc:
-            raise ImportFileError(f"Excel 文件已损坏，无法读取：{exc}") from exc
+            raise ImportFileError(reason("The Excel file is damaged and cannot be read: %(error)s",
+                                         error=str(exc))) from exc
         finally:
             workbook.close()
 
@@ -294,20 +301,23 @@ def _too_deep(value: Any, limit: int) -> bool:
 def _json_line(line: str, limits: Limits) -> Record:
     """One JSON Lines record, or why it is refused (length and nesting checked first)."""
     if len(line) > limits.max_line_chars:
-        return Malformed(f"该行过长（{len(line)}个字符，上限{limits.max_line_chars}），整行未导入")
+        return Malformed(reason("The row is too long (%(n)d characters, limit %(limit)d); it was not "
+                                "imported", n=len(line), limit=limits.max_line_chars))
     # Brackets bound the depth from above: only lines with many of them are walked.
     bracketed = line.count("[") + line.count("{") > limits.max_depth
     try:
         value = json.loads(line)
     except json.JSONDecodeError as exc:
-        return Malformed(f"JSON 格式错误：{exc.msg}（第{exc.colno}个字符）")
+        return Malformed(reason("JSON format error: %(error)s (character %(column)d)",
+                                error=exc.msg, column=exc.colno))
     except RecursionError:
         value = None
         bracketed = True
     if bracketed and (value is None or _too_deep(value, limits.max_depth)):
-        return Malformed(f"JSON 嵌套层数超过上限（{limits.max_depth}层），整行未导入")
+        return Malformed(reason("JSON nested deeper than %(limit)d levels; the row was not imported",
+                                limit=limits.max_depth))
     if not isinstance(value, dict):
-        return Malformed("每行应为一个 JSON 对象（{...}）")
+        return Malformed(reason("Each line must be one JSON object ({...})"))
     return value
 
 
@@ -316,7 +326,8 @@ def _jsonl(data: bytes, limits: Limits) -> Table:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(f"JSON Lines 文件必须是 UTF-8 编码：第{line}行有无效字节") from exc
+        raise ImportFileError(reason("A JSON Lines file must be UTF-8: invalid bytes in line %(line)d",
+                                     line=line)) from exc
     lines = text.splitlines()
 
     def rows() -> Iterator[tuple[int, Record]]:

@@ -1,12 +1,15 @@
-"""Plain-text report of an import: a summary and the per-row error table (行号 | 字段 | 原因)."""
+"""Plain-text report of an import: a summary and the per-row error table (row | column | problem),
+in the current locale (the CLI's language)."""
 
 from __future__ import annotations
 
 import unicodedata
 
-from .result import ImportResult, RowError
+from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 
-KIND_NAMES = {"patents": "专利", "needs": "需求"}
+from ..reasons import render
+from .result import ImportResult, RowError
 
 
 def _width(text: str) -> int:
@@ -20,8 +23,10 @@ def _pad(text: str, width: int) -> str:
 
 def error_table(errors: list[RowError]) -> str:
     """The errors as an aligned table, sorted by row."""
-    rows = [("行号", "字段", "原因")] + [
-        (str(e.row), e.where, e.reason) for e in sorted(errors, key=lambda e: e.row)
+    header = (pgettext("import table", "Row"), pgettext("import table", "Column"),
+              pgettext("import table", "Problem"))
+    rows = [header] + [
+        (str(e.row), e.where, render(e.reason)) for e in sorted(errors, key=lambda e: e.row)
     ]
     first = max(_width(r[0]) for r in rows)
     second = max(_width(r[1]) for r in rows)
@@ -32,20 +37,31 @@ def error_table(errors: list[RowError]) -> str:
 
 def summary(result: ImportResult) -> str:
     """One paragraph: what was read, created, updated, left alone and refused."""
-    what = KIND_NAMES.get(result.kind, result.kind)
-    lines = [
-        f"{result.filename}：读取{result.rows}行{what}，新建 {result.created}，更新 {result.updated}，"
-        f"未变 {result.unchanged}，失败 {result.failed}"
-    ]
+    counts = {"name": result.filename, "rows": result.rows, "created": result.created,
+              "updated": result.updated, "unchanged": result.unchanged, "failed": result.failed}
+    if result.kind == "needs":
+        line = _("%(name)s: %(rows)d need rows read, %(created)d created, %(updated)d updated, "
+                 "%(unchanged)d unchanged, %(failed)d failed", **counts)
+    else:
+        line = _("%(name)s: %(rows)d patent rows read, %(created)d created, %(updated)d updated, "
+                 "%(unchanged)d unchanged, %(failed)d failed", **counts)
+    lines = [line]
     if result.organizations_created:
-        lines.append(f"新建机构 {len(result.organizations_created)} 个："
-                     + "、".join(result.organizations_created))
+        lines.append(ngettext("%(num)d organization created: %(names)s",
+                              "%(num)d organizations created: %(names)s",
+                              len(result.organizations_created),
+                              names=render_list(result.organizations_created)))
     if result.dry_run:
-        lines.append("试运行（--dry-run）：只做了校验，数据库未做任何修改")
+        lines.append(_("Dry run (--dry-run): only checked, the database was not changed"))
     elif result.failed:
-        lines.append("有错误的行未导入；其余有效行已保存")
-    lines.extend(f"警告：{warning}" for warning in result.warnings)
+        lines.append(_("Rows with errors were not imported; the other valid rows were saved"))
+    lines.extend(_("Warning: %(text)s", text=render(warning)) for warning in result.warnings)
     return "\n".join(lines)
+
+
+def render_list(items: list) -> str:
+    """Items joined with the current locale's separator."""
+    return pgettext("list separator", ", ").join(render(item) for item in items)
 
 
 def format_report(result: ImportResult) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
+from ..reasons import reason, reason_of
 from ..records import Organization, OrgKind, Role, User
 from ..services import audit, matching
 from ..services.maintenance import analyze
@@ -63,15 +64,19 @@ def _authorise(importer_cls: type[Importer], actor: User | None,
         name = org
         org = db.session.scalar(select(Organization).where(Organization.name == name))
         if org is None:
-            raise ValidationError(f"机构不存在：{name}", importer_cls.org_field)
+            raise ValidationError(reason("No such organization: %(name)s", name=name),
+                                  importer_cls.org_field)
     if actor is None or actor.role in (Role.ADMIN, Role.BROKER):
         return org, False
     allowed = Role.UNIVERSITY if importer_cls is PatentImporter else Role.ENTERPRISE
-    what = "专利" if importer_cls is PatentImporter else "需求"
+    patents = importer_cls is PatentImporter
     if actor.role is not allowed or actor.organization_id is None:
-        raise PermissionDenied(f"当前用户不能导入{what}")
+        raise PermissionDenied(reason("You cannot import patents") if patents
+                               else reason("You cannot import needs"))
     if org is not None and org.id != actor.organization_id:
-        raise PermissionDenied(f"只能导入本机构的{what}")
+        raise PermissionDenied(reason("You can only import your own organization's patents")
+                               if patents else
+                               reason("You can only import your own organization's needs"))
     return actor.organization, True
 
 
@@ -86,9 +91,9 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
     if table.headers is not None:
         missing = mapper.missing(table.headers, importer.required())
         if missing:
-            raise ImportFileError(
-                "缺少必需的列：" + "；".join(mapper.describe(field) for field in missing)
-            )
+            raise ImportFileError(reason(
+                "Required columns missing: %(columns)s",
+                columns=[mapper.describe(field) for field in missing]))
     result = ImportResult(kind=importer.kind, filename=name, dry_run=dry_run)
     # Open the outer transaction now so each row's SAVEPOINT nests inside it (on SQLite this
     # relies on the BEGIN recipe in matchmaker.extensions).
@@ -106,7 +111,7 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
                 db.session.connection()
         result.warnings[:0] = [*table.warnings, *mapper.warnings]
         if result.rows == 0:
-            result.warnings.append("文件中没有数据行")
+            result.warnings.append(reason("The file has no data rows"))
         result.organizations_created = list(importer.orgs.created)
         if dry_run:
             db.session.rollback()
@@ -148,11 +153,12 @@ def _import_row(importer: Importer, mapper: ColumnMapper, row: int, record: Any,
         try:
             values[field] = importer.specs[field].parse(value)
         except ValidationError as exc:
-            errors.append(error(field, str(exc)))
+            errors.append(error(field, reason_of(exc)))
     failed = {e.field for e in errors}
     for field in importer.required():
         if values.get(field) is None and field not in failed:
-            errors.append(error(field, "必填字段为空" if field in columns else "缺少必填字段"))
+            errors.append(error(field, reason("A required field is empty") if field in columns
+                                else reason("A required field is missing")))
     errors.extend(error(field, reason) for field, reason in importer.check(values))
     key = importer.key(values) if importer.key_field not in failed else None
     if key is not None:
@@ -174,7 +180,8 @@ def _import_row(importer: Importer, mapper: ColumnMapper, row: int, record: Any,
         importer.orgs.forget_unsaved()
         logger.warning("import of %s row %s failed: %s", result.filename, row, exc)
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-        result.errors.append(error(None, f"写入数据库失败：{detail}"))
+        result.errors.append(error(None, reason("Writing to the database failed: %(error)s",
+                                                error=detail)))
         return
     setattr(result, outcome, getattr(result, outcome) + 1)
     if outcome != "unchanged":
@@ -206,4 +213,5 @@ def _sync_index(result: ImportResult) -> None:
     except Exception:  # the rows are committed; the index is rebuilt from the database later
         db.session.rollback()
         logger.exception("index sync after import of %s failed", result.filename)
-        result.warnings.append("数据已保存，但检索索引未能更新；下次重建索引时会补上")
+        result.warnings.append(reason("The data was saved, but the search index was not updated; "
+                                      "the next index rebuild adds it"))

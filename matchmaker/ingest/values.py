@@ -1,4 +1,4 @@
-"""Cell parsers: raw values from any reader -> typed values, or ValidationError with a Chinese reason.
+"""Cell parsers: raw values from any reader -> typed values, or ValidationError with a reason.
 
 Every parser returns None for an empty cell; required-ness is checked by the caller.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import validators
 from ..errors import ValidationError
+from ..reasons import Reason, reason
 from ..regions import LEAGUES
 
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
@@ -39,7 +40,7 @@ def text(value: Any) -> str | None:
         parts = [t for t in (text(v) for v in value) if t]
         return "；".join(parts) or None
     if isinstance(value, dict):
-        raise ValidationError("应为文本，不能是 JSON 对象")
+        raise ValidationError(reason("Expected text, not a JSON object"))
     cleaned = _FORMULA_ESCAPE.sub("", str(value).strip().replace("\r\n", "\n"))
     return cleaned or None
 
@@ -75,7 +76,11 @@ _DATE_FORMS = (
     re.compile(r"^(\d{4})()(\d{2})(\d{2})$"),
     re.compile(r"^(\d{4})(年)(\d{1,2})月(\d{1,2})日?$"),
 )
-DATE_HINT = "支持 2021-03-05、2021/3/5、2021.03.05、20210305、2021年3月5日"
+
+
+def _bad_date(value: Any) -> Reason:
+    return reason("Not a date: %(value)s (accepted: 2021-03-05, 2021/3/5, 2021.03.05, 20210305)",
+                  value=repr(value))
 
 
 def parse_date(value: Any) -> date | None:
@@ -93,7 +98,7 @@ def parse_date(value: Any) -> date | None:
             from openpyxl.utils.datetime import from_excel
 
             return from_excel(value).date()
-        raise ValidationError(f"日期不正确：{value!r}（{DATE_HINT}）")
+        raise ValidationError(_bad_date(value))
     raw = unicodedata.normalize("NFKC", str(value)).strip()
     for form in _DATE_FORMS:
         match = form.match(raw)
@@ -106,7 +111,7 @@ def parse_date(value: Any) -> date | None:
             if 1900 <= parsed.year <= 2100:
                 return parsed
             break
-    raise ValidationError(f"日期不正确：{str(value)!r}（{DATE_HINT}）")
+    raise ValidationError(_bad_date(str(value)))
 
 
 def parse_amount(value: Any) -> Decimal | None:
@@ -114,7 +119,7 @@ def parse_amount(value: Any) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValidationError("金额应为数字（单位：万元）")
+        raise ValidationError(reason("An amount is a number (in 10k yuan)"))
     if isinstance(value, int | float | Decimal):
         raw = str(value)
     else:
@@ -123,19 +128,20 @@ def parse_amount(value: Any) -> Decimal | None:
         if raw in ("", "面议", "议价", "待定", "协商"):
             return None
         if raw.endswith("元") and not raw.endswith("万元"):
-            raise ValidationError(f"金额单位应为万元：{value!r}")
+            raise ValidationError(reason("Amounts are in 10k yuan, not in yuan: %(value)s", value=repr(value)))
         raw = re.sub(r"万元?$", "", raw)
     try:
         amount = Decimal(raw)
     except InvalidOperation:
-        raise ValidationError(f"不是有效的金额：{value!r}（单位：万元，例如 50 或 12.5）") from None
+        raise ValidationError(reason("Not an amount: %(value)s (in 10k yuan, e.g. 50 or 12.5)",
+                                     value=repr(value))) from None
     if not amount.is_finite():
-        raise ValidationError(f"不是有效的金额：{value!r}")
+        raise ValidationError(reason("Not an amount: %(value)s", value=repr(value)))
     if amount < 0:
-        raise ValidationError(f"金额不能为负数：{value!r}")
+        raise ValidationError(reason("An amount cannot be negative: %(value)s", value=repr(value)))
     amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
     if amount > MAX_AMOUNT:
-        raise ValidationError(f"金额过大：{value!r}")
+        raise ValidationError(reason("The amount is too large: %(value)s", value=repr(value)))
     return amount
 
 
@@ -162,9 +168,9 @@ def parse_budget(value: Any) -> tuple[Decimal | None, Decimal | None] | None:
     try:
         return None, parse_amount(raw)
     except ValidationError:
-        raise ValidationError(
-            f"预算格式不正确：{value!r}（单位：万元，例如 50-100、50以上、100以内）"
-        ) from None
+        raise ValidationError(reason(
+            "Not a budget: %(value)s (in 10k yuan, e.g. 50-100, ≥50, ≤100)", value=repr(value)
+        )) from None
 
 
 _TRUE = {"是", "true", "yes", "y", "1", "t", "√", "休眠"}
@@ -186,7 +192,7 @@ def parse_bool(value: Any) -> bool | None:
         return True
     if folded in _FALSE:
         return False
-    raise ValidationError(f"应为 是/否（或 true/false、1/0）：{value!r}")
+    raise ValidationError(reason("Expected yes/no (or true/false, 1/0): %(value)s", value=repr(value)))
 
 
 def enum_parser(names: dict[Enum, tuple[str, ...]]) -> Callable[[Any], Enum | None]:
@@ -195,7 +201,7 @@ def enum_parser(names: dict[Enum, tuple[str, ...]]) -> Callable[[Any], Enum | No
     for member, words in names.items():
         for word in (member.value, *words):
             table[_fold(word)] = member
-    shown = "、".join(words[0] for words in names.values())
+    shown = [words[0] for words in names.values()]
 
     def parse(value: Any) -> Enum | None:
         cleaned = text(value)
@@ -203,7 +209,8 @@ def enum_parser(names: dict[Enum, tuple[str, ...]]) -> Callable[[Any], Enum | No
             return None
         member = table.get(_fold(cleaned))
         if member is None:
-            raise ValidationError(f"取值“{cleaned}”无法识别（可选：{shown}）")
+            raise ValidationError(reason("Unknown value “%(value)s” (one of: %(choices)s)",
+                                         value=cleaned, choices=shown))
         return member
 
     return parse
@@ -267,10 +274,12 @@ def keywords_parser(max_count: int, max_chars: int) -> Callable[[Any], list[str]
             words = words[0].split()
         words = list(dict.fromkeys(words))
         if len(words) > max_count:
-            raise ValidationError(f"关键词最多{max_count}个（实际{len(words)}个）")
+            raise ValidationError(reason("At most %(limit)d keywords (%(n)d given)",
+                                         limit=max_count, n=len(words)))
         for word in words:
             if len(word) > max_chars:
-                raise ValidationError(f"关键词“{word[:10]}…”超过{max_chars}字")
+                raise ValidationError(reason("The keyword “%(word)s…” is longer than %(limit)d characters",
+                                             word=word[:10], limit=max_chars))
         return words or None
 
     return parse
@@ -284,4 +293,5 @@ def parse_league(value: Any) -> str | None:
     for candidate in (cleaned, cleaned + "市", cleaned + "盟"):
         if candidate in LEAGUES:
             return candidate
-    raise ValidationError(f"盟市“{cleaned}”不是内蒙古的盟市（可选：{'、'.join(LEAGUES)}）")
+    raise ValidationError(reason("“%(value)s” is not a league or city of Inner Mongolia (one of: %(choices)s)",
+                                 value=cleaned, choices=list(LEAGUES)))

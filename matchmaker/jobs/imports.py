@@ -14,6 +14,7 @@ from werkzeug.utils import secure_filename
 
 from ..extensions import db
 from ..ingest import ImportFileError
+from ..reasons import stored
 from ..records import Organization, User
 from ..services import records
 from ..signals import import_finished
@@ -56,9 +57,10 @@ def report(imported: records.Imported) -> dict:
         "kind": result.kind, "filename": result.filename, "dry_run": result.dry_run,
         "rows": result.rows, "created": result.created, "updated": result.updated,
         "unchanged": result.unchanged, "failed": result.failed, "matched": imported.matched,
-        "warnings": [*result.warnings, *imported.warnings],
+        # Reasons stay msgids with parameters: each reader sees them in their own language.
+        "warnings": [stored(w) for w in (*result.warnings, *imported.warnings)],
         "errors": [{"row": e.row, "where": e.where, "field": e.field, "column": e.column,
-                    "reason": e.reason}
+                    "reason": stored(e.reason)}
                    for e in result.errors[:REPORT_ERRORS]],
         "errors_total": len(result.errors),
     }

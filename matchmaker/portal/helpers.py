@@ -10,6 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from ..labels import label, league_label, reason_text, source_label
+from ..reasons import render as render_reason
 from ..records import Role
 from ..services import figures, scores
 from ..services.audit import action_label
@@ -82,6 +83,7 @@ def install(app) -> None:
     app.jinja_env.filters["source_label"] = source_label
     app.jinja_env.filters["reason_text"] = reason_text
     app.jinja_env.filters["engine_label"] = engine_label
+    app.jinja_env.filters["import_reason"] = render_reason
     app.jinja_env.globals.update(
         Role=Role,
         channel_label=channel_label,

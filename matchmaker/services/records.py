@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import IndexUnusable, ValidationError
 from ..extensions import db
+from ..reasons import reason
 from ..records import (
     EventPatent,
     JobStatus,
@@ -284,7 +285,7 @@ def _engine_step(step: Callable, *args) -> tuple[object, str | None]:
 
 
 def _engine_warning() -> str:
-    return _(
+    return reason(
         "The matching engine could not process this record now; "
         "the next batch run will pick it up."
     )
@@ -364,8 +365,10 @@ def import_patent_file(stream, filename: str, *, owner, actor: User,
         imported.matched += stored if isinstance(stored, int) else 0
         warning = warning or match_warning
     if len(result.changed_ids) > IMPORT_MATCH_LIMIT:
-        imported.warnings.append(_("Only the first %(n)d patents were matched now; "
-                                   "the next batch run matches the rest.", n=IMPORT_MATCH_LIMIT))
+        # A Reason, not text: the job's report keeps the msgid for each reader's language.
+        imported.warnings.append(reason("Only the first %(n)d patents were matched now; "
+                                        "the next batch run matches the rest.",
+                                        n=IMPORT_MATCH_LIMIT))
     if warning:
         imported.warnings.append(warning)
     return imported

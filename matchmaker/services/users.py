@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..errors import ValidationError
 from ..extensions import db
+from ..reasons import reason
 from ..records import Organization, OrgKind, Role, User
 from ..security.passwords import check_password
 
@@ -33,21 +34,24 @@ def create_user(
 ) -> User:
     """Validate and add a user to the session (the caller commits)."""
     if not _USERNAME.match(username or ""):
-        raise ValidationError("用户名须为3-80位字母、数字或 _ . -", "username")
+        raise ValidationError(reason("A username has 3-80 letters, digits or _ . -"), "username")
     check_password(password, username)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValidationError(f"用户名已存在: {username}", "username")
+        raise ValidationError(reason("The username is taken: %(name)s", name=username), "username")
     if organization is None and organization_name:
         organization = db.session.scalar(
             select(Organization).where(Organization.name == organization_name)
         )
         if organization is None:
-            raise ValidationError(f"机构不存在: {organization_name}", "organization")
+            raise ValidationError(reason("No such organization: %(name)s", name=organization_name),
+                                  "organization")
     allowed = ROLE_ORG_KINDS[role]
     if role in (Role.ENTERPRISE, Role.UNIVERSITY) and organization is None:
-        raise ValidationError("企业用户和高校用户必须属于一个机构", "organization")
+        raise ValidationError(reason("Enterprise and university users belong to an organization"),
+                              "organization")
     if allowed is not None and organization is not None and organization.kind not in allowed:
-        raise ValidationError("该角色不能属于此类机构", "organization")
+        raise ValidationError(reason("This role cannot belong to this kind of organization"),
+                              "organization")
     user = User(
         username=username,
         role=role,

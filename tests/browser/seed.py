@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from matchmaker.extensions import db
-from matchmaker.records import Match, Organization, OrgKind, Patent, Role, User
+from matchmaker.records import Job, JobStatus, Match, Organization, OrgKind, Patent, Role, User
 from tests import factories as f
 from tests.pairs import EXPLANATION
 
@@ -37,7 +37,7 @@ def seed() -> dict:
     broker = _user("e2e-broker", Role.BROKER, "王经纪")
     _user("e2e-enterprise", Role.ENTERPRISE, "赵经理", enterprise)
     _user("e2e-admin", Role.ADMIN, "管理员")
-    _user("e2e-university", Role.UNIVERSITY, "孙老师", university)
+    professor = _user("e2e-university", Role.UNIVERSITY, "孙老师", university)
     patents = []
     for number, title, abstract in PATENTS:
         patent = Patent(publication_number=number, title=title, abstract=abstract,
@@ -58,5 +58,29 @@ def seed() -> dict:
     from matchmaker.services.matching import rebuild_indexes
 
     rebuild_indexes()
+    report = _import_report(professor)
     return {"to_sign": to_sign.id, "to_reject": to_reject.id, "broker": broker.id,
-            "need": need.id, "patent": patents[0].id, "enterprise": enterprise.id}
+            "need": need.id, "patent": patents[0].id, "enterprise": enterprise.id,
+            "import_job": report.id}
+
+
+#: An upload with a bad date, a bad publication number and an empty title: the report page shows
+#: one reason of each kind (values in the cells are ASCII, so only the reasons carry language).
+IMPORT = ("公开号,专利名称,摘要,申请日\n"
+          "CN119000101A,一种稀土抛光粉回收方法,本发明公开了一种回收方法。,2021-02-30\n"
+          "BAD-NUMBER,一种坏行,本发明公开了一种坏行。,2021-03-05\n"
+          "CN119000102A,,本发明公开了一种没有名称的方法。,2021-03-05\n").encode()
+
+
+def _import_report(owner: User) -> Job:
+    """A finished import job whose report the owner (and an admin) can open (/jobs/<id>)."""
+    from matchmaker.ingest import import_patents
+    from matchmaker.jobs.imports import report
+    from matchmaker.services.records import Imported
+
+    result = import_patents(IMPORT, "patents.csv", dry_run=True)
+    job = Job(kind="import_patents", created_by_id=owner.id, status=JobStatus.SUCCEEDED,
+              params={"filename": "patents.csv"}, result=report(Imported(result)), attempts=1)
+    db.session.add(job)
+    db.session.commit()
+    return job

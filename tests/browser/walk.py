@@ -12,7 +12,6 @@ switch), ``translate="no"`` and ``code``/``kbd`` (identifiers) are skipped by th
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -33,16 +32,9 @@ from matchmaker.records import (
 )
 from tests.browser.conftest import SHOTS
 from tests.browser.seed import PASSWORD
+from tests.script_text import other_script
 
 ROLES = [None, "e2e-broker", "e2e-enterprise", "e2e-university", "e2e-admin"]
-HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-# An English word: three letters or more, not all capitals (IPC, CSV, API are codes).
-LATIN = re.compile(r"\b(?![A-Z]+\b)[A-Za-z][A-Za-z'-]{2,}\b")
-
-#: Product names that stay as they are in both languages, and the engine's channel names
-#: (identifiers; how the pair page names them belongs to the explanation partial).
-NAMES = {"Webhook", "Excel", "OpenAPI", "Matchmaker", "WeChat", "Chromium",
-         "use-multilingual", "fake", "bm25"}
 
 #: Free-text columns: what users type. Everything else on a page is the interface's.
 USER_COLUMNS = [
@@ -90,8 +82,7 @@ def snap(page, name: str) -> None:
 
 def enrich() -> None:
     """Add what the basic seed lacks and the walk must see: engine history, a batch source,
-    audit rows and a notification. (Import reports are not seeded: their row reasons are
-    written in Chinese by ``matchmaker.ingest`` and not yet translated.)"""
+    audit rows and a notification. (An import report is in the basic seed: ``/jobs/<id>``.)"""
     broker = db.session.scalar(select(User).where(User.username == "e2e-broker"))
     for match in db.session.scalars(select(Match)):
         match.source = "batch"
@@ -128,13 +119,8 @@ def user_corpus() -> str:
 
 def foreign_runs(texts: list[list[str]], locale: str, corpus: str) -> list[str]:
     """Runs of the other script in the interface text (user data left out)."""
-    pattern = LATIN if locale.startswith("zh") else HAN
-    found = []
-    for where, text in texts:
-        for run in pattern.findall(text):
-            if run not in corpus and run not in NAMES:
-                found.append(f"{where}: {run!r} in {text[:80]!r}")
-    return found
+    return [f"{where}: {run!r} in {text[:80]!r}"
+            for where, text in texts for run in other_script(text, locale, corpus)]
 
 
 def log_in(page, base_url: str, username: str | None, locale: str) -> None:

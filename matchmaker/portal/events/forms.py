@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     SelectChoice,
     SelectField,
@@ -21,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ...labels import choices, league_options
 from ...records import EventStatus
 from ...services.events import EVENT_LIMITS, SUMMARY_LIMIT
+from ..fields import DateField
 
 REQUIRED = _l("This field is required.")
 

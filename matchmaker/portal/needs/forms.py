@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
-    DecimalField,
     SelectChoice,
     SelectField,
     StringField,
@@ -20,6 +18,7 @@ from ...labels import choices, league_options
 from ...records import NEED_LIMITS, Confidentiality, CooperationMode
 from ...regions import LEAGUES
 from ...services.record_checks import local_today, split_keywords
+from ..fields import DateField, DecimalField
 
 REQUIRED = _l("This field is required.")
 

@@ -72,10 +72,19 @@ def index():
     page, search_info = search.results(filters, current_user, page_number(request.args))
     return render_template(
         "needs/index.html", page=page, filters=filters, search=search_info, leagues=LEAGUES,
+        progress=_own_progress(page.items),
         statuses=choices(NeedStatus), modes=choices(CooperationMode),
         visibilities=choices(Confidentiality),
         can_create=current_user.role in (Role.ADMIN, Role.ENTERPRISE),
     )
+
+
+def _own_progress(items) -> dict | None:
+    """For an enterprise: each of its own needs' progress, as its need page states it."""
+    if current_user.role is not Role.ENTERPRISE:
+        return None
+    return need_progress.progress_of(
+        need.id for need, _score in items if need.enterprise_id == current_user.organization_id)
 
 
 @bp.get("/export.<fmt>")

@@ -8,8 +8,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,6 +23,7 @@ from ...errors import ValidationError
 from ...extensions import db
 from ...labels import choices
 from ...records import PATENT_LIMITS, LegalStatus, LicenceMode, Patent, PatentType
+from ..fields import DateField, DecimalField
 from ..needs.forms import options
 
 REQUIRED = _l("This field is required.")

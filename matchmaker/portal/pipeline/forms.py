@@ -7,7 +7,6 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DecimalField,
     HiddenField,
     SelectField,
     StringField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ...labels import choices
 from ...records import MatchStatus, RejectionReason
 from ...services.pipeline import NOTE_LIMIT, TEXT_LIMIT
+from ..fields import DecimalField
 
 S = MatchStatus
 # What the button that moves a pair *to* a status says.

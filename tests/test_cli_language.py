@@ -1,0 +1,108 @@
+"""Every ``flask`` command speaks one language per run (issue 10, point 3): MATCHMAKER_LANGUAGE,
+else the locale variables (LC_ALL, LC_MESSAGES, LANG), else Chinese."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask_babel import refresh
+
+from matchmaker.i18n import command_line_locale
+from tests.script_text import other_script
+
+#: Identifiers, as the walk skips ``code`` elements: `flask demo`, --dry-run.
+CODE = re.compile(r"`[^`]*`|--[a-z][a-z-]*")
+
+HEADER = "公开号,专利名称,摘要,IPC分类号,申请日,专利权人\n"
+GOOD_ROW = "CN114081026A,一种稀土永磁材料,本发明公开了一种稀土永磁材料。,H01F 1/057,2021-03-05,内蒙古科技大学\n"
+BAD_ROW = "CN114081099A,一种抛光粉,本发明公开了一种抛光粉。,B24B 57/00,2021-02-30,内蒙古科技大学\n"
+NEEDS = ("需求名称,需求描述,企业名称,预算\n需要一种稀土抛光粉,用于玻璃抛光,包头某公司,很多\n"
+         "需要一种稀土永磁材料,用于电机的永磁体,包头某公司,50-100\n")
+
+
+def _commands(tmp_path) -> list[list[str]]:
+    """The commands the test runs: imports (good, bad, unreadable), jobs, learning, matching."""
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + GOOD_ROW, encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + BAD_ROW, encoding="utf-8")
+    needs = tmp_path / "needs.csv"
+    needs.write_text(NEEDS, encoding="utf-8")
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\x80\x81\xff\xfe\x00")
+    return [
+        ["create-user", "zhangsan", "--role", "broker", "--password", "Qx7-tangerine-Vault-42"],
+        ["create-user", "lisi", "--role", "university", "--org", "nowhere", "--password", "Qx7-tangerine-Vault-42"],
+        ["demo-accounts"],
+        ["import-patents", str(good)],
+        ["import-patents", str(bad), "--dry-run"],
+        ["import-patents", str(bad)],
+        ["import-patents", str(garbage)],
+        ["import-patents", str(bad), "--owner", "nowhere"],
+        ["import-needs", str(needs)],
+        ["jobs", "list"],
+        ["jobs", "recover"],
+        ["webhooks", "deliver-due"],
+        ["export-feedback"],
+        ["reranker-status"],
+        ["rollback-reranker"],
+        ["activate-reranker", "v-missing"],
+        ["build-index"],
+        ["match-patent", "1"],
+        ["match-need", "999"],
+        ["match-patent", "999"],
+        ["event-funnel", "999"],
+    ]
+
+
+def _run_all(app, tmp_path, env: dict) -> list[str]:
+    runner = app.test_cli_runner()
+    lines = []
+    for args in _commands(tmp_path):
+        refresh()  # the test keeps one app context: forget the previous run's locale
+        result = runner.invoke(args=args, env=env)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args, result.output)
+        lines += result.output.splitlines()
+    return lines
+
+
+def _user_text(tmp_path) -> str:
+    """What the test typed: file contents and names, usernames, option values."""
+    files = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in tmp_path.glob("*.csv"))
+    names = " ".join(p.name for p in tmp_path.glob("*.csv"))
+    return "\n".join([files, names, str(tmp_path), "zhangsan lisi nowhere v-missing"])
+
+
+@pytest.mark.parametrize("locale, env", [
+    ("zh_CN", {"MATCHMAKER_LANGUAGE": "zh_CN", "LANG": "en_US.UTF-8"}),
+    ("zh_CN", {"MATCHMAKER_LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"}),
+    ("en", {"MATCHMAKER_LANGUAGE": "en"}),
+    ("en", {"MATCHMAKER_LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "en_GB.UTF-8"}),
+], ids=["zh-chosen", "zh-default", "en-chosen", "en-from-LANG"])
+def test_every_command_prints_one_language(db_app, tmp_path, locale, env):
+    lines = _run_all(db_app, tmp_path, env)
+    corpus = _user_text(tmp_path)
+    mixed = [line for line in lines if other_script(CODE.sub("", line), locale, corpus)]
+    print(f"\n{locale} {env}: {len(lines)} lines, {len(mixed)} in the other script")
+    for line in mixed:
+        print("  ", line)
+    assert len(lines) >= 35
+    assert mixed == []
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({}, "zh_CN"),
+    ({"MATCHMAKER_LANGUAGE": "en"}, "en"),
+    ({"MATCHMAKER_LANGUAGE": "en_US", "LANG": "zh_CN.UTF-8"}, "en"),
+    ({"MATCHMAKER_LANGUAGE": "zh_CN", "LC_ALL": "en_US.UTF-8"}, "zh_CN"),
+    ({"MATCHMAKER_LANGUAGE": "fr", "LANG": "en_US.UTF-8"}, "en"),  # unknown: the next source
+    ({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),
+    ({"LC_ALL": "", "LC_MESSAGES": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "zh_CN"),
+    ({"LANG": "en_US.UTF-8"}, "en"),
+    ({"LANG": "C.UTF-8"}, "zh_CN"),
+    ({"LANG": "de_DE.UTF-8"}, "zh_CN"),
+])
+def test_command_line_locale(environ, expected):
+    assert command_line_locale(environ, ["zh_CN", "en"], "zh_CN") == expected
