@@ -139,8 +139,13 @@ def seed(n_matches: int, rng: random.Random) -> dict:
             status = rng.choices(statuses, weights)[0]
             when = now - timedelta(days=rng.uniform(0, 120))
             score = round(rng.uniform(0.2, 0.95), 4)
+            # the calibrated 0-100 score brokers see (the queue's sort): mostly low, as on the
+            # demo, loosely following the fused score; 2 % stored before calibration existed
+            calibrated = (None if rng.random() < 0.02 else
+                          round(min(100.0, max(0.0, 100 * score ** 3 + rng.gauss(0, 5)))))
             matches.append({
                 "id": match_id, "need_id": need_id, "patent_id": patent_id, "score": score,
+                "calibrated": calibrated,
                 "rank": rank, "status": status.value, "channel_scores": {"use-multilingual": {"score": score, "rank": rank}},
                 "explanation": explanation, "source": "batch",
                 "broker_id": rng.choice(brokers) if status is not MatchStatus.CANDIDATE or rng.random() < 0.2 else None,

@@ -149,3 +149,36 @@ def test_openapi_document_and_offline_reference_page(db_app):
     assert page.status_code == 200 and "/api/v1/needs" in html
     assert "<script" not in html and "style=" not in html and "https://" not in html.split(
         "<main", 1)[1].replace("https://matchmaker.example", "")
+
+
+def test_match_cursor_pages_walk_the_queue_order_without_gaps_or_repeats(app):
+    """Cursor pages of /matches follow the queue's order (calibrated score, pairs without one
+    last, then fused score, then id): every pair once, in the portal's order."""
+    from matchmaker.records import Match, MatchStatus
+    from matchmaker.services import queue
+    from tests.api_support import cast_with_tokens
+    from tests.pairs import pair
+
+    c = cast_with_tokens()
+    c["match"].calibrated = 60
+    # calibrated order disagrees with the fused score on purpose; ties and missing values
+    for calibrated, score in [(90, 0.3), (60, 0.9), (60, 0.9), (60, 0.2), (None, 0.99),
+                              (None, 0.5), (75, 0.1), (55, 0.95), (None, 0.5)]:
+        pair(score=score, calibrated=calibrated)
+    db.session.commit()
+    client, auth = app.test_client(), {"Authorization": f"Bearer {c['tokens']['admin']}"}
+    seen, cursor = [], None
+    for _ in range(20):
+        url = "/api/v1/matches?limit=2&weak=true" + (f"&cursor={cursor}" if cursor else "")
+        answer = client.get(url, headers=auth)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        body = answer.get_json()
+        seen += [item["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    filters = queue.QueueFilters(statuses=(MatchStatus.CANDIDATE,), weak=True)
+    expected = [m.id for m in db.session.scalars(queue.queue_select(c["admin"], filters))]
+    assert len(expected) == 10 and seen == expected
+    first = db.session.get(Match, seen[0])
+    assert first.calibrated == 90

@@ -79,23 +79,39 @@ def _filters(query: MatchQuery) -> queue.QueueFilters:
     )
 
 
-def _after(query: MatchQuery):
-    """Keyset condition continuing after the cursor, in the queue's sort order."""
+def _after(query: MatchQuery) -> list:
+    """Keyset conditions continuing after the cursor, in the queue's sort order: segments read
+    in turn until the page is full (``[None]``: no cursor, from the start)."""
     if query.sort == "age":
         after = decode_cursor(query.cursor, ("t", "id"))
         if not after:
-            return None
+            return [None]
         try:
             at = datetime.fromisoformat(after["t"])
         except (TypeError, ValueError) as exc:
             raise ApiProblem(400, "The cursor is not valid.") from exc
-        return or_(Match.status_changed_at > at,
-                   and_(Match.status_changed_at == at, Match.id > int(after["id"])))
-    after = decode_cursor(query.cursor, ("s", "id"))
+        return [or_(Match.status_changed_at > at,
+                    and_(Match.status_changed_at == at, Match.id > int(after["id"])))]
+    # the queue's order (services/queue._by_score): calibrated score descending with the pairs
+    # that have none last, then the fused score descending, then the id
+    after = decode_cursor(query.cursor, ("c", "s", "id"))
     if not after:
-        return None
-    score = float(after["s"])
-    return or_(Match.score < score, and_(Match.score == score, Match.id > int(after["id"])))
+        return [Match.calibrated.is_not(None), Match.calibrated.is_(None)]
+    try:
+        calibrated = None if after["c"] is None else int(after["c"])
+        score, last_id = float(after["s"]), int(after["id"])
+    except (TypeError, ValueError) as exc:
+        raise ApiProblem(400, "The cursor is not valid.") from exc
+    same_score_after = or_(Match.score < score, and_(Match.score == score, Match.id > last_id))
+    if calibrated is None:
+        return [and_(Match.calibrated.is_(None), same_score_after)]
+    # Two segments read one after the other: the rest of the calibrated pairs (a range on the
+    # (status, calibrated) index, so the page starts at the cursor instead of walking every
+    # pair before it), then the pairs without a calibrated score. One OR over both would
+    # make the database scan and sort the whole queue for every page.
+    return [and_(Match.calibrated.is_not(None), Match.calibrated <= calibrated,
+                 or_(Match.calibrated < calibrated, same_score_after)),
+            Match.calibrated.is_(None)]
 
 
 @bp.get("/matches")
@@ -105,17 +121,26 @@ def list_matches():
     query: MatchQuery = request.context.query
     limit = limit_of(query.limit)
     stmt = queue.queue_select(user(), _filters(query))
-    condition = _after(query)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    rows = queue._fetch(stmt, 0, limit + 1)
+    if query.sort != "age":
+        # the same order as the queue's, written so that PostgreSQL reads it off the
+        # (status, calibrated) index backwards: each segment holds calibrated scores or none,
+        # so "nulls last" is implied by the segments rather than asked of the index
+        stmt = stmt.order_by(None).order_by(Match.calibrated.desc(), Match.score.desc(),
+                                            Match.id.asc())
+    rows: list[Match] = []
+    for condition in _after(query):
+        segment = stmt if condition is None else stmt.where(condition)
+        rows += queue._fetch(segment, 0, limit + 1 - len(rows))
+        if len(rows) > limit:
+            break
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = None
     if more:
         last = rows[-1]
         cursor = encode_cursor({"t": last.status_changed_at.isoformat(), "id": last.id}
-                               if query.sort == "age" else {"s": last.score, "id": last.id})
+                               if query.sort == "age" else
+                               {"c": last.calibrated, "s": last.score, "id": last.id})
     return json_response(MatchList(items=[MatchOut(**match_out(m)) for m in rows],
                                    next_cursor=cursor))
 

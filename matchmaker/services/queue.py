@@ -87,10 +87,14 @@ def _where(user: User, filters: QueueFilters) -> list:
     clauses = [access.match_filter(user)]
     if filters.statuses:
         clauses.append(Match.status.in_(filters.statuses))
+    # ``score + 0``: the bounds are checked while the queue is read in the order it is shown
+    # (the (status, calibrated) index), never used to pick the (status, score) index instead,
+    # which would make the database sort every pair in the score range before the first page
+    # (measured at 100k pairs: bench/bench_api.py "filtered").
     if filters.score_min is not None:
-        clauses.append(Match.score >= filters.score_min)
+        clauses.append(Match.score + 0 >= filters.score_min)
     if filters.score_max is not None:
-        clauses.append(Match.score <= filters.score_max)
+        clauses.append(Match.score + 0 <= filters.score_max)
     if filters.ipc_section:
         clauses.append(
             exists(
