@@ -11,7 +11,6 @@ documents they came from, under the purpose in effect ("documents" unless a call
 from __future__ import annotations
 
 import os
-
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
