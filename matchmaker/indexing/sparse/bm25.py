@@ -209,14 +209,9 @@ class BM25Index(Collection):
         rows = matrix[tids]
         scores = np.asarray(rows.T @ qtf, dtype=np.float32).reshape(-1)
         ids = self.doc_ids
-        if exclude:
-            scores = scores.copy()
-            scores[np.isin(ids, np.fromiter(exclude, np.int64))] = 0.0
-        k = min(k, int(np.count_nonzero(scores > 0)))
-        if k <= 0:
+        top = self._top(ids, scores, k, exclude)
+        if top.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32), 0.0
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
         if of == "doc":
             return ids[top], scores[top], self._doc_coverage(int(top[0]), tids)
         weight = self._idf[tids] * qtf
@@ -276,15 +271,20 @@ class BM25Index(Collection):
         qw = np.fromiter((w for _, w in known), np.float32, len(known))
         scores = np.asarray(matrix[tids].T @ qw, dtype=np.float32).reshape(-1)
         ids = self.doc_ids
+        top = self._top(ids, scores, k, exclude)
+        return ids[top], scores[top]
+
+    @staticmethod
+    def _top(ids: np.ndarray, scores: np.ndarray, k: int, exclude) -> np.ndarray:
+        """Positions of the ``k`` best positive scores, best first; ``exclude``d ids score 0
+        (in place: ``scores`` is the caller's freshly computed array)."""
         if exclude:
-            scores = scores.copy()
             scores[np.isin(ids, np.fromiter(exclude, np.int64))] = 0.0
         k = min(k, int(np.count_nonzero(scores > 0)))
         if k <= 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            return np.zeros(0, np.int64)
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return ids[top], scores[top]
+        return top[np.argsort(-scores[top], kind="stable")]
 
     def _doc_coverage(self, column: int, query_tids: np.ndarray) -> float:
         """The idf * sqrt(tf)-weighted share of document ``column``'s terms in the query."""
