@@ -5,9 +5,10 @@ root; elsewhere pass ``-c path/to/gunicorn.conf.py``). Command-line options over
 def post_worker_init(worker):
     """Load the encoders and indexes in each worker before it takes requests (after the fork,
     never in the master), so no user's first search or pair page waits for the models."""
-    from matchmaker.services.matching import warm_up
+    from matchmaker.services.matching import freeze_heap, warm_up
 
     with worker.wsgi.app_context():
         ok = warm_up()
+    freeze_heap()  # what was just loaded stays for the worker's life: out of full GC passes
     worker.log.info("matching engine %s", "warmed up" if ok
                     else "not warmed up (error logged); it loads on first use")

@@ -42,6 +42,7 @@ from matchmaker.matching.explain import SentenceCache  # noqa: E402
 from matchmaker.matching.rules import NeedFacts, PatentFacts  # noqa: E402
 from matchmaker.matching.settings import EngineSettings  # noqa: E402
 from matchmaker.regions import LEAGUES  # noqa: E402
+from matchmaker.services.matching import freeze_heap  # noqa: E402
 from matchmaker.text import Prepared, prepare_need, prepare_patent, split_sentences  # noqa: E402
 
 START, END = "<!-- bench_matching:start -->", "<!-- bench_matching:end -->"
@@ -144,6 +145,7 @@ def run_queries(engine: Engine, corpus: Corpus, needs: list[dict], n: int) -> di
     facts = lambda ids: {i: corpus.facts(i) for i in ids}  # noqa: E731
     docs = lambda ids: {i: corpus.doc(i) for i in ids}  # noqa: E731
     total, retrieval = [], []
+    freeze_heap()  # as a gunicorn worker after its warm-up (gunicorn.conf.py)
     for need in needs[:n]:
         prepared = prepare_need(need["title"], None, need["keywords"])
         facts_need = NeedFacts(0, "open", "包头市", 10, 100, "licence")

@@ -167,3 +167,28 @@ def test_a_channel_without_weight_has_no_share():
                                                   "use-multilingual": "primary"})
     assert {s["channel"] for s in shares} == {"use-multilingual", "bm25"}
     assert {s["kind"] for s in shares} == {"primary", "lexical"}
+
+
+def test_key_terms_among_equals_the_full_key_terms_restricted_to_the_need():
+    """The explanation's shortcut (cut only the patent's blocks holding a need term) gives the
+    very terms the full cut gives, on every demo need against every demo patent: Chinese,
+    English, mixed, and English plurals (batteries -> battery)."""
+    from matchmaker.demo.content import NEEDS, PATENTS
+    from matchmaker.text import key_terms_among, prepare_need, prepare_patent
+
+    patents = [prepare_patent(p.title, p.abstract, p.claims).lexical for p in PATENTS]
+    patents.append("Recycling of spent lithium batteries: the battery's cathode, Wind-turbine "
+                   "blades and 风电叶片 (glass-fibre) 热解回收。")
+    needs = [prepare_need(n.title, n.description).lexical for n in NEEDS]
+    needs += ["battery recycling of wind turbine blade", "风电叶片回收 glass fibre"]
+    compared = hits = 0
+    for need in needs:
+        wanted = key_terms(need)
+        for patent in patents:
+            full = [t for t in key_terms(patent) if t in set(wanted)]
+            assert key_terms_among(patent, wanted) == full, (need[:30], patent[:30])
+            compared += 1
+            hits += bool(full)
+    assert compared == len(needs) * len(patents) and hits > 200  # not trivially empty
+    assert key_terms_among(patents[-1], ["battery"]) == ["battery"]
+    assert key_terms_among(patents[0], []) == []

@@ -394,17 +394,21 @@ def test_warm_up_failure_is_logged_and_the_engine_loads_on_first_use(world, db_a
     assert matching.match_need(needs["magnet"], 1)[0].patent_id == patents["magnet"].id
 
 
-def test_gunicorn_config_warms_each_worker(world, db_app, caplog):
+def test_gunicorn_config_warms_each_worker(world, db_app, caplog, monkeypatch):
     import logging
     import runpy
     from types import SimpleNamespace
 
+    frozen = []  # the hook then freezes the heap; not this test process's
+    monkeypatch.setattr(matching.gc, "freeze", lambda: frozen.append(
+        db_app.extensions[matching.EXTENSION][1].engine.lexical.stores["patents"].loaded))
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     db_app.extensions.pop(matching.EXTENSION, None)
     with caplog.at_level(logging.INFO, logger="gunicorn.test"):
         conf["post_worker_init"](SimpleNamespace(wsgi=db_app, log=logging.getLogger("gunicorn.test")))
     assert db_app.extensions[matching.EXTENSION][1].engine.lexical.stores["patents"].loaded
     assert "matching engine warmed up" in caplog.text
+    assert frozen == [True]  # once, after the indexes were loaded
 
 
 def test_gunicorn_reads_the_config_and_warms_its_worker(tmp_path):
@@ -530,6 +534,12 @@ def test_vectors_of_reads_both_faiss_backends(kind):
     got = index.vectors_of([103, 105, 110])  # 105 is gone
     assert got.shape == (2, 16)
     assert np.allclose(got, vectors[[3, 10]], atol=1e-6)
+    # a replaced id gives its new vector, in the order asked, after a lookup was cached
+    index.add(np.array([110], np.int64), vectors[[0]])
+    index.remove([119])
+    got = index.vectors_of([110, 999, 101, 119, 103])
+    assert np.allclose(got, vectors[[0, 1, 3]], atol=1e-6)
+    assert index.vectors_of([]).shape == (0, 16)
 
 
 def test_feedback_reruns_dense_channels_unless_lexical_is_sure(world):

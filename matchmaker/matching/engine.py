@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 
 from ..encoders import counting
-from ..text import Prepared, key_terms
+from ..text import Prepared, key_terms, key_terms_among
 from .calibration import Calibrator
 from .channels import DenseChannel, LexicalChannel
 from .evidence import gather
@@ -288,10 +288,11 @@ class Engine:
         pairs = []  # (ranked, need terms, patent terms, patent Doc, need Prepared, patent Prepared)
         for r in ranked:
             doc = docs[r.id]
-            terms = key_terms(doc.prepared.lexical)
-            if direction == "need":
+            if direction == "need":  # a patent's terms matter only where the need has them
+                terms = key_terms_among(doc.prepared.lexical, query_terms)
                 pairs.append((r, query_terms, terms, doc, query, doc.prepared))
-            else:
+            else:  # a need's terms also choose the patent's sentences: all of them
+                terms = key_terms(doc.prepared.lexical)
                 pairs.append((r, terms, query_terms, query_doc, doc.prepared, query))
         # Need vectors: the query's own for need -> patents; each candidate need's otherwise.
         if primary is None:

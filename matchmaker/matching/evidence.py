@@ -20,7 +20,12 @@ from .fusion import Fused
 def _cosines(channel, side: str, vector: np.ndarray | None, ids: Sequence[int]
              ) -> list[float | None]:
     """Cosine of ``vector`` with each id's stored vector; None where the channel has none."""
-    out: list[float | None] = []
+    if vector is None:
+        return [None] * len(ids)
+    stored = channel.stored(side, ids) if ids else None
+    if stored is not None and len(stored) == len(ids):  # every id found: one lookup
+        return [float(row @ vector) for row in stored]
+    out: list[float | None] = []  # some are missing: find out which, one by one
     for doc_id in ids:
         stored = channel.stored(side, [doc_id]) if vector is not None else None
         out.append(float(stored[0] @ vector) if stored is not None and len(stored) else None)

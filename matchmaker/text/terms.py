@@ -33,6 +33,7 @@ stop list (the scikit-learn / Glasgow list plus patent boilerplate).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -110,13 +111,19 @@ def sub_words(word: str) -> list[str]:
     """The parts of ``word`` that may stand for it: only when its best split is clean (every
     part a dictionary word of two or more characters: 烧结钕铁硼 -> 烧结 + 钕铁硼, but not
     风电场 -> 风 + 电场), and only the specific parts (人工智能 -> 智能; 人工 is too common)."""
+    return list(_sub_words(word))
+
+
+@lru_cache(maxsize=65536)  # a word's parts never change in a process: cut each word once
+def _sub_words(word: str) -> tuple[str, ...]:
     parts = split(word)
     freq, domain = tokenizer().FREQ, domain_set()
     if not parts or any(len(p) < 2 or not freq.get(p) for p in parts):
-        return []
-    return [p for p in parts if p in domain or freq[p] <= SUBWORD_MAX_FREQ]
+        return ()
+    return tuple(p for p in parts if p in domain or freq[p] <= SUBWORD_MAX_FREQ)
 
 
+@lru_cache(maxsize=131072)  # pure function of the word (and the fixed dictionaries)
 def is_term(word: str) -> bool:
     """Whether ``word`` (a lower-cased token) may be shown as a shared term."""
     if word in term_stopwords():
@@ -140,7 +147,11 @@ def domain_set() -> frozenset[str]:
 
 def term_words(text: str) -> list[str]:
     """Whole words of ``text`` (with the dictionary sub-words of long ones), in order."""
-    text = normalize(text).lower()
+    return _cut_words(normalize(text).lower())
+
+
+def _cut_words(text: str) -> list[str]:
+    """``term_words`` of text already normalised and lower-cased."""
     if not text:
         return []
     out: list[str] = []
@@ -152,7 +163,7 @@ def term_words(text: str) -> list[str]:
             out.extend(stem(w) for w in _EN_WORD.findall(token))
         elif _CJK.search(token):
             out.append(token)
-            out.extend(sub_words(token))
+            out.extend(_sub_words(token))
     return out
 
 
@@ -162,6 +173,41 @@ def key_terms(text: str) -> list[str]:
     Cached by text (segmenting a 500-character patent costs about 4 ms of CPU): a patent
     proposed to many needs of a batch, or again on its pair page, is cut once per process."""
     return list(_key_terms(text))
+
+
+def key_terms_among(text: str, wanted: Iterable[str]) -> list[str]:
+    """The key terms of ``text`` that are in ``wanted``, in order: exactly
+    ``[t for t in key_terms(text) if t in wanted]``, at a fraction of the cost.
+
+    An explanation only needs the patent's terms that the need also has. jieba cuts a text
+    block by block (runs of ideographs, letters and digits between punctuation and spaces,
+    ``jieba.re_han_default``), each block on its own, and every word or sub-word it yields lies
+    inside its block. So only the blocks that contain a wanted term are cut: a wanted Chinese
+    term as a substring, a wanted English term (de-pluralised by ``stem``) by all but its last
+    letter (batteries -> battery: ``batter`` is in both). On a 500-character patent and a
+    need's twenty terms that is a handful of clauses instead of forty.
+    """
+    wanted = set(wanted)
+    if not wanted:
+        return []
+    import jieba
+
+    probe = _probe(frozenset(wanted))
+    text = normalize(text).lower()
+    blocks = [b for b in jieba.re_han_default.findall(text) if probe.search(b)]
+    seen: dict[str, None] = {}
+    for word in _cut_words(" ".join(blocks)):
+        if word in wanted and word not in seen and is_term(word):
+            seen[word] = None
+    return list(seen)
+
+
+@lru_cache(maxsize=256)
+def _probe(wanted: frozenset[str]) -> re.Pattern:
+    """One pattern finding any wanted term in a block: a Chinese term whole, an English one
+    without its last letter (``key_terms_among``)."""
+    probes = {t if not t.isascii() else t[:-1] for t in wanted}
+    return re.compile("|".join(re.escape(p) for p in sorted(probes, key=(lambda p: -len(p)))))
 
 
 @lru_cache(maxsize=8192)

@@ -27,6 +27,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         """The terms of ``text``."""
-        return lexical_terms(text, bigrams=self.bigrams, search=self.search_mode)
+        return list(_recent_terms(text, self.bigrams, self.search_mode))
 
     def signature(self) -> str:
         """A hash of the settings, dictionary and stopword files behind ``terms``."""
@@ -59,6 +60,14 @@ class Analyzer:
         for name in ("domain_dict.txt", "stopwords_zh.txt", "stopwords_en.txt"):
             digest.update((segment.DATA / name).read_bytes())
         return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=64)
+def _recent_terms(text: str, bigrams: bool, search: bool) -> tuple[str, ...]:
+    """``lexical_terms``, remembered for the last few texts: one match reads its query's terms
+    up to six times (search, coverage of its candidates and of the context pool, feedback),
+    and analysing a need costs a millisecond or two of jieba each time."""
+    return tuple(lexical_terms(text, bigrams=bigrams, search=search))
 
 
 @dataclass
