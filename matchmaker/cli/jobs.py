@@ -43,7 +43,7 @@ def jobs_group() -> None:
 @with_appcontext
 def list_command(status: str | None, limit: int) -> None:
     """Show the newest jobs: id, kind, status, progress, attempts and error."""
-    from ..services.jobs import jobs_query
+    from ..services.jobs import error_message, jobs_query
 
     stmt = jobs_query(status=JobStatus(status) if status else None).limit(limit)
     rows = list(db.session.scalars(stmt))
@@ -53,7 +53,7 @@ def list_command(status: str | None, limit: int) -> None:
         progress = f"{job.progress_done}/{job.progress_total}" if job.progress_total else "-"
         click.echo(f"{job.id:>6}  {job.kind:<20} {job.status.value:<9} {progress:>11}  "
                    + _("attempts %(n)d", n=job.attempts) + f"  {job.created_at:%Y-%m-%d %H:%M:%S}"
-                   + (f"  {job.error.splitlines()[0][:80]}" if job.error else ""))
+                   + (f"  {error_message(job).splitlines()[0][:80]}" if job.error else ""))
 
 
 @jobs_group.command("recover")
