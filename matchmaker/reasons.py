@@ -10,6 +10,7 @@ this, as plain Chinese strings, are shown as they are.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import has_app_context
@@ -80,3 +81,21 @@ def reason_of(exc: BaseException) -> str:
     """The message of an exception, keeping a :class:`Reason` (``str(exc)`` would flatten it)."""
     first = exc.args[0] if exc.args else None
     return first if isinstance(first, Reason) else str(exc)
+
+
+def dumps(value: Any) -> str:
+    """A reason as text for a text column (a job's error): its msgid and parameters as JSON;
+    any other value as its text."""
+    if isinstance(value, Reason):
+        return json.dumps(value.to_json(), ensure_ascii=False)
+    return str(value)
+
+
+def loads(text: str | None) -> Any:
+    """The reason :func:`dumps` stored, for :func:`render`; older plain text as it is."""
+    if text and text.startswith('{"msgid"'):
+        try:
+            return json.loads(text)
+        except ValueError:  # cut short, or a plain message that happens to look like one
+            return text
+    return text

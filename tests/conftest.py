@@ -28,6 +28,18 @@ def compiled_translations():
     compile_catalogs(Path(__file__).resolve().parent.parent / "matchmaker")
 
 
+@pytest.fixture(autouse=True)
+def command_language():
+    """A ``flask`` command names its language in LANGUAGE for click (``matchmaker.cli.language``):
+    keep one test's run from choosing click's language for the next test."""
+    before = os.environ.get("LANGUAGE")
+    yield
+    if before is None:
+        os.environ.pop("LANGUAGE", None)
+    else:
+        os.environ["LANGUAGE"] = before
+
+
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", ["sqlite", "postgresql"] if PG_URL else ["sqlite"])

@@ -15,7 +15,7 @@ LATIN = re.compile(r"\b(?![A-Z]+\b)[A-Za-z][A-Za-z'-]{2,}\b")
 
 #: Product names that stay as they are in both languages, and the engine's channel names
 #: (identifiers; how the pair page names them belongs to the explanation partial).
-NAMES = {"Webhook", "Excel", "OpenAPI", "Matchmaker", "WeChat", "Chromium",
+NAMES = {"Webhook", "Excel", "OpenAPI", "Matchmaker", "WeChat", "Chromium", "Celery",
          "use-multilingual", "fake", "bm25"}
 
 

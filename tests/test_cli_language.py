@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 
+import click
 import pytest
 from flask_babel import refresh
 
+from matchmaker.cli import commands
 from matchmaker.i18n import command_line_locale
-from tests.script_text import other_script
+from tests.script_text import HAN, other_script
 
 #: Identifiers, as the walk skips ``code`` elements: `flask demo`, --dry-run.
-CODE = re.compile(r"`[^`]*`|--[a-z][a-z-]*")
+CODE = re.compile(r"``[^`]*``|`[^`]*`|--[a-z][a-z-]*")
 
 HEADER = "公开号,专利名称,摘要,IPC分类号,申请日,专利权人\n"
 GOOD_ROW = "CN114081026A,一种稀土永磁材料,本发明公开了一种稀土永磁材料。,H01F 1/057,2021-03-05,内蒙古科技大学\n"
@@ -106,3 +108,102 @@ def test_every_command_prints_one_language(db_app, tmp_path, locale, env):
 ])
 def test_command_line_locale(environ, expected):
     assert command_line_locale(environ, ["zh_CN", "en"], "zh_CN") == expected
+
+
+# --- click's own words: --help and usage errors (issue 10, the CLI's remaining English) ---
+
+ZH = {"MATCHMAKER_LANGUAGE": "zh_CN", "LANG": "en_US.UTF-8", "LANGUAGE": None}
+EN = {"MATCHMAKER_LANGUAGE": "en", "LANG": "zh_CN.UTF-8", "LANGUAGE": None}
+#: Option names and their one-letter forms, as the screen walk skips ``code``.
+OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
+
+
+def _our_commands() -> list[tuple[list[str], click.Command]]:
+    """Every command this project registers, groups and their subcommands, as argument paths."""
+    found = []
+
+    def walk(command, path):
+        found.append((path, command))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    for command in commands():
+        walk(command, [command.name])
+    return found
+
+
+def _identifiers(found) -> str:
+    """What a help screen names rather than says: the program, commands, choices, defaults."""
+    words = ["flask"]
+    for path, command in found:
+        words += path
+        for param in command.params:
+            if isinstance(param.type, click.Choice):
+                words += map(str, param.type.choices)
+            if isinstance(param.default, str):
+                words.append(param.default)
+    return " ".join(words)
+
+
+def _help_lines(app, env) -> tuple[list[str], list[str]]:
+    """All lines of every command's ``--help`` and those in the other script."""
+    runner, found = app.test_cli_runner(), _our_commands()
+    corpus, locale = _identifiers(found), env["MATCHMAKER_LANGUAGE"]
+    lines, mixed = [], []
+    for path, _command in found:
+        refresh()
+        result = runner.invoke(args=[*path, "--help"], env=env, prog_name="flask")
+        assert result.exit_code == 0, (path, result.output)
+        for line in result.output.splitlines():
+            lines.append(line)
+            if other_script(OPTION.sub("", CODE.sub("", line)), locale, corpus):
+                mixed.append(f"{' '.join(path)}: {line}")
+    return lines, mixed
+
+
+@pytest.mark.parametrize("env", [ZH, EN], ids=["zh", "en"])
+def test_every_command_help_speaks_the_run_language(app, env):
+    lines, mixed = _help_lines(app, env)
+    print(f"\n{env['MATCHMAKER_LANGUAGE']}: {len(lines)} help lines, {len(mixed)} in the other script")
+    for line in mixed:
+        print("  ", line)
+    assert len(lines) > 6 * len(_our_commands())
+    assert mixed == []
+
+
+def test_help_follows_each_run_in_one_process(app):
+    """Click caches a command's --help option with the words of the first run; ours do not."""
+    runner = app.test_cli_runner()
+    outputs = []
+    for env in (ZH, EN, ZH):
+        refresh()
+        outputs.append(runner.invoke(args=["jobs", "list", "--help"], env=env).output)
+    assert "显示此帮助信息并退出" in outputs[0] and "用法：" in outputs[0]
+    assert "Show this message and exit." in outputs[1] and "Usage:" in outputs[1]
+    assert outputs[2] == outputs[0]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["import-patents", "--no-such"], ["没有", "--no-such"]),
+    (["import-patents"], ["缺少参数", "FILE"]),
+    (["create-user", "wangwu"], ["缺少选项", "--role"]),
+    (["jobs", "list", "--limit", "0"], ["--limit", "范围"]),
+    (["worker", "--pool", "gevent"], ["gevent", "prefork"]),
+])
+def test_usage_errors_speak_chinese(app, tmp_path, args, words):
+    result = app.test_cli_runner().invoke(args=args, env=ZH, prog_name="flask")
+    assert result.exit_code == 2, result.output
+    assert f"用法： flask {args[0]}" in result.output and "错误：" in result.output
+    assert all(word in result.output for word in words), result.output
+    corpus = _identifiers(_our_commands()) + " gevent FILE"
+    assert [line for line in result.output.splitlines()
+            if other_script(OPTION.sub("", line), "zh_CN", corpus)] == []
+
+
+def test_usage_errors_speak_english(app):
+    result = app.test_cli_runner().invoke(args=["import-patents", "--no-such"], env=EN,
+                                          prog_name="flask")
+    assert result.exit_code == 2
+    assert "Usage: flask import-patents" in result.output
+    assert "Error: No such option" in result.output
+    assert not HAN.search(result.output)

@@ -4,6 +4,7 @@ this (plain Chinese strings) are still shown as they are."""
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 
@@ -12,9 +13,11 @@ from flask_babel import refresh
 
 from matchmaker.extensions import db
 from matchmaker.ingest import import_patents
-from matchmaker.jobs.imports import report
+from matchmaker.jobs.imports import report, save_bytes
 from matchmaker.reasons import reason, render, stored
 from matchmaker.records import Job, JobStatus, Role
+from matchmaker.services import jobs
+from matchmaker.services import matching as matching_service
 from matchmaker.services.records import Imported
 from tests import factories as f
 from tests.api_support import bearer, token_for
@@ -108,4 +111,82 @@ def test_the_api_report_speaks_the_readers_language(app):
         answer = client.get(f"/api/v1/imports/{job.id}?lang={locale}", headers=bearer(token_for(uni)))
         reasons = [e["reason"] for e in answer.get_json()["report"]["errors"]]
         assert words in reasons[0] and all(isinstance(r, str) for r in reasons)
+    refresh()
+
+
+# --- a whole import that fails, and other job results (issue 10: stored language-neutral) ---
+
+GARBAGE = b"\x80\x81\xff\xfe\x00"  # not text: the file as a whole is refused
+
+
+def test_a_failed_import_stores_its_reason_and_each_reader_sees_their_language(app):
+    @app.before_request
+    def forget_cached_user():
+        g.pop("_login_user", None)
+
+    uni = f.user(Role.UNIVERSITY, username="uni1")
+    db.session.commit()
+    path = save_bytes(GARBAGE, "garbage.csv")
+    job = jobs.submit("import_patents", {"path": str(path), "filename": "garbage.csv",
+                                         "actor_id": uni.id}, user=uni)  # eager in tests
+    assert job.status is JobStatus.FAILED
+    assert json.loads(job.error)["msgid"].startswith("Unknown text encoding")
+    legacy = Job(kind="import_patents", created_by_id=uni.id, status=JobStatus.FAILED,
+                 params={"filename": "old.csv"}, attempts=1, error="文件不是有效的表格（旧版记录）")
+    db.session.add(legacy)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    for locale, words in (("zh_CN", "无法识别文件编码"), ("en", "Unknown text encoding")):
+        refresh()
+        client = _signed_in(app, "uni1", locale)
+        page = client.get(f"/jobs/{job.id}").get_data(True)
+        error = page[page.index('data-job-field="error"'):]
+        error = unescape(error[error.index(">") + 1:error.index("</p>")])
+        assert words in error and other_script(error, locale) == [], error
+        assert words in client.get(f"/jobs/{job.id}/status").get_json()["error"]
+        assert words in client.get("/jobs/").get_data(True)
+        refresh()
+        api = app.test_client().get(f"/api/v1/imports/{job.id}?lang={locale}",
+                                    headers=bearer(token_for(uni))).get_json()
+        assert words in api["error"] and other_script(api["error"], locale) == []
+        refresh()
+        listed = runner.invoke(args=["jobs", "list", "--status", "failed"],
+                               env={"MATCHMAKER_LANGUAGE": locale, "LANGUAGE": None}).output
+        assert words in listed and "文件不是有效的表格（旧版记录）" in listed
+        assert "文件不是有效的表格（旧版记录）" in client.get(f"/jobs/{legacy.id}").get_data(True)
+    refresh()
+
+
+def test_a_job_result_speaks_the_readers_language(app, monkeypatch):
+    @app.before_request
+    def forget_cached_user():
+        g.pop("_login_user", None)
+
+    def engine_away(*args, **kwargs):
+        raise RuntimeError("index unavailable")
+
+    admin = f.user(Role.ADMIN, username="root")
+    need = f.need()
+    db.session.commit()
+    monkeypatch.setattr(matching_service, "match_and_store_need", engine_away)
+    matched = jobs.submit("match_need", {"need_id": need.id})  # the engine fails: a warning
+    assert matched.status is JobStatus.SUCCEEDED
+    assert matched.result["warnings"][0]["msgid"].startswith("The matching engine could not")
+    trained = Job(kind="train_reranker", status=JobStatus.SUCCEEDED, attempts=1,
+                  created_by_id=admin.id, result={"version": "v3", "activate": False,
+                                                  "reason": "too_few_decisions"})
+    db.session.add(trained)
+    db.session.commit()
+    for locale, words in (("zh_CN", ["匹配引擎暂时无法处理", "提示", "训练期之后的决定太少", "否"]),
+                          ("en", ["The matching engine could not process", "Warnings",
+                                  "Too few decisions after the training window", "No"])):
+        refresh()
+        client = _signed_in(app, "root", locale)
+        shown = ""
+        for job in (matched, trained):
+            page = client.get(f"/jobs/{job.id}").get_data(True)
+            result = page[page.index('<dl class="counts">', page.index("</section>")):]
+            shown += _text(result[:result.index("</dl>")])
+        assert all(word in shown for word in words), shown
+        assert other_script(shown, locale, "v3") == [], shown
     refresh()

@@ -86,7 +86,7 @@ def job_out(job: Job) -> ImportJobOut:
                         started_at=_iso(job.started_at), finished_at=_iso(job.finished_at),
                         progress_done=job.progress_done, progress_total=job.progress_total,
                         report=_report(job.result) if job.status is JobStatus.SUCCEEDED else None,
-                        error=job.error if job.status is JobStatus.FAILED else None)
+                        error=jobs.error_message(job) if job.status is JobStatus.FAILED else None)
 
 
 @bp.post("/imports/<any(patents, needs):kind>")

@@ -12,10 +12,11 @@ from ..extensions import db
 from ..labels import label
 from ..records import Role
 from ..services.users import create_user as create_user_service
+from .language import command, option, password_option
 from .output import CommandError
 
 
-@click.command("init-db")
+@command("init-db")
 @with_appcontext
 def init_db() -> None:
     """Create or upgrade the schema by applying every migration."""
@@ -23,13 +24,13 @@ def init_db() -> None:
     click.echo(_("database ready: %(url)s", url=db.engine.url.render_as_string(hide_password=True)))
 
 
-@click.command("create-user")
+@command("create-user")
 @click.argument("username")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--name", "display_name", default=None, help="Display name (defaults to username).")
-@click.option("--org", "organization", default=None, help="Organization name (must exist).")
-@click.option("--email", default=None)
-@click.password_option()
+@option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@option("--name", "display_name", default=None, help="Display name (defaults to username).")
+@option("--org", "organization", default=None, help="Organization name (must exist).")
+@option("--email", default=None)
+@password_option()
 @with_appcontext
 def create_user(username, role, display_name, organization, email, password) -> None:
     """Create a user account."""

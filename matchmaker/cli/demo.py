@@ -16,11 +16,12 @@ from ..errors import MatchmakerError, ValidationError
 from ..extensions import db
 from ..labels import label
 from ..records import Match, Need, NeedStatus, Role
+from .language import command, option
 from .output import CommandError
 
 
-@click.command("demo")
-@click.option(
+@command("demo")
+@option(
     "--if-empty",
     is_flag=True,
     help="Do nothing when the database already holds patents or the demo.",
@@ -84,8 +85,8 @@ def demo(if_empty: bool) -> None:
         _print_accounts(accounts(), password)
 
 
-@click.command("demo-accounts")
-@click.option("--reset", is_flag=True,
+@command("demo-accounts")
+@option("--reset", is_flag=True,
               help="Set every demo account's password to DEMO_PASSWORD (else a random one).")
 @with_appcontext
 def demo_accounts(reset: bool) -> None:

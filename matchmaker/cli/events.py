@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..errors import MatchmakerError
+from .language import command, option
 from .output import CommandError
 
 
@@ -27,19 +28,19 @@ def _locale(locale: str | None):
     return force_locale(locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
 
 
-@click.command("event-booklet")
+@command("event-booklet")
 @click.argument("event_id", type=int)
-@click.option(
+@option(
     "--out",
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
     help="Where to write the PDF.",
 )
-@click.option("--locale", default=None, help="Language of the booklet's labels (zh_CN, en).")
+@option("--locale", default=None, help="Language of the booklet's labels (zh_CN, en).")
 @with_appcontext
 def event_booklet(event_id: int, out: Path, locale: str | None) -> None:
-    """Write the booklet (成果汇编) of EVENT_ID as a PDF file."""
+    """Write the booklet of release event EVENT_ID as a PDF file."""
     from ..booklet import booklet_pdf
 
     event = _event(event_id)
@@ -56,9 +57,9 @@ def event_booklet(event_id: int, out: Path, locale: str | None) -> None:
                  number=event.number, patents=len(event.listings), size=len(data), path=str(out)))
 
 
-@click.command("event-funnel")
+@command("event-funnel")
 @click.argument("event_id", type=int)
-@click.option(
+@option(
     "--csv",
     "csv_path",
     type=click.Path(dir_okay=False, path_type=Path),

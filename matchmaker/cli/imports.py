@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from ..encoders import counting
 from ..errors import MatchmakerError
 from ..ingest import ImportFileError, format_report, import_needs, import_patents
+from .language import command, option
 
 # Files with fewer rows finish before a bar would help.
 PROGRESS_FROM_ROWS = 500
@@ -59,17 +60,17 @@ def _run(importer, path: str, sheet: str | None, dry_run: bool, notify: bool, **
 
 
 _file = click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
-_sheet = click.option("--sheet", default=None, help="Worksheet name (XLSX; default: the first).")
-_dry_run = click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
-_notify = click.option("--no-notify", "notify", is_flag=True, flag_value=False, default=True,
+_sheet = option("--sheet", default=None, help="Worksheet name (XLSX; default: the first).")
+_dry_run = option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+_notify = option("--no-notify", "notify", is_flag=True, flag_value=False, default=True,
                        help="Do not send new-record alerts for the imported rows.")
 
 
-@click.command("import-patents")
+@command("import-patents")
 @_file
 @_sheet
 @_dry_run
-@click.option("--owner", default=None, help="Organization (existing name) that owns every row.")
+@option("--owner", default=None, help="Organization (existing name) that owns every row.")
 @_notify
 @with_appcontext
 def import_patents_command(file, sheet, dry_run, owner, notify) -> None:
@@ -77,11 +78,11 @@ def import_patents_command(file, sheet, dry_run, owner, notify) -> None:
     _run(import_patents, file, sheet, dry_run, notify, owner=owner)
 
 
-@click.command("import-needs")
+@command("import-needs")
 @_file
 @_sheet
 @_dry_run
-@click.option("--enterprise", "--owner", "enterprise", default=None,
+@option("--enterprise", "--owner", "enterprise", default=None,
               help="Enterprise (existing name) that posts every row.")
 @_notify
 @with_appcontext

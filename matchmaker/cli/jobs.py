@@ -9,14 +9,15 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..records import JobStatus
+from .language import command, group, option
 
 
-@click.command("worker")
-@click.option("--concurrency", "-c", type=click.IntRange(1, 64), default=1, show_default=True,
+@command("worker")
+@option("--concurrency", "-c", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Jobs run at the same time (each loads the engine once it needs it).")
-@click.option("--pool", "-P", type=click.Choice(["prefork", "solo", "threads"]),
+@option("--pool", "-P", type=click.Choice(["prefork", "solo", "threads"]),
               default="prefork", show_default=True)
-@click.option("--loglevel", "-l", default="INFO", show_default=True)
+@option("--loglevel", "-l", default="INFO", show_default=True)
 @with_appcontext
 def worker_command(concurrency: int, pool: str, loglevel: str) -> None:
     """Run a Celery worker for this app's job queue (like ``celery -A matchmaker.jobs.worker``)."""
@@ -31,18 +32,18 @@ def worker_command(concurrency: int, pool: str, loglevel: str) -> None:
     ])
 
 
-@click.group("jobs")
+@group("jobs")
 def jobs_group() -> None:
     """Background jobs."""
 
 
 @jobs_group.command("list")
-@click.option("--status", type=click.Choice([s.value for s in JobStatus]), default=None)
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@option("--status", type=click.Choice([s.value for s in JobStatus]), default=None)
+@option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @with_appcontext
 def list_command(status: str | None, limit: int) -> None:
     """Show the newest jobs: id, kind, status, progress, attempts and error."""
-    from ..services.jobs import jobs_query
+    from ..services.jobs import error_message, jobs_query
 
     stmt = jobs_query(status=JobStatus(status) if status else None).limit(limit)
     rows = list(db.session.scalars(stmt))
@@ -52,7 +53,7 @@ def list_command(status: str | None, limit: int) -> None:
         progress = f"{job.progress_done}/{job.progress_total}" if job.progress_total else "-"
         click.echo(f"{job.id:>6}  {job.kind:<20} {job.status.value:<9} {progress:>11}  "
                    + _("attempts %(n)d", n=job.attempts) + f"  {job.created_at:%Y-%m-%d %H:%M:%S}"
-                   + (f"  {job.error.splitlines()[0][:80]}" if job.error else ""))
+                   + (f"  {error_message(job).splitlines()[0][:80]}" if job.error else ""))
 
 
 @jobs_group.command("recover")

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from .language import command, option
 from .output import CommandError
 
 
@@ -16,8 +17,8 @@ def _index_dir() -> str:
     return current_app.config["INDEX_DIR"]
 
 
-@click.command("export-feedback")
-@click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-",
+@command("export-feedback")
+@option("--out", "out", type=click.File("w", encoding="utf-8"), default="-",
               help="JSON Lines file (default: standard output).")
 @with_appcontext
 def export_feedback_command(out) -> None:
@@ -28,12 +29,12 @@ def export_feedback_command(out) -> None:
     click.echo(_("%(n)d decided pairs written", n=n), err=True)
 
 
-@click.command("train-reranker")
+@command("train-reranker")
 @with_appcontext
 def train_reranker_command() -> None:
     """Train a reranker on the decisions; activate it only if it beats the current ranking.
 
-    The same work runs as the background job ``train_reranker`` (质量看板: 重新训练).
+    The same work runs as the background job ``train_reranker`` (quality board: Retrain).
     """
     from ..learning.training import NotEnoughDecisions, train_from_decisions
 
@@ -48,7 +49,7 @@ def train_reranker_command() -> None:
                  reason=report["reason"]))
 
 
-@click.command("activate-reranker")
+@command("activate-reranker")
 @click.argument("version")
 @with_appcontext
 def activate_reranker_command(version: str) -> None:
@@ -62,7 +63,7 @@ def activate_reranker_command(version: str) -> None:
     click.echo(_("active reranker: %(version)s", version=version))
 
 
-@click.command("rollback-reranker")
+@command("rollback-reranker")
 @with_appcontext
 def rollback_reranker_command() -> None:
     """Return to the ranking before the active reranker."""
@@ -76,7 +77,7 @@ def rollback_reranker_command() -> None:
         click.echo(_("active reranker: none (the engine ranks alone)"))
 
 
-@click.command("reranker-status")
+@command("reranker-status")
 @with_appcontext
 def reranker_status_command() -> None:
     """Show the active reranker, the saved versions and the activation log."""

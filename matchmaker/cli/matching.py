@@ -12,10 +12,11 @@ from ..encoders import counting
 from ..errors import MatchmakerError
 from ..extensions import db
 from ..records import Need, Patent
+from .language import command, option
 from .output import CommandError
 
 
-@click.command("build-index")
+@command("build-index")
 @with_appcontext
 def build_index_command() -> None:
     """Rebuild every index collection (dense and BM25, patents and needs) from the database."""
@@ -34,7 +35,7 @@ def build_index_command() -> None:
     counting.echo_summary()
 
 
-@click.command("compact-index")
+@command("compact-index")
 @with_appcontext
 def compact_index_command() -> None:
     """Fold the change logs of every index collection into new base files."""
@@ -48,8 +49,8 @@ def compact_index_command() -> None:
         click.echo(_("%(name)s: %(n)d changes folded", name=name, n=changes))
 
 
-@click.command("match")
-@click.option("--top-k", type=click.IntRange(1, 200), default=None,
+@command("match")
+@option("--top-k", type=click.IntRange(1, 200), default=None,
               help="Candidates per record (default: MATCH_TOP_K).")
 @with_appcontext
 def match_command(top_k: int | None) -> None:
@@ -70,13 +71,13 @@ def match_command(top_k: int | None) -> None:
     counting.echo_summary()  # "every document encoded once", for benchmarks
 
 
-@click.command("recalibrate")
-@click.option("--batch", type=click.IntRange(1, 10_000), default=100,
+@command("recalibrate")
+@option("--batch", type=click.IntRange(1, 10_000), default=100,
               help="Records scored per commit (default 100).")
 @with_appcontext
 def recalibrate_command(batch: int) -> None:
     """Recompute every stored pair's calibrated score with the current calibration model
-    (after refitting calibration_default.json or changing CALIBRATION_FILE)."""
+    (after refitting ``calibration_default.json`` or changing CALIBRATION_FILE)."""
     from ..services.recalibrate import recalibrate
 
     try:
@@ -123,10 +124,10 @@ def _show(candidates, title: str, other: str, *, as_json: bool) -> None:
                        f"{sentence['text'][:80]}")
 
 
-@click.command("match-need")
+@command("match-need")
 @click.argument("need_id", type=int)
-@click.option("--top-k", type=click.IntRange(1, 200), default=10)
-@click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
+@option("--top-k", type=click.IntRange(1, 200), default=10)
+@option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
 @with_appcontext
 def match_need_command(need_id: int, top_k: int, as_json: bool) -> None:
     """Show the ranked patents for one need, with explanations (stores nothing)."""
@@ -143,10 +144,10 @@ def match_need_command(need_id: int, top_k: int, as_json: bool) -> None:
           as_json=as_json)
 
 
-@click.command("match-patent")
+@command("match-patent")
 @click.argument("patent_id", type=int)
-@click.option("--top-k", type=click.IntRange(1, 200), default=10)
-@click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
+@option("--top-k", type=click.IntRange(1, 200), default=10)
+@option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
 @with_appcontext
 def match_patent_command(patent_id: int, top_k: int, as_json: bool) -> None:
     """Show the ranked open needs for one patent, with explanations (stores nothing)."""

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import click
-from flask_babel import gettext as _
 
 
 class CommandError(click.ClickException):
-    """A command's failure; click's own "Error:" prefix is English whatever the language."""
-
-    def show(self, file=None) -> None:
-        click.echo(_("Error: %(message)s", message=self.format_message()), file=file, err=True)
+    """A command's failure, shown by click as "Error: ..." in the run's language
+    (``cli.language``); the message is translated where it is raised."""

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-webhooks_group = AppGroup("webhooks", help="Webhook deliveries.")
+from .language import Group, option
+
+webhooks_group = Group("webhooks", help="Webhook deliveries.")
 
 
 @webhooks_group.command("deliver-due")
-@click.option("--limit", default=500, show_default=True, help="Most deliveries in one run.")
+@option("--limit", default=500, show_default=True, help="Most deliveries in one run.")
 def deliver_due_command(limit: int) -> None:
     """Send the pending deliveries whose next attempt is due; print the outcomes."""
     from ..services.webhooks import deliver_due

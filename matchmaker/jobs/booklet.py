@@ -10,6 +10,7 @@ from flask import current_app
 from ..booklet import booklet_pdf
 from ..errors import NotFound
 from ..extensions import db
+from ..reasons import reason
 from ..records import ReleaseEvent
 from .registry import JobContext, job
 
@@ -24,7 +25,7 @@ def booklet(params: dict, ctx: JobContext) -> dict:
     """Render the booklet; written to a temporary name first, so a reader never sees half."""
     event = db.session.get(ReleaseEvent, params["event_id"])
     if event is None:
-        raise NotFound(f"release event {params['event_id']} does not exist")
+        raise NotFound(reason("Release event %(id)s does not exist", id=params["event_id"]))
     pdf = booklet_pdf(event, current_app.config)
     path = booklet_path(event.id)
     path.parent.mkdir(parents=True, exist_ok=True)

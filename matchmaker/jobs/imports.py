@@ -14,7 +14,7 @@ from werkzeug.utils import secure_filename
 
 from ..extensions import db
 from ..ingest import ImportFileError
-from ..reasons import stored
+from ..reasons import reason, stored
 from ..records import Organization, User
 from ..services import records
 from ..signals import import_finished
@@ -98,5 +98,5 @@ def import_needs(params: dict, ctx: JobContext) -> dict:
 def _uploaded(params: dict) -> Path:
     path = Path(params["path"])
     if not path.is_file():
-        raise ImportFileError(f"uploaded file is missing: {path.name}")
+        raise ImportFileError(reason("The uploaded file is missing: %(name)s", name=path.name))
     return path

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..reasons import reason
 from . import reranker as R
 from .judge import Paired, decide, ndcgs
 
@@ -111,7 +112,8 @@ def train_and_judge(rows: list[dict], make_groups, channels: list[str], index_di
     """
     rows = [r for r in rows if r["grade"] is not None]
     if len(rows) < min_decisions:
-        raise NotEnoughDecisions(f"{len(rows)} labelled decisions, {min_decisions} needed")
+        raise NotEnoughDecisions(reason("%(n)d labelled decisions, %(needed)d needed",
+                                        n=len(rows), needed=min_decisions))
     cut = int(len(rows) * (1 - HOLDBACK))
     older, later = rows[:cut], rows[cut:]
     window = {"from": older[0]["decided_at"], "until": older[-1]["decided_at"],

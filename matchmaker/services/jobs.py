@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, or_, select, update
 
 from ..errors import MatchmakerError
 from ..extensions import db
+from ..reasons import Reason, dumps, loads, reason, reason_of, render
 from ..records import Job, JobStatus, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ def send(job_id: int) -> None:
         db.session.rollback()
         log.exception("job %s could not be queued", job_id)
         db.session.execute(update(Job).where(Job.id == job_id).values(
-            task_id=None, error=f"queue unavailable: {exc}"[:ERROR_CHARS]))
+            task_id=None, error=_error_text(reason("The job queue is unavailable: %(error)s",
+                                                   error=str(exc)))))
         db.session.commit()
 
 
@@ -142,9 +144,13 @@ def succeed(job_id: int, result: dict) -> None:
 def fail(job_id: int, exc: BaseException, *, final: bool) -> None:
     """Record the error; ``final`` marks the job failed, else it waits for its retry."""
     job = db.session.get(Job, job_id)
-    # A domain error is a message for people; anything else keeps its type for the admins.
-    text = str(exc) if isinstance(exc, MatchmakerError) else f"{type(exc).__name__}: {exc}"
-    job.error = text[:ERROR_CHARS]
+    # An error raised with a reason, or a domain error, is a message for people (a reason
+    # is kept as its msgid: each reader sees it in their own language); anything else
+    # keeps its type for the admins.
+    message = reason_of(exc)
+    if not isinstance(message, Reason) and not isinstance(exc, MatchmakerError):
+        message = f"{type(exc).__name__}: {exc}"
+    job.error = _error_text(message)
     job.lease_until = None
     if final:
         job.status = JobStatus.FAILED
@@ -152,6 +158,20 @@ def fail(job_id: int, exc: BaseException, *, final: bool) -> None:
     else:
         job.status = JobStatus.QUEUED
     db.session.commit()
+
+
+def _error_text(message: str) -> str:
+    """What ``Job.error`` stores: a reason as its msgid with parameters (see ``reasons.dumps``),
+    rendered now only when that form would not fit; any other message as it is."""
+    text = dumps(message)
+    if len(text) > ERROR_CHARS and isinstance(message, Reason):
+        text = str(message)
+    return text[:ERROR_CHARS]
+
+
+def error_message(job: Job) -> str | None:
+    """The job's error in the reader's language; errors stored as plain text, as they are."""
+    return render(loads(job.error)) if job.error else None
 
 
 def jobs_query(*, status: JobStatus | None = None, user: User | None = None):
@@ -215,7 +235,8 @@ def recover() -> list[int]:
             if _alive_here(job.worker) or not (_dead_here(job.worker) or expired):
                 continue
             job.status = JobStatus.QUEUED
-            job.error = f"worker {job.worker} stopped during attempt {job.attempts}"
+            job.error = _error_text(reason("The worker %(worker)s stopped during attempt %(n)d",
+                                           worker=job.worker or "?", n=job.attempts))
         again.append(job.id)
     db.session.commit()
     for job_id in again:

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import IndexUnusable, ValidationError
 from ..extensions import db
-from ..reasons import reason
+from ..reasons import reason, render
+from ..reasons import stored as language_neutral
 from ..records import (
     EventPatent,
     JobStatus,
@@ -312,7 +313,7 @@ def _after_save(saved: Saved) -> Saved:
     saved.job_id = job.id
     if job.status is JobStatus.SUCCEEDED:
         saved.stored_matches = (job.result or {}).get("stored")
-        saved.warnings = list((job.result or {}).get("warnings", []))
+        saved.warnings = [render(w) for w in (job.result or {}).get("warnings", [])]
     return saved
 
 
@@ -332,7 +333,7 @@ def match_saved(kind: str, record_id: int, *, announce: bool) -> dict:
             db.session.rollback()
             log.exception("%s signal receivers failed for %s", kind, record_id)
     return {"stored": stored if isinstance(stored, int) else None,
-            "warnings": [warning] if warning else []}
+            "warnings": [language_neutral(warning)] if warning else []}
 
 
 @dataclass

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user, login_required
 
 from ...extensions import db
+from ...reasons import render
 from ...records import Job, JobStatus, Role
 from ...security.params import page_number
-from ...services.jobs import jobs_query
+from ...services.jobs import error_message, jobs_query
 from ..auth.session import roles_required
 from . import bp
 
@@ -60,9 +62,46 @@ def kind_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
+def result_items(result: dict) -> list[tuple[str, str]]:
+    """A job's result as (label, value) in the reader's language; nested reports left out.
+
+    Jobs store language-neutral results (keys, numbers, codes, reasons as msgids), so the
+    words are chosen here, for whoever reads the page.
+    """
+    labels = {
+        "stored": _("Candidates stored"), "warnings": _("Warnings"),
+        "notifications": _("Notifications"), "sent": _("E-mails sent"),
+        "demoted": _("Look-alike pairs lowered"), "path": _("File"), "bytes": _("Size (bytes)"),
+        "seconds": _("Seconds"), "analyze_seconds": _("Statistics refresh (s)"),
+        "encoders": _("Encoders"), "version": _("Model version"), "activate": _("Activated"),
+        "reason": _("Reason"), "needs": _("Needs"), "patents": _("Patents"),
+        "created": _("New candidates"), "refreshed": _("Refreshed candidates"),
+    }
+    verdicts = {
+        "better": _("Better than the current ranking"),
+        "too_few_decisions": _("Too few decisions after the training window"),
+        "not_better_on_later_decisions": _("Not better on the later decisions"),
+        "worse_on_later_decisions": _("Worse on the later decisions"),
+        "not_better_on_benchmark": _("Not better on the benchmark"),
+    }
+    items = []
+    for key, value in result.items():
+        if isinstance(value, dict) and "msgid" not in value:
+            continue
+        if isinstance(value, bool):
+            text = _("Yes") if value else _("No")
+        elif isinstance(value, list | tuple):
+            text = pgettext("list separator", ", ").join(render(item) for item in value)
+        else:
+            text = verdicts.get(value, render(value)) if isinstance(value, str) else render(value)
+        items.append((labels.get(key, key), text))
+    return items
+
+
 @bp.app_context_processor
 def job_helpers() -> dict:
-    return {"job_status_label": status_label, "job_kind_label": kind_label}
+    return {"job_status_label": status_label, "job_kind_label": kind_label,
+            "job_error": error_message, "job_result_items": result_items}
 
 
 @bp.route("/admin/jobs")
@@ -105,7 +144,7 @@ def status(job_id: int):
         "done": job.progress_done,
         "total": job.progress_total,
         "percent": job.percent,
-        "error": job.error,
+        "error": error_message(job),
         "finished": job.status in TERMINAL,
         "url": url_for("jobs.detail", job_id=job.id),
     })
