@@ -38,10 +38,12 @@ def store(pairs: Iterable[tuple[int, int, Ranked]], direction: str, *,
     if not pairs:
         return 0, 0
     keys = {(n, p) for n, p, _ in pairs}
-    needs = {n for n, _ in keys}
+    # The rows of these pairs only: by both ids (at most needs x patents rows, a handful), not
+    # every row of the needs (a need with a thousand pairs would load and parse them all).
     existing = {
         (m.need_id, m.patent_id): m
-        for m in db.session.scalars(select(Match).where(Match.need_id.in_(needs)))
+        for m in db.session.scalars(select(Match).where(
+            Match.need_id.in_({n for n, _ in keys}), Match.patent_id.in_({p for _, p in keys})))
         if (m.need_id, m.patent_id) in keys
     }
     created = refreshed = 0

@@ -51,13 +51,20 @@ def patent_facts(patent: Patent) -> PatentFacts:
 
 
 def blocked_ids(column, reasons, ids: list[int]) -> set[int]:
-    """Those ``ids`` (patents or needs, by ``column``) with a pair rejected for ``reasons``."""
+    """Those ``ids`` (patents or needs, by ``column``) with a pair rejected for ``reasons``.
+
+    Reads the few pairs rejected for these reasons (index on status and reason) and keeps the
+    asked ids, rather than every pair of the asked ids: SQLite's planner, which sees no value
+    skew, took the id index and walked the hundreds of pairs of each of a patent's 350
+    candidate needs (12 ms a match in ``flask match``).
+    """
     if not ids:
         return set()
-    return set(db.session.scalars(
-        select(column).where(column.in_(ids), Match.status == MatchStatus.REJECTED,
+    blocked = set(db.session.scalars(
+        select(column).where(Match.status == MatchStatus.REJECTED,
                              Match.rejection_reason.in_(reasons)).distinct()
     ))
+    return blocked.intersection(int(i) for i in ids)
 
 
 def offered_patents():
