@@ -307,10 +307,13 @@ class Engine:
                                               [docs[r.id].prepared for r in ranked])
         # Pre-select each pair's candidate sentences, then encode them all in one call.
         chosen = {}
+        windows: dict[int, list] = {}  # per patent Doc: patent -> needs has one for all pairs
         for r, need_terms, _, pdoc, _, _ in pairs:
-            title = pdoc.title if pdoc else None
-            sentences = patent_sentences(pdoc.abstract, pdoc.claims, title) if pdoc else []
-            chosen[r.id] = preselect(pieces(sentences, title=title), need_terms, idf)
+            if id(pdoc) not in windows:
+                title = pdoc.title if pdoc else None
+                sentences = patent_sentences(pdoc.abstract, pdoc.claims, title) if pdoc else []
+                windows[id(pdoc)] = pieces(sentences, title=title)
+            chosen[r.id] = preselect(windows[id(pdoc)], need_terms, idf)
         texts = [piece.window for picks in chosen.values() for piece in picks]
         sentence_vectors = cache.vectors(texts) if cache is not None and texts else None
         start = 0
