@@ -150,20 +150,26 @@ def engine_label(msgid: str) -> str:
     return _(str(msgid)) if msgid else ""
 
 
-def load_pair(match_id: int) -> Match:
-    """The pair with everything its page shows, or 404; 403 when the user may not see it."""
-    match = db.session.scalar(
-        select(Match)
-        .where(Match.id == match_id)
-        .options(
+def load_pair(match_id: int, *, whole: bool = True) -> Match:
+    """The pair, or 404; 403 when the user may not see it.
+
+    ``whole``: with everything its page shows. A form that changes the pair and redirects
+    loads only its need and patent (what the moves check): SQLAlchemy reloads a pair with the
+    options it was loaded with each time it is refreshed (after the guarded update, after the
+    commit), four queries each for the page's options. Should that form fail, its page loads
+    the rest as the template reads it.
+    """
+    options = [joinedload(Match.need), joinedload(Match.patent)]
+    if whole:
+        options = [
             joinedload(Match.need).joinedload(Need.enterprise),
             joinedload(Match.patent).joinedload(Patent.owner),
             joinedload(Match.broker),
             selectinload(Match.patent, Patent.ipc_links),
             selectinload(Match.history).joinedload(MatchHistory.actor),
             selectinload(Match.notes).joinedload(MatchNote.author),
-        )
-    )
+        ]
+    match = db.session.scalar(select(Match).where(Match.id == match_id).options(*options))
     if match is None:
         abort(404)
     if not access.can_view_match(db.session, current_user, match):
