@@ -40,6 +40,7 @@ from bench.server import add_users, bench_env, flask  # noqa: E402
 
 PASSWORD = "bench-password-1"
 QUEUE = "/queue/?strength=weak"  # the locustfile's queue
+PAIR = re.compile(r'href="/queue/(\d+)')
 WORDS = ["稀土", "永磁", "氢能", "风电", "煤化工", "矿用", "无人机", "铝合金", "储能", "农牧"]
 ENCODERS = {"fake": {"MATCHMAKER_ENCODER": "fake", "MATCHMAKER_EXTRA_ENCODERS": ""},
             "real": {}}  # the config's defaults: USE multilingual + MiniLM for English
@@ -134,13 +135,15 @@ def requests_of(page: str, clients: dict, pairs: list[int], rng: random.Random):
     preparation (a POST's form page) runs here, outside the measured call."""
     broker, ent, uni = clients["broker"], clients["ent"], clients["uni"]
     fresh = iter(pairs)  # moved pairs leave the queue: each move takes one never used
+    # as the locustfile does, brokers open the pairs listed on the queue's first page
+    shown = [int(i) for i in PAIR.findall(broker.get(QUEUE).get_data(as_text=True))]
     while True:
         if page == "queue":
             yield broker, "GET", QUEUE, None
         elif page == "pair":
-            yield broker, "GET", f"/queue/{rng.choice(pairs)}", None
+            yield broker, "GET", f"/queue/{rng.choice(shown)}", None
         elif page in ("move recommended", "move rejected", "note"):
-            match_id = next(fresh) if page != "note" else rng.choice(pairs)
+            match_id = next(fresh) if page != "note" else rng.choice(shown)
             html = broker.get(f"/queue/{match_id}").get_data(as_text=True)
             url = (f"/pipeline/{match_id}/note" if page == "note"
                    else f"/pipeline/{match_id}/move/{page.split()[1]}")
