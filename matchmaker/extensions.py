@@ -1,9 +1,10 @@
 """Flask extensions, created unbound here and bound in :func:`matchmaker.create_app`."""
 
 import sqlite3
+from functools import cached_property
 
-from flask import has_request_context
-from flask_babel import Babel
+from flask import g, has_app_context, has_request_context
+from flask_babel import Babel, Domain, get_locale
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -42,10 +43,39 @@ class _SQLAlchemy(SQLAlchemy):
         return engine
 
 
+class _Domain(Domain):
+    """Flask-Babel's message domain, whose catalogue is looked up once per locale and context.
+
+    Flask-Babel finds it again on every ``gettext`` (three reads of ``g`` through its proxy, the
+    locale's name, a cache lookup: about 20 us), and a page calls it hundreds of times, form
+    choices and per-row labels included (bench/bench_page_cpu.py). The memo sits in
+    Flask-Babel's own per-context namespace and is keyed by the locale object Flask-Babel chose,
+    so ``force_locale`` (another locale object) and ``refresh`` (which drops the choice) still
+    switch the language at once.
+    """
+
+    def get_translations(self):
+        ctx = vars(g._get_current_object()).get("_flask_babel") if has_app_context() else None
+        if ctx is None:
+            return super().get_translations()
+        memo = vars(ctx).get("matchmaker_translations")
+        if memo is not None and memo[0] is self and memo[1] is getattr(ctx, "babel_locale", None):
+            return memo[2]
+        translations = super().get_translations()
+        ctx.matchmaker_translations = (self, get_locale(), translations)
+        return translations
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return _Domain(domain=self.domain)
+
+
 db = _SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
-babel = Babel()
+babel = _Babel()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 

@@ -4,6 +4,8 @@ English highlighted on word boundaries."""
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,7 @@ from matchmaker.matching.explain import (
     shared_terms,
 )
 from matchmaker.matching.fusion import ChannelRanking, FusionConfig, fuse
-from matchmaker.portal.helpers import highlight
+from matchmaker.portal.helpers import _highlight_by_char, highlight
 from matchmaker.text import key_terms
 from matchmaker.text.terms import is_term, sub_words
 
@@ -79,6 +81,26 @@ def test_english_highlight_on_word_boundaries_and_inflections():
 def test_chinese_highlight_marks_inside_sentences_longest_first():
     html = str(highlight("<b>烧结钕铁硼磁体的矫顽力</b>", ["钕铁硼", "烧结钕铁硼", "矫顽力"]))
     assert html == ("&lt;b&gt;<mark>烧结钕铁硼</mark>磁体的<mark>矫顽力</mark>&lt;/b&gt;")
+
+
+def test_highlight_jumps_from_match_to_match_as_the_character_walk_did():
+    """The regex scan marks exactly what the character-by-character walk marked, quirks
+    included: a word is taken whole (no term starts inside it), a term may run into a word."""
+    # a word never starts right after a term ending in a letter
+    assert str(highlight("磁体Ks", ["磁体k", "s"])) == "<mark>磁体K</mark>s"
+    rng = random.Random(13)
+    alphabet = list("钕铁硼磁体矫顽力永磁材料的 ,.-<&>\"'") + list("abcMNpers529KİΣ")
+    terms_pool = ["钕铁硼", "永磁", "永磁材料", "c钕", "5g磁", "磁体k", "per", "magnet", "s",
+                  "a-b", "<b>", "矫顽力", "İ磁", "σ"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        terms = rng.sample(terms_pool, rng.randrange(0, 6))
+        wanted = {t.strip().lower() for t in terms if t and t.strip()}
+        english = {t for t in wanted if t.isascii()}
+        ordered = sorted(wanted - english, key=len, reverse=True)
+        walked = _highlight_by_char(text, text.lower(), english, ordered) if text and terms else None
+        if walked is not None:
+            assert str(highlight(text, terms)) == str(walked), (text, terms)
 
 
 # --- closest sentences skip title restatements --------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from matchmaker.extensions import db
-from matchmaker.learning import activation, dataset, features, reranker
+from matchmaker.learning import activation, dataset, features, reranker, schedule
 from matchmaker.matching import rows as R
 from matchmaker.matching.engine import Ranked
 from matchmaker.records import Feedback, Match, MatchHistory, MatchStatus, RejectionReason
@@ -64,6 +64,11 @@ def test_labelled_pairs_and_jsonl_export(world, app):
     # rejected on price after being recommended: still a relevant pair
     assert rows[(rejected.need_id, rejected.patent_id)]["grade"] == 2
     assert rows[(other.need_id, other.patent_id)]["grade"] == 0
+    # the retraining schedule's light reading grades every decision as the export does
+    light = list(dataset.decision_labels())
+    assert sorted((lab.grade, lab.why) for lab in light) == sorted(
+        (r["grade"], r["why"]) for r in rows.values())
+    assert schedule.decisions_since_training() == 3
 
     result = app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["export-feedback"])
     assert result.exit_code == 0, result.output

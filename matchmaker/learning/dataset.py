@@ -19,7 +19,7 @@ from ..extensions import db
 from ..records import Match, MatchHistory, MatchStatus, Need, Patent
 from ..text.normalize import detect_language
 from . import features as F
-from .labels import derive
+from .labels import Label, derive
 from .reranker import Group
 
 
@@ -55,18 +55,42 @@ def reached(match_ids: Iterable[int]) -> dict[int, set[str]]:
     return out
 
 
-def labelled(since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
-    """One dict per decided pair (labelled or not), oldest decision first."""
+def _decided(since: datetime | None, until: datetime | None):
     stmt = decided_query()
     if since is not None:
         stmt = stmt.where(Match.status_changed_at > since)
     if until is not None:
         stmt = stmt.where(Match.status_changed_at <= until)
-    matches = list(db.session.scalars(stmt))
+    return stmt
+
+
+def _label(pair, history: dict[int, set[str]]) -> Label:
+    return derive(str(pair.status), rejection_reason=pair.rejection_reason,
+                  feedback=pair.enterprise_feedback, reached=history.get(pair.id, ()))
+
+
+def decision_labels(since: datetime | None = None) -> Iterator[Label]:
+    """The label of every pair decided after ``since``, oldest decision first.
+
+    What ``labelled`` grades, read from four columns: the retraining schedule counts these
+    after every pipeline move, where loading each decided pair whole (its JSON columns
+    decoded) cost more than the rest of the request.
+    """
+    stmt = _decided(since, None).with_only_columns(
+        Match.id, Match.status, Match.rejection_reason, Match.enterprise_feedback)
+    pairs = db.session.execute(stmt).all()
+    # ``derive`` reads the statuses a pair passed through only when it was rejected
+    history = reached(p.id for p in pairs if p.status == MatchStatus.REJECTED)
+    for pair in pairs:
+        yield _label(pair, history)
+
+
+def labelled(since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
+    """One dict per decided pair (labelled or not), oldest decision first."""
+    matches = list(db.session.scalars(_decided(since, until)))
     history = reached(m.id for m in matches)
     for m in matches:
-        label = derive(str(m.status), rejection_reason=m.rejection_reason,
-                       feedback=m.enterprise_feedback, reached=history.get(m.id, ()))
+        label = _label(m, history)
         yield {
             "match_id": m.id, "need_id": m.need_id, "patent_id": m.patent_id,
             "grade": label.grade, "why": label.why, "status": str(m.status),

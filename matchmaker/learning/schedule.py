@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..records import Job, JobStatus
-from .dataset import labelled
+from .dataset import decision_labels
 
 JOB_KIND = "train_reranker"
 PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -35,7 +35,7 @@ def last_training_at() -> datetime | None:
 
 def decisions_since_training() -> int:
     """Labelled decisions (a grade, not a "price or terms" rejection) since the last training."""
-    return sum(1 for row in labelled(since=last_training_at()) if row["grade"] is not None)
+    return sum(1 for label in decision_labels(since=last_training_at()) if label.grade is not None)
 
 
 def retraining_due(every: int) -> bool:

@@ -34,9 +34,48 @@ def highlight(text: str | None, terms: list[str] | None) -> Markup:
         return escape(text)
     wanted = {t.strip().lower() for t in terms if t and t.strip()}
     english = {t for t in wanted if t.isascii()}
-    # Longest terms first so "永磁材料" wins over "永磁".
+    # Longest terms first so "永磁材料" wins over "永磁" (a regex alternation tries them in order).
     ordered = sorted(wanted - english, key=len, reverse=True)
-    out, i, lowered = [], 0, text.lower()
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a letter whose lower case is longer: positions differ
+        return _highlight_by_char(text, lowered, english, ordered)
+    chinese = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+    out, done, i = [], 0, 0
+    term = chinese.search(lowered) if chinese else None  # None: no term further on
+    # Jump from match to match: an ASCII word (matched whole, so no term starts inside it) or a
+    # term, whichever starts first (the word when both do); the text between them is escaped
+    # in one piece.
+    while i < len(text):
+        word = _WORD_START.search(text, i)
+        if term is not None and term.start() < i:
+            term = chinese.search(lowered, i)
+        if term is None and word is None:
+            break
+        if term is None or (word is not None and word.start() <= term.start()):
+            found = word.group(0)
+            if english and (found.lower() in english or stem(found.lower()) in english):
+                out.append(_marked(text, done, word.start(), word.end()))
+                done = word.end()
+            i = word.end()
+        else:
+            out.append(_marked(text, done, term.start(), term.end()))
+            i = done = term.end()
+    out.append(escape(text[done:]))
+    return Markup("".join(out))  # every piece escaped above
+
+
+_WORD_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+")
+
+
+def _marked(text: str, done: int, start: int, end: int) -> str:
+    """``text[done:start]`` escaped, then ``text[start:end]`` escaped inside ``<mark>``."""
+    return f"{escape(text[done:start])}<mark>{escape(text[start:end])}</mark>"
+
+
+def _highlight_by_char(text: str, lowered: str, english: set[str], ordered: list[str]) -> Markup:
+    """:func:`highlight` one character at a time (when ``lowered`` and ``text`` differ in length,
+    terms are looked up at the same index in both, as they always were)."""
+    out, i = [], 0
     while i < len(text):
         word = _ASCII_WORD.match(text, i) if text[i].isascii() else None
         if word and (i == 0 or not text[i - 1].isascii() or not text[i - 1].isalnum()):

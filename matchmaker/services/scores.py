@@ -32,8 +32,11 @@ def is_strong(calibrated: int | None) -> bool:
 
 def band_label(band_code: str | None) -> str:
     """高 / 中 / 低 (translated), "" for None."""
-    labels = {"high": _("high match"), "medium": _("medium match"), "low": _("low match")}
-    return labels.get(band_code or "", "")
+    if band_code == "high":
+        return _("high match")
+    if band_code == "medium":
+        return _("medium match")
+    return _("low match") if band_code == "low" else ""
 
 
 def no_strong(items) -> bool:

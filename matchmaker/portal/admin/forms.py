@@ -6,7 +6,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -16,6 +16,7 @@ from ...errors import ValidationError
 from ...labels import choices, league_options
 from ...records import OrgKind, Role
 from ...regions import LEAGUES
+from ..fields import SelectField
 from ..needs.forms import league_choices, options
 
 REQUIRED = _l("This field is required.")

@@ -8,7 +8,6 @@ from wtforms import (
     BooleanField,
     HiddenField,
     SelectChoice,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -20,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ...labels import choices, league_options
 from ...records import EventStatus
 from ...services.events import EVENT_LIMITS, SUMMARY_LIMIT
-from ..fields import DateField
+from ..fields import DateField, SelectField
 
 REQUIRED = _l("This field is required.")
 

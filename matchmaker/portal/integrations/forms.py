@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import SelectMultipleField, StringField, SubmitField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...services.webhooks import EVENTS
-from ..fields import IntegerField
+from ..fields import IntegerField, SelectField
 
 #: The webhook events (their codes are the API's, see docs/api.md) in the interface language.
 EVENT_LABELS = {

@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     SelectChoice,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -18,7 +17,7 @@ from ...labels import choices, league_options
 from ...records import NEED_LIMITS, Confidentiality, CooperationMode
 from ...regions import LEAGUES
 from ...services.record_checks import local_today, split_keywords
-from ..fields import DateField, DecimalField
+from ..fields import DateField, DecimalField, SelectField
 
 REQUIRED = _l("This field is required.")
 

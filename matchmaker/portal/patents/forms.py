@@ -8,7 +8,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -23,7 +22,7 @@ from ...errors import ValidationError
 from ...extensions import db
 from ...labels import choices
 from ...records import PATENT_LIMITS, LegalStatus, LicenceMode, Patent, PatentType
-from ..fields import DateField, DecimalField
+from ..fields import DateField, DecimalField, SelectField
 from ..needs.forms import options
 
 REQUIRED = _l("This field is required.")

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -18,7 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ...labels import choices
 from ...records import MatchStatus, RejectionReason
 from ...services.pipeline import NOTE_LIMIT, TEXT_LIMIT
-from ..fields import DecimalField
+from ..fields import DecimalField, SelectField
 
 S = MatchStatus
 # What the button that moves a pair *to* a status says.

@@ -55,9 +55,11 @@ def table():
     return filtered_page("all", "pipeline/table.html")
 
 
-def _back(match) -> str:
+def _back(match_id: int) -> str:
+    # By id, not through the pair: after the commit reading it would reload it with everything
+    # the pair page loads (four queries) only to build this link.
     q = request.form.get("q") or None  # the queue's filters; the pair page validates them
-    return safe_next(request.form.get("next")) or url_for("queue.pair", match_id=match.id, q=q)
+    return safe_next(request.form.get("next")) or url_for("queue.pair", match_id=match_id, q=q)
 
 
 def _field_error(form, error: ValidationError) -> None:
@@ -80,7 +82,7 @@ def _conflict(match_id: int, error: ChangedMeanwhile):
 @roles_required(*WORKERS)
 def move(match_id: int, to: str):
     """Move a pair to status ``to`` (the form of that move on the pair page)."""
-    match = load_pair(match_id)
+    match = load_pair(match_id, whole=False)
     try:
         target = MatchStatus(to)
     except ValueError:
@@ -107,14 +109,14 @@ def move(match_id: int, to: str):
         flash(str(error), "danger")
         return redirect(url_for("queue.pair", match_id=match_id))
     flash(_("The pair is now “%(status)s”.", status=label(target)), "success")
-    return redirect(_back(match))
+    return redirect(_back(match_id))
 
 
 @bp.post("/<int:match_id>/assign")
 @roles_required(*WORKERS)
 def assign(match_id: int):
     """Assign the pair to another broker."""
-    match = load_pair(match_id)
+    match = load_pair(match_id, whole=False)
     brokers = [b for b in queue.brokers() if b.id != match.broker_id]
     form = AssignForm(brokers)
     if not form.validate():
@@ -129,14 +131,14 @@ def assign(match_id: int):
         _field_error(form, error)
         return render_pair(load_pair(match_id), failed=form, status=400)
     flash(_("Assigned to %(name)s.", name=broker.display_name), "success")
-    return redirect(_back(match))
+    return redirect(_back(match_id))
 
 
 @bp.post("/<int:match_id>/note")
 @roles_required(*WORKERS)
 def note(match_id: int):
     """Add an internal note to the pair."""
-    match = load_pair(match_id)
+    match = load_pair(match_id, whole=False)
     form = NoteForm()
     if not form.validate():
         return render_pair(match, failed=form, status=400)
@@ -146,4 +148,4 @@ def note(match_id: int):
         _field_error(form, error)
         return render_pair(load_pair(match_id), failed=form, status=400)
     flash(_("Note added."), "success")
-    return redirect(url_for("queue.pair", match_id=match.id) + "#notes")
+    return redirect(url_for("queue.pair", match_id=match_id) + "#notes")

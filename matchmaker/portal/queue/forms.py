@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -16,7 +15,7 @@ from ...labels import choices, league_options
 from ...records import MatchStatus, RejectionReason
 from ...records.views import VIEW_NAME_LIMIT
 from ...services.queue import BROKER_MINE, BROKER_NONE, QueueFilters
-from ..fields import FloatField, IntegerField
+from ..fields import FloatField, IntegerField, SelectField
 
 ALL = "all"
 WEAK = "weak"  # strength filter: also candidates under the strong line

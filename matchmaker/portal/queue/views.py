@@ -40,17 +40,19 @@ STALE_CHECKED = (MatchStatus.CANDIDATE, MatchStatus.REJECTED)  # moves stale pai
 Q_LIMIT = 2000  # a queue query string longer than this is not one the filter bar wrote
 
 
-def queue_query(raw: str | None) -> tuple[QueueFilters, str]:
+def queue_query(raw: str | None, brokers: list[User] | None = None) -> tuple[QueueFilters, str]:
     """The queue's filters and canonical query string from ``q`` (untrusted).
 
     ``q`` must be a relative query string: it is parsed, validated by the filter form and
     rebuilt from the known filters only, so a path, a URL or a stray parameter never survives
-    into a redirect. Invalid filters fall back to the default queue.
+    into a redirect. Invalid filters fall back to the default queue. ``brokers``: the active
+    brokers when the caller has them already.
     """
     raw = raw or ""
     if len(raw) > Q_LIMIT or raw.startswith(("/", "\\")) or "://" in raw:
         raw = ""
-    form = QueueFilterForm(queue.brokers(), MultiDict(parse_qsl(raw.lstrip("?"))))
+    brokers = queue.brokers() if brokers is None else brokers
+    form = QueueFilterForm(brokers, MultiDict(parse_qsl(raw.lstrip("?"))))
     if not form.validate():
         return QueueFilters(), ""
     return form.to_filters(), urlencode(form.query_args())
@@ -150,20 +152,26 @@ def engine_label(msgid: str) -> str:
     return _(str(msgid)) if msgid else ""
 
 
-def load_pair(match_id: int) -> Match:
-    """The pair with everything its page shows, or 404; 403 when the user may not see it."""
-    match = db.session.scalar(
-        select(Match)
-        .where(Match.id == match_id)
-        .options(
+def load_pair(match_id: int, *, whole: bool = True) -> Match:
+    """The pair, or 404; 403 when the user may not see it.
+
+    ``whole``: with everything its page shows. A form that changes the pair and redirects
+    loads only its need and patent (what the moves check): SQLAlchemy reloads a pair with the
+    options it was loaded with each time it is refreshed (after the guarded update, after the
+    commit), four queries each for the page's options. Should that form fail, its page loads
+    the rest as the template reads it.
+    """
+    options = [joinedload(Match.need), joinedload(Match.patent)]
+    if whole:
+        options = [
             joinedload(Match.need).joinedload(Need.enterprise),
             joinedload(Match.patent).joinedload(Patent.owner),
             joinedload(Match.broker),
             selectinload(Match.patent, Patent.ipc_links),
             selectinload(Match.history).joinedload(MatchHistory.actor),
             selectinload(Match.notes).joinedload(MatchNote.author),
-        )
-    )
+        ]
+    match = db.session.scalar(select(Match).where(Match.id == match_id).options(*options))
     if match is None:
         abort(404)
     if not access.can_view_match(db.session, current_user, match):
@@ -197,6 +205,7 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
 
     can_work = access.can_work_match(db.session, current_user, match)
     moves, assign_form, note_form = [], None, None
+    brokers = queue.brokers()
     if can_work:
         for target in pipeline.allowed_moves(match):
             if failed is not None and getattr(failed, "target", None) is target:
@@ -204,11 +213,11 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
             else:
                 moves.append(MoveForm(target, formdata=None, data={
                     "contract_amount": match.contract_amount, "seen_status": match.status.value}))
-        brokers = [b for b in queue.brokers() if b.id != match.broker_id]
         assign_form = failed if isinstance(failed, AssignForm) else AssignForm(
-            brokers, formdata=None, data={"seen_broker": match.broker_id or ""})
+            [b for b in brokers if b.id != match.broker_id], formdata=None,
+            data={"seen_broker": match.broker_id or ""})
         note_form = failed if isinstance(failed, NoteForm) else NoteForm(formdata=None)
-    filters, q = queue_query(request.values.get("q"))
+    filters, q = queue_query(request.values.get("q"), brokers)
     next_id = review.next_pair_id(current_user, filters, match.id)
     next_url = url_for("queue.pair", match_id=next_id, q=q or None) if next_id else queue_url(q)
     explanation = dict(match.explanation or {})

@@ -1,0 +1,77 @@
+"""How many SQL statements the busiest pages run (issue 13: CPU per request on 2 cores).
+
+The queue page's statements do not grow with its rows (no query per pair), and a move that
+succeeds never reloads what only the pair page shows (history, notes, IPC codes): SQLAlchemy
+refreshes a pair with the options it was loaded with, after the guarded update and after the
+commit (``load_pair(whole=False)``).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from matchmaker.extensions import db
+from matchmaker.records import MatchNote
+from tests import factories as f
+from tests.pairs import cast, client_as, pair
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _queue_statements(client) -> list[str]:
+    client.get("/queue/?strength=weak")  # warm: the first request of a client differs
+    with statements() as seen:
+        response = client.get("/queue/?strength=weak")
+    assert response.status_code == 200
+    return seen
+
+
+def test_the_queue_page_runs_as_many_statements_for_25_rows_as_for_2(app):
+    people = cast()
+    pair(need=people["need"])
+    db.session.commit()
+    client = client_as(app, "broker1")
+    few = _queue_statements(client)
+    for i in range(30):
+        pair(need=f.need(f"需求{i}"), broker=people["broker"] if i % 2 else None, score=0.4,
+             calibrated=None if i % 3 else 70)
+    db.session.commit()
+    many = _queue_statements(client)
+    assert client.get("/queue/?strength=weak").get_data(as_text=True).count('name="page_ids"') == 25
+    assert len(many) == len(few), "\n".join(many)
+
+
+def test_a_move_and_a_note_never_reload_the_pages_history_and_notes(app):
+    people = cast()
+    match = people["match"]
+    for i in range(3):
+        db.session.add(MatchNote(match=match, author=people["broker"], body=f"备注{i}"))
+    db.session.commit()
+    client = client_as(app, "broker1")
+    with statements() as seen:
+        response = client.post(f"/pipeline/{match.id}/note", data={"note-body": "已联系"})
+        assert response.status_code == 302
+        response = client.post(f"/pipeline/{match.id}/move/recommended",
+                               data={"recommended-seen_status": "candidate"})
+        assert response.status_code == 302
+    reads = [s for s in seen if s.startswith("SELECT")]
+    assert not [s for s in reads if "FROM match_notes" in s or "FROM match_history" in s
+                or "FROM patent_ipc" in s], "\n".join(reads)
+    # the pair page still shows them all
+    page = client.get(f"/queue/{match.id}").get_data(as_text=True)
+    assert "已联系" in page and "备注2" in page
