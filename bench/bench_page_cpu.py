@@ -31,11 +31,11 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.html_forms import form_fields  # noqa: E402
 from bench.server import add_users, bench_env, flask  # noqa: E402
 
 PASSWORD = "bench-password-1"
@@ -56,44 +56,6 @@ WEIGHTS = {
     "needs/new form": ENT / 4, "needs/new post": ENT / 4, "needs (enterprise)": ENT * 3 / 4,
     "patents/new form": UNI / 4, "patents/new post": UNI / 4, "patents (university)": UNI * 3 / 4,
 }
-
-
-class _Form(HTMLParser):
-    """The fields of the first POST form whose action contains ``marker`` (as the locustfile)."""
-
-    def __init__(self, marker: str):
-        super().__init__()
-        self.marker, self.inside, self.fields, self._select = marker, False, {}, None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            action = a.get("action") or ""
-            self.inside = ((not action or self.marker in action) and not self.fields
-                           and (a.get("method") or "get").lower() == "post")
-        elif not self.inside:
-            return
-        elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "checkbox"):
-            self.fields.setdefault(a["name"], a.get("value") or "")
-        elif tag == "select" and a.get("name"):
-            self._select = a["name"]
-        elif tag == "option" and self._select and (self._select not in self.fields
-                                                  or "selected" in a):
-            self.fields[self._select] = a.get("value") or ""
-        elif tag == "textarea" and a.get("name"):
-            self.fields.setdefault(a["name"], "")
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "select":
-            self._select = None
-
-
-def form_fields(html: str, marker: str) -> dict:
-    parser = _Form(marker)
-    parser.feed(html)
-    return parser.fields
 
 
 @dataclass

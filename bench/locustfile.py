@@ -14,9 +14,9 @@ import itertools
 import os
 import random
 import re
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from html_forms import form_fields  # bench/, the locustfile's folder, is on the path
 from locust import FastHttpUser, between, constant, constant_throughput, events, task
 
 PASSWORD = os.environ.get("LOAD_PASSWORD", "bench-password-1")
@@ -59,48 +59,6 @@ _ENV: dict = {}
 @events.init.add_listener
 def _keep(environment, **_kw):
     _ENV["environment"] = environment
-
-
-class _Form(HTMLParser):
-    """The fields of the first form whose action contains ``marker``, with their values."""
-
-    def __init__(self, marker: str):
-        super().__init__()
-        self.marker, self.inside, self.fields, self._select = marker, False, {}, None
-        self._textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            action = a.get("action") or ""  # empty: the form posts to its own page
-            self.inside = (not action or self.marker in action) and not self.fields
-            self.inside = self.inside and (a.get("method") or "get").lower() == "post"
-        elif not self.inside:
-            return
-        elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "checkbox"):
-            self.fields.setdefault(a["name"], a.get("value") or "")
-        elif tag == "select" and a.get("name"):
-            self._select = a["name"]
-        elif tag == "option" and self._select and (self._select not in self.fields
-                                                  or "selected" in a):
-            self.fields[self._select] = a.get("value") or ""
-        elif tag == "textarea" and a.get("name"):
-            self._textarea = a["name"]
-            self.fields.setdefault(a["name"], "")
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-
-def form_fields(html: str, marker: str) -> dict:
-    parser = _Form(marker)
-    parser.feed(html)
-    return parser.fields
 
 
 class _Portal(FastHttpUser):
