@@ -55,6 +55,19 @@ def _app_config(parent: click.Context | None):
     return info.load_app().config if info is not None else None
 
 
+def _translated_attribute(name: str) -> property:
+    """An attribute click sets once (a msgid) and reads each time it shows it: translated."""
+    stored = f"_{name}"
+
+    def get(self) -> str | None:
+        return translated(getattr(self, stored))
+
+    def put(self, value: str | None) -> None:
+        setattr(self, stored, value)
+
+    return property(get, put)
+
+
 class _Speaking:
     """A command whose help and usage errors speak the run's language."""
 
@@ -64,13 +77,7 @@ class _Speaking:
             speak(config)
         return super().make_context(info_name, args, parent, **extra)
 
-    @property
-    def help(self) -> str | None:
-        return translated(self._help)
-
-    @help.setter
-    def help(self, value: str | None) -> None:
-        self._help = value
+    help = _translated_attribute("help")
 
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
@@ -100,21 +107,8 @@ class Group(_Speaking, AppGroup):
 class Option(click.Option):
     """An option whose help and prompt are msgids, shown in the run's language."""
 
-    @property
-    def help(self) -> str | None:
-        return translated(self._help)
-
-    @help.setter
-    def help(self, value: str | None) -> None:
-        self._help = value
-
-    @property
-    def prompt(self) -> str | None:
-        return translated(self._prompt)
-
-    @prompt.setter
-    def prompt(self, value: str | None) -> None:
-        self._prompt = value
+    help = _translated_attribute("help")
+    prompt = _translated_attribute("prompt")
 
 
 command = functools.partial(click.command, cls=Command)
