@@ -137,6 +137,23 @@ class DenseChannel:
         return ids[0][keep], scores[0][keep]
 
 
+def stored_by_id(channel, side: str, ids: Sequence[int]) -> dict[int, np.ndarray]:
+    """The indexed vectors of those ``ids`` the channel holds, by id.
+
+    ``stored`` returns the vectors of the ids it finds, in order, without saying which are
+    missing: one lookup answers when all are there, else each id is asked alone.
+    """
+    ids = [int(i) for i in ids]
+    rows = channel.stored(side, ids) if ids else None
+    if rows is not None and len(rows) == len(ids):
+        return dict(zip(ids, rows, strict=True))
+    out = {}
+    for doc_id in ids:
+        found = channel.stored(side, [doc_id])
+        if found is not None and len(found):
+            out[doc_id] = found[0]
+    return out
+
 @dataclass
 class LexicalChannel:
     """The BM25 channel: one ``CollectionStore`` per side."""

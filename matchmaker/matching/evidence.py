@@ -14,6 +14,7 @@ import numpy as np
 
 from ..text import Prepared
 from .calibration import CONTEXT_N, TOP_N, Evidence, in_context
+from .channels import stored_by_id
 from .fusion import Fused
 
 
@@ -22,14 +23,8 @@ def _cosines(channel, side: str, vector: np.ndarray | None, ids: Sequence[int]
     """Cosine of ``vector`` with each id's stored vector; None where the channel has none."""
     if vector is None:
         return [None] * len(ids)
-    stored = channel.stored(side, ids) if ids else None
-    if stored is not None and len(stored) == len(ids):  # every id found: one lookup
-        return [float(row @ vector) for row in stored]
-    out: list[float | None] = []  # some are missing: find out which, one by one
-    for doc_id in ids:
-        stored = channel.stored(side, [doc_id]) if vector is not None else None
-        out.append(float(stored[0] @ vector) if stored is not None and len(stored) else None)
-    return out
+    found = stored_by_id(channel, side, ids)
+    return [float(found[int(i)] @ vector) if int(i) in found else None for i in ids]
 
 
 def _absolute(engine, side: str, query: Prepared, items: Sequence, positions: dict[int, int],

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .channels import stored_by_id
 from .rules import PatentFacts
 
 CROSS_LANGUAGE = 0.70
@@ -91,12 +92,8 @@ def fold(ranked: list, facts: dict[int, PatentFacts], channel, k: int, threshold
     """
 
     def vector_of(ids):
-        out = {}
-        for i in ids:  # one by one: ``stored`` skips ids it lacks, which would lose the order
-            found = channel.stored("patents", [i])
-            if found is not None and len(found):
-                out[i] = found[0] / max(float(np.linalg.norm(found[0])), 1e-12)
-        return out
+        return {i: v / max(float(np.linalg.norm(v)), 1e-12)
+                for i, v in stored_by_id(channel, "patents", ids).items()}
 
     by_id = {r.id: r for r in ranked}
     slots = group([r.id for r in ranked], {i: facts[i] for i in by_id}, vector_of, k, threshold)
