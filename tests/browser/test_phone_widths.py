@@ -1,8 +1,8 @@
 """No page scrolls sideways on a 390 px phone, for any role (issue 10, point 2).
 
 The pages are every parameter-free GET route of the app (from ``url_map``) plus one detail
-page per kind; each role visits those that answer 200 for it. Screenshots go to
-artifacts/screenshots/phone/ (git-ignored).
+page per kind; each role visits those that answer 200 for it, in Chinese and in English (English
+labels run longer). Screenshots go to artifacts/screenshots/phone/ and phone-en/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.conftest import shot
-from tests.browser.seed import PASSWORD
+from tests.browser.walk import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,20 +40,15 @@ def pages(app, ids: dict) -> list[str]:
     return plain + [path.format(**ids) for path in DETAILS]
 
 
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
 @pytest.mark.parametrize("username", ROLES, ids=lambda u: u or "anonymous")
-def test_no_page_scrolls_sideways_at_390px(live_app, base_url, browser, username):
+def test_no_page_scrolls_sideways_at_390px(live_app, base_url, browser, username, locale):
     ids = live_app.extensions["e2e_seed"]
     context = browser.new_context(locale="zh-CN", viewport=PHONE)
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        if username:
-            page.goto(f"{base_url}/auth/login")
-            page.fill("#username", username)
-            page.fill("#password", PASSWORD)
-            page.click("#submit")
-            page.wait_for_load_state()
-            assert "/auth/login" not in page.url
+        log_in(page, base_url, username, locale)
         checked, wide = [], []
         for path in pages(live_app, ids):
             response = page.goto(base_url + path)
@@ -63,7 +58,8 @@ def test_no_page_scrolls_sideways_at_390px(live_app, base_url, browser, username
                 continue  # a redirect (to the login page, /admin/ to its users): checked there
             width = page.evaluate("document.documentElement.scrollWidth")
             checked.append(path)
-            name = f"phone/{username or 'anonymous'}{path.replace('/', '_')}"
+            folder = "phone" if locale == "zh_CN" else "phone-en"
+            name = f"{folder}/{username or 'anonymous'}{path.replace('/', '_')}"
             shot(page, name.rstrip("_"))
             if width > PHONE["width"]:
                 wide.append((path, width, page.evaluate(CULPRITS, PHONE["width"])))
