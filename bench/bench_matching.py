@@ -4,6 +4,7 @@
     nice .venv/bin/python bench/bench_matching.py --sizes 10000 --batch-needs 0 --no-write
     nice .venv/bin/python bench/bench_matching.py --sizes 100000 --batch-needs 0 --no-write \
         --fusion lexical_feedback=0          # the cost of one setting: run with and without
+    .venv/bin/python bench/bench_matching.py --sizes 1000000 --batch-needs 0 --naive
 
 Corpus: synthetic patents built by recombining real CSL abstracts (../shared/data): patent i
 takes the title and first sentences of abstract a and one sentence of abstract b. Its BM25
@@ -14,6 +15,13 @@ with their keywords, encoded by USE at query time. Each query runs ``Engine.matc
 explanations (shared terms, closest sentences encoded by USE with a cold sentence cache), the
 business rules over synthetic facts, and the production index policy (HNSW at or above
 EXACT_INDEX_LIMIT). Prints a table and replaces the bench_matching section of bench/RESULTS.md.
+
+``--naive`` also times, interleaved query by query with the engine (alternating which goes
+first), the naive pipeline the engine must beat: the query encoded by all-MiniLM-L6-v2, an exact
+inner-product search (``faiss.IndexFlatIP``, 384-d) over every patent, and the top 10 texts
+fetched, with no second channel, rules or explanations. Its index holds random unit vectors
+(a flat search costs the same whatever the values). It also reports the recall@10 of the
+engine's dense index against an exact search over the same vectors.
 """
 
 from __future__ import annotations
@@ -110,8 +118,9 @@ def settings_for(workdir: str, threads: int, fusion: dict | None = None) -> Engi
                         fusion=dataclasses.replace(settings.fusion, **(fusion or {})))
 
 
-def build(corpus: Corpus, settings: EngineSettings) -> tuple[Engine, dict]:
-    """Index the synthetic corpus into the engine ``build_engine`` makes; returns build timings."""
+def build(corpus: Corpus, settings: EngineSettings, exact=None) -> tuple[Engine, dict]:
+    """Index the synthetic corpus into the engine ``build_engine`` makes; returns build timings.
+    ``exact`` (a FAISS flat index) receives the same vectors, for recall."""
     engine = build_engine(settings, sides=("patents",))
     timings = {}
     started = time.perf_counter()
@@ -120,7 +129,10 @@ def build(corpus: Corpus, settings: EngineSettings) -> tuple[Engine, dict]:
     rng = np.random.default_rng(1)
     for start in range(0, len(corpus), 50_000):
         stop = min(start + 50_000, len(corpus))
-        index.add(np.arange(start, stop, dtype=np.int64), corpus.vector_block(start, stop, rng))
+        block = corpus.vector_block(start, stop, rng)
+        index.add(np.arange(start, stop, dtype=np.int64), block)
+        if exact is not None:
+            exact.add(block)
     store.save(index)
     timings["dense_build_s"] = round(time.perf_counter() - started, 1)
     timings["dense_kind"] = index.kind
@@ -140,26 +152,82 @@ def ranking(engine: Engine, query: Prepared, k: int = 10) -> list[int]:
     return [hit.id for hit in engine.search("patents", query, k)]
 
 
-def run_queries(engine: Engine, corpus: Corpus, needs: list[dict], n: int) -> dict:
-    """p50/p95 of one need -> top 10 patents with explanations (cold sentence cache)."""
+class Naive:
+    """The naive pipeline: MiniLM query vector, exact flat search, the top 10 texts."""
+
+    def __init__(self, size: int, exact):
+        import faiss
+
+        from matchmaker.encoders.factory import get_encoder
+
+        self.encoder = get_encoder("sentence-transformers:all-MiniLM-L6-v2",
+                                   models_dir=str(ROOT / "models"), threads=1)
+        self.index = faiss.IndexFlatIP(self.encoder.dim)
+        rng = np.random.default_rng(2)
+        for start in range(0, size, 50_000):
+            block = rng.normal(size=(min(50_000, size - start), self.encoder.dim))
+            self.index.add((block / np.linalg.norm(block, axis=1, keepdims=True))
+                           .astype(np.float32))
+        self.exact = exact  # flat index over the engine's own dense vectors (recall)
+
+    def query(self, text: str, docs) -> list[int]:
+        vector = self.encoder.encode([text])
+        _, ids = self.index.search(np.asarray(vector, np.float32), 10)
+        found = [int(i) for i in ids[0] if i >= 0]
+        docs(found)
+        return found
+
+    def recall(self, engine: Engine, vector: np.ndarray) -> tuple[float, float]:
+        """Share of the exact top 10 (same vectors) that the engine's dense index returns in its
+        top 10, and in the candidates it hands to fusion (its first ``fusion.depth``)."""
+        _, truth = self.exact.search(np.asarray(vector, np.float32).reshape(1, -1), 10)
+        ids, _ = engine.primary.search("patents", vector, engine.fusion.depth)
+        ids = np.asarray(ids).tolist()
+        wanted = set(truth[0].tolist())
+        return len(wanted & set(ids[:10])) / 10, len(wanted & set(ids)) / 10
+
+
+def run_queries(engine: Engine, corpus: Corpus, needs: list[dict], n: int,
+                naive: Naive | None = None) -> dict:
+    """p50/p95 of one need -> top 10 patents with explanations (cold sentence cache), timed
+    first for each need (nothing of it cached); with ``naive``, the naive pipeline's time on the
+    same need, in alternating order, and the dense index's recall@10."""
     facts = lambda ids: {i: corpus.facts(i) for i in ids}  # noqa: E731
     docs = lambda ids: {i: corpus.doc(i) for i in ids}  # noqa: E731
-    total, retrieval = [], []
+    total, retrieval, baseline, recall = [], [], [], []
     freeze_heap()  # as a gunicorn worker after its warm-up (gunicorn.conf.py)
-    for need in needs[:n]:
+    for j, need in enumerate(needs[:n]):
         prepared = prepare_need(need["title"], None, need["keywords"])
         facts_need = NeedFacts(0, "open", "包头市", 10, 100, "licence")
-        started = time.perf_counter()
-        ranking(engine, prepared)
-        retrieval.append(time.perf_counter() - started)
+        text = f"{need['title']} {' '.join(need['keywords'])}"
+        if naive is not None and j % 2:
+            started = time.perf_counter()
+            naive.query(text, docs)
+            baseline.append(time.perf_counter() - started)
         started = time.perf_counter()
         ranked = engine.match("need", facts_need, prepared, 10, facts=facts, docs=docs,
                               cache=SentenceCache(engine.primary.encoder))
         total.append(time.perf_counter() - started)
         assert ranked and ranked[0].explanation["closest_sentences"] is not None
+        if naive is not None and not j % 2:
+            started = time.perf_counter()
+            naive.query(text, docs)
+            baseline.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        ranking(engine, prepared)
+        retrieval.append(time.perf_counter() - started)
+        if naive is not None:
+            recall.append(naive.recall(engine, engine.embed(prepared)[engine.primary.name]))
     ms = lambda xs, q: round(1000 * float(np.percentile(xs, q)), 1)  # noqa: E731
-    return {"queries": n, "p50_ms": ms(total, 50), "p95_ms": ms(total, 95),
-            "retrieval_p50_ms": ms(retrieval, 50), "retrieval_p95_ms": ms(retrieval, 95)}
+    out = {"queries": n, "p50_ms": ms(total, 50), "p95_ms": ms(total, 95),
+           "retrieval_p50_ms": ms(retrieval, 50), "retrieval_p95_ms": ms(retrieval, 95)}
+    if naive is not None:
+        out.update(naive_p50_ms=ms(baseline, 50), naive_p95_ms=ms(baseline, 95),
+                   ratio_mean=round(float(np.sum(total) / np.sum(baseline)), 2),
+                   ratio_p50=round(float(np.median(total) / np.median(baseline)), 2),
+                   recall_at_10=round(float(np.mean([r[0] for r in recall])), 4),
+                   recall_in_depth=round(float(np.mean([r[1] for r in recall])), 4))
+    return out
 
 
 def run_batch(engine: Engine, corpus: Corpus, needs: list[dict], n: int) -> dict:
@@ -221,6 +289,8 @@ def main() -> None:
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     parser.add_argument("--no-store", action="store_true", help="skip the database-write timing")
+    parser.add_argument("--naive", action="store_true",
+                        help="also time the naive MiniLM + flat FAISS pipeline, interleaved")
     parser.add_argument("--fusion", action="append", default=[], metavar="NAME=VALUE",
                         help="change a FusionConfig field, e.g. lexical_feedback=0 (repeatable)")
     args = parser.parse_args()
@@ -243,9 +313,16 @@ def main() -> None:
     for size in [int(s) for s in args.sizes.split(",") if s]:
         corpus = Corpus(records, vectors, terms, size)
         with tempfile.TemporaryDirectory(prefix="bench-matching-") as workdir:
-            engine, timings = build(corpus, settings_for(workdir, args.threads, fusion))
+            exact = None
+            if args.naive:
+                import faiss
+
+                exact = faiss.IndexFlatIP(vectors.shape[1])
+            engine, timings = build(corpus, settings_for(workdir, args.threads, fusion), exact)
+            naive = Naive(size, exact) if args.naive else None
             result = {"patents": size, **timings, **run_queries(engine, corpus, needs,
-                                                                  args.queries)}
+                                                                  args.queries, naive)}
+            del naive, exact
             if size == args.batch_size and args.batch_needs:
                 batch = run_batch(engine, corpus, needs, args.batch_needs)
                 if not args.no_store:
@@ -275,6 +352,17 @@ def report(rows: list[dict], batch: dict | None, load_start, args) -> None:
         lines.append(f"| {r['patents']:,} | {r['dense_kind']} | {r['dense_build_s']} / "
                      f"{r['bm25_build_s']} | {r['p50_ms']} | {r['p95_ms']} | "
                      f"{r['retrieval_p50_ms']} / {r['retrieval_p95_ms']} | {r['queries']} |")
+    naive = [r for r in rows if "naive_p50_ms" in r]
+    if naive:
+        lines += ["", "Against the naive pipeline (`--naive`: MiniLM query vector, exact flat "
+                  "search over every patent, top 10 texts; no second channel, rules or "
+                  "explanations), interleaved query by query:", "",
+                  "| patents | engine p50 / p95 ms | naive p50 / p95 ms | engine / naive "
+                  "(total, p50) | dense recall@10 vs exact | exact top 10 in the dense "
+                  "channel's candidates |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['patents']:,} | {r['p50_ms']} / {r['p95_ms']} | {r['naive_p50_ms']} / "
+                  f"{r['naive_p95_ms']} | {r['ratio_mean']}x, {r['ratio_p50']}x | "
+                  f"{r['recall_at_10']} | {r['recall_in_depth']} |" for r in naive]
     if batch:
         lines += ["", f"Batch: {batch['needs']} needs against {args.batch_size:,} patents, top "
                   f"10 with explanations (shared sentence cache, as `flask match`): "
