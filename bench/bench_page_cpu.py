@@ -13,6 +13,9 @@ database's own work is in the process and so in the figures; on PostgreSQL it is
     nice -n 19 .venv/bin/python bench/bench_page_cpu.py --profile queue    # cProfile top 30
     nice -n 19 .venv/bin/python bench/bench_page_cpu.py --seed-cache /tmp/mm-demo  # seed once, copy after
 
+Like a gunicorn worker (gunicorn.conf.py), the process loads the engine and freezes its heap
+(``gc.freeze``) before the first measured request; ``--no-freeze`` measures without.
+
 ``--seed-cache`` (SQLite only) keeps a seeded copy of the database and its indexes and copies it
 for each later run, which then starts in seconds; delete the folder after a schema change.
 """
@@ -194,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="PAGE", help="print a cProfile top 30 for PAGE")
     parser.add_argument("--sort", default="tottime", help="pstats sort key for --profile")
     parser.add_argument("--seed-cache", type=Path, help="SQLite: keep/copy the seeded demo here")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="skip the worker's warm-up and gc.freeze (measured before 11-30)")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="mm-page-cpu-"))
     instance = tmp / "instance"
@@ -234,6 +239,12 @@ def report(args, seeded: float) -> int:
         db.session.remove()
     rng.shuffle(pairs)
     clients = {kind: login(app, f"load-{kind}-00") for kind in ("broker", "ent", "uni")}
+    if not args.no_freeze:  # as a gunicorn worker starts (gunicorn.conf.py post_worker_init)
+        from matchmaker.services.matching import freeze_heap, warm_up
+
+        with app.app_context():
+            warm_up()
+        freeze_heap()
     print(f"backend={backend} encoders: {encoders} (seeded in {seeded:.0f} s); "
           f"{len(pairs)} candidate pairs; {args.runs} requests per page after 2 warm-ups")
     if args.profile:
