@@ -3,7 +3,9 @@ else the locale variables (LC_ALL, LC_MESSAGES, LANG), else Chinese."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import click
 import pytest
@@ -207,3 +209,32 @@ def test_usage_errors_speak_english(app):
     assert "Usage: flask import-patents" in result.output
     assert "Error: No such option" in result.output
     assert not HAN.search(result.output)
+
+
+# --- the reranker's verdict, a code, in the run's language (issue 10) ---
+
+def test_reranker_verdicts_speak_the_run_language(app, monkeypatch):
+    """``reranker-status`` and ``train-reranker`` render the verdict code through the catalogue
+    (the same labels as the job pages), never as the code."""
+    from matchmaker.learning import training
+
+    manifest = Path(app.config["INDEX_DIR"]) / "reranker" / "v-7" / "manifest.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({"version": "v-7", "rows": 40, "metrics": {
+        "activate": False, "reason": "not_better_on_benchmark", "decisions": {"gain": 0.01}}}),
+        encoding="utf-8")
+    report = {"version": "v-8", "activate": False, "reason": "too_few_decisions"}
+    monkeypatch.setattr(training, "train_from_decisions", lambda: report)
+    runner = app.test_cli_runner()
+    for env, words in ((ZH, ["基准", "训练期之后的决定太少"]),
+                       (EN, ["Not better on the benchmark",
+                             "Too few decisions after the training window"])):
+        refresh()
+        status = runner.invoke(args=["reranker-status"], env=env)
+        refresh()
+        trained = runner.invoke(args=["train-reranker"], env=env)
+        assert status.exit_code == 0 and trained.exit_code == 0, (status.output, trained.output)
+        verdict_lines = [status.output.splitlines()[-1], trained.output.splitlines()[-1]]
+        assert words[0] in verdict_lines[0] and words[1] in verdict_lines[1], verdict_lines
+        assert not any(code in line for line in verdict_lines
+                       for code in ("not_better_on_benchmark", "too_few_decisions"))
