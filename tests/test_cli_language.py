@@ -238,3 +238,20 @@ def test_reranker_verdicts_speak_the_run_language(app, monkeypatch):
         assert words[0] in verdict_lines[0] and words[1] in verdict_lines[1], verdict_lines
         assert not any(code in line for line in verdict_lines
                        for code in ("not_better_on_benchmark", "too_few_decisions"))
+
+
+# --- click's own full stop after a translated "Missing ..." (issue 10) ---
+
+@pytest.mark.parametrize("args, zh, en", [
+    (["create-user", "wangwu"], "错误：缺少选项 '--role'。可选值：", "Error: Missing option '--role'. Choose"),
+    (["import-patents"], "错误：缺少参数 'FILE'。", "Error: Missing argument 'FILE'."),
+], ids=["option", "argument"])
+def test_a_chinese_error_ends_in_a_chinese_full_stop(app, args, zh, en):
+    runner = app.test_cli_runner()
+    refresh()
+    chinese = runner.invoke(args=args, env=ZH, prog_name="flask").output
+    refresh()
+    english = runner.invoke(args=args, env=EN, prog_name="flask").output
+    assert zh in chinese, chinese
+    assert not re.search(r"[\u3400-\u9fff'][.]", chinese), chinese
+    assert en in english, english

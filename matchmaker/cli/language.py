@@ -29,6 +29,8 @@ CATALOGUE = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"  # the domain click's ``gettext.gettext`` looks in
 HELP_OPTION = "Show this message and exit."  # click's msgid for the --help option
 SENTENCE_END = re.compile(r"(?<=[。.])\s|(?<=。)")
+#: The full stop click puts after "Missing option '--role'" (outside the quoted names).
+MISSING_STOP = re.compile(r"^((?:[^'.]|'[^']*')*)\. ?")
 
 
 def speak(config) -> str:
@@ -79,6 +81,13 @@ class _Speaking:
 
     help = _translated_attribute("help")
 
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.MissingParameter as error:
+            raise _MissingParameter(error.message, error.ctx, error.param, error.param_hint,
+                                    error.param_type) from None
+
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
         if option is not None:  # click built it once, in the language of its first run
@@ -92,6 +101,18 @@ class _Speaking:
         first = SENTENCE_END.split(self.help.partition("\n\n")[0].strip(), maxsplit=1)[0]
         first = " ".join(first.split())
         return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+class _MissingParameter(click.MissingParameter):
+    """Click writes "{Missing option} '--role'." with a full stop of its own after the
+    translated words; a Chinese sentence ends in "。" instead."""
+
+    def format_message(self) -> str:
+        text = super().format_message()
+        stop = MISSING_STOP.match(text)
+        if stop is None or stop.group(1).isascii():
+            return text
+        return f"{stop.group(1)}。{text[stop.end():]}"
 
 
 class Command(_Speaking, click.Command):
