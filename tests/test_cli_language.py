@@ -4,7 +4,10 @@ else the locale variables (LC_ALL, LC_MESSAGES, LANG), else Chinese."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -13,7 +16,7 @@ from flask_babel import refresh
 
 from matchmaker.cli import commands
 from matchmaker.i18n import command_line_locale
-from tests.script_text import HAN, other_script
+from tests.script_text import HAN, NAMES, other_script
 
 #: Identifiers, as the walk skips ``code`` elements: `flask demo`, --dry-run.
 CODE = re.compile(r"``[^`]*``|`[^`]*`|--[a-z][a-z-]*")
@@ -255,3 +258,90 @@ def test_a_chinese_error_ends_in_a_chinese_full_stop(app, args, zh, en):
     assert zh in chinese, chinese
     assert not re.search(r"[\u3400-\u9fff'][.]", chinese), chinese
     assert en in english, english
+
+
+# --- the `flask` root listing and Flask's own commands (issue 10, gap 1) ---
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Names a help screen quotes rather than says ('--app', 'FLASK_APP', 'wsgi.py', 'module:name'),
+#: as click's own messages quote them, and the products it names.
+QUOTED = re.compile(r"'[^'\s]+'")
+PRODUCTS = {"Flask", "Flask-Limiter", "Python", "Alembic"}
+
+
+def _other_script_lines(output: str, locale: str, corpus: str) -> list[str]:
+    return [line for line in output.splitlines()
+            if other_script(QUOTED.sub("", OPTION.sub("", CODE.sub("", line))), locale, corpus,
+                            NAMES | PRODUCTS)]
+
+
+def _flask(args: list[str], env: dict, tmp_path) -> subprocess.CompletedProcess:
+    """Plain ``flask --app wsgi ARGS``, as the README runs it, in a process of its own."""
+    flask = Path(sys.executable).with_name("flask")
+    run_env = {k: v for k, v in os.environ.items()
+               if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES") and not k.startswith("MATCHMAKER_")}
+    run_env.update({k: v for k, v in env.items() if v is not None})
+    run_env.update(MATCHMAKER_ALLOW_GENERATED_SECRET="1",
+                   MATCHMAKER_INSTANCE_PATH=str(tmp_path / "instance"),
+                   MATCHMAKER_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+                   MATCHMAKER_INDEX_DIR=str(tmp_path / "indexes"))
+    command = [str(flask)] if flask.exists() else [sys.executable, "-m", "flask"]
+    return subprocess.run([*command, "--app", "wsgi", *args], cwd=ROOT, env=run_env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["db", "--help"]], ids=["root", "db"])
+@pytest.mark.parametrize("env", [ZH, EN], ids=["zh", "en"])
+def test_plain_flask_help_speaks_the_run_language(tmp_path, args, env):
+    """``flask --help`` lists every command in the run's language, though Flask writes the
+    page's first words before it loads the app; ``flask db --help`` (Flask-Migrate) too."""
+    done = _flask(args, env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    listed = re.findall(r"^  ([a-z][\w-]*)\s{2,}", done.stdout, re.M)
+    corpus = _identifiers(_our_commands()) + " " + " ".join(listed)
+    mixed = _other_script_lines(done.stdout, env["MATCHMAKER_LANGUAGE"], corpus)
+    print(done.stdout)
+    assert mixed == []
+    if env is ZH:
+        assert "用法： flask" in done.stdout and "选项" in done.stdout and "命令" in done.stdout
+    else:
+        assert "Usage: flask" in done.stdout and "Commands:" in done.stdout
+    if args == ["--help"]:
+        assert {"run", "shell", "routes", "db", "limiter", "create-user", "jobs"} <= set(listed)
+
+
+def _flask_own_commands(group) -> list[tuple[list[str], click.Command]]:
+    """Flask's commands and the extensions', with every subcommand, as argument paths."""
+    found = []
+
+    def walk(command, path):
+        found.append((path, command))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    ctx = group.make_context("flask", [], resilient_parsing=True)
+    for name in ("run", "shell", "routes", "db", "limiter"):
+        walk(group.get_command(ctx, name), [name])
+    return found
+
+
+@pytest.mark.parametrize("env", [ZH, EN], ids=["zh", "en"])
+def test_flask_own_commands_speak_the_run_language(app, env):
+    """``python -m matchmaker`` (our FlaskGroup): Flask's run, shell and routes, Flask-Migrate's
+    db and Flask-Limiter's limiter with all their subcommands show their help in the run's
+    language (plain ``flask`` shows those before it loads the app: README)."""
+    from matchmaker.cli.language import FlaskGroup
+
+    group = FlaskGroup(create_app=lambda: app)
+    found = _flask_own_commands(group)
+    corpus = _identifiers(found)
+    assert len(found) >= 20
+    runner, mixed = app.test_cli_runner(), []
+    for path, _command in found:
+        refresh()
+        result = runner.invoke(cli=group, args=[*path, "--help"], env=env, prog_name="flask")
+        assert result.exit_code == 0, (path, result.output)
+        assert ("用法：" if env is ZH else "Usage:") in result.output
+        mixed += [f"{' '.join(path)}: {line}" for line in
+                  _other_script_lines(result.output, env["MATCHMAKER_LANGUAGE"], corpus)]
+    assert mixed == []
