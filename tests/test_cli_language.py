@@ -275,8 +275,10 @@ def _other_script_lines(output: str, locale: str, corpus: str) -> list[str]:
                             NAMES | PRODUCTS)]
 
 
-def _flask(args: list[str], env: dict, tmp_path) -> subprocess.CompletedProcess:
-    """Plain ``flask --app wsgi ARGS``, as the README runs it, in a process of its own."""
+def _flask(args: list[str], env: dict, tmp_path, command: list[str] | None = None
+           ) -> subprocess.CompletedProcess:
+    """Plain ``flask --app wsgi ARGS``, as the README runs it, in a process of its own (or
+    ``command ARGS``)."""
     flask = Path(sys.executable).with_name("flask")
     run_env = {k: v for k, v in os.environ.items()
                if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES") and not k.startswith("MATCHMAKER_")}
@@ -285,9 +287,11 @@ def _flask(args: list[str], env: dict, tmp_path) -> subprocess.CompletedProcess:
                    MATCHMAKER_INSTANCE_PATH=str(tmp_path / "instance"),
                    MATCHMAKER_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
                    MATCHMAKER_INDEX_DIR=str(tmp_path / "indexes"))
-    command = [str(flask)] if flask.exists() else [sys.executable, "-m", "flask"]
-    return subprocess.run([*command, "--app", "wsgi", *args], cwd=ROOT, env=run_env,
-                          capture_output=True, text=True, timeout=120)
+    if command is None:
+        command = [str(flask)] if flask.exists() else [sys.executable, "-m", "flask"]
+        command += ["--app", "wsgi"]
+    return subprocess.run([*command, *args], cwd=ROOT, env=run_env, capture_output=True,
+                          text=True, timeout=120)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["db", "--help"]], ids=["root", "db"])
@@ -345,3 +349,12 @@ def test_flask_own_commands_speak_the_run_language(app, env):
         mixed += [f"{' '.join(path)}: {line}" for line in
                   _other_script_lines(result.output, env["MATCHMAKER_LANGUAGE"], corpus)]
     assert mixed == []
+
+
+def test_python_m_matchmaker_speaks_from_the_first_word(tmp_path):
+    """``python -m matchmaker run --help``: Flask's run in Chinese, which plain ``flask``
+    shows before it loads the app (README, Command line)."""
+    done = _flask(["run", "--help"], ZH, tmp_path, [sys.executable, "-m", "matchmaker"])
+    assert done.returncode == 0, done.stderr
+    assert "用法： python -m matchmaker run" in done.stdout and "运行本地开发服务器" in done.stdout
+    assert _other_script_lines(done.stdout, "zh_CN", "python matchmaker run") == []
