@@ -214,6 +214,18 @@ def test_usage_errors_speak_english(app):
     assert not HAN.search(result.output)
 
 
+@pytest.mark.parametrize("args", [["jobs", "--help"], ["import-patents", "--help"]], ids=["group", "command"])
+def test_a_chinese_heading_ends_in_a_chinese_colon(app, args):
+    """Click writes "选项" and its own ASCII colon; a Chinese heading takes "："."""
+    runner = app.test_cli_runner()
+    refresh()
+    chinese = runner.invoke(args=args, env=ZH, prog_name="flask").output
+    refresh()
+    english = runner.invoke(args=args, env=EN, prog_name="flask").output
+    assert "\n选项：\n" in chinese and not re.search(r"[\u3400-\u9fff]:", chinese), chinese
+    assert "\nOptions:\n" in english
+
+
 # --- the reranker's verdict, a code, in the run's language (issue 10) ---
 
 def test_reranker_verdicts_speak_the_run_language(app, monkeypatch):
@@ -307,7 +319,8 @@ def test_plain_flask_help_speaks_the_run_language(tmp_path, args, env):
     print(done.stdout)
     assert mixed == []
     if env is ZH:
-        assert "用法： flask" in done.stdout and "选项" in done.stdout and "命令" in done.stdout
+        assert "用法： flask" in done.stdout and "\n选项：\n" in done.stdout
+        assert "\n命令：\n" in done.stdout
     else:
         assert "Usage: flask" in done.stdout and "Commands:" in done.stdout
     if args == ["--help"]:

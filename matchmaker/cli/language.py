@@ -90,8 +90,24 @@ def _translated_attribute(name: str) -> property:
     return property(get, put)
 
 
+class _Formatter(click.HelpFormatter):
+    """Click writes a section heading ("选项", "命令") and an ASCII colon of its own; a
+    Chinese heading takes "："."""
+
+    def write_heading(self, heading: str) -> None:
+        if heading.isascii():
+            return super().write_heading(heading)
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
 class _Speaking:
     """A command whose help and usage errors speak the run's language."""
+
+    context_class = _Context
 
     def make_context(self, info_name, args, parent=None, **extra):
         self._speak(parent)
@@ -197,8 +213,9 @@ class FlaskGroup(_Speaking, flask.cli.FlaskGroup):
         language was chosen only when listing the commands loaded the app), the whole page
         again, now in the run's language."""
         if ctx.meta.pop(ADOPTED_LATE, False):
-            del formatter.buffer[:]
-            self.format_help(ctx, formatter)
+            again = _Formatter(width=formatter.width)
+            self.format_help(ctx, again)
+            formatter.buffer[:] = again.buffer
             return
         super().format_epilog(ctx, formatter)
 
