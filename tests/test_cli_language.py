@@ -214,7 +214,8 @@ def test_usage_errors_speak_english(app):
     assert not HAN.search(result.output)
 
 
-@pytest.mark.parametrize("args", [["jobs", "--help"], ["import-patents", "--help"]], ids=["group", "command"])
+@pytest.mark.parametrize("args", [["jobs", "--help"], ["import-patents", "--help"]],
+                         ids=["group", "command"])
 def test_a_chinese_heading_ends_in_a_chinese_colon(app, args):
     """Click writes "选项" and its own ASCII colon; a Chinese heading takes "："."""
     runner = app.test_cli_runner()

@@ -263,7 +263,7 @@ def _become(obj, bases: tuple[type, type], attributes: tuple[str, ...]) -> None:
     """Give ``obj`` a class made of ``bases``, its ``attributes`` kept as msgids."""
     cls = type(obj)
     if cls not in _ADOPTED:
-        _ADOPTED[cls] = type(cls.__name__, bases, {"__module__": __name__})
+        _ADOPTED[cls] = type(f"Adopted{cls.__name__}", bases, {"__module__": __name__})
     for name in attributes:
         if name in vars(obj):
             vars(obj)[f"_{name}"] = vars(obj).pop(name)
