@@ -94,7 +94,11 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from .cli import commands
+    from .cli.language import AppCommands
 
+    # ``flask`` asks app.cli for the app's commands: this group also makes Flask's own commands
+    # and the extensions' (db) speak the run's language (matchmaker/cli/language.py).
+    app.cli = AppCommands(app.cli.name, commands=app.cli.commands)
     for command in commands():
         app.cli.add_command(command)
 

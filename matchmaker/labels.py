@@ -137,6 +137,16 @@ ENGINE_REASONS = {
     "matching engine (patent)": _l("Proposed by the matching engine for the patent"),
 }
 
+#: The reranker's activation verdicts (matchmaker.learning.judge.decide), shown on the job
+#: pages and by the ``flask`` learning commands.
+VERDICTS = {
+    "better": _l("Better than the current ranking"),
+    "too_few_decisions": _l("Too few decisions after the training window"),
+    "not_better_on_later_decisions": _l("Not better on the later decisions"),
+    "worse_on_later_decisions": _l("Worse on the later decisions"),
+    "not_better_on_benchmark": _l("Not better on the benchmark"),
+}
+
 
 def league_label(league: str | None) -> str:
     """A 盟市 in the interface language; values outside the list as stored."""
@@ -157,6 +167,11 @@ def source_label(source: str | None) -> str:
 def reason_text(text: str | None) -> str:
     """A history reason in the interface language when the system wrote it."""
     return str(ENGINE_REASONS[text]) if text in ENGINE_REASONS else (text or "")
+
+
+def verdict_label(code: str | None) -> str:
+    """A reranker verdict in the interface language; other values as stored."""
+    return str(VERDICTS[code]) if code in VERDICTS else (code or "")
 
 
 def label(value) -> str:

@@ -3,7 +3,12 @@ else the locale variables (LC_ALL, LC_MESSAGES, LANG), else Chinese."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -11,7 +16,7 @@ from flask_babel import refresh
 
 from matchmaker.cli import commands
 from matchmaker.i18n import command_line_locale
-from tests.script_text import HAN, other_script
+from tests.script_text import HAN, NAMES, other_script
 
 #: Identifiers, as the walk skips ``code`` elements: `flask demo`, --dry-run.
 CODE = re.compile(r"``[^`]*``|`[^`]*`|--[a-z][a-z-]*")
@@ -207,3 +212,163 @@ def test_usage_errors_speak_english(app):
     assert "Usage: flask import-patents" in result.output
     assert "Error: No such option" in result.output
     assert not HAN.search(result.output)
+
+
+@pytest.mark.parametrize("args", [["jobs", "--help"], ["import-patents", "--help"]],
+                         ids=["group", "command"])
+def test_a_chinese_heading_ends_in_a_chinese_colon(app, args):
+    """Click writes "选项" and its own ASCII colon; a Chinese heading takes "："."""
+    runner = app.test_cli_runner()
+    refresh()
+    chinese = runner.invoke(args=args, env=ZH, prog_name="flask").output
+    refresh()
+    english = runner.invoke(args=args, env=EN, prog_name="flask").output
+    assert "\n选项：\n" in chinese and not re.search(r"[\u3400-\u9fff]:", chinese), chinese
+    assert "\nOptions:\n" in english
+
+
+# --- the reranker's verdict, a code, in the run's language (issue 10) ---
+
+def test_reranker_verdicts_speak_the_run_language(app, monkeypatch):
+    """``reranker-status`` and ``train-reranker`` render the verdict code through the catalogue
+    (the same labels as the job pages), never as the code."""
+    from matchmaker.learning import training
+
+    manifest = Path(app.config["INDEX_DIR"]) / "reranker" / "v-7" / "manifest.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({"version": "v-7", "rows": 40, "metrics": {
+        "activate": False, "reason": "not_better_on_benchmark", "decisions": {"gain": 0.01}}}),
+        encoding="utf-8")
+    report = {"version": "v-8", "activate": False, "reason": "too_few_decisions"}
+    monkeypatch.setattr(training, "train_from_decisions", lambda: report)
+    runner = app.test_cli_runner()
+    for env, words in ((ZH, ["基准", "训练期之后的决定太少"]),
+                       (EN, ["Not better on the benchmark",
+                             "Too few decisions after the training window"])):
+        refresh()
+        status = runner.invoke(args=["reranker-status"], env=env)
+        refresh()
+        trained = runner.invoke(args=["train-reranker"], env=env)
+        assert status.exit_code == 0 and trained.exit_code == 0, (status.output, trained.output)
+        verdict_lines = [status.output.splitlines()[-1], trained.output.splitlines()[-1]]
+        assert words[0] in verdict_lines[0] and words[1] in verdict_lines[1], verdict_lines
+        assert not any(code in line for line in verdict_lines
+                       for code in ("not_better_on_benchmark", "too_few_decisions"))
+
+
+# --- click's own full stop after a translated "Missing ..." (issue 10) ---
+
+@pytest.mark.parametrize("args, zh, en", [
+    (["create-user", "wangwu"], "错误：缺少选项 '--role'。可选值：", "Error: Missing option '--role'. Choose"),
+    (["import-patents"], "错误：缺少参数 'FILE'。", "Error: Missing argument 'FILE'."),
+], ids=["option", "argument"])
+def test_a_chinese_error_ends_in_a_chinese_full_stop(app, args, zh, en):
+    runner = app.test_cli_runner()
+    refresh()
+    chinese = runner.invoke(args=args, env=ZH, prog_name="flask").output
+    refresh()
+    english = runner.invoke(args=args, env=EN, prog_name="flask").output
+    assert zh in chinese, chinese
+    assert not re.search(r"[\u3400-\u9fff'][.]", chinese), chinese
+    assert en in english, english
+
+
+# --- the `flask` root listing and Flask's own commands (issue 10, gap 1) ---
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Names a help screen quotes rather than says ('--app', 'FLASK_APP', 'wsgi.py', 'module:name'),
+#: as click's own messages quote them, and the products it names.
+QUOTED = re.compile(r"'[^'\s]+'")
+PRODUCTS = {"Flask", "Flask-Limiter", "Python", "Alembic"}
+
+
+def _other_script_lines(output: str, locale: str, corpus: str) -> list[str]:
+    return [line for line in output.splitlines()
+            if other_script(QUOTED.sub("", OPTION.sub("", CODE.sub("", line))), locale, corpus,
+                            NAMES | PRODUCTS)]
+
+
+def _flask(args: list[str], env: dict, tmp_path, command: list[str] | None = None
+           ) -> subprocess.CompletedProcess:
+    """Plain ``flask --app wsgi ARGS``, as the README runs it, in a process of its own (or
+    ``command ARGS``)."""
+    flask = Path(sys.executable).with_name("flask")
+    run_env = {k: v for k, v in os.environ.items()
+               if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES") and not k.startswith("MATCHMAKER_")}
+    run_env.update({k: v for k, v in env.items() if v is not None})
+    run_env.update(MATCHMAKER_ALLOW_GENERATED_SECRET="1",
+                   MATCHMAKER_INSTANCE_PATH=str(tmp_path / "instance"),
+                   MATCHMAKER_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+                   MATCHMAKER_INDEX_DIR=str(tmp_path / "indexes"))
+    if command is None:
+        command = [str(flask)] if flask.exists() else [sys.executable, "-m", "flask"]
+        command += ["--app", "wsgi"]
+    return subprocess.run([*command, *args], cwd=ROOT, env=run_env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["db", "--help"]], ids=["root", "db"])
+@pytest.mark.parametrize("env", [ZH, EN], ids=["zh", "en"])
+def test_plain_flask_help_speaks_the_run_language(tmp_path, args, env):
+    """``flask --help`` lists every command in the run's language, though Flask writes the
+    page's first words before it loads the app; ``flask db --help`` (Flask-Migrate) too."""
+    done = _flask(args, env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    listed = re.findall(r"^  ([a-z][\w-]*)\s{2,}", done.stdout, re.M)
+    corpus = _identifiers(_our_commands()) + " " + " ".join(listed)
+    mixed = _other_script_lines(done.stdout, env["MATCHMAKER_LANGUAGE"], corpus)
+    print(done.stdout)
+    assert mixed == []
+    if env is ZH:
+        assert "用法： flask" in done.stdout and "\n选项：\n" in done.stdout
+        assert "\n命令：\n" in done.stdout
+    else:
+        assert "Usage: flask" in done.stdout and "Commands:" in done.stdout
+    if args == ["--help"]:
+        assert {"run", "shell", "routes", "db", "limiter", "create-user", "jobs"} <= set(listed)
+
+
+def _flask_own_commands(group) -> list[tuple[list[str], click.Command]]:
+    """Flask's commands and the extensions', with every subcommand, as argument paths."""
+    found = []
+
+    def walk(command, path):
+        found.append((path, command))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    ctx = group.make_context("flask", [], resilient_parsing=True)
+    for name in ("run", "shell", "routes", "db", "limiter"):
+        walk(group.get_command(ctx, name), [name])
+    return found
+
+
+@pytest.mark.parametrize("env", [ZH, EN], ids=["zh", "en"])
+def test_flask_own_commands_speak_the_run_language(app, env):
+    """``python -m matchmaker`` (our FlaskGroup): Flask's run, shell and routes, Flask-Migrate's
+    db and Flask-Limiter's limiter with all their subcommands show their help in the run's
+    language (plain ``flask`` shows those before it loads the app: README)."""
+    from matchmaker.cli.language import FlaskGroup
+
+    group = FlaskGroup(create_app=lambda: app)
+    found = _flask_own_commands(group)
+    corpus = _identifiers(found)
+    assert len(found) >= 20
+    runner, mixed = app.test_cli_runner(), []
+    for path, _command in found:
+        refresh()
+        result = runner.invoke(cli=group, args=[*path, "--help"], env=env, prog_name="flask")
+        assert result.exit_code == 0, (path, result.output)
+        assert ("用法：" if env is ZH else "Usage:") in result.output
+        mixed += [f"{' '.join(path)}: {line}" for line in
+                  _other_script_lines(result.output, env["MATCHMAKER_LANGUAGE"], corpus)]
+    assert mixed == []
+
+
+def test_python_m_matchmaker_speaks_from_the_first_word(tmp_path):
+    """``python -m matchmaker run --help``: Flask's run in Chinese, which plain ``flask``
+    shows before it loads the app (README, Command line)."""
+    done = _flask(["run", "--help"], ZH, tmp_path, [sys.executable, "-m", "matchmaker"])
+    assert done.returncode == 0, done.stderr
+    assert "用法： python -m matchmaker run" in done.stdout and "运行本地开发服务器" in done.stdout
+    assert _other_script_lines(done.stdout, "zh_CN", "python matchmaker run") == []

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from ..labels import verdict_label
 from .language import command, option
 from .output import CommandError
 
@@ -43,10 +44,11 @@ def train_reranker_command() -> None:
     except (NotEnoughDecisions, ValueError) as exc:
         raise CommandError(_("%(error)s; the engine keeps ranking as before", error=str(exc))) from exc
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    reason = verdict_label(report["reason"])
     click.echo(_("model %(version)s: activated (%(reason)s)", version=report["version"],
-                 reason=report["reason"]) if report["activate"] else
+                 reason=reason) if report["activate"] else
                _("model %(version)s: kept, not activated (%(reason)s)", version=report["version"],
-                 reason=report["reason"]))
+                 reason=reason))
 
 
 @command("activate-reranker")
@@ -89,7 +91,7 @@ def reranker_status_command() -> None:
     for manifest in versions(_index_dir()):
         verdict = manifest.get("metrics", {})
         click.echo(f"{manifest['version']}  " + _("rows %(n)d", n=manifest["rows"])
-                   + f"  {verdict.get('reason', '-')}  "
+                   + f"  {verdict_label(verdict.get('reason')) or '-'}  "
                    + _("gain %(gain)s", gain=verdict.get("decisions", {}).get("gain")))
 
 

@@ -8,6 +8,7 @@ from flask_babel import pgettext
 from flask_login import current_user, login_required
 
 from ...extensions import db
+from ...labels import verdict_label
 from ...reasons import render
 from ...records import Job, JobStatus, Role
 from ...security.params import page_number
@@ -77,13 +78,6 @@ def result_items(result: dict) -> list[tuple[str, str]]:
         "reason": _("Reason"), "needs": _("Needs"), "patents": _("Patents"),
         "created": _("New candidates"), "refreshed": _("Refreshed candidates"),
     }
-    verdicts = {
-        "better": _("Better than the current ranking"),
-        "too_few_decisions": _("Too few decisions after the training window"),
-        "not_better_on_later_decisions": _("Not better on the later decisions"),
-        "worse_on_later_decisions": _("Worse on the later decisions"),
-        "not_better_on_benchmark": _("Not better on the benchmark"),
-    }
     items = []
     for key, value in result.items():
         if isinstance(value, dict) and "msgid" not in value:
@@ -93,7 +87,7 @@ def result_items(result: dict) -> list[tuple[str, str]]:
         elif isinstance(value, list | tuple):
             text = pgettext("list separator", ", ").join(render(item) for item in value)
         else:
-            text = verdicts.get(value, render(value)) if isinstance(value, str) else render(value)
+            text = verdict_label(value) if isinstance(value, str) else render(value)
         items.append((labels.get(key, key), text))
     return items
 
