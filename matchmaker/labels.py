@@ -169,6 +169,19 @@ def reason_text(text: str | None) -> str:
     return str(ENGINE_REASONS[text]) if text in ENGINE_REASONS else (text or "")
 
 
+#: What the activation log says happened to a model (matchmaker.learning.activation).
+ACTIVATION_ACTIONS = {
+    "activate": _l("Activated"),
+    "kept": _l("Kept, not activated"),
+    "rollback": _l("Rolled back"),
+}
+
+
+def activation_label(action: str | None) -> str:
+    """An activation-log action in the interface language; other values as stored."""
+    return str(ACTIVATION_ACTIONS[action]) if action in ACTIVATION_ACTIONS else (action or "")
+
+
 def verdict_label(code: str | None) -> str:
     """A reranker verdict in the interface language; other values as stored."""
     return str(VERDICTS[code]) if code in VERDICTS else (code or "")

@@ -104,3 +104,20 @@ def test_empty_database(db_app, tmp_path):
     db_app.config["EVALUATION_DIR"] = str(tmp_path / "none")
     page = client_as(db_app, "admin1").get("/quality/")
     assert page.status_code == 200 and "尚无保存的评测结果" in page.get_data(as_text=True)
+
+
+def test_the_activation_log_speaks_the_page_language(data):
+    from matchmaker.learning import activation
+
+    activation._write_state(data.config["INDEX_DIR"], {"active": "v2", "previous": [], "log": [
+        {"at": "2026-03-01T09:00:00+00:00", "action": "kept", "version": "v1",
+         "verdict": {"reason": "not_better_on_benchmark"}},
+        {"at": "2026-03-02T09:00:00+00:00", "action": "activate", "version": "v2",
+         "verdict": {"reason": "better"}},
+        {"at": "2026-03-03T09:00:00+00:00", "action": "rollback", "version": "v2"}]})
+    html = client_as(data, "admin1").get("/quality/").get_data(as_text=True)
+    log = html.split("启用决定", 1)[1]
+    for word in ("已保留，未启用", "在基准集上没有更好", "已启用", "优于当前排序", "已回滚"):
+        assert word in log, word
+    for code in ("not_better_on_benchmark", ">kept<", ">activate<", ">rollback<", ">better<"):
+        assert code not in log, code

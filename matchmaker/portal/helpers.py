@@ -9,7 +9,14 @@ from flask_babel import get_locale, gettext, pgettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from ..labels import label, league_label, reason_text, source_label
+from ..labels import (
+    activation_label,
+    label,
+    league_label,
+    reason_text,
+    source_label,
+    verdict_label,
+)
 from ..reasons import render as render_reason
 from ..records import Role
 from ..services import figures, scores
@@ -123,6 +130,8 @@ def install(app) -> None:
     app.jinja_env.filters["reason_text"] = reason_text
     app.jinja_env.filters["engine_label"] = engine_label
     app.jinja_env.filters["import_reason"] = render_reason
+    app.jinja_env.filters["verdict"] = verdict_label
+    app.jinja_env.filters["activation"] = activation_label
     app.jinja_env.globals.update(
         Role=Role,
         channel_label=channel_label,
