@@ -317,8 +317,7 @@ def test_plain_flask_help_speaks_the_run_language(tmp_path, args, env):
     listed = re.findall(r"^  ([a-z][\w-]*)\s{2,}", done.stdout, re.M)
     corpus = _identifiers(_our_commands()) + " " + " ".join(listed)
     mixed = _other_script_lines(done.stdout, env["MATCHMAKER_LANGUAGE"], corpus)
-    print(done.stdout)
-    assert mixed == []
+    assert mixed == [], done.stdout
     if env is ZH:
         assert "用法： flask" in done.stdout and "\n选项：\n" in done.stdout
         assert "\n命令：\n" in done.stdout
