@@ -148,11 +148,15 @@ VERDICTS = {
 }
 
 
+def _shown(table: dict, value: str | None) -> str:
+    """``value``'s label in the interface language when ``table`` has one; any other value as
+    stored (text the system did not write, a value older versions stored); "" for none."""
+    return str(table[value]) if value in table else (value or "")
+
+
 def league_label(league: str | None) -> str:
     """A 盟市 in the interface language; values outside the list as stored."""
-    if not league:
-        return ""
-    return str(LEAGUE_LABELS[league]) if league in LEAGUE_LABELS else league
+    return _shown(LEAGUE_LABELS, league)
 
 
 def league_options() -> list[tuple[str, str]]:
@@ -161,12 +165,12 @@ def league_options() -> list[tuple[str, str]]:
 
 
 def source_label(source: str | None) -> str:
-    return str(SOURCE_LABELS[source]) if source in SOURCE_LABELS else (source or "")
+    return _shown(SOURCE_LABELS, source)
 
 
 def reason_text(text: str | None) -> str:
     """A history reason in the interface language when the system wrote it."""
-    return str(ENGINE_REASONS[text]) if text in ENGINE_REASONS else (text or "")
+    return _shown(ENGINE_REASONS, text)
 
 
 #: What the activation log says happened to a model (matchmaker.learning.activation).
@@ -179,12 +183,12 @@ ACTIVATION_ACTIONS = {
 
 def activation_label(action: str | None) -> str:
     """An activation-log action in the interface language; other values as stored."""
-    return str(ACTIVATION_ACTIONS[action]) if action in ACTIVATION_ACTIONS else (action or "")
+    return _shown(ACTIVATION_ACTIONS, action)
 
 
 def verdict_label(code: str | None) -> str:
     """A reranker verdict in the interface language; other values as stored."""
-    return str(VERDICTS[code]) if code in VERDICTS else (code or "")
+    return _shown(VERDICTS, code)
 
 
 def label(value) -> str:

@@ -154,6 +154,7 @@ def stored_by_id(channel, side: str, ids: Sequence[int]) -> dict[int, np.ndarray
             out[doc_id] = found[0]
     return out
 
+
 @dataclass
 class LexicalChannel:
     """The BM25 channel: one ``CollectionStore`` per side."""
