@@ -7,18 +7,24 @@ scores", CIKM 2005):
 
     z' = (1 - lambda) z + lambda A z,   A[i, j] = softmax_j(cos(v_i, v_j) / tau), j != i
 
-where v are the candidates' stored vectors in the primary (USE) channel. A document whose
-neighbours among the candidates also score well rises; an isolated one sinks. Candidates after
-the first N stay below them in their order. Prints one JSON line per setting with nDCG@10 /
-MRR@10 on all queries and on the even and odd halves.
+where v are the candidates' stored vectors in the primary (USE) channel (``--channel 1``: the
+first extra channel's). A document whose neighbours among the candidates also score well
+rises; an isolated one sinks. Candidates after the first N stay below them in their order.
+``--gate G`` smooths only queries whose BM25 top hit covers less than G of the query;
+``--pin all`` keeps every query's first candidate first (what production does,
+``matchmaker/matching/neighbours.py``); ``--pin sure`` smooths every query and keeps the
+first first where the query reaches the gate.
+The pool is the engine's fused lists with its own regularisation off. Prints one JSON line per
+setting with nDCG@10 / MRR@10 on all queries and on the even and odd halves.
 
     .venv/bin/python bench/neighbour_smoothing.py /tmp/tasks/zh_csl_discipline \\
-        --n 20,30,50 --lam 0,0.3,0.5,0.7 --tau 0.1,0.2
+        --n 50 --lam 0.5,0.7,0.9 --tau 0.1 --gate 0.4,1.01 --pin none,sure,all
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -59,17 +65,37 @@ def smooth(scores: np.ndarray, vectors: np.ndarray, lam: float, tau: float) -> n
     return out
 
 
+def lexical_coverage(engine, side: str, query) -> float:
+    """The BM25 top hit's coverage of the query (the engine's "sure" signal); 0 without BM25."""
+    if engine.lexical is None:
+        return 0.0
+    of = engine.fusion.coverage.get(side, "query")
+    sure = engine.lexical.search(side, query.lexical, 1, of=of)[2]
+    return float(sure or 0.0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task_dir")
     parser.add_argument("--n", default="20,30,50", help="candidates smoothed")
     parser.add_argument("--lam", default="0,0.3,0.5,0.7", help="share of the neighbours' value")
     parser.add_argument("--tau", default="0.1", help="softmax temperature over cosines")
+    parser.add_argument("--gate", default="1.01",
+                        help="smooth only queries whose BM25 top-hit coverage is below this "
+                             "(1.01: every query)")
+    parser.add_argument("--pin", default="none",
+                        help="keep the first candidate first: none, sure (when the query's "
+                             "coverage reaches the gate) or all; comma-separated")
+    parser.add_argument("--channel", type=int, default=0,
+                        help="whose vectors: 0 the primary, 1 the first extra channel (the "
+                             "primary's where the extra lacks a candidate)")
     parser.add_argument("--limit-queries", type=int, default=None)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with tempfile.TemporaryDirectory() as instance:
         settings = EngineSettings.from_config(load_config(instance))
+    # the pool is the fused lists before any smoothing; this script applies its own
+    settings = settings.but(fusion=dataclasses.replace(settings.fusion, neighbours=0.0))
     task = load_task(args.task_dir, args.limit_queries)
     doc_ids = list(task.corpus)
     side = SIDE[task.direction]
@@ -81,14 +107,27 @@ def main() -> int:
         for qid, text in task.queries.items():
             fused = engine.retrieve(side, prepare(text))[0][:DEPTH + 1]
             ids = [item.id for item in fused]
-            found = stored_by_id(engine.primary, side, ids[:max(sizes)])
+            channel = engine.dense[args.channel] if args.channel < len(engine.dense) else None
+            found = stored_by_id(channel, side, ids[:max(sizes)]) if channel else {}
+            if len(found) < len(ids[:max(sizes)]):  # the channel lacks one: the primary's
+                found = stored_by_id(engine.primary, side, ids[:max(sizes)])
             vectors = np.stack([found[i] for i in ids[:max(sizes)] if i in found])
-            pool[qid] = (ids, np.array([item.score for item in fused]), vectors)
-        for n, lam, tau in itertools.product(sizes, [float(v) for v in args.lam.split(",")],
-                                             [float(v) for v in args.tau.split(",")]):
+            coverage = lexical_coverage(engine, side, prepare(text))
+            pool[qid] = (ids, np.array([item.score for item in fused]), vectors, coverage)
+        for n, lam, tau, gate, pin in itertools.product(
+                sizes, [float(v) for v in args.lam.split(",")],
+                [float(v) for v in args.tau.split(",")], [float(v) for v in args.gate.split(",")],
+                args.pin.split(",")):
             runs = {}
-            for qid, (ids, scores, vectors) in pool.items():
-                new = smooth(scores, vectors[:n], lam, tau) if len(vectors) >= n else scores
+            smoothed = 0
+            for qid, (ids, scores, vectors, coverage) in pool.items():
+                sure = coverage >= gate
+                use = len(vectors) >= n and (not sure or pin == "sure")
+                smoothed += use
+                new = smooth(scores, vectors[:n], lam, tau) if use else scores
+                if use and (pin == "all" or (pin == "sure" and sure)) and len(new):
+                    new = new.copy()
+                    new[0] = new.max() + 1.0
                 order = np.argsort(-new, kind="stable")
                 runs[qid] = [doc_ids[ids[i]] for i in order if doc_ids[ids[i]] != qid][:DEPTH]
             halves = {}
@@ -97,6 +136,7 @@ def main() -> int:
                 halves[name] = evaluate(runs, keep)["ndcg@10"]
             result = evaluate(runs, task.qrels)
             print(json.dumps({"task": task.name, "n": n, "lambda": lam, "tau": tau,
+                              "gate": gate, "pin": pin, "smoothed": smoothed / max(len(pool), 1),
                               "ndcg@10": result["ndcg@10"], "mrr@10": result["mrr@10"],
                               **halves}), flush=True)
     return 0

@@ -109,7 +109,8 @@ def run(args) -> dict:
         "ms_per_query": round(1000 * query_seconds / max(len(task.queries), 1), 2),
         "fusion": {"method": fusion.method, "depth": fusion.depth,
                    "confidence": fusion.confidence, "sure_boost": fusion.sure_boost,
-                   "feedback": fusion.feedback},
+                   "feedback": fusion.feedback, "neighbours": fusion.neighbours,
+                   "neighbour_languages": list(fusion.neighbour_languages)},
         "embedding_cache": not args.no_cache,
     }
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..encoders import counting
 from ..text import Prepared, key_terms, key_terms_among
 from .calibration import Calibrator
-from .channels import DenseChannel, LexicalChannel
+from .channels import DenseChannel, LexicalChannel, stored_by_id
 from .evidence import gather
 from .explain import (
     MAX_SENTENCES,
@@ -38,6 +38,7 @@ from .families import CROSS_LANGUAGE, fold
 from .feedback import search_again
 from .fusion import ChannelRanking, Fused, FusionConfig, fuse
 from .languages import languages_from_channels, pair_weights
+from .neighbours import smooth
 from .rules import NeedFacts, PatentFacts, RuleConfig, excluded, flags, points, prefer
 
 log = logging.getLogger(__name__)
@@ -187,11 +188,32 @@ class Engine:
         wanted = self.fusion.feedback > 0 or self.fusion.lexical_feedback > 0
         if fused and wanted and not sure:
             fused = search_again(self, side, query, fused, rankings, vectors, depth, pairs)
+        fused = self.regularise(side, fused, language, pairs["languages"])
         silent = {r.name for r in rankings if r.weight <= 0 or not len(r.ids)}
         for item in fused:  # channels that did not take part are shown with weight 0
             for name in silent:
                 item.channels.setdefault(name, {"score": None, "rank": None, "weight": 0.0})
         return fused, vectors
+
+    def regularise(self, side: str, fused: list[Fused], language: str,
+                   languages: dict[int, str] | None = None) -> list[Fused]:
+        """``fused`` with the candidates after the first ordered by their neighbours' support
+        (``neighbours.smooth``, on the primary channel's stored vectors) for a query in
+        ``language``; a candidate whose language (``languages``: id -> language, as for
+        ``fuse``) is another keeps its place. Unchanged when switched off for ``language``
+        or when the index lacks a candidate's vector (stale index)."""
+        share = self.fusion.neighbours
+        if (share <= 0 or language not in self.fusion.neighbour_languages
+                or self.primary is None or len(fused) < 3):
+            return fused
+        head = [item.id for item in fused[: self.fusion.neighbour_docs]]
+        found = stored_by_id(self.primary, side, head)
+        if len(found) < len(head):
+            return fused
+        languages = languages or {}
+        movable = [languages.get(i, language) == language for i in head]
+        return smooth(fused, np.stack([found[i] for i in head]), share,
+                      self.fusion.neighbour_temperature, movable)
 
     def search(self, side: str, query: Prepared, k: int) -> list[Fused]:
         """Top ``k`` fused candidates (free-text search and evaluation: no rules)."""
