@@ -13,7 +13,8 @@ rises; an isolated one sinks. Candidates after the first N stay below them in th
 ``--gate G`` smooths only queries whose BM25 top hit covers less than G of the query;
 ``--pin all`` keeps every query's first candidate first (what production does,
 ``matchmaker/matching/neighbours.py``); ``--pin sure`` smooths every query and keeps the
-first first where the query reaches the gate.
+first first where the query reaches the gate; ``--pin coverage:C`` runs production's
+``smooth`` with every candidate covering at least C of the query's terms kept in its place too.
 The pool is the engine's fused lists with its own regularisation off. Prints one JSON line per
 setting with nDCG@10 / MRR@10 on all queries and on the even and odd halves.
 
@@ -42,6 +43,8 @@ from matchmaker.evaluation.metrics import evaluate  # noqa: E402
 from matchmaker.evaluation.tasks import load_task  # noqa: E402
 from matchmaker.matching.channels import stored_by_id  # noqa: E402
 from matchmaker.matching.engine import SIDE  # noqa: E402
+from matchmaker.matching.fusion import Fused  # noqa: E402
+from matchmaker.matching.neighbours import smooth as production_smooth  # noqa: E402
 from matchmaker.matching.settings import EngineSettings  # noqa: E402
 from matchmaker.text import prepare_need  # noqa: E402
 
@@ -113,14 +116,25 @@ def main() -> int:
                 found = stored_by_id(engine.primary, side, ids[:max(sizes)])
             vectors = np.stack([found[i] for i in ids[:max(sizes)] if i in found])
             coverage = lexical_coverage(engine, side, prepare(text))
-            pool[qid] = (ids, np.array([item.score for item in fused]), vectors, coverage)
+            own = (engine.lexical.coverage(side, prepare(text).lexical, ids[:max(sizes)])
+                   if engine.lexical is not None else np.zeros(len(vectors)))
+            pool[qid] = (ids, np.array([item.score for item in fused]), vectors, coverage, own)
         for n, lam, tau, gate, pin in itertools.product(
                 sizes, [float(v) for v in args.lam.split(",")],
                 [float(v) for v in args.tau.split(",")], [float(v) for v in args.gate.split(",")],
                 args.pin.split(",")):
             runs = {}
             smoothed = 0
-            for qid, (ids, scores, vectors, coverage) in pool.items():
+            for qid, (ids, scores, vectors, coverage, own) in pool.items():
+                if pin.startswith("coverage:"):  # production smoothing, and a candidate
+                    # covering at least this share of the query keeps its place too
+                    limit = float(pin.split(":")[1])
+                    fused = [Fused(i, float(v)) for i, v in zip(ids, scores, strict=True)]
+                    movable = [k > 0 and own[k] < limit for k in range(n)]
+                    out = production_smooth(fused, vectors[:n], lam, tau, movable)
+                    smoothed += 1
+                    runs[qid] = [doc_ids[f.id] for f in out if doc_ids[f.id] != qid][:DEPTH]
+                    continue
                 sure = coverage >= gate
                 use = len(vectors) >= n and (not sure or pin == "sure")
                 smoothed += use
