@@ -125,6 +125,26 @@ def test_changes_go_to_the_log_and_readers_merge_them_without_reloading(tmp_path
     assert status.count == 30 and status.extras["live_count"] == 39
 
 
+@pytest.mark.parametrize("dense_kind", ["flat", "hnsw", "milvus"])
+def test_the_merged_view_reads_vectors_from_log_and_base_in_the_order_asked(tmp_path,
+                                                                          dense_kind):
+    ids = list(range(1, 21))
+    payload = docs(dense_kind, ids)
+    store = make_store(tmp_path, dense_kind)
+    build(store, dense_kind, ids[:15], payload[:15])
+    changed = docs(dense_kind, [3], seed=9)
+    store.add([3], changed)  # changed in the log
+    store.add(ids[15:], payload[15:])  # added in the log
+    store.remove([5])
+    view = store.fresh()
+    asked = [16, 1, 2, 3, 999, 4, 5, 6, 20, 7]  # runs of base ids between log ids
+    want = [payload[15], payload[0], payload[1], changed[0], payload[3], payload[5],
+            payload[19], payload[6]]  # 999 never existed, 5 was removed: left out
+    assert np.allclose(view.vectors_of(asked), np.stack(want), atol=1e-5)
+    assert np.allclose(view.vectors_of([2, 1]), np.stack([payload[1], payload[0]]), atol=1e-5)
+    assert view.vectors_of([5, 999]).shape == (0, DIM)
+
+
 def test_compaction_folds_the_log_into_a_base_that_ranks_like_a_fresh_build(tmp_path, kind):
     ids = list(range(1, 61))
     payload = docs(kind, ids)

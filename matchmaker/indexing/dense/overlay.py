@@ -39,15 +39,22 @@ class DenseView(DeltaView):
         self._packed = None
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
-        """Stored vectors of the present ``ids``, in the given order."""
-        rows = []
+        """Stored vectors of the present ``ids``, in the given order: the log's for ids it
+        touched, the base's for each run of other ids in one lookup (one per id cost 1.8 ms
+        for the 50 candidates a query reads)."""
+        rows, run = [], []
         for i in ids:
             i = int(i)
-            if i in self._touched:
-                if i in self._live:
-                    rows.append(self._live[i])
-            else:
-                rows.extend(self.base.vectors_of([i]))
+            if i not in self._touched:
+                run.append(i)
+                continue
+            if run:
+                rows.extend(self.base.vectors_of(run))
+                run = []
+            if i in self._live:
+                rows.append(self._live[i])
+        if run:
+            rows.extend(self.base.vectors_of(run))
         return np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
