@@ -11,10 +11,10 @@ where v are the candidates' stored vectors in the primary (USE) channel (``--cha
 first extra channel's). A document whose neighbours among the candidates also score well
 rises; an isolated one sinks. Candidates after the first N stay below them in their order.
 ``--gate G`` smooths only queries whose BM25 top hit covers less than G of the query;
-``--pin all`` keeps every query's first candidate first (what production does,
-``matchmaker/matching/neighbours.py``); ``--pin sure`` smooths every query and keeps the
-first first where the query reaches the gate; ``--pin coverage:C`` runs production's
-``smooth`` with every candidate covering at least C of the query's terms kept in its place too.
+``--pin all`` runs production's ``neighbours.smooth`` (every query's first candidate keeps its
+place); ``--pin sure`` smooths every query and keeps the first first where the query reaches
+the gate; ``--pin coverage:C`` runs production's ``smooth`` with every candidate covering at
+least C of the query's terms kept in its place too. ``all`` and ``coverage`` honour the gate.
 The pool is the engine's fused lists with its own regularisation off. Prints one JSON line per
 setting with nDCG@10 / MRR@10 on all queries and on the even and odd halves.
 
@@ -126,20 +126,20 @@ def main() -> int:
             runs = {}
             smoothed = 0
             for qid, (ids, scores, vectors, coverage, own) in pool.items():
-                if pin.startswith("coverage:"):  # production smoothing, and a candidate
-                    # covering at least this share of the query keeps its place too
-                    limit = float(pin.split(":")[1])
-                    fused = [Fused(i, float(v)) for i, v in zip(ids, scores, strict=True)]
-                    movable = [k > 0 and own[k] < limit for k in range(n)]
-                    out = production_smooth(fused, vectors[:n], lam, tau, movable)
-                    smoothed += 1
-                    runs[qid] = [doc_ids[f.id] for f in out if doc_ids[f.id] != qid][:DEPTH]
-                    continue
                 sure = coverage >= gate
                 use = len(vectors) >= n and (not sure or pin == "sure")
                 smoothed += use
+                if use and (pin == "all" or pin.startswith("coverage:")):
+                    # production's smoothing: the first keeps its place, and with
+                    # coverage:C so does every candidate covering C of the query
+                    limit = float(pin.split(":")[1]) if ":" in pin else np.inf
+                    fused = [Fused(i, float(v)) for i, v in zip(ids, scores, strict=True)]
+                    movable = [k > 0 and own[k] < limit for k in range(n)]
+                    out = production_smooth(fused, vectors[:n], lam, tau, movable)
+                    runs[qid] = [doc_ids[f.id] for f in out if doc_ids[f.id] != qid][:DEPTH]
+                    continue
                 new = smooth(scores, vectors[:n], lam, tau) if use else scores
-                if use and (pin == "all" or (pin == "sure" and sure)) and len(new):
+                if use and pin == "sure" and sure:
                     new = new.copy()
                     new[0] = new.max() + 1.0
                 order = np.argsort(-new, kind="stable")
