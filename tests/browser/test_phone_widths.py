@@ -68,3 +68,27 @@ def test_no_page_scrolls_sideways_at_390px(live_app, base_url, browser, username
         assert wide == [], wide
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/needs/{need}/matches", "/patents/{patent}/matches"])
+def test_ranked_lists_become_cards_whose_titles_use_the_width_at_390px(live_app, base_url,
+                                                                       browser, path):
+    """A ranked list of six columns squeezed titles to a few characters a line and its
+    queue button to one; below 800 px each candidate is a card with labelled cells."""
+    ids = live_app.extensions["e2e_seed"]
+    context = browser.new_context(locale="zh-CN", viewport=PHONE)
+    page = context.new_page()
+    try:
+        log_in(page, base_url, "e2e-broker", "zh_CN")
+        page.goto(base_url + path.format(**ids))
+        rows = page.locator("table.candidates tbody tr")
+        assert rows.count() > 0
+        first = rows.first
+        assert first.evaluate("e => getComputedStyle(e).display") == "block"
+        link = first.locator("td:nth-child(2) a").first
+        assert link.evaluate("e => e.closest('td').getBoundingClientRect().width") > 300
+        label = first.locator("td[data-label]").first.evaluate(
+            "e => getComputedStyle(e, '::before').content")
+        assert "得分" in label
+    finally:
+        context.close()
