@@ -324,7 +324,34 @@ def test_plain_flask_help_speaks_the_run_language(tmp_path, args, env):
     else:
         assert "Usage: flask" in done.stdout and "Commands:" in done.stdout
     if args == ["--help"]:
-        assert {"run", "shell", "routes", "db", "limiter", "create-user", "jobs"} <= set(listed)
+        assert {"run", "shell", "routes", "db", "limiter", "language", "create-user",
+                "jobs"} <= set(listed)
+
+
+@pytest.mark.parametrize("args", [["run", "--help"], ["shell", "--help"], ["routes", "--help"],
+                                  ["limiter", "--help"], ["limiter", "clear", "--help"]],
+                         ids=["run", "shell", "routes", "limiter", "limiter-clear"])
+@pytest.mark.parametrize("env", [ZH, EN], ids=["zh", "en"])
+def test_plain_flask_own_commands_speak_the_run_language(app, tmp_path, args, env):
+    """Plain ``flask`` shows its own commands' help (and Flask-Limiter's) without loading the
+    app; this package's ``flask`` plugin (cli/plugin.py), which it loads first, makes them
+    speak the run's language."""
+    from matchmaker.cli.language import FlaskGroup
+
+    done = _flask(args, env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert ("用法： flask " if env is ZH else "Usage: flask ") in done.stdout
+    corpus = _identifiers(_flask_own_commands(FlaskGroup(create_app=lambda: app)))
+    assert _other_script_lines(done.stdout, env["MATCHMAKER_LANGUAGE"], corpus) == [], done.stdout
+    if env is ZH and args[0] == "run":
+        assert "运行本地开发服务器" in done.stdout
+
+
+@pytest.mark.parametrize("env", [ZH, EN], ids=["zh", "en"])
+def test_flask_language_prints_the_language_of_the_run(tmp_path, env):
+    done = _flask(["language"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == env["MATCHMAKER_LANGUAGE"] + "\n"
 
 
 def _flask_own_commands(group) -> list[tuple[list[str], click.Command]]:

@@ -13,12 +13,15 @@ Commands use :func:`command`, :func:`group` and :func:`option` instead of click'
 
 Flask's own commands (``run``, ``shell``, ``routes``) and the extensions' (``db``,
 ``limiter``) are plain click commands: :func:`adopt` makes them speak the same way, their
-English help texts being msgids of this catalogue too. Plain ``flask`` runs none of this
-package's code before it loads the app, which it does only to list or find the app's commands
-(``app.cli``, an :class:`AppCommands`): from there the run adopts Flask's group, which then
-writes its ``--help`` page again in the run's language (:meth:`FlaskGroup.format_epilog`).
-``flask run --help`` and the like never load the app, so they stay English under plain
-``flask``; ``python -m matchmaker`` (:class:`FlaskGroup` from the start, ``matchmaker/__main__.py``)
+English help texts being msgids of this catalogue too. Plain ``flask`` writes the first
+words of a page before any code of this package runs. The first that runs is its ``flask``
+plugin (``cli/plugin.py``, an entry point installed by ``script/setup``), which ``flask``
+imports before it looks up any command or lists them: there the run adopts Flask's group, its
+own commands (``run``, ``shell``, ``routes``) and the other plugins (``limiter``); a ``--help``
+page begun in English is written again in the run's language (:meth:`FlaskGroup.format_epilog`).
+Without the plugin installed, the same happens when ``flask`` loads the app to list or find
+its commands (``app.cli``, an :class:`AppCommands`), so only Flask's own commands stay English.
+``python -m matchmaker`` (:class:`FlaskGroup` from the start, ``matchmaker/__main__.py``)
 speaks the run's language from its first word on every screen.
 """
 
@@ -61,7 +64,7 @@ def translated(text: str | None) -> str | None:
     return gettext.dgettext(DOMAIN, inspect.cleandoc(text)) if text else text
 
 
-def _environment_config() -> dict:
+def environment_config() -> dict:
     """The settings the environment gives, for a run that has not loaded the app yet."""
     from ..config import ROOT, load_config
 
@@ -202,7 +205,7 @@ class FlaskGroup(_Speaking, flask.cli.FlaskGroup):
         adopt(self)
 
     def _speak(self, parent: click.Context | None) -> None:
-        speak(current_app.config if current_app else _environment_config())
+        speak(current_app.config if current_app else environment_config())
 
     def _load_plugin_commands(self) -> None:
         super()._load_plugin_commands()

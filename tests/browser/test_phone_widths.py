@@ -90,5 +90,10 @@ def test_ranked_lists_become_cards_whose_titles_use_the_width_at_390px(live_app,
         label = first.locator("td[data-label]").first.evaluate(
             "e => getComputedStyle(e, '::before').content")
         assert "得分" in label
+        # a label with nothing after it (no shared terms) is left out of the card
+        bare = rows.locator("td[data-label]").evaluate_all(
+            "cells => cells.filter(c => getComputedStyle(c).display !== 'none'"
+            " && !c.textContent.trim()).map(c => c.dataset.label)")
+        assert bare == []
     finally:
         context.close()
