@@ -217,3 +217,28 @@ def test_system_reasons_are_not_offered_to_brokers():
     assert {R.OWNER_REFUSES.value, R.TRANSFERRED.value, R.LICENSED_EXCLUSIVELY.value} <= offered
     assert not offered & {R.PATENT_NOT_IN_FORCE.value, R.NEED_CLOSED.value,
                           R.NEED_MATCHED.value}
+
+
+def test_the_blocked_lookup_searches_the_status_reason_index_on_sqlite(app):
+    """The lookup behind patent- and need-level blocks runs once per match in the batch: it
+    must read the few rejected pairs through the status/reason index, never scan every pair.
+    After ANALYZE over a batch's worth of candidates (one status value), SQLite chose to walk
+    the whole table in id order for a DISTINCT."""
+    from matchmaker.matching.rows import rejected_for
+    from matchmaker.records.enums import NEED_LEVEL_REASONS, PATENT_LEVEL_REASONS
+
+    with app.app_context():
+        patents = [f.patent(f"专利{i}") for i in range(6)]
+        for need in [f.need(f"需求{i}") for i in range(10)]:
+            for patent in patents:
+                pair(need=need, patent=patent)
+        db.session.commit()
+        connection = db.session.connection()
+        connection.exec_driver_sql("ANALYZE")
+        for column, reasons in ((Match.patent_id, PATENT_LEVEL_REASONS),
+                                (Match.need_id, NEED_LEVEL_REASONS)):
+            statement = rejected_for(column, reasons).compile(
+                dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}"))
+            assert "SEARCH" in plan and "ix_matches_status_reason" in plan, plan
