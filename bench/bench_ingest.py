@@ -240,7 +240,7 @@ def flask_cmd(*args: str) -> list[str]:
     return [str(BIN / "flask"), *args]
 
 
-def stages(env: dict, files: dict, top_k: int | None) -> dict:
+def stages(env: dict, files: dict, top_k: int | None, workers: int | None = None) -> dict:
     log: list[str] = []
     result: dict = {"stages": [], "log": log}
 
@@ -263,7 +263,8 @@ def stages(env: dict, files: dict, top_k: int | None) -> dict:
     # A fresh install has no index: the imports queue a build job (a worker's work, done here
     # by the command), and the build encodes every document.
     stage("flask build-index", flask_cmd("build-index"), files["patents_n"] + files["needs_n"])
-    match_args = ["match"] + (["--top-k", str(top_k)] if top_k else [])
+    match_args = (["match"] + (["--top-k", str(top_k)] if top_k else [])
+                  + (["--workers", str(workers)] if workers is not None else []))
     out = stage("flask match", flask_cmd(*match_args), files["needs_n"])
     result["match_report"] = [ln for ln in out.splitlines() if ln.startswith("needs ")]
     scopes = {"all": "", "field": "?field=" + "计算机", "region": "?region=" + "包头市"}
@@ -364,6 +365,8 @@ def main() -> None:
                         help="PostgreSQL URL of a database the bench creates and drops "
                              "(default: SQLite in a temp folder)")
     parser.add_argument("--top-k", type=int, default=None, help="flask match --top-k")
+    parser.add_argument("--match-workers", type=int, default=None,
+                        help="flask match --workers (default: MATCH_WORKERS, 1)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (printed)")
     parser.add_argument("--no-write", action="store_true")
@@ -389,7 +392,7 @@ def main() -> None:
         create()
     env = bench_env(url, instance, MATCHMAKER_REPORT_ENCODING="1")
     try:
-        result = stages(env, files, args.top_k)
+        result = stages(env, files, args.top_k, args.match_workers)
     finally:
         if drop is not None:
             drop()

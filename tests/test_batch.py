@@ -265,3 +265,44 @@ def test_cli_commands(world, db_app):
     assert json.loads(result.output)[0]["need_id"] == needs[1].id
     missing = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["match-need", "9999"])
     assert missing.exit_code != 0 and "does not exist" in missing.output
+
+
+def _stored():
+    return {key: (m.score, m.rank, m.calibrated, m.channel_scores, m.explanation)
+            for key, m in _pairs().items()}
+
+
+def test_workers_store_the_same_rows_as_one_process(world, monkeypatch):
+    """``flask match --workers 2``: spawned processes rank, this one stores in the batch's
+    order, so the rows equal the one-process batch's; their encodings are counted here."""
+    from matchmaker.encoders import counting
+    from matchmaker.services import batch_pool
+
+    monkeypatch.setattr(batch_pool, "MIN_RECORDS_PER_WORKER", 1)  # four records, two workers
+    counting.reset()
+    parallel = matching.run_batch_matching(top_k=2, workers=2)
+    assert parallel["workers"] == 2 and parallel["created"] > 0
+    encoded = counting.snapshot()["fake"]
+    assert encoded["sentences"]["texts"] > 0  # the workers' explanation windows, absorbed
+    assert "queries" not in encoded and "documents" not in encoded
+    rows = _stored()
+    db.session.query(MatchHistory).delete()
+    db.session.query(Match).delete()
+    db.session.commit()
+    alone = matching.run_batch_matching(top_k=2, workers=1)
+    assert alone["workers"] == 1
+    assert {k: v for k, v in alone.items() if k not in ("seconds", "workers")} == {
+        k: v for k, v in parallel.items() if k not in ("seconds", "workers")}
+    assert _stored() == rows
+
+
+def test_too_little_work_or_a_daemonic_process_uses_one_process(monkeypatch):
+    import multiprocessing
+
+    from matchmaker.services import batch_pool
+
+    assert batch_pool.usable_workers(2, 99) == 1  # fewer than 50 records per worker
+    assert batch_pool.usable_workers(4, 1000) == 4
+    assert batch_pool.usable_workers(0, 10_000) == max(1, multiprocessing.cpu_count())
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+    assert batch_pool.usable_workers(4, 1000) == 1  # a Celery prefork child may not fork

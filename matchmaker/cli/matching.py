@@ -52,13 +52,15 @@ def compact_index_command() -> None:
 @command("match")
 @option("--top-k", type=click.IntRange(1, 200), default=None,
               help="Candidates per record (default: MATCH_TOP_K).")
+@option("--workers", type=click.IntRange(0, 64), default=None,
+        help="Processes that rank the records; 0: one per core (default: MATCH_WORKERS).")
 @with_appcontext
-def match_command(top_k: int | None) -> None:
+def match_command(top_k: int | None, workers: int | None) -> None:
     """Match every open need and every dormant patent; store candidates for review."""
     from ..services.matching import run_batch_matching
 
     try:
-        report = run_batch_matching(top_k=top_k, progress=True)
+        report = run_batch_matching(top_k=top_k, progress=True, workers=workers)
     except MatchmakerError as exc:
         raise CommandError(str(exc)) from exc
     from ..services.maintenance import analyze

@@ -55,10 +55,33 @@ def add_documents(encoder: str, n: int) -> None:
 def snapshot() -> dict[str, dict[str, dict[str, int]]]:
     """{encoder: {purpose: {"texts": n, "documents": n}}} since the process started (or reset)."""
     with _lock:
-        out: dict[str, dict[str, dict[str, int]]] = {}
-        for (encoder, why), (texts, docs) in sorted(_counts.items()):
-            out.setdefault(encoder, {})[why] = {"texts": texts, "documents": docs}
-        return out
+        return _snapshot()
+
+
+def _snapshot() -> dict[str, dict[str, dict[str, int]]]:
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for (encoder, why), (texts, docs) in sorted(_counts.items()):
+        out.setdefault(encoder, {})[why] = {"texts": texts, "documents": docs}
+    return out
+
+
+def take() -> dict[str, dict[str, dict[str, int]]]:
+    """``snapshot()``, then forget the counts: what a worker process encoded since it last
+    reported, for the process that started it (``absorb``)."""
+    with _lock:
+        taken = _snapshot()
+        _counts.clear()
+    return taken
+
+
+def absorb(counts: dict[str, dict[str, dict[str, int]]]) -> None:
+    """Add another process's counts (``take``) to this one's."""
+    with _lock:
+        for encoder, purposes in counts.items():
+            for why, n in purposes.items():
+                slot = _counts.setdefault((encoder, why), [0, 0])
+                slot[0] += n["texts"]
+                slot[1] += n["documents"]
 
 
 def reset() -> None:

@@ -13,7 +13,7 @@ from: the need's list, or for pairs found only from a dormant patent, the patent
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
@@ -75,23 +75,30 @@ def store(pairs: Iterable[tuple[int, int, Ranked]], direction: str, *,
     return created, refreshed
 
 
-def run(need_ids: list[int], patent_ids: list[int], match_need: Callable[[int], list[Ranked]],
-        match_patent: Callable[[int], list[Ranked]], *, progress: bool = False,
-        commit_every: int = 50) -> dict:
-    """Match every need, then every patent, storing as it goes; returns counts."""
+def records(need_ids: list[int], patent_ids: list[int]) -> list[tuple[int, str]]:
+    """The batch's order: every need, then every patent, as (record id, direction)."""
+    return [(nid, "need") for nid in need_ids] + [(pid, "patent") for pid in patent_ids]
+
+
+def run(todo: list[tuple[int, str]], rankings: Iterable[list[Ranked]], *,
+        progress: bool = False, commit_every: int = 50) -> dict:
+    """Store each record's ranked list (``rankings``: one per record of ``todo``, in its order,
+    computed as they are consumed), committing as it goes; returns counts.
+
+    Stored in ``todo``'s order whoever ranked them, so the rows do not depend on how many
+    processes ranked: a pair both directions found keeps the need's list entry."""
     written: set[tuple[int, int]] = set()
-    totals = {"needs": len(need_ids), "patents": len(patent_ids), "created": 0, "refreshed": 0}
-    jobs = [(nid, "need") for nid in need_ids] + [(pid, "patent") for pid in patent_ids]
+    totals = {"needs": sum(1 for _, d in todo if d == "need"),
+              "patents": sum(1 for _, d in todo if d == "patent"), "created": 0, "refreshed": 0}
+    steps = zip(todo, rankings, strict=True)
     if progress:
         from tqdm import tqdm  # stderr progress bar for the CLI
 
-        jobs = tqdm(jobs, desc="matching", unit="record")
-    for done, (record_id, direction) in enumerate(jobs, start=1):
+        steps = tqdm(steps, total=len(todo), desc="matching", unit="record")
+    for done, ((record_id, direction), ranked) in enumerate(steps, start=1):
         if direction == "need":
-            ranked = match_need(record_id)
             pairs = [(record_id, r.id, r) for r in ranked]
         else:
-            ranked = match_patent(record_id)
             pairs = [(r.id, record_id, r) for r in ranked]
         created, refreshed = store(pairs, direction, skip=written)
         totals["created"] += created

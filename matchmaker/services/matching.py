@@ -173,9 +173,13 @@ def sync_needs(ids: Iterable[int]) -> None:
 # -- storing matches -------------------------------------------------------------------------
 
 
-def run_batch_matching(top_k: int | None = None, progress: bool = False) -> dict:
-    """Match every open need and every dormant patent in force; store candidates."""
-    return service().run_batch(top_k, progress)
+def run_batch_matching(top_k: int | None = None, progress: bool = False,
+                       workers: int | None = None) -> dict:
+    """Match every open need and every dormant patent in force; store candidates, ranked by
+    ``workers`` processes (default ``MATCH_WORKERS``; 0: one per core)."""
+    if workers is None:
+        workers = int(current_app.config.get("MATCH_WORKERS", 1))
+    return service().run_batch(top_k, progress, workers)
 
 
 def match_and_store_need(need_id: int, k: int | None = None) -> int:

@@ -29,6 +29,7 @@ from ..matching.settings import EngineSettings
 from ..records import Need, NeedStatus, Patent
 from ..signals import index_rebuild_requested
 from ..text import prepare_need
+from . import batch_pool
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,18 @@ class MatchingService:
             cache=cache or self.sentences, vectors=vectors)
         return teach.apply(self.engine, "patent", patent.id, ranked)[:k]
 
+    def rank_record(self, direction: str, record_id: int, k: int,
+                    cache: SentenceCache | None = None) -> list[Ranked]:
+        """One record's list as the batch ranks it ("need" or "patent"): queried with the
+        vectors its own collections hold (built from the same prepared text), so the batch
+        never encodes an indexed document a second time."""
+        vectors = self.indexed_vectors(OWN_SIDE[direction], record_id)
+        if direction == "need":
+            return self.match_need(db.session.get(Need, record_id), k, cache=cache,
+                                   vectors=vectors)
+        return self.match_patent(db.session.get(Patent, record_id), k, cache=cache,
+                                 vectors=vectors)
+
     def indexed_vectors(self, side: str, record_id: int) -> dict:
         """Channel name -> the vector ``side``'s collections hold for the record; channels
         that do not hold it are left out (``Engine.retrieve`` encodes for those)."""
@@ -243,8 +256,10 @@ class MatchingService:
                     store.compact()
         return folded
 
-    def run_batch(self, k: int | None = None, progress: bool = False) -> dict:
-        """Match every open need and every dormant patent in force; store candidates."""
+    def run_batch(self, k: int | None = None, progress: bool = False,
+                  workers: int = 1) -> dict:
+        """Match every open need and every dormant patent in force; store candidates.
+        ``workers`` > 1 ranks in that many processes (``batch_pool``); the rows are the same."""
         k = int(k or self.settings.top_k)
         self.ready("patents", rebuild=True)
         self.ready("needs", rebuild=True)
@@ -254,17 +269,17 @@ class MatchingService:
         patent_ids = list(db.session.scalars(
             select(Patent.id).where(Patent.dormant.is_(True),
                                     R.offered_patents()).order_by(Patent.id)))
-        primary = self.engine.primary
-        cache = SentenceCache(primary.encoder) if primary else None
-        # Each record is queried with the vectors its own collections hold (built from the
-        # same prepared text): the batch never encodes an indexed document a second time.
-        report = batch.run(
-            need_ids, patent_ids,
-            lambda nid: self.match_need(db.session.get(Need, nid), k, cache=cache,
-                                        vectors=self.indexed_vectors("needs", nid)),
-            lambda pid: self.match_patent(db.session.get(Patent, pid), k, cache=cache,
-                                          vectors=self.indexed_vectors("patents", pid)),
-            progress=progress,
-        )
+        todo = batch.records(need_ids, patent_ids)
+        workers = batch_pool.usable_workers(workers, len(todo))
+        if workers > 1:
+            db.session.commit()  # the workers read what this process has written so far
+            rankings = batch_pool.rankings(todo, k, workers)
+        else:
+            primary = self.engine.primary
+            cache = SentenceCache(primary.encoder) if primary else None
+            rankings = (self.rank_record(direction, record_id, k, cache)
+                        for record_id, direction in todo)
+        report = batch.run(todo, rankings, progress=progress)
+        report["workers"] = workers
         report["seconds"] = round(time.perf_counter() - started, 2)
         return report
