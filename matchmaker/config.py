@@ -66,8 +66,8 @@ def load_config(instance_path: str) -> dict:
         "VECTOR_BACKEND": _env("VECTOR_BACKEND", "faiss"),
         "MILVUS_URI": _env("MILVUS_URI", ""),
         "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
-        # Processes that rank the batch (services/batch_pool.py); 0 = one per core. Each
-        # loads its own encoders (about 0.8 GB), so 1 unless the machine has the memory.
+        # Processes that rank the batch (services/batch_pool.py); 0 = one per core. Forked
+        # with the engine loaded: they share its encoders and the memory-mapped indexes.
         "MATCH_WORKERS": _env_int("MATCH_WORKERS", 1),
         "HOME_REGION": _env("HOME_REGION", "包头市"),
         # Calibrated match score (0-100, docs/matching.md "Calibrated score"): the fitted

@@ -1,29 +1,30 @@
 """The batch's ranking spread over worker processes (``flask match --workers N``).
 
-Ranking one record with its explanations is Python and numpy work of about 60 ms (query
+Ranking one record with its explanations is Python and numpy work of about 50 ms (query
 analysis, fusion, sentence encoding, calibration: ``bench/bench_ingest.py``), and a region's
 batch holds every open need and every dormant patent, 100k records and more: one process
-keeps one core busy. Here N spawned processes each load the app and the engine (the index
-files are memory-mapped, so the machine holds one copy) and rank records; the calling process
-stores their lists in the batch's own order (``matching.batch.run``), so the stored rows are
-the same whatever N. Workers only read the database.
+keeps one core busy. Here N worker processes rank records and this process stores their lists
+in the batch's own order (``matching.batch.run``), so the stored rows are the same whatever N.
+Workers only read the database.
 
-Spawned, not forked: the parent has loaded the encoders (torch keeps thread pools that do not
-survive a fork). A worker starts in about the time the CLI takes to load the app and encoders.
+Workers are forked from this process after it has loaded the engine: they start at once and
+share its encoders' weights and the memory-mapped index files page for page (copy on write),
+instead of loading their own (about 20 s and 0.8 GB each when spawned, which cost more than it
+saved on a 660-record batch). The engine's encoders run one thread each (``ENCODER_THREADS``);
+each worker opens its own database connections.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import pickle
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-from flask import current_app
-
 from ..encoders import counting
+from ..extensions import db
 from ..matching.engine import Ranked
+from ..matching.explain import SentenceCache
 
 #: records handed to a worker at a time (fewer round trips; small enough to keep the
 #: workers evenly loaded at the end of the batch)
@@ -44,51 +45,30 @@ def usable_workers(asked: int, records: int) -> int:
     return max(1, min(asked, records // MIN_RECORDS_PER_WORKER))
 
 
-def portable_config(config: Mapping) -> dict:
-    """The settings a worker's app is built with: every value that can be sent to it (the
-    app was built from these, plus environment defaults the worker reads the same way)."""
-    out = {}
-    for key, value in config.items():
-        try:
-            pickle.dumps(value)
-        except Exception:  # noqa: BLE001 - a value that cannot travel stays at its default
-            continue
-        out[key] = value
-    return out
-
-
-def rankings(todo: list[tuple[int, str]], k: int, workers: int) -> Iterator[list[Ranked]]:
-    """Each record's ranked list, in ``todo``'s order, ranked by ``workers`` processes; the
-    workers' encoder counts are added to this process's (``counting``)."""
-    context = multiprocessing.get_context("spawn")
-    config = portable_config(current_app.config)
+def rankings(service, todo: list[tuple[int, str]], k: int,
+             workers: int) -> Iterator[list[Ranked]]:
+    """Each record's ranked list, in ``todo``'s order, ranked by ``workers`` processes forked
+    with ``service`` (this process's ``MatchingService``, its engine loaded); the workers'
+    encoder counts are added to this process's (``counting``)."""
+    context = multiprocessing.get_context("fork")
     tasks = [(direction, record_id, k) for record_id, direction in todo]
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
-                             initargs=(config,)) as pool:
+                             initargs=(service,)) as pool:
         for ranked, encoded in pool.map(_rank, tasks, chunksize=CHUNK):
             counting.absorb(encoded)
             yield ranked
 
 
-def _start(config: dict) -> None:
-    """A worker's set-up: its own app, app context and matching service."""
-    from .. import create_app
-    from ..matching.explain import SentenceCache
-    from .matching import service
-
-    app = create_app(config)
-    context = app.app_context()
-    context.push()
-    _worker["context"] = context  # kept for the worker's life
-    _worker["service"] = found = service()
-    primary = found.engine.primary
+def _start(service) -> None:
+    """A forked worker's set-up: the parent's connections stay the parent's."""
+    db.engine.dispose(close=False)
+    _worker["service"] = service
+    primary = service.engine.primary
     _worker["cache"] = SentenceCache(primary.encoder) if primary else None
 
 
 def _rank(task: tuple[str, int, int]) -> tuple[list[Ranked], dict]:
     """One record's list, and what the worker encoded for it."""
-    from ..extensions import db
-
     direction, record_id, k = task
     try:
         ranked = _worker["service"].rank_record(direction, record_id, k, _worker["cache"])

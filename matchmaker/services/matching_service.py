@@ -273,7 +273,7 @@ class MatchingService:
         workers = batch_pool.usable_workers(workers, len(todo))
         if workers > 1:
             db.session.commit()  # the workers read what this process has written so far
-            rankings = batch_pool.rankings(todo, k, workers)
+            rankings = batch_pool.rankings(self, todo, k, workers)
         else:
             primary = self.engine.primary
             cache = SentenceCache(primary.encoder) if primary else None
