@@ -262,9 +262,10 @@ def stages(env: dict, files: dict, top_k: int | None, workers: int | None = None
     result["import_needs_report"] = out.strip().splitlines()[:6]
     # A fresh install has no index: the imports queue a build job (a worker's work, done here
     # by the command), and the build encodes every document.
-    stage("flask build-index", flask_cmd("build-index"), files["patents_n"] + files["needs_n"])
-    match_args = (["match"] + (["--top-k", str(top_k)] if top_k else [])
-                  + (["--workers", str(workers)] if workers is not None else []))
+    workers_args = ["--workers", str(workers)] if workers is not None else []
+    stage("flask build-index", flask_cmd("build-index", *workers_args),
+          files["patents_n"] + files["needs_n"])
+    match_args = ["match"] + (["--top-k", str(top_k)] if top_k else []) + workers_args
     out = stage("flask match", flask_cmd(*match_args), files["needs_n"])
     result["match_report"] = [ln for ln in out.splitlines() if ln.startswith("needs ")]
     scopes = {"all": "", "field": "?field=" + "计算机", "region": "?region=" + "包头市"}
@@ -365,8 +366,8 @@ def main() -> None:
                         help="PostgreSQL URL of a database the bench creates and drops "
                              "(default: SQLite in a temp folder)")
     parser.add_argument("--top-k", type=int, default=None, help="flask match --top-k")
-    parser.add_argument("--match-workers", type=int, default=None,
-                        help="flask match --workers (default: MATCH_WORKERS, 1)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="--workers of build-index and match (default: BATCH_WORKERS, 1)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (printed)")
     parser.add_argument("--no-write", action="store_true")
@@ -392,7 +393,7 @@ def main() -> None:
         create()
     env = bench_env(url, instance, MATCHMAKER_REPORT_ENCODING="1")
     try:
-        result = stages(env, files, args.top_k, args.match_workers)
+        result = stages(env, files, args.top_k, args.workers)
     finally:
         if drop is not None:
             drop()

@@ -66,9 +66,10 @@ def load_config(instance_path: str) -> dict:
         "VECTOR_BACKEND": _env("VECTOR_BACKEND", "faiss"),
         "MILVUS_URI": _env("MILVUS_URI", ""),
         "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
-        # Processes that rank the batch (services/batch_pool.py); 0 = one per core. Forked
-        # with the engine loaded: they share its encoders and the memory-mapped indexes.
-        "MATCH_WORKERS": _env_int("MATCH_WORKERS", 1),
+        # Processes for batch work (services/batch_pool.py): ranking the batch and encoding a
+        # rebuild; 0 = one per core. Forked with the engine loaded: they share its encoders
+        # and the memory-mapped indexes.
+        "BATCH_WORKERS": _env_int("BATCH_WORKERS", 1),
         "HOME_REGION": _env("HOME_REGION", "包头市"),
         # Calibrated match score (0-100, docs/matching.md "Calibrated score"): the fitted
         # model (empty: the one shipped in matchmaker/matching/calibration_default.json), the

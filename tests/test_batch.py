@@ -306,3 +306,33 @@ def test_too_little_work_or_a_daemonic_process_uses_one_process(monkeypatch):
     assert batch_pool.usable_workers(0, 10_000) == max(1, multiprocessing.cpu_count())
     monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
     assert batch_pool.usable_workers(4, 1000) == 1  # a Celery prefork child may not fork
+
+
+def test_a_rebuild_encoded_by_workers_holds_the_same_vectors(world, monkeypatch):
+    """``flask build-index --workers 2``: chunks of documents are encoded in forked workers and
+    come back in order; the collections and the encode counts are those of one process."""
+    from matchmaker.encoders import counting
+    from matchmaker.services import batch_pool
+
+    monkeypatch.setattr(batch_pool, "MIN_RECORDS_PER_WORKER", 1)
+    monkeypatch.setattr(batch_pool, "ENCODE_CHUNK", 1)  # one task per document
+    service = matching.service()
+
+    def stored():
+        out = {}
+        for side in ("patents", "needs"):
+            for channel in service.engine.dense:
+                ids = [i for i in range(1, 10)]
+                rows = channel.stored(side, ids)
+                out[(side, channel.name)] = None if rows is None else rows.tolist()
+        return out
+
+    counting.reset()
+    matching.rebuild_indexes(workers=1)
+    alone, alone_counts = stored(), counting.snapshot()
+    counting.reset()
+    matching.rebuild_indexes(workers=2)
+    assert counting.snapshot() == alone_counts
+    assert stored() == alone
+    patents, needs = world
+    assert [r.id for r in service.match_need(needs[0], 3)][0] == patents[0].id

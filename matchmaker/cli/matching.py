@@ -17,13 +17,15 @@ from .output import CommandError
 
 
 @command("build-index")
+@option("--workers", type=click.IntRange(0, 64), default=None,
+        help="Processes that encode the documents; 0: one per core (default: BATCH_WORKERS).")
 @with_appcontext
-def build_index_command() -> None:
+def build_index_command(workers: int | None) -> None:
     """Rebuild every index collection (dense and BM25, patents and needs) from the database."""
     from ..services.matching import rebuild_indexes
 
     try:
-        report = rebuild_indexes(progress=True)
+        report = rebuild_indexes(progress=True, workers=workers)
     except MatchmakerError as exc:
         raise CommandError(str(exc)) from exc
     sides = {"patents": _("patents"), "needs": _("needs")}
@@ -53,7 +55,7 @@ def compact_index_command() -> None:
 @option("--top-k", type=click.IntRange(1, 200), default=None,
               help="Candidates per record (default: MATCH_TOP_K).")
 @option("--workers", type=click.IntRange(0, 64), default=None,
-        help="Processes that rank the records; 0: one per core (default: MATCH_WORKERS).")
+        help="Processes that rank the records; 0: one per core (default: BATCH_WORKERS).")
 @with_appcontext
 def match_command(top_k: int | None, workers: int | None) -> None:
     """Match every open need and every dormant patent; store candidates for review."""

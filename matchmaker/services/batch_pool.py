@@ -1,11 +1,15 @@
-"""The batch's ranking spread over worker processes (``flask match --workers N``).
+"""Batch work spread over worker processes: ranking the batch (``flask match --workers N``)
+and encoding a rebuild's documents (``flask build-index --workers N``).
 
 Ranking one record with its explanations is Python and numpy work of about 50 ms (query
 analysis, fusion, sentence encoding, calibration: ``bench/bench_ingest.py``), and a region's
 batch holds every open need and every dormant patent, 100k records and more: one process
 keeps one core busy. Here N worker processes rank records and this process stores their lists
 in the batch's own order (``matching.batch.run``), so the stored rows are the same whatever N.
-Workers only read the database.
+Workers only read the database. A rebuild's encoding is spread the same way: chunks of
+prepared documents go to the workers and their vectors come back in order
+(:func:`vector_source`, the ``vectors`` hook of ``index_documents``); the collections are
+written here.
 
 Workers are forked from this process after it has loaded the engine: they start at once and
 share its encoders' weights and the memory-mapped index files page for page (copy on write),
@@ -18,17 +22,24 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
 
 from ..encoders import counting
 from ..extensions import db
+from ..matching.builder import VectorSource
+from ..matching.channels import DenseChannel
 from ..matching.engine import Ranked
 from ..matching.explain import SentenceCache
+from ..text import Prepared
 
 #: records handed to a worker at a time (fewer round trips; small enough to keep the
 #: workers evenly loaded at the end of the batch)
 CHUNK = 8
+#: documents encoded per task of a rebuild (the encoders batch within it)
+ENCODE_CHUNK = 64
 #: below this many records per worker, starting processes costs more than it saves
 MIN_RECORDS_PER_WORKER = 50
 
@@ -59,12 +70,48 @@ def rankings(service, todo: list[tuple[int, str]], k: int,
             yield ranked
 
 
+def vector_source(service, workers: int, progress: bool = False) -> VectorSource:
+    """``index_documents``' vectors, encoded by ``workers`` processes forked with ``service``
+    (its engine loaded), chunk by chunk, in the documents' order."""
+
+    def encode(channel: DenseChannel, prepared: Sequence[Prepared]) -> np.ndarray:
+        count = usable_workers(workers, len(prepared))
+        if count <= 1:
+            return channel.embed(prepared, progress=progress)
+        tasks = [(channel.name, list(prepared[start:start + ENCODE_CHUNK]))
+                 for start in range(0, len(prepared), ENCODE_CHUNK)]
+        context = multiprocessing.get_context("fork")
+        parts = []
+        with ProcessPoolExecutor(count, mp_context=context, initializer=_start,
+                                 initargs=(service,)) as pool:
+            done = pool.map(_embed, tasks)
+            if progress:
+                from tqdm import tqdm  # stderr progress bar for the CLI
+
+                done = tqdm(done, total=len(tasks), desc=channel.name, unit="chunk")
+            for vectors, encoded in done:
+                counting.absorb(encoded)
+                parts.append(vectors)
+        return np.concatenate(parts)
+
+    return encode
+
+
 def _start(service) -> None:
-    """A forked worker's set-up: the parent's connections stay the parent's."""
+    """A forked worker's set-up: the parent's connections and encode counts stay the
+    parent's."""
     db.engine.dispose(close=False)
+    counting.reset()
     _worker["service"] = service
     primary = service.engine.primary
     _worker["cache"] = SentenceCache(primary.encoder) if primary else None
+
+
+def _embed(task: tuple[str, list[Prepared]]) -> tuple[np.ndarray, dict]:
+    """One chunk's vectors in the named channel, and what the worker encoded for it."""
+    name, prepared = task
+    channel = next(c for c in _worker["service"].engine.dense if c.name == name)
+    return channel.embed(prepared), counting.take()
 
 
 def _rank(task: tuple[str, int, int]) -> tuple[list[Ranked], dict]:

@@ -150,9 +150,10 @@ def search_needs(query: str, k: int = 20) -> list[tuple[int, float]]:
 # -- indexing --------------------------------------------------------------------------------
 
 
-def rebuild_indexes(progress: bool = False) -> dict:
-    """Rebuild every collection from the database; returns counts and timings per side."""
-    return service().rebuild(progress)
+def rebuild_indexes(progress: bool = False, workers: int | None = None) -> dict:
+    """Rebuild every collection from the database; returns counts and timings per side.
+    ``workers`` processes encode (default ``BATCH_WORKERS``; 0: one per core)."""
+    return service().rebuild(progress, _workers(workers))
 
 
 def compact_indexes() -> dict:
@@ -176,10 +177,13 @@ def sync_needs(ids: Iterable[int]) -> None:
 def run_batch_matching(top_k: int | None = None, progress: bool = False,
                        workers: int | None = None) -> dict:
     """Match every open need and every dormant patent in force; store candidates, ranked by
-    ``workers`` processes (default ``MATCH_WORKERS``; 0: one per core)."""
-    if workers is None:
-        workers = int(current_app.config.get("MATCH_WORKERS", 1))
-    return service().run_batch(top_k, progress, workers)
+    ``workers`` processes (default ``BATCH_WORKERS``; 0: one per core)."""
+    return service().run_batch(top_k, progress, _workers(workers))
+
+
+def _workers(asked: int | None) -> int:
+    """Processes for batch work: ``asked``, else the ``BATCH_WORKERS`` setting."""
+    return int(current_app.config.get("BATCH_WORKERS", 1)) if asked is None else asked
 
 
 def match_and_store_need(need_id: int, k: int | None = None) -> int:

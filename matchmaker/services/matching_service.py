@@ -225,8 +225,9 @@ class MatchingService:
         db.session.commit()
         return created + refreshed
 
-    def rebuild_side(self, side: str, progress: bool = False) -> dict:
-        """Rebuild ``side``'s collections from the database (CLI and jobs, never a request)."""
+    def rebuild_side(self, side: str, progress: bool = False, workers: int = 1) -> dict:
+        """Rebuild ``side``'s collections from the database (CLI and jobs, never a request);
+        ``workers`` > 1 encodes in that many processes (``batch_pool.vector_source``)."""
         started = time.perf_counter()
         records = R.indexable_patents() if side == "patents" else R.indexable_needs()
         prepare = R.prepare_patent_row if side == "patents" else R.prepare_need_row
@@ -234,14 +235,16 @@ class MatchingService:
         for record in records:
             ids.append(record.id)
             prepared.append(prepare(record))
-        index_documents(self.engine, side, ids, prepared, progress=progress)
+        vectors = (batch_pool.vector_source(self, workers, progress)
+                   if batch_pool.usable_workers(workers, len(ids)) > 1 else None)
+        index_documents(self.engine, side, ids, prepared, vectors=vectors, progress=progress)
         seconds = round(time.perf_counter() - started, 2)
         log.info("rebuilt %s index: %d documents in %.1f s", side, len(ids), seconds)
         return {"count": len(ids), "seconds": seconds}
 
-    def rebuild(self, progress: bool = False) -> dict:
+    def rebuild(self, progress: bool = False, workers: int = 1) -> dict:
         """Rebuild every collection; counts and timings per side."""
-        report = {side: self.rebuild_side(side, progress) for side in SIDES}
+        report = {side: self.rebuild_side(side, progress, workers) for side in SIDES}
         report["encoders"] = [c.name for c in self.engine.dense]
         return report
 
