@@ -3,12 +3,15 @@ root; elsewhere pass ``-c path/to/gunicorn.conf.py``). Command-line options over
 
 
 def post_worker_init(worker):
-    """Load the encoders and indexes in each worker before it takes requests (after the fork,
-    never in the master), so no user's first search or pair page waits for the models."""
+    """Load the encoders and indexes and compile the templates in each worker before it takes
+    requests (after the fork, never in the master), so no user's first search or pair page
+    waits for the models."""
+    from matchmaker.portal import compile_templates
     from matchmaker.services.matching import freeze_heap, warm_up
 
     with worker.wsgi.app_context():
         ok = warm_up()
+    compile_templates(worker.wsgi)  # nor any first page for the templates it renders
     freeze_heap()  # what was just loaded stays for the worker's life: out of full GC passes
     worker.log.info("matching engine %s", "warmed up" if ok
                     else "not warmed up (error logged); it loads on first use")

@@ -409,6 +409,12 @@ def test_gunicorn_config_warms_each_worker(world, db_app, caplog, monkeypatch):
     assert db_app.extensions[matching.EXTENSION][1].engine.lexical.stores["patents"].loaded
     assert "matching engine warmed up" in caplog.text
     assert frozen == [True]  # once, after the indexes were loaded
+    env, compiled = db_app.jinja_env, []  # and the worker's first pages compile no template
+    real = env.compile
+    monkeypatch.setattr(env, "compile", lambda *a, **kw: compiled.append(a) or real(*a, **kw))
+    for name in ("base.html", "queue/index.html", "needs/matches.html"):
+        env.get_template(name)
+    assert compiled == []
 
 
 def test_gunicorn_reads_the_config_and_warms_its_worker(tmp_path):
