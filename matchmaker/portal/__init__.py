@@ -45,9 +45,11 @@ def blueprints() -> list[tuple]:
 
 
 def compile_templates(app) -> int:
-    """Compile every template now (gunicorn hook, after the engine's warm-up); returns how
-    many. Otherwise a fresh worker's first requests compile what they render: 9 templates and
-    360 of the 610 ms of a first queue page under cProfile, about 80 ms once compiled."""
+    """Compile every template now (gunicorn hook, after the engine's warm-up and before the
+    heap freeze); returns how many. Otherwise a fresh worker's first requests compile what they
+    render: 9 templates and 360 of the 610 ms of a first queue page under cProfile. Measured
+    with the freeze after it: first queue view 90-138 ms against 189-268 ms; without the
+    freeze the compiled templates' objects slowed the first view instead (bench/RESULTS.md)."""
     env = app.jinja_env
     names = env.list_templates(extensions=("html",))
     for name in names:
