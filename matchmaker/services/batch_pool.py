@@ -59,15 +59,26 @@ def usable_workers(asked: int, records: int) -> int:
 def rankings(service, todo: list[tuple[int, str]], k: int,
              workers: int) -> Iterator[list[Ranked]]:
     """Each record's ranked list, in ``todo``'s order, ranked by ``workers`` processes forked
-    with ``service`` (this process's ``MatchingService``, its engine loaded); the workers'
-    encoder counts are added to this process's (``counting``)."""
-    context = multiprocessing.get_context("fork")
+    with ``service`` (this process's ``MatchingService``, its engine loaded)."""
     tasks = [(direction, record_id, k) for record_id, direction in todo]
+    yield from _forked_map(service, workers, _rank, tasks)
+
+
+def _forked_map(service, workers: int, work, tasks: list, chunksize: int = CHUNK,
+                progress: str | None = None) -> Iterator:
+    """``work`` over ``tasks`` in ``workers`` processes forked with ``service``, results in
+    the tasks' order; what the workers encoded is added to this process's ``counting``."""
+    context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
                              initargs=(service,)) as pool:
-        for ranked, encoded in pool.map(_rank, tasks, chunksize=CHUNK):
+        done = pool.map(work, tasks, chunksize=chunksize)
+        if progress:
+            from tqdm import tqdm  # stderr progress bar for the CLI
+
+            done = tqdm(done, total=len(tasks), desc=progress, unit="chunk")
+        for result, encoded in done:
             counting.absorb(encoded)
-            yield ranked
+            yield result
 
 
 def vector_source(service, workers: int, progress: bool = False) -> VectorSource:
@@ -80,19 +91,8 @@ def vector_source(service, workers: int, progress: bool = False) -> VectorSource
             return channel.embed(prepared, progress=progress)
         tasks = [(channel.name, list(prepared[start:start + ENCODE_CHUNK]))
                  for start in range(0, len(prepared), ENCODE_CHUNK)]
-        context = multiprocessing.get_context("fork")
-        parts = []
-        with ProcessPoolExecutor(count, mp_context=context, initializer=_start,
-                                 initargs=(service,)) as pool:
-            done = pool.map(_embed, tasks)
-            if progress:
-                from tqdm import tqdm  # stderr progress bar for the CLI
-
-                done = tqdm(done, total=len(tasks), desc=channel.name, unit="chunk")
-            for vectors, encoded in done:
-                counting.absorb(encoded)
-                parts.append(vectors)
-        return np.concatenate(parts)
+        return np.concatenate(list(_forked_map(service, count, _embed, tasks, chunksize=1,
+                                               progress=channel.name if progress else None)))
 
     return encode
 
