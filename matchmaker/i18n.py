@@ -80,8 +80,12 @@ def compile_catalogs(root: Path) -> int:
             targets.add(locale_dir.parent / resolved / "LC_MESSAGES" / po_path.with_suffix(".mo").name)
         for target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as fh:
+            # Written aside and renamed: a process reading the catalog meanwhile (a running
+            # server, a parallel test worker) sees the old file or the new one, never half.
+            part = target.with_name(f"{target.name}.{os.getpid()}.part")
+            with open(part, "wb") as fh:
                 write_mo(fh, catalog)
+            os.replace(part, target)
         count += 1
     return count
 
