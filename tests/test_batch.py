@@ -296,7 +296,7 @@ def test_workers_store_the_same_rows_as_one_process(world, monkeypatch):
     assert _stored() == rows
 
 
-def test_too_little_work_or_a_daemonic_process_uses_one_process(monkeypatch):
+def test_too_little_work_uses_fewer_processes():
     import multiprocessing
 
     from matchmaker.services import batch_pool
@@ -304,8 +304,44 @@ def test_too_little_work_or_a_daemonic_process_uses_one_process(monkeypatch):
     assert batch_pool.usable_workers(2, 99) == 1  # fewer than 50 records per worker
     assert batch_pool.usable_workers(4, 1000) == 4
     assert batch_pool.usable_workers(0, 10_000) == max(1, multiprocessing.cpu_count())
-    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
-    assert batch_pool.usable_workers(4, 1000) == 1  # a Celery prefork child may not fork
+
+
+def test_a_daemonic_process_ranks_on_workers_too(world, monkeypatch):
+    """A job in a Celery prefork worker runs in a daemonic process, where the standard
+    library's pools refuse to start ("daemonic processes are not allowed to have children");
+    the batch's pool ranks on two processes there all the same, and stores the same rows."""
+    import multiprocessing
+
+    from flask import current_app
+
+    from matchmaker.services import batch_pool
+
+    monkeypatch.setattr(batch_pool, "MIN_RECORDS_PER_WORKER", 1)  # four records, two workers
+    alone = matching.run_batch_matching(top_k=2, workers=1)
+    rows = _stored()
+    db.session.query(MatchHistory).delete()
+    db.session.query(Match).delete()
+    db.session.commit()
+    db.session.remove()  # no connection or SQLite lock of ours crosses the fork
+    app = current_app._get_current_object()
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+
+    def job():  # what a prefork child's batch_match job does
+        db.engine.dispose(close=False)
+        with app.app_context():
+            try:
+                answers.put(matching.run_batch_matching(top_k=2, workers=2))
+            except Exception as exc:  # reported to the test, not lost in the child
+                answers.put(repr(exc))
+
+    child = context.Process(target=job, daemon=True)
+    child.start()
+    report = answers.get(timeout=120)
+    child.join(30)
+    assert isinstance(report, dict), report
+    assert report["workers"] == 2 and report["created"] == alone["created"] > 0
+    assert _stored() == rows
 
 
 def test_a_rebuild_encoded_by_workers_holds_the_same_vectors(world, monkeypatch):

@@ -16,15 +16,19 @@ share its encoders' weights and the memory-mapped index files page for page (cop
 instead of loading their own (about 20 s and 0.8 GB each when spawned, which cost more than it
 saved on a 660-record batch). The engine's encoders run one thread each (``ENCODER_THREADS``);
 each worker opens its own database connections.
+
+The pool is billiard's, Celery's fork of ``multiprocessing``: a job in a Celery prefork worker
+runs in a daemonic process, which the standard library forbids to start processes ("daemonic
+processes are not allowed to have children"); billiard allows it, so ``flask match`` and the
+``batch_match`` / ``build_index`` jobs of any worker pool rank on the same number of processes.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 
+import billiard
 import numpy as np
 
 from ..encoders import counting
@@ -48,11 +52,8 @@ _worker: dict = {}
 
 def usable_workers(asked: int, records: int) -> int:
     """How many processes the batch uses: ``asked`` (0: one per core), fewer when there is
-    too little work, and 1 inside a daemonic process (a Celery prefork child may not start
-    processes of its own)."""
+    too little work."""
     asked = (os.cpu_count() or 1) if asked == 0 else max(1, asked)
-    if multiprocessing.current_process().daemon:
-        return 1
     return max(1, min(asked, records // MIN_RECORDS_PER_WORKER))
 
 
@@ -68,10 +69,9 @@ def _forked_map(service, workers: int, work, tasks: list, chunksize: int = CHUNK
                 progress: str | None = None) -> Iterator:
     """``work`` over ``tasks`` in ``workers`` processes forked with ``service``, results in
     the tasks' order; what the workers encoded is added to this process's ``counting``."""
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
-                             initargs=(service,)) as pool:
-        done = pool.map(work, tasks, chunksize=chunksize)
+    pool = billiard.get_context("fork").Pool(workers, initializer=_start, initargs=(service,))
+    try:
+        done = pool.imap(work, tasks, chunksize=chunksize)
         if progress:
             from tqdm import tqdm  # stderr progress bar for the CLI
 
@@ -79,6 +79,13 @@ def _forked_map(service, workers: int, work, tasks: list, chunksize: int = CHUNK
         for result, encoded in done:
             counting.absorb(encoded)
             yield result
+    except BaseException:
+        pool.terminate()  # an error, or a caller that stopped early: no worker left behind
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
 
 
 def vector_source(service, workers: int, progress: bool = False) -> VectorSource:
