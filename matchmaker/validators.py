@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .errors import ValidationError
 from .reasons import reason
@@ -13,9 +14,22 @@ _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
 # Publication numbers: office code, digits, kind code, e.g. CN114081026A, CN209876543U,
 # US10123456B2, EP3456789A1, WO2020123456A1.
-_PUBNO = re.compile(r"^([A-Z]{2})(\d{5,13})([A-Z]\d?)$")
+_PUBNO = re.compile(r"^([A-Z]{2})(\d{5,13})([A-Z]\d?)$", re.ASCII)
 # IPC: section, class, subclass, main group / subgroup, e.g. H01F 1/057, C22C38/00.
 _IPC = re.compile(r"^([A-H])(\d{2})([A-Z])\s*(\d{1,4})\s*/\s*(\d{1,6})$")
+
+
+# C0 control characters other than tab and line breaks, and DEL: never meant in a text field
+# (NUL cannot even be stored in a PostgreSQL text column).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plain_text(value: str, field: str | None = None) -> str:
+    """``value`` unchanged, or refused when it holds control characters (NUL, BEL, ESC ...)."""
+    if _CONTROL.search(value):
+        raise ValidationError(reason("Control characters (such as NUL) are not allowed in text"),
+                              field)
+    return value
 
 
 def credit_code(value: str | None) -> str | None:
@@ -42,7 +56,8 @@ def credit_code_check_char(first17: str) -> str:
 
 def publication_number(value: str | None) -> str:
     """Normalise a publication number: uppercase, no spaces or dots (CN 114081026 A -> CN114081026A)."""
-    raw = re.sub(r"[\s.\-]", "", (value or "")).upper()
+    # NFKC first: full-width ＣＮ１２３ is the number CN123, not another one.
+    raw = re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", value or "")).upper()
     if not raw:
         raise ValidationError(reason("The publication number is empty"), "publication_number")
     if not _PUBNO.match(raw):

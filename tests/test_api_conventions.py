@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from matchmaker.extensions import db
-from matchmaker.records import Need, Role
+from matchmaker.records import Need, Patent, Role
 from tests import factories as f
 from tests.api_support import bearer, cast_with_tokens, token_for
 
@@ -52,7 +52,32 @@ def test_non_json_and_malformed_bodies_are_refused(db_app):
     broken = client.post("/api/v1/needs", data=b'{"title": ', headers={
         **auth, "Content-Type": "application/json"})
     assert broken.status_code == 400 and broken.content_type == PROBLEM
+    nested = client.post("/api/v1/needs", data=b"[" * 1000 + b"]" * 1000, headers={
+        **auth, "Content-Type": "application/json"})  # deeper than the parser's stack
+    assert nested.status_code == 400 and nested.content_type == PROBLEM
     assert db.session.scalar(select(func.count(Need.id))) == 0
+
+
+def test_patent_numbers_fold_width_and_text_refuses_control_characters(db_app):
+    """Full-width digits name the same patent; null cannot un-set dormant; BEL/ESC refused."""
+    university = f.user(Role.UNIVERSITY)
+    taken = f.patent(number="CN400000001A", owner=university.organization, dormant=True)
+    db.session.commit()
+    client, auth = db_app.test_client(), bearer(token_for(university))
+    body = {"title": "一种方法", "abstract": "本发明公开了一种方法。"}
+    twin = client.post("/api/v1/patents", json={**body, "publication_number": "CN４０００００００１A"},
+                       headers=auth)
+    assert twin.status_code == 422 and twin.get_json()["errors"][0]["field"] == "publication_number"
+    bell = client.post("/api/v1/patents", json={**body, "publication_number": "CN400000002A",
+                                                 "title": "一种\x07方法\x1b"}, headers=auth)
+    assert bell.status_code == 422 and bell.get_json()["errors"][0]["field"] == "title"
+    path = f"/api/v1/patents/{taken.id}"
+    etag = client.get(path, headers=auth).headers["ETag"]
+    null = client.patch(path, json={"dormant": None}, headers={**auth, "If-Match": etag})
+    assert null.status_code == 422
+    db.session.expire_all()
+    assert taken.dormant is True
+    assert db.session.scalar(select(func.count(Patent.id))) == 1
 
 
 def test_oversized_body_is_refused_with_413(db_app):

@@ -150,6 +150,51 @@ def test_jsonl_malformed_line_is_a_row_error(db_app):
     assert fourth.enterprise.kind is OrgKind.ENTERPRISE
 
 
+def test_a_quoted_cell_never_closed_refuses_the_file(db_app):
+    """A stray quotation mark would make one cell of every line after it: refused, named."""
+    text = HEADER + row("CN114081026A") + row("CN114081027A", abstract='"摘要未闭合') + row("CN114081028A")
+    with pytest.raises(ImportFileError, match="第3行的引号单元格没有闭合"):
+        import_patents(text.encode(), "p.csv")
+    assert count(Patent) == 0
+
+
+def test_huge_amounts_and_numbers_are_row_errors(db_app):
+    """Amounts beyond Numeric(14, 2) and integers of thousands of digits: the row is refused,
+    the others are saved, the file is not abandoned half-written."""
+    header = "公开号,专利名称,摘要,报价(万元)\n"
+    text = (header + "CN114081026A,甲,摘要,1e30\n" + "CN114081027A,乙,摘要," + "9" * 40 + "\n"
+            + "CN114081028A,丙,摘要,80\n")
+    result = import_patents(text.encode(), "p.csv")
+    assert where(result) == {(2, "asking_price"), (3, "asking_price")}
+    assert all("金额过大" in e.reason for e in result.errors)
+    assert patent("CN114081028A").asking_price == Decimal("80.00") and count(Patent) == 1
+    lines = ['{"publication_number": "CN114081029A", "title": "t", "abstract": "a", '
+             '"asking_price": ' + "9" * 5000 + "}",
+             '{"publication_number": "CN114081030A", "title": "t", "abstract": "a"}']
+    result = import_patents("\n".join(lines).encode(), "p.jsonl")
+    assert where(result) == {(1, None)} and "数字过长" in result.errors[0].reason
+    assert patent("CN114081030A") is not None
+
+
+def test_jsonl_records_end_at_newlines_only(db_app):
+    """U+2028, U+2029 and U+0085 inside a JSON string are text, not line breaks."""
+    lines = ['{"publication_number": "CN114081026A", "title": "一\u2028二\u0085三", "abstract": "a"}',
+             '{"publication_number": "CN114081027A", "title": "t", "abstract": "a"}\r']
+    result = import_patents("\n".join(lines).encode(), "p.jsonl")
+    assert (result.rows, result.created, result.failed) == (2, 2, 0)
+    assert patent("CN114081026A").title == "一\u2028二\u0085三"
+
+
+def test_control_characters_are_refused_in_imported_text(db_app):
+    lines = ['{"publication_number": "CN114081026A", "title": "t\\u0000x", "abstract": "a"}',
+             '{"publication_number": "CN114081027A", "title": "t", "abstract": "a\\u001b[31m"}',
+             '{"publication_number": "CN114081028A", "title": "t", "abstract": "换行\\n与\\t制表"}']
+    result = import_patents("\n".join(lines).encode(), "p.jsonl")
+    assert where(result) == {(1, "title"), (2, "abstract")}
+    assert "控制字符" in result.errors[0].reason
+    assert patent("CN114081028A").abstract == "换行\n与\t制表"
+
+
 def test_tsv_and_sniffed_semicolon(db_app, tmp_path):
     tsv = tmp_path / "p.tsv"
     tsv.write_text((HEADER + row()).replace(",", "\t"), encoding="utf-8")
@@ -423,7 +468,8 @@ def test_dates_in_every_accepted_form(raw):
     assert v.parse_date(raw) == date(2021, 3, 5)
 
 
-@pytest.mark.parametrize("raw", ["2021-02-30", "2021-3", "05/03/2021", "去年", "1021-03-05"])
+@pytest.mark.parametrize("raw", ["2021-02-30", "2021-3", "05/03/2021", "去年", "1021-03-05",
+                                 date(9999, 12, 31), datetime(1899, 12, 25), 2958465])
 def test_bad_dates_are_refused(app, raw):  # app: the reason in the default locale
     with pytest.raises(v.ValidationError, match="日期不正确"):
         v.parse_date(raw)

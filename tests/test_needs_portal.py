@@ -238,6 +238,9 @@ INVALID = [
     ({"budget_min": "300", "budget_max": "100"}, "budget_max"),
     ({"budget_min": "-1"}, "budget_min"),
     ({"budget_max": "很多"}, "budget_max"),
+    ({"budget_min": "10", "budget_max": "NaN"}, "budget_max"),  # no amount, no server error
+    ({"budget_min": "sNaN"}, "budget_min"),
+    ({"title": "需求\x07"}, "title"),
     ({"deadline": (date.today() - timedelta(days=1)).isoformat()}, "deadline"),
     ({"deadline": "2026-13-45"}, "deadline"),
     ({"region_league": "上海市"}, "region_league"),

@@ -209,6 +209,10 @@ INVALID = [
     ({"grant_date": "2022-01-01"}, "grant_date"),  # before the filing date
     ({"filing_date": "2023-02-30"}, "filing_date"),
     ({"asking_price": "-5"}, "asking_price"),
+    ({"asking_price": "sNaN"}, "asking_price"),  # a Decimal, but no amount
+    ({"asking_price": "Infinity"}, "asking_price"),
+    ({"title": "一种\x00方法"}, "title"),  # control characters
+    ({"abstract": "摘要\x1b[31m"}, "abstract"),
     ({"legal_status": "immortal"}, "legal_status"),
     ({"patent_type": "poem"}, "patent_type"),
     ({"licensing_modes": ["free-for-all"]}, "licensing_modes"),
@@ -231,8 +235,10 @@ def test_duplicate_publication_number_is_reported_next_to_the_field(cast):
     before = count_patents()
     number = cast["theirs"].publication_number
     spaced = f"{number[:2]} {number[2:-1]} {number[-1]}"  # normalised before the check
-    html = client.post("/patents/new", data=form(publication_number=spaced)).get_data(as_text=True)
-    assert 'id="publication_number-err"' in html
+    wide = number.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})  # full-width digits
+    for variant in (spaced, wide):
+        html = client.post("/patents/new", data=form(publication_number=variant)).get_data(as_text=True)
+        assert 'id="publication_number-err"' in html, variant
     assert count_patents() == before
 
 

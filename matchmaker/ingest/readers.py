@@ -145,10 +145,19 @@ def _csv(data: bytes, delimiter: str | None) -> Table:
         raise ImportFileError(reason("The file holds binary content (NUL characters): it is not a text CSV file"))
     delimiter = delimiter or _pick_delimiter(text)
     records: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quoted cell that is never closed is an error, not a cell that swallows every
+    # line after it (the rows there would be lost without a word).
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    starts = 1  # the line the next record starts on
     try:
-        records.extend(reader)
+        for record in reader:
+            records.append(record)
+            starts = reader.line_num + 1
     except csv.Error as exc:
+        if "end of data" in str(exc):  # end of file inside quotes
+            raise ImportFileError(reason(
+                "CSV format error: the quoted cell in line %(line)d is never closed (a stray "
+                "quotation mark?); nothing was imported", line=starts)) from exc
         raise ImportFileError(reason("CSV format error (near line %(line)d): %(error)s",
                                      line=reader.line_num, error=str(exc))) from exc
     filled = sum(1 for record in records if not _is_empty(record))
@@ -310,6 +319,8 @@ def _json_line(line: str, limits: Limits) -> Record:
     except json.JSONDecodeError as exc:
         return Malformed(reason("JSON format error: %(error)s (character %(column)d)",
                                 error=exc.msg, column=exc.colno))
+    except ValueError:  # an integer of thousands of digits (int_max_str_digits)
+        return Malformed(reason("A number in this row is too long; the row was not imported"))
     except RecursionError:
         value = None
         bracketed = True
@@ -328,7 +339,8 @@ def _jsonl(data: bytes, limits: Limits) -> Table:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportFileError(reason("A JSON Lines file must be UTF-8: invalid bytes in line %(line)d",
                                      line=line)) from exc
-    lines = text.splitlines()
+    # Records end at "\n" only: U+2028, U+0085 and the like are text inside a JSON string.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
 
     def rows() -> Iterator[tuple[int, Record]]:
         for number, line in enumerate(lines, start=1):

@@ -154,6 +154,9 @@ def _import_row(importer: Importer, mapper: ColumnMapper, row: int, record: Any,
             values[field] = importer.specs[field].parse(value)
         except ValidationError as exc:
             errors.append(error(field, reason_of(exc)))
+        except (ArithmeticError, TypeError, ValueError):  # a cell no parser foresaw: this row
+            logger.exception("import row %d, field %s: unreadable value", row, field)
+            errors.append(error(field, reason("This value cannot be read")))
     failed = {e.field for e in errors}
     for field in importer.required():
         if values.get(field) is None and field not in failed:

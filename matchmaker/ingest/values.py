@@ -42,7 +42,7 @@ def text(value: Any) -> str | None:
     if isinstance(value, dict):
         raise ValidationError(reason("Expected text, not a JSON object"))
     cleaned = _FORMULA_ESCAPE.sub("", str(value).strip().replace("\r\n", "\n"))
-    return cleaned or None
+    return validators.plain_text(cleaned) or None
 
 
 def limited_text(limit: int, label: str) -> Callable[[Any], str | None]:
@@ -87,17 +87,15 @@ def parse_date(value: Any) -> date | None:
     """A calendar date from text in the usual Chinese forms, a date object or an Excel serial."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+    if isinstance(value, datetime | date):  # a date cell (XLSX), however far off
+        return _in_range(value.date() if isinstance(value, datetime) else value, value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if float(value).is_integer() and 19000101 <= value <= 99991231:
             return parse_date(str(int(value)))  # 20210305 typed into a number cell
         if 1 <= value < 2958466:  # Excel serial day numbers (1900 date system)
             from openpyxl.utils.datetime import from_excel
 
-            return from_excel(value).date()
+            return _in_range(from_excel(value).date(), value)
         raise ValidationError(_bad_date(value))
     raw = unicodedata.normalize("NFKC", str(value)).strip()
     for form in _DATE_FORMS:
@@ -111,6 +109,13 @@ def parse_date(value: Any) -> date | None:
             if 1900 <= parsed.year <= 2100:
                 return parsed
             break
+    raise ValidationError(_bad_date(str(value)))
+
+
+def _in_range(parsed: date, value: Any) -> date:
+    """``parsed`` when its year is 1900-2100 (as for dates written as text), else refused."""
+    if 1900 <= parsed.year <= 2100:
+        return parsed
     raise ValidationError(_bad_date(str(value)))
 
 
@@ -139,10 +144,10 @@ def parse_amount(value: Any) -> Decimal | None:
         raise ValidationError(reason("Not an amount: %(value)s", value=repr(value)))
     if amount < 0:
         raise ValidationError(reason("An amount cannot be negative: %(value)s", value=repr(value)))
-    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    # Bounded before rounding: quantize() of 1e30 to cents exceeds Decimal's precision.
     if amount > MAX_AMOUNT:
         raise ValidationError(reason("The amount is too large: %(value)s", value=repr(value)))
-    return amount
+    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 _RANGE = re.compile(r"^(?P<low>[\d.]+)万?元?(?:-|~|—|–|至|到)(?P<high>[\d.]+)万?元?$")

@@ -26,7 +26,14 @@ class _OwnMessage:
 
 
 class DecimalField(_OwnMessage, fields.DecimalField):
-    """A decimal amount: "Enter a number" / 请输入数字."""
+    """A decimal amount: "Enter a number" / 请输入数字. ``Decimal`` reads "NaN", "sNaN" and
+    "Infinity" too: those are not amounts either (a signalling NaN would break the range check)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(str(self.message))
 
 
 class FloatField(_OwnMessage, fields.FloatField):

@@ -61,7 +61,7 @@ def _text(values: dict, key: str, limit: int, *, required: bool = False) -> str 
         return None
     if len(value) > limit:
         raise ValidationError(_("At most %(n)d characters.", n=limit), key)
-    return value
+    return validators.plain_text(value, key)
 
 
 def _amount(value, key: str) -> Decimal | None:

@@ -168,5 +168,6 @@ class PatentPatch(Strict):
     licensing_modes: list[LicenceMode] | None = Field(None, max_length=4)
     technical_field: PlainText | None = Field(None, max_length=100)
     asking_price: float | None = Field(None, ge=0, le=1e10)
-    dormant: bool | None = None
+    # Left out: unchanged; true or false: set; null is refused (a patent is dormant or not).
+    dormant: bool = None
     contact_note: PlainText | None = Field(None, max_length=500)
