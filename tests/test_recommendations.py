@@ -118,3 +118,38 @@ def test_pagination_of_recommendations(world, db_app):
     second = client.get("/recommendations/?page=2").get_data(as_text=True)
     assert world["patent"].title in first and extra.patent.title not in first
     assert extra.patent.title in second
+
+
+def test_a_recommendation_notifies_the_enterprise_in_its_own_language(world, db_app):
+    """The need page promises "you will be notified": the move to 已推荐 does it, in the
+    recipient's language whoever recommends, and a candidate pair notifies nobody."""
+    from matchmaker.records import Notification
+    from matchmaker.services import pipeline
+
+    world["enterprise"].locale = "en"
+    chinese = f.user(Role.ENTERPRISE, world["enterprise_org"], username="ent1b")
+    db.session.commit()
+    assert db.session.query(Notification).count() == 0
+    pipeline.move(world["hidden"], S.RECOMMENDED, world["broker"])
+    notes = {n.user.username: n for n in db.session.query(Notification)}
+    assert set(notes) == {"ent1", "ent1b"}  # the need's enterprise only
+    assert notes["ent1"].message.startswith("A broker recommends the patent “一种未审核的专利”")
+    assert notes["ent1b"].message.startswith("技术经纪人为您的需求")
+    assert notes["ent1b"].link == f"/recommendations/#m{world['hidden'].id}"
+    assert chinese.id == notes["ent1b"].user_id
+    html = client_as(db_app, "ent1b").get("/notifications/").get_data(as_text=True)
+    assert "一种未审核的专利" in html
+
+
+def test_the_enterprise_answer_notifies_the_broker(world, db_app):
+    from matchmaker.records import Notification
+
+    mid = world["match"].id
+    client_as(db_app, "ent1").post(f"/recommendations/{mid}/feedback",
+                                   data={f"m{mid}-feedback": "not_interested",
+                                         f"m{mid}-reason": "投资太大"})
+    (note,) = db.session.query(Notification).all()
+    assert note.user_id == world["broker"].id and note.link == f"/queue/{mid}"
+    assert "无意向" in note.message and "投资太大" in note.message
+    html = client_as(db_app, "broker1").get("/notifications/").get_data(as_text=True)
+    assert "投资太大" in html

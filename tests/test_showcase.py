@@ -167,6 +167,17 @@ def test_contact_request_lands_with_the_brokers(world, client):
     assert ent.get("/showcase/requests").status_code == 403
 
 
+def test_a_visitor_in_english_notifies_a_chinese_broker_in_chinese(world, client):
+    world["broker2"].locale = "en"
+    db.session.commit()
+    client.post("/auth/language/en")
+    url = f"/showcase/patents/{world['wind'].id}/contact"
+    assert client.post(url, data=contact_form()).status_code == 302
+    notes = {n.user_id: n.message for n in db.session.scalars(select(Notification))}
+    assert notes[world["broker"].id].startswith("成果展示收到对接请求：李四")  # zh_CN
+    assert notes[world["broker2"].id].startswith("Showcase contact request from 李四")
+
+
 def test_need_request_goes_to_the_needs_broker_only(world, client):
     world["open"].broker = world["broker2"]
     db.session.commit()

@@ -25,7 +25,6 @@ import re
 from collections.abc import Callable
 
 from flask import current_app, has_app_context, has_request_context
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
@@ -47,7 +46,7 @@ from ..signals import need_posted, patent_listed
 from . import access, matching, scores
 from .audit import record
 from .events import split_list
-from .notify import email_notifications, notify
+from .notify import email_notifications, notify, recipient_locale
 
 log = logging.getLogger(__name__)
 _IPC_SCOPE = re.compile(r"^[A-H](\d{2}[A-Z]?)?$")
@@ -156,7 +155,7 @@ def alert_need_posted(need_id: int) -> list[Notification]:
         for user, theirs in _university_users(patents).items():
             # The need itself stays unnamed: universities see it only once a broker recommends
             # the pair (services.access), and an alert must not tell more than the pages.
-            with _locale(user):
+            with recipient_locale(user):
                 message = _(
                     "A new technical need matches your patent %(patents)s; a broker will "
                     "recommend it to you if it fits.",
@@ -171,7 +170,7 @@ def alert_need_posted(need_id: int) -> list[Notification]:
     if not brokers:
         notes.extend(_triage(need))
     for broker in brokers:
-        with _locale(broker):
+        with recipient_locale(broker):
             message = _(
                 "New technical need from %(org)s: %(need)s (%(n)d strong matches)",
                 org=need.enterprise.name,
@@ -202,7 +201,7 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
             per_broker.setdefault(broker.id, (broker, []))[1].append(need)
     notes = []
     for broker, its_needs in per_broker.values():
-        with _locale(broker):
+        with recipient_locale(broker):
             message = _(
                 "Newly listed patent “%(patent)s” matches: %(needs)s",
                 patent=patent.title,
@@ -252,7 +251,7 @@ def _triage(need: Need) -> list[Notification]:
     )
     notes = []
     for admin in admins:
-        with _locale(admin):
+        with recipient_locale(admin):
             message = _(
                 "A brokers-only need from %(org)s awaits a broker: %(need)s",
                 org=need.enterprise.name,
@@ -313,8 +312,6 @@ def _load(model, ids: list[int]) -> list:
     return [rows[i] for i in ids if i in rows]
 
 
-def _locale(user: User):
-    return force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
 
 
 def _path(endpoint: str, record_id: int | None = None) -> str | None:

@@ -13,6 +13,8 @@ import ssl
 from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -22,6 +24,12 @@ from ..records import Notification, User, utcnow
 
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 10  # seconds; a slow mail server must not hold a worker for long
+
+
+def recipient_locale(user: User):
+    """``with recipient_locale(user):`` texts rendered inside are in ``user``'s language (the
+    default one when the user chose none), whoever's request writes them."""
+    return force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
 
 
 def notify(user: User, kind: str, message: str, link: str | None = None) -> Notification:

@@ -32,7 +32,7 @@ from ..records import (
     User,
     utcnow,
 )
-from . import access, stale
+from . import access, pair_notices, stale
 from . import pipeline_checks as checks
 from .audit import record
 from .pipeline_checks import NOTE_LIMIT, TEXT_LIMIT, tr
@@ -344,7 +344,9 @@ def record_feedback(match: Match, user: User, feedback: Feedback | str, reason: 
     match.enterprise_feedback = answer
     match.feedback_reason = reason
     record("match_feedback", user, f"match:{match.id}", feedback=answer.value)
+    notes = pair_notices.answered(match, user)  # the broker hears of it: same transaction
     db.session.commit()
+    pair_notices.mail(notes)
     return match
 
 

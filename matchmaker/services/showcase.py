@@ -31,7 +31,7 @@ from ..records import (
     utcnow,
 )
 from ..regions import LEAGUES
-from .notify import notify
+from .notify import notify, recipient_locale
 
 KINDS = ("patents", "needs")
 MAX_WORDS = 8
@@ -175,9 +175,10 @@ def submit_contact_request(values: dict, *, patent: Patent | None = None,
     db.session.add(request)
     db.session.flush()
     title = (patent or need).title
-    message = _("Showcase contact request from %(name)s (%(org)s) about \"%(title)s\".",
-                name=request.name, org=request.organization, title=title)
-    for broker in _brokers_for(need):
+    for broker in _brokers_for(need):  # each in the broker's language, not the visitor's
+        with recipient_locale(broker):
+            message = _("Showcase contact request from %(name)s (%(org)s) about \"%(title)s\".",
+                        name=request.name, org=request.organization, title=title)
         notify(broker, "contact_request", message, f"/showcase/requests?status=new#r{request.id}")
     return request
 
