@@ -299,7 +299,7 @@ def test_per_enterprise_match_lists(db_app):
     org = f.org(name="包头磁材公司")
     n1, n2 = f.need(title="提高矫顽力", enterprise=org), f.need(title="降低能耗", enterprise=org)
     f.need(title="已解决", enterprise=org, status=NeedStatus.CLOSED)
-    pair(n1, p1, 0.82)
+    pair(n1, p1, 0.82).calibrated = 73
     pair(n1, p2, 0.3, status=MatchStatus.REJECTED)
     pair(n1, f.patent(title="未上架专利"), 0.95)
     registration(e, org)
@@ -317,6 +317,9 @@ def test_per_enterprise_match_lists(db_app):
         "通过晶界扩散提高钕铁硼磁体的矫顽力。" in page.text and "<mark>钕铁硼</mark>" in page.text
     )
     assert "未上架专利" not in page.text and n2.title in page.text
+    # the one score brokers see everywhere: calibrated 0-100 with its band, not the raw 0.820
+    assert '<strong class="score">73</strong> <span class="band">高</span>' in page.text
+    assert "0.820" not in page.text
 
 
 # -- funnel ------------------------------------------------------------------------------------
