@@ -71,6 +71,15 @@ def test_numbers_and_dates_stay_typed():
     assert escape_cell(date(2026, 1, 1)) == date(2026, 1, 1)
 
 
+def test_times_are_written_in_the_users_zone_to_the_minute(app):
+    """Stored naive UTC; the screens show Beijing time to the minute: so do the exports."""
+    from datetime import datetime
+
+    with app.test_request_context():
+        rows = read_csv(csv_bytes(["发布时间"], [[datetime(2026, 11, 30, 13, 39, 28, 979843)]]))
+    assert rows[1] == ["2026-11-30 21:39"]
+
+
 def test_csv_bytes_escapes_and_quotes(app):
     body = csv_bytes(["标题", "=header"], [[value, "普通"] for value in DANGEROUS])
     rows = read_csv(body)

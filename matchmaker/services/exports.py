@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from flask_babel import to_user_timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -46,7 +47,9 @@ def _plain(value):
         return _("Yes") if value else _("No")
     if isinstance(value, list | tuple):
         return "; ".join(str(_plain(v)) for v in value)
-    if isinstance(value, int | float | Decimal | date | datetime):
+    if isinstance(value, datetime):  # stored in UTC: the user's time zone, to the minute, as on screen
+        return to_user_timezone(value).replace(tzinfo=None, second=0, microsecond=0)
+    if isinstance(value, int | float | Decimal | date):
         return value
     return str(value)
 
@@ -61,7 +64,8 @@ def csv_bytes(headers: list[str], rows: Iterable[list]) -> bytes:
         for value in row:
             value = _plain(value)
             if isinstance(value, date | datetime):
-                value = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+                value = (value.isoformat(sep=" ", timespec="minutes") if isinstance(value, datetime)
+                         else value.isoformat())
             cells.append(escape_cell(value))
         writer.writerow(cells)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
