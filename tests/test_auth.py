@@ -139,5 +139,7 @@ def test_login_refused_without_csrf_token(csrf_app):
     client = client_as(csrf_app, None)
     response = client.post("/auth/login", data={"username": "broker1", "password": "password-123"})
     assert response.status_code == 400
+    page = response.get_data(as_text=True)  # one language: not Flask-WTF's English description
+    assert "请刷新页面后重新提交" in page and "CSRF" not in page
     assert client.get("/queue/").status_code == 302
     assert db.session.scalar(select(User.last_login_at)) is None

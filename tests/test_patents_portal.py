@@ -228,6 +228,7 @@ def test_each_patent_rule_shows_its_error_and_writes_nothing(cast, overrides, fi
     html = client.post("/patents/new", data=form(**overrides)).get_data(as_text=True)
     assert f'id="{field}-err"' in html, html[html.find("<main"):][:3000]
     assert count_patents() == before
+    assert "not a valid choice" not in html  # every message in the screen's language
 
 
 def test_duplicate_publication_number_is_reported_next_to_the_field(cast):

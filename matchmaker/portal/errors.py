@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from ..errors import MatchmakerError
@@ -52,7 +53,9 @@ def install(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error):
-        return _page(400, error.description)
+        # Flask-WTF's own descriptions ("The CSRF token is missing.") are English only.
+        return _page(400, _("The form was not sent from this site or has expired; reload the "
+                            "page and send it again."))
 
     @app.errorhandler(MatchmakerError)
     def domain_error(error):

@@ -86,6 +86,18 @@ def _option(choice) -> str:
     return f'<option value="{value}">{label}</option>'
 
 
+class CheckboxesField(fields.SelectMultipleField):
+    """A group of checkboxes (easier on a phone than a multiple select). A posted value that is
+    none of the boxes gets our message, not WTForms' English "'x' is not a valid choice"."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("invalid_choice_message", _l("Choose only among the options shown."))
+        super().__init__(*args, **kwargs)
+
+
 class SelectField(fields.SelectField):
     """A select box rendered by :class:`Select`."""
 

@@ -6,17 +6,16 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.validators import ValidationError as FieldError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import validators
 from ...errors import ValidationError
 from ...labels import choices, league_options
 from ...records import OrgKind, Role
 from ...regions import LEAGUES
-from ..fields import SelectField
+from ..fields import CheckboxesField, SelectField
 from ..needs.forms import league_choices, options
 
 REQUIRED = _l("This field is required.")
@@ -30,12 +29,6 @@ def _max(n: int) -> Length:
 def _id_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
-
-class MultiCheckboxField(SelectMultipleField):
-    """A group of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _check_email(form, field):
@@ -90,7 +83,7 @@ class UserForm(FlaskForm):
         _l("Broker's fields"), validators=[Optional(), _max(300)],
         description=_l("IPC sections or fields, separated by commas, for example C, H."),
     )
-    broker_regions = MultiCheckboxField(_l("Broker's leagues and cities"),
+    broker_regions = CheckboxesField(_l("Broker's leagues and cities"),
                                         choices=options(league_options()))
     submit = SubmitField(_l("Save"))
 

@@ -8,18 +8,16 @@ from wtforms import (
     BooleanField,
     HiddenField,
     SelectChoice,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...labels import choices, league_options
 from ...records import EventStatus
 from ...services.events import EVENT_LIMITS, SUMMARY_LIMIT
-from ..fields import DateField, SelectField
+from ..fields import CheckboxesField, DateField, SelectField
 
 REQUIRED = _l("This field is required.")
 
@@ -59,13 +57,8 @@ class EventForm(FlaskForm):
         validators=[Optional(), _max(EVENT_LIMITS["target_industries"])],
         description=_l("Separate with commas."),
     )
-    target_regions = SelectMultipleField(
-        _l("Target regions"),
-        choices=options(league_options()),
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validators=[Optional()],
-    )
+    target_regions = CheckboxesField(
+        _l("Target regions"), choices=options(league_options()), validators=[Optional()])
     status = SelectField(
         _l("Status"), choices=options(choices(EventStatus)), default=EventStatus.PLANNED.value
     )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, SubmitField
+from wtforms import StringField, SubmitField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...services.webhooks import EVENTS
-from ..fields import IntegerField, SelectField
+from ..fields import CheckboxesField, IntegerField, SelectField
 
 #: The webhook events (their codes are the API's, see docs/api.md) in the interface language.
 EVENT_LABELS = {
@@ -20,10 +19,6 @@ EVENT_LABELS = {
     "import.finished": _l("An import has finished"),
 }
 
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class TokenForm(FlaskForm):

@@ -8,21 +8,19 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ... import validators
 from ...errors import ValidationError
 from ...extensions import db
 from ...labels import choices
 from ...records import PATENT_LIMITS, LegalStatus, LicenceMode, Patent, PatentType
-from ..fields import DateField, DecimalField, SelectField
+from ..fields import CheckboxesField, DateField, DecimalField, SelectField
 from ..needs.forms import options
 
 REQUIRED = _l("This field is required.")
@@ -36,12 +34,6 @@ def _max(n: int) -> Length:
 def _id_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
-
-class MultiCheckboxField(SelectMultipleField):
-    """A group of checkboxes (easier to use than a multiple select)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PatentForm(FlaskForm):
@@ -76,7 +68,7 @@ class PatentForm(FlaskForm):
         description=_l("Separate codes with semicolons, main classification first, "
                        "for example H01F 1/057; C22C 38/00."),
     )
-    licensing_modes = MultiCheckboxField(_l("Licensing modes"), choices=options(choices(LicenceMode)))
+    licensing_modes = CheckboxesField(_l("Licensing modes"), choices=options(choices(LicenceMode)))
     technical_field = StringField(_l("Technical field"), validators=[
         Optional(), _max(PATENT_LIMITS["technical_field"])])
     asking_price = DecimalField(
