@@ -420,6 +420,12 @@ def test_assign_and_note_through_the_page(people, db_app):
     assert client.post(f"/pipeline/{match.id}/assign", data={"assign-broker": ""}).status_code == 400
     response = client.post(f"/pipeline/{match.id}/note", data={"note-body": "已约企业下周座谈"})
     assert response.status_code == 302
+    # from a filtered queue, the note keeps the queue's filters (back link and next pair)
+    q = "status=all&sort=age"
+    assert f'name="q" value="{q}"'.replace("&", "&amp;") in client.get(
+        f"/queue/{match.id}?q=status%3Dall%26sort%3Dage").get_data(as_text=True)
+    kept = client.post(f"/pipeline/{match.id}/note", data={"note-body": "二", "q": q})
+    assert kept.headers["Location"] == f"/queue/{match.id}?q=status%3Dall%26sort%3Dage#notes"
     assert client.post(f"/pipeline/{match.id}/note", data={"note-body": "  "}).status_code == 400
     html = client.get(f"/queue/{match.id}").get_data(as_text=True)
     assert "已约企业下周座谈" in html and "熟悉稀土" in html

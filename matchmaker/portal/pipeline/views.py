@@ -148,4 +148,4 @@ def note(match_id: int):
         _field_error(form, error)
         return render_pair(load_pair(match_id), failed=form, status=400)
     flash(_("Note added."), "success")
-    return redirect(url_for("queue.pair", match_id=match_id) + "#notes")
+    return redirect(_back(match_id) + "#notes")  # the queue's filters kept, as after a move
