@@ -242,6 +242,13 @@ def test_bulk_assign(world, db_app):
     db.session.expire_all()
     assert world["m1"].broker_id == world["m2"].broker_id == world["other_broker"].id
     assert _history_count() == 2
+    page = client.get("/queue/?sort=age").get_data(as_text=True)
+    assert "已分配 2 个配对。" in page
+    client.post("/auth/language/en")
+    client.post("/queue/bulk", data={"ids": [world["m3"].id], "broker": world["other_broker"].id,
+                                     "assign": "1"})
+    page = client.get("/queue/").get_data(as_text=True)
+    assert "1 pair assigned." in page  # English counts its nouns
 
 
 def test_bulk_reject(world, db_app):

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -166,7 +167,9 @@ def _values(form: NeedForm, need: Need | None) -> dict:
 def _flash_saved(saved: records.Saved) -> None:
     flash(_("Saved.") if saved.changed else _("Nothing changed."), "success")
     if saved.stored_matches and current_user.role in (Role.ADMIN, Role.BROKER):
-        flash(_("%(n)d candidate patents are in the review queue.", n=saved.stored_matches),
+        flash(ngettext("%(n)d candidate patent is in the review queue.",
+                       "%(n)d candidate patents are in the review queue.",
+                       saved.stored_matches, n=saved.stored_matches),
               "info")
     for warning in saved.warnings:
         flash(warning, "warning")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ...extensions import db
@@ -64,5 +64,6 @@ def mark_read(notification_id: int):
 def mark_all_read():
     count = notify.mark_all_read(current_user)
     db.session.commit()
-    flash(_("%(n)d notifications marked read.", n=count), "success")
+    flash(ngettext("%(n)d notification marked read.",
+                   "%(n)d notifications marked read.", count, n=count), "success")
     return redirect(url_for("notifications.index"))

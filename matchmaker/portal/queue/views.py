@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -113,16 +114,19 @@ def bulk():
     try:
         if form.action == "recommend":
             count = review.bulk_recommend(current_user, ids)
-            flash(_("%(n)d pairs recommended.", n=count), "success")
+            flash(ngettext("%(n)d pair recommended.",
+                           "%(n)d pairs recommended.", count, n=count), "success")
         elif form.action == "assign":
             broker = db.session.get(User, int(form.broker.data))
             count = queue_bulk.bulk_assign(current_user, ids, broker, reason=form.note.data,
                                       seen=_seen(ids))
-            flash(_("%(n)d pairs assigned.", n=count), "success")
+            flash(ngettext("%(n)d pair assigned.",
+                           "%(n)d pairs assigned.", count, n=count), "success")
         else:
             count = queue_bulk.bulk_reject(current_user, ids, form.rejection_reason.data, form.note.data,
                                       seen=_seen(ids))
-            flash(_("%(n)d pairs rejected.", n=count), "success")
+            flash(ngettext("%(n)d pair rejected.",
+                           "%(n)d pairs rejected.", count, n=count), "success")
     except ChangedMeanwhile as error:
         db.session.rollback()
         flash(str(error), "danger")
