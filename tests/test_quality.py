@@ -17,14 +17,18 @@ S = MatchStatus
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday
 
 
-def _moved(match, *steps, reason=None):
-    """Record the pair's moves: (status, days after it was proposed)."""
+def _moved(match, *steps, reason=None, actor=True):
+    """Record the pair's moves: (status, days after it was proposed), by a person (a user of
+    the pair's, else a new broker) unless ``actor`` is None (the platform's own moves)."""
     match.created_at = T0
     match.history.append(MatchHistory(from_status=None, to_status=S.CANDIDATE, at=T0))
+    if actor is True:
+        actor = match.broker or f.user(Role.BROKER)
     previous = S.CANDIDATE
     for status, days in steps:
         at = T0 + timedelta(days=days)
-        match.history.append(MatchHistory(from_status=previous, to_status=status, at=at))
+        match.history.append(MatchHistory(from_status=previous, to_status=status, at=at,
+                                          actor_id=actor.id if actor else None))
         match.status, match.status_changed_at, previous = status, at, status
     match.rejection_reason = reason
 
@@ -77,6 +81,18 @@ def test_figures(data):
     assert dict(q.model_versions) == {None: 4, "v1": 1}
 
 
+def test_the_platforms_own_moves_are_no_first_action(db_app):
+    """A pair rejected automatically (its patent lapsed) got no broker's attention; and a
+    person's move dated before the pair (an imported record) counts as at once, not negative."""
+    automatic = pair(need=f.need("失效专利的需求"), score=0.8)
+    _moved(automatic, (S.REJECTED, -3), reason=RejectionReason.PATENT_NOT_IN_FORCE, actor=None)
+    early = pair(need=f.need("导入的需求"), score=0.8)
+    _moved(early, (S.RECOMMENDED, -1))
+    db.session.commit()
+    q = quality.overview(None)
+    assert q.first_action_days == {"pairs": 1, "median": 0.0, "p90": 0.0}
+
+
 @pytest.mark.parametrize("username", ["admin1", "broker1"])
 def test_admins_and_brokers_see_the_page(data, username):
     page = client_as(data, username).get("/quality/")
@@ -84,6 +100,8 @@ def test_admins_and_brokers_see_the_page(data, username):
     html = page.get_data(as_text=True)
     assert "质量看板" in html and "zh_csl_discipline" in html and "0.2621" in html
     assert "<svg" in html and "按周接受率" in html and "v1" in html
+    conversion = html.split('id="conversion"', 1)[1].split("</section>", 1)[0]
+    assert "已签约或已登记" in conversion and "全部配对" in conversion  # not 接受 / 已处理
     content = html.split("<main", 1)[-1].split("</main>", 1)[0]  # charts are SVG, no script
     assert "<script" not in content and ' style="' not in html
 

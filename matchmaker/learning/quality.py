@@ -101,13 +101,14 @@ def overview(evaluation_dir: str | None) -> Quality:
         .join(Need, Need.id == Match.need_id)
         .outerjoin(User, User.id == Match.broker_id)
         .where(Match.status != MatchStatus.CANDIDATE)).all()
-    history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    history: dict[int, list[tuple[datetime, str, bool]]] = defaultdict(list)
     ids = [r.id for r in rows]
     for start in range(0, len(ids), 500):
-        for match_id, at, status in db.session.execute(
-                select(MatchHistory.match_id, MatchHistory.at, MatchHistory.to_status)
+        for match_id, at, status, actor in db.session.execute(
+                select(MatchHistory.match_id, MatchHistory.at, MatchHistory.to_status,
+                       MatchHistory.actor_id)
                 .where(MatchHistory.match_id.in_(ids[start:start + 500]))):
-            history[match_id].append((at, str(status)))
+            history[match_id].append((at, str(status), actor is not None))
     weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     fields: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     bands: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -117,7 +118,7 @@ def overview(evaluation_dir: str | None) -> Quality:
     for r in rows:
         moves = sorted(history.get(r.id, []))
         grade = derive(str(r.status), rejection_reason=r.rejection_reason,
-                       feedback=r.enterprise_feedback, reached=[s for _, s in moves]).grade
+                       feedback=r.enterprise_feedback, reached=[s for _, s, _ in moves]).grade
         accepted = int(grade is not None and grade >= 2)
         week = _week(r.status_changed_at)
         for bucket, key in ((weeks, week), (fields, r.technical_field or ""),
@@ -126,9 +127,12 @@ def overview(evaluation_dir: str | None) -> Quality:
             bucket[key][1] += 1
         if r.status is MatchStatus.REJECTED:
             reasons[week][str(r.rejection_reason or "other")] += 1
-        first = next((at for at, s in moves if s != MatchStatus.CANDIDATE.value), None)
+        # A person's first move: the automatic ones (a lapsed patent, a closed need) are no
+        # broker's response time; never below zero (a record dated before its pair, imported).
+        first = next((at for at, s, person in moves
+                      if person and s != MatchStatus.CANDIDATE.value), None)
         if first is not None and r.created_at is not None:
-            waits.append((first - r.created_at).total_seconds() / 86400)
+            waits.append(max(0.0, (first - r.created_at).total_seconds() / 86400))
     q.by_week = _rates(weeks, sorted(weeks)[-WEEKS:])
     q.by_field = _rates(fields)
     q.by_band = _rates(bands, [name for _, name in BANDS])
