@@ -229,6 +229,21 @@ def test_patent_pages_are_full_and_the_summary_adds_to_the_title(app):
     assert "转让" in terms and "开放许可" in terms and "120.00" in terms  # cooperation terms
 
 
+def test_an_english_booklet_has_english_punctuation_and_whole_words(app):
+    from flask_babel import force_locale
+
+    _font_or_skip(app)
+    e, _titles = _event()
+    with force_locale("en"):
+        reader = PdfReader(io.BytesIO(booklet_pdf(e, app.config)))
+    cover, page = _text(reader.pages[0]), _text(reader.pages[2])
+    assert "Listed results: " in cover and "：" not in cover
+    terms = page[page.index("Cooperation terms"):]
+    assert "Licensing modes: " in terms and "; Asking price: " in terms
+    assert not set("：；、") & set(terms)
+    assert "Patent type" in page and "Legal status" in page  # labels wrap between words
+
+
 def test_plain_words_never_restate_the_title(app):
     e, titles = _event()
     booklet = build_booklet(e)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from flask import has_request_context, request
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from ..extensions import db
 from ..labels import label
@@ -157,6 +158,21 @@ def application(abstract: str | None, field: str | None) -> tuple[str, set[str]]
     return field or "", set()
 
 
+
+def colon() -> str:
+    """A label's colon in the booklet's language: "：" in Chinese, ": " in English."""
+    return pgettext("punctuation", ": ")
+
+
+def list_separator() -> str:
+    """Between the items of a list: "、" in Chinese, ", " in English."""
+    return pgettext("list separator", ", ")
+
+
+def clause_separator() -> str:
+    """Between clauses: "；" in Chinese, "; " in English."""
+    return pgettext("punctuation", "; ")
+
 @dataclass
 class BookletPage:
     number: int  # 1-based position in the booklet
@@ -199,7 +215,7 @@ class BookletPage:
         price = (
             _("%(n)s (10k yuan)", n=f"{p.asking_price:,.2f}") if p.asking_price else _("Negotiable")
         )
-        modes = "、".join(label(m) for m in p.licensing_modes) or _("Negotiable")
+        modes = list_separator().join(label(m) for m in p.licensing_modes) or _("Negotiable")
         return [(_("Licensing modes"), modes), (_("Asking price"), price)]
 
 

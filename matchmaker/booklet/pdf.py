@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, TextMode, WrapMode, XPos, YPos
 
-from .content import Booklet, BookletPage
+from .content import Booklet, BookletPage, clause_separator, colon
 from .fonts import FontChoice
 
 FONT = "cjk"
@@ -121,10 +121,10 @@ def _cover(pdf: _BookletPDF, booklet: Booklet) -> None:
         _text(pdf, 13, event.venue, align="C", h=8)
     if event.theme:
         pdf.ln(2)
-        _text(pdf, 11, f"{_('Theme')}：{event.theme}", color=MUTED, align="C", h=7)
+        _text(pdf, 11, f"{_('Theme')}{colon()}{event.theme}", color=MUTED, align="C", h=7)
     pdf.ln(8)
-    figures = f"{_('Listed results')}：{len(booklet.pages)}    " \
-              f"{_('Presented on stage')}：{len(booklet.on_stage)}"
+    figures = f"{_('Listed results')}{colon()}{len(booklet.pages)}    " \
+              f"{_('Presented on stage')}{colon()}{len(booklet.on_stage)}"
     _text(pdf, 12, figures, align="C", h=8)
     # The organiser and a QR code to the whole showcase at the foot of the cover.
     top = pdf.h - 78
@@ -169,9 +169,13 @@ def _facts(pdf: _BookletPDF, rows: list[tuple[str, str]]) -> None:
     """Label/value pairs, two per line."""
     pdf.use(9.5)
     pdf.set_fill_color(*WHITE)
-    with pdf.table(col_widths=(20, 67, 20, 67), borders_layout="NONE", line_height=5.6,
-                   text_align="LEFT", first_row_as_headings=False, padding=(0.8, 1, 0.8, 0),
-                   wrapmode=WrapMode.CHAR) as table:
+    # Chinese breaks between any two characters; English between words, in wider labels
+    # ("Publication / number", never "Publication num / ber").
+    chinese = str(get_locale()).startswith("zh")
+    with pdf.table(col_widths=(20, 67, 20, 67) if chinese else (25, 62, 25, 62),
+                   borders_layout="NONE", line_height=5.6, text_align="LEFT",
+                   first_row_as_headings=False, padding=(0.8, 1, 0.8, 0),
+                   wrapmode=WrapMode.CHAR if chinese else WrapMode.WORD) as table:
         for i in range(0, len(rows), 2):
             row = table.row()
             for name, value in rows[i:i + 2]:
@@ -229,7 +233,8 @@ def _patent_page(pdf: _BookletPDF, booklet: Booklet, page: BookletPage) -> None:
     _heading(pdf, _("Maturity"))
     _text(pdf, 10.5, page.maturity, h=6)
     _heading(pdf, _("Cooperation terms"))
-    _text(pdf, 10.5, "；".join(f"{name}：{value}" for name, value in page.terms), h=6)
+    _text(pdf, 10.5, clause_separator().join(f"{name}{colon()}{value}" for name, value in page.terms),
+          h=6)
     # The main claim fills the room left above the contact box, never a second page.
     claim = " ".join((patent.claims or "").split())[:CLAIM_CHARS]
     room = pdf.page_break_trigger - pdf.get_y() - 10 - 34
