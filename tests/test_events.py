@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import g, request_started
+from flask_babel import refresh
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -362,7 +363,8 @@ def test_funnel_counts_every_stage_a_pair_reached(db_app, tmp_path):
         ("乙企业", 2, 0),
     ]
     rows = list(csv.reader(io.StringIO(funnel_csv(funnel).lstrip("\ufeff"))))
-    assert rows[0][:3] == ["event", "publication_number", "patent"] and len(rows) == 5
+    assert rows[0][:3] == ["活动", "公开号", "专利"] and len(rows) == 5  # the reader's language
+    assert {r[6] for r in rows[1:]} == {"已登记", "已拒绝", "已联系", "待审"}
     assert {r[3] for r in rows[1:]} == {'\'=HYPERLINK("x")', "乙企业"}
     assert [csv_cell(v) for v in ("+1", "-2", "@a", "ok", None)] == ["'+1", "'-2", "'@a", "ok", ""]
     broker = f.user(Role.BROKER)
@@ -373,6 +375,7 @@ def test_funnel_counts_every_stage_a_pair_reached(db_app, tmp_path):
     exported = client.get(f"/events/{e.id}/funnel.csv")
     assert exported.mimetype == "text/csv" and "'=HYPERLINK" in exported.get_data(as_text=True)
     out = tmp_path / "funnel.csv"
+    refresh()  # the CSV above cached this context's locale; the command chooses its own
     result = db_app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["event-funnel", str(e.id), "--csv", str(out)])
     assert result.exit_code == 0, result.output
     assert re.search(r"Signed\s+1\b", result.output) and "120.50" in result.output

@@ -15,10 +15,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
+from ..labels import label
 from ..records import (
     EventPatent,
     EventRegistration,
@@ -193,28 +195,23 @@ def funnel_csv(funnel: EventFunnel) -> str:
     """One row per pair with the stages it reached; UTF-8 with BOM so Excel shows Chinese."""
     out = io.StringIO()
     writer = csv.writer(out)
+    # In the reader's language, with the score brokers see (calibrated 0-100 when stored).
     header = [
-        "event",
-        "publication_number",
-        "patent",
-        "enterprise",
-        "need",
-        "score",
-        "status",
-        *[key for key, _label, _level in STAGES],
-        "contract_amount",
-        "contract_number",
+        _("Event"), _("Publication number"), _("Patent"), _("Enterprise"), _("Need"),
+        _("Score"), _("Status"), *[str(stage_label) for _key, stage_label, _level in STAGES],
+        _("Contract amount (10k yuan)"), _("Registration number"),
     ]
     writer.writerow(header)
     for pair in funnel.pairs:
+        match = pair.match
         row = [
             funnel.event.number,
             pair.patent.publication_number,
             pair.patent.title,
             pair.organization.name,
             pair.need_title,
-            f"{pair.match.score:.3f}",
-            MatchStatus(pair.match.status).value,
+            match.calibrated if match.calibrated is not None else f"{match.score:.3f}",
+            label(MatchStatus(match.status)),
             *[1 if pair.reached(key) else 0 for key, _label, _level in STAGES],
             pair.contract_amount if pair.contract_amount is not None else "",
             pair.contract_number or "",
