@@ -214,8 +214,10 @@ def test_unsupported_files_get_clear_errors(db_app, tmp_path):
         import_patents(b"not a zip", "p.xlsx")
     with pytest.raises(ImportFileError, match="Excel"):
         import_patents(io.BytesIO(b"PK\x03\x04rest"), "p.csv")
-    with pytest.raises(ImportFileError, match="缺少必需的列：摘要"):
+    with pytest.raises(ImportFileError, match="缺少必需的列：摘要") as missing:
         import_patents(b"title,publication_number\nx,CN114081026A\n", "p.csv")
+    named = str(missing.value).split("：", 2)[-1]  # the column names it accepts, each once
+    assert named.count("abstract") == 1 and named.count("摘要") == 1, named
 
 
 # --- validation ----------------------------------------------------------------------------

@@ -320,6 +320,23 @@ def test_upload_refuses_other_file_types(cast):
     assert 'id="file-err"' in html and count_patents() == 2
 
 
+def test_upload_takes_the_files_the_command_line_reads(cast):
+    """TSV and .ndjson as well as CSV, XLSX and .jsonl (docs/import-formats.md)."""
+    client = signed_in(cast["app"], "uni1")
+    tsv = CSV.replace(",", "\t").replace("CN117000001A", "CN117000002A")
+    response = client.post("/patents/upload", data={
+        "file": (io.BytesIO(tsv.encode("utf-8")), "patents.tsv")},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200 and response.request.path.startswith("/jobs/")
+    line = ('{"publication_number": "CN117000003A", "title": "一种稀土抛光粉", '
+            '"abstract": "本发明公开了一种稀土抛光粉。"}\n')
+    response = client.post("/patents/upload", data={
+        "file": (io.BytesIO(line.encode("utf-8")), "patents.ndjson")},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert response.request.path.startswith("/jobs/")
+    assert count_patents() == 4
+
+
 # --- find matches now -----------------------------------------------------------------------
 
 

@@ -205,8 +205,8 @@ class ColumnMapper:
     def describe(self, name: str) -> Reason:
         """"公开号（可用列名：公开号、公开(公告)号、publication_number ...）" for error messages."""
         spec = self.specs[name]
-        return reason("%(label)s (column names: %(names)s)", label=spec.label,
-                      names=[spec.label, *spec.aliases[:3], spec.name])
+        names = dict.fromkeys(str(n) for n in (spec.label, *spec.aliases[:3], spec.name))
+        return reason("%(label)s (column names: %(names)s)", label=spec.label, names=list(names))
 
     @property
     def warnings(self) -> list[str]:

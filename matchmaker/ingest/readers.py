@@ -60,13 +60,17 @@ class Table:
     warnings: list[str] = field(default_factory=list)
 
 
+#: the file extensions a reader exists for (the CLI, the upload page and the API take the same)
+FORMATS = ("csv", "tsv", "xlsx", "xlsm", "jsonl", "ndjson")
+
+
 def open_table(source, filename: str | None = None, *, sheet: str | None = None,
                limits: Limits | None = None) -> Table:
     """Read ``source`` (a path, bytes or a binary stream); the extension of ``filename`` picks the reader."""
     limits = limits or Limits.from_config(current_app.config)
     name = filename or (os.fspath(source) if isinstance(source, str | os.PathLike) else "")
     ext = Path(name).suffix.lower()
-    known = {".csv", ".tsv", ".xlsx", ".xlsm", ".jsonl", ".ndjson"}
+    known = {f".{e}" for e in FORMATS}
     if ext == ".xls":
         raise ImportFileError(reason("Old Excel files (.xls) are not supported: save the file as .xlsx in Excel and import that"))
     if ext not in known:

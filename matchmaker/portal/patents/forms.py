@@ -18,13 +18,13 @@ from wtforms.validators import ValidationError as FieldError
 from ... import validators
 from ...errors import ValidationError
 from ...extensions import db
+from ...ingest.readers import FORMATS
 from ...labels import choices
 from ...records import PATENT_LIMITS, LegalStatus, LicenceMode, Patent, PatentType
 from ..fields import CheckboxesField, DateField, DecimalField, SelectField
 from ..needs.forms import options
 
 REQUIRED = _l("This field is required.")
-UPLOAD_FORMATS = ["csv", "xlsx", "jsonl"]
 
 
 def _max(n: int) -> Length:
@@ -113,13 +113,13 @@ class PatentForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    """Bulk upload of patents from a CSV, XLSX or JSONL file."""
+    """Bulk upload of patents from a CSV, TSV, XLSX or JSON Lines file (as the CLI reads)."""
 
     file = FileField(
         _l("File"),
         validators=[
             FileRequired(message=_l("Choose a file.")),
-            FileAllowed(UPLOAD_FORMATS, message=_l("Only CSV, XLSX or JSONL files.")),
+            FileAllowed(FORMATS, message=_l("Only CSV, TSV, XLSX or JSON Lines files.")),
         ],
         description=_l("Columns as in the import template; existing publication numbers "
                        "are updated."),
