@@ -224,6 +224,8 @@ def test_email_is_sent_only_when_enabled(cast, app, smtp_server, enabled):
     ]
     body = {rcpts[0]: msg.get_content() for rcpts, msg in inbox.messages}
     assert "高矫顽力磁体需求" in body["assigned@broker.example"]
+    subjects = {rcpts[0]: str(msg["Subject"]) for rcpts, msg in inbox.messages}
+    assert subjects["assigned@broker.example"].startswith("[科技成果撮合平台] ")  # one language
     assert all(n.emailed for n in notes.values())
 
 

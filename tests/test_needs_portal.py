@@ -260,6 +260,8 @@ def test_each_need_rule_shows_its_error_and_writes_nothing(cast, overrides, fiel
     assert f'id="{field}-err"' in html, html[html.find("<main"):][:3000]
     assert 'aria-invalid="true"' in html
     assert count_needs() == before
+    if overrides.get(field) in ("很多", "NaN", "sNaN"):  # no number: that alone, no range too
+        assert "请输入数字" in html and "不小于" not in html
 
 
 def test_duplicate_reference_is_reported_next_to_the_field(cast):

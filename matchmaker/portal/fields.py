@@ -24,6 +24,13 @@ class _OwnMessage:
         except ValueError as exc:
             raise ValueError(str(self.message)) from exc
 
+    def validate(self, form, extra_validators=()):
+        """What was typed is no number: say that alone, not also a range it cannot be in."""
+        if self.process_errors:
+            self.errors = list(self.process_errors)
+            return False
+        return super().validate(form, extra_validators)
+
 
 class DecimalField(_OwnMessage, fields.DecimalField):
     """A decimal amount: "Enter a number" / 请输入数字. ``Decimal`` reads "NaN", "sNaN" and

@@ -160,5 +160,9 @@ def email_notifications(
 
 
 def _mail_subject(note: Notification) -> str:
+    """"[科技成果撮合平台] <first line>": the platform's name in the recipient's language, as
+    the message itself is."""
     first_line = note.message.splitlines()[0] if note.message else note.kind
-    return f"[Matchmaker] {first_line[:80]}"
+    with recipient_locale(note.user):
+        name = _("Matchmaker")
+    return f"[{name}] {first_line[:80]}"
