@@ -184,7 +184,7 @@ def test_patent_suggestions_rank_demand_within_the_theme(db_app):
     lapsed = f.patent(title="一种永磁材料回收方法", ipc=["H01F 1/057"], status=LegalStatus.LAPSED)
     listed = f.patent(title="一种烧结钕铁硼", ipc=["H01F 1/057"])
     for need, score in zip(needs[:3], (0.8, 0.7, 0.6), strict=True):
-        pair(need, a, score)
+        pair(need, a, score).calibrated = int(score * 60)
     pair(needs[3], b, 0.9)
     for need in needs:
         pair(need, d, 0.9)  # lots of demand, but off theme
@@ -197,6 +197,7 @@ def test_patent_suggestions_rank_demand_within_the_theme(db_app):
     assert [s.patent for s in got] == [a, b, c]
     first = got[0]
     assert (first.open_needs, first.best_score, first.demand) == (3, 0.8, 2.1)
+    assert (first.best_calibrated, got[1].best_calibrated) == (48, None)  # as brokers see it
     assert first.fit.ipc_hits == ["H01F 1/057"] and first.fit.score == 1.0
     assert got[1].fit.ipc_hits == [] and "永磁" in got[1].fit.shared_terms
     assert got[1].priority == pytest.approx(0.9 * got[1].fit.score)

@@ -130,24 +130,26 @@ class PatentSuggestion:
     demand: float  # sum of match scores over open needs
     fit: ThemeFit
     priority: float  # demand x theme fit: the rank order
+    best_calibrated: int | None = None  # the strongest match as brokers see it (0-100)
 
 
-def demand_by_patent() -> dict[int, tuple[int, float, float]]:
-    """patent_id -> (open needs, best score, score sum) over live pairs."""
+def demand_by_patent() -> dict[int, tuple[int, float, float, int | None]]:
+    """patent_id -> (open needs, best score, score sum, best calibrated score) over live pairs."""
     stmt = (
         select(
             Match.patent_id,
             func.count(func.distinct(Match.need_id)),
             func.max(Match.score),
             func.sum(Match.score),
+            func.max(Match.calibrated),
         )
         .join(Need, Need.id == Match.need_id)
         .where(Need.status == NeedStatus.OPEN, Match.status != MatchStatus.REJECTED)
         .group_by(Match.patent_id)
     )
     return {
-        pid: (n, float(best or 0), float(total or 0))
-        for pid, n, best, total in db.session.execute(stmt)
+        pid: (n, float(best or 0), float(total or 0), calibrated)
+        for pid, n, best, total, calibrated in db.session.execute(stmt)
     }
 
 
@@ -170,7 +172,7 @@ def suggest_patents(event: ReleaseEvent, limit: int = 30) -> list[PatentSuggesti
         ids |= set(db.session.scalars(in_class)) - listed
     # Highest demand first: a fit is at most 1, so once the demand of the next candidate is
     # below the limit-th best priority found, no later candidate can enter the list.
-    order = sorted(ids, key=lambda pid: (-demand.get(pid, (0, 0.0, 0.0))[2], pid))
+    order = sorted(ids, key=lambda pid: (-demand.get(pid, (0, 0.0, 0.0, None))[2], pid))
     out: list[PatentSuggestion] = []
     best: list[float] = []  # min-heap of the top ``limit`` priorities
     for start in range(0, len(order), _CHUNK):
@@ -183,7 +185,7 @@ def suggest_patents(event: ReleaseEvent, limit: int = 30) -> list[PatentSuggesti
         )
         by_id = {p.id: p for p in rows}
         for pid in chunk:
-            n, top, total = demand.get(pid, (0, 0.0, 0.0))
+            n, top, total, calibrated = demand.get(pid, (0, 0.0, 0.0, None))
             if len(best) >= limit and total < best[0]:
                 return _ranked(out, limit)
             patent = by_id.get(pid)
@@ -191,7 +193,8 @@ def suggest_patents(event: ReleaseEvent, limit: int = 30) -> list[PatentSuggesti
             if fit is None or fit.score <= 0:
                 continue
             priority = round(total * fit.score, 4)
-            out.append(PatentSuggestion(patent, n, round(top, 4), round(total, 4), fit, priority))
+            out.append(PatentSuggestion(patent, n, round(top, 4), round(total, 4), fit, priority,
+                                        calibrated))
             heapq.heappush(best, priority)
             if len(best) > limit:
                 heapq.heappop(best)

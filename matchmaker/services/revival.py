@@ -101,9 +101,10 @@ def term_end(patent: Patent) -> date | None:
         return start.replace(year=start.year + years, day=28)
 
 
-def assess(patent: Patent, demand: tuple[int, float, float], today: date) -> RevivalRow:
-    """Score one patent; ``demand`` is (open needs, best score, score sum)."""
-    open_needs, best, _total = demand
+def assess(patent: Patent, demand: tuple[int, float, float, int | None],
+           today: date) -> RevivalRow:
+    """Score one patent; ``demand`` is (open needs, best score, score sum, best calibrated)."""
+    open_needs, best, _total, _calibrated = demand
     status = LegalStatus(patent.legal_status)
     end = term_end(patent)
     days_left = (end - today).days if end else None
@@ -159,7 +160,7 @@ def rank_dormant(
     today = today or date.today()
     demand = demand_by_patent()
     stmt = select(Patent).where(Patent.dormant.is_(True), dormant_filter(user))
-    rows = [assess(p, demand.get(p.id, (0, 0.0, 0.0)), today) for p in db.session.scalars(stmt)]
+    rows = [assess(p, demand.get(p.id, (0, 0.0, 0.0, None)), today) for p in db.session.scalars(stmt)]
     if not include_unrevivable:
         rows = [r for r in rows if r.revivable]
     if urgent_only:
