@@ -197,6 +197,15 @@ def test_enterprise_posts_a_need_for_its_own_enterprise(cast):
     assert audit.target == f"need:{need.id}" and audit.actor_id == cast["ent"].id
 
 
+def test_a_need_without_budget_or_deadline_is_saved(cast):
+    """Empty optional number and date fields are no error (what the browser sends)."""
+    client = signed_in(cast["app"], "ent1")
+    response = client.post("/needs/new", data=form(budget_min="", budget_max="", deadline=""))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    need = db.session.scalar(select(Need).where(Need.title == "高矫顽力烧结钕铁硼磁体开发"))
+    assert need.budget_min is None and need.budget_max is None
+
+
 def test_admin_posts_for_a_chosen_enterprise_and_assigns_a_broker(cast):
     client = signed_in(cast["app"], "root")
     response = client.post("/needs/new", data=form(

@@ -25,8 +25,10 @@ class _OwnMessage:
             raise ValueError(str(self.message)) from exc
 
     def validate(self, form, extra_validators=()):
-        """What was typed is no number: say that alone, not also a range it cannot be in."""
-        if self.process_errors:
+        """What was typed is no number: say that alone, not also a range it cannot be in.
+        An empty field goes through the validators, whose ``Optional`` clears the error."""
+        typed = bool(self.raw_data and str(self.raw_data[0]).strip())
+        if self.process_errors and typed:
             self.errors = list(self.process_errors)
             return False
         return super().validate(form, extra_validators)
