@@ -41,13 +41,14 @@ def data(db_app, tmp_path):
     f.user(Role.UNIVERSITY, username="uni1")
     materials = f.need("稀土需求", technical_field="新材料")
     energy = f.need("环保需求", technical_field="节能环保")
-    signed = pair(need=materials, score=0.95, broker=broker)
+    signed = pair(need=materials, score=0.95, broker=broker, calibrated=80)
     _moved(signed, (S.RECOMMENDED, 1), (S.SIGNED, 10))
-    recommended = pair(need=materials, score=0.85, broker=broker, model_version="v1")
+    recommended = pair(need=materials, score=0.85, broker=broker, model_version="v1",
+                       calibrated=60)
     _moved(recommended, (S.RECOMMENDED, 3))
-    not_relevant = pair(need=energy, score=0.75)
+    not_relevant = pair(need=energy, score=0.75, calibrated=30)
     _moved(not_relevant, (S.REJECTED, 7), reason=RejectionReason.NOT_RELEVANT)
-    price = pair(need=energy, score=0.72)  # talks failed on price: still an accepted pair
+    price = pair(need=energy, score=0.72, calibrated=25)  # failed on price: still accepted
     _moved(price, (S.RECOMMENDED, 2), (S.NEGOTIATING, 8), (S.REJECTED, 9),
            reason=RejectionReason.PRICE_TERMS)
     pair(need=energy, score=0.5)  # still waiting: not decided
@@ -66,8 +67,9 @@ def data(db_app, tmp_path):
 def test_figures(data):
     q = quality.overview(data.config["EVALUATION_DIR"])
     assert [e["task"] for e in q.evaluations] == ["zh_csl_discipline"]
+    # the bands brokers see everywhere: 高 / 中 / 低 of the calibrated score
     bands = {r.name: (r.accepted, r.decided) for r in q.by_band}
-    assert bands == {"≥ 0.90": (1, 1), "0.80–0.90": (1, 1), "0.70–0.80": (1, 2)}
+    assert bands == {"高": (2, 2), "中": (1, 2)}
     assert {r.name: (r.accepted, r.decided) for r in q.by_field} == {
         "新材料": (2, 2), "节能环保": (1, 2)}
     assert {r.name: (r.accepted, r.decided) for r in q.by_broker} == {"王经纪": (2, 2), "": (1, 2)}
@@ -77,7 +79,7 @@ def test_figures(data):
     # first actions after 1, 3, 7 and 2 days
     assert q.first_action_days["pairs"] == 4 and q.first_action_days["median"] == pytest.approx(2.5)
     conversion = {r.name: (r.accepted, r.decided) for r in q.conversion}
-    assert conversion["≥ 0.90"] == (1, 1) and conversion["< 0.70"] == (0, 1)
+    assert conversion["高"] == (1, 2) and conversion["未校准"] == (0, 1)  # the waiting pair
     assert dict(q.model_versions) == {None: 4, "v1": 1}
 
 

@@ -14,26 +14,31 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..records import Match, MatchHistory, MatchStatus, Need, User
+from ..services import scores
 from .labels import derive
 
 log = logging.getLogger(__name__)
 
 # Score bands of the engine's fused score (0..1); issue 9 will bring a calibrated 0-100 score.
-BANDS = ((0.9, "≥ 0.90"), (0.8, "0.80–0.90"), (0.7, "0.70–0.80"), (0.0, "< 0.70"))
 SIGNED = (MatchStatus.SIGNED, MatchStatus.REGISTERED)
 WEEKS = 12
 
 
-def band(score: float | None) -> str:
-    """The score band label of a fused score."""
-    for low, name in BANDS:
-        if (score or 0.0) >= low:
-            return name
-    return BANDS[-1][1]
+def band(calibrated: int | None) -> str:
+    """The band brokers see on every page (高 / 中 / 低 of the calibrated score); a pair stored
+    without one is "not calibrated"."""
+    code = scores.band(calibrated)
+    return scores.band_label(code) if code else _("not calibrated")
+
+
+def bands() -> list[str]:
+    """The band names in the page's order, best first."""
+    return [*(scores.band_label(code) for code in ("high", "medium", "low")), band(None)]
 
 
 @dataclass
@@ -96,7 +101,7 @@ def overview(evaluation_dir: str | None) -> Quality:
     q = Quality(evaluations=evaluations(evaluation_dir))
     rows = db.session.execute(
         select(Match.id, Match.status, Match.rejection_reason, Match.enterprise_feedback,
-               Match.score, Match.created_at, Match.status_changed_at, Need.technical_field,
+               Match.calibrated, Match.created_at, Match.status_changed_at, Need.technical_field,
                User.display_name)
         .join(Need, Need.id == Match.need_id)
         .outerjoin(User, User.id == Match.broker_id)
@@ -111,7 +116,7 @@ def overview(evaluation_dir: str | None) -> Quality:
             history[match_id].append((at, str(status), actor is not None))
     weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     fields: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    bands: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_band: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     brokers: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     reasons: dict[str, Counter] = defaultdict(Counter)
     waits = []
@@ -122,7 +127,7 @@ def overview(evaluation_dir: str | None) -> Quality:
         accepted = int(grade is not None and grade >= 2)
         week = _week(r.status_changed_at)
         for bucket, key in ((weeks, week), (fields, r.technical_field or ""),
-                            (bands, band(r.score)), (brokers, r.display_name or "")):
+                            (by_band, band(r.calibrated)), (brokers, r.display_name or "")):
             bucket[key][0] += accepted
             bucket[key][1] += 1
         if r.status is MatchStatus.REJECTED:
@@ -135,7 +140,7 @@ def overview(evaluation_dir: str | None) -> Quality:
             waits.append(max(0.0, (first - r.created_at).total_seconds() / 86400))
     q.by_week = _rates(weeks, sorted(weeks)[-WEEKS:])
     q.by_field = _rates(fields)
-    q.by_band = _rates(bands, [name for _, name in BANDS])
+    q.by_band = _rates(by_band, bands())
     q.by_broker = _rates(brokers)
     q.reasons = sorted({reason for c in reasons.values() for reason in c})
     q.reasons_by_week = [(w, dict(reasons[w])) for w in sorted(reasons)[-WEEKS:]]
@@ -153,7 +158,7 @@ def overview(evaluation_dir: str | None) -> Quality:
 def _conversion() -> list[Rate]:
     """Per score band: pairs that became signed contracts out of all pairs proposed."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for score, status in db.session.execute(select(Match.score, Match.status)):
-        counts[band(score)][0] += int(status in SIGNED)
-        counts[band(score)][1] += 1
-    return _rates(counts, [name for _, name in BANDS])
+    for calibrated, status in db.session.execute(select(Match.calibrated, Match.status)):
+        counts[band(calibrated)][0] += int(status in SIGNED)
+        counts[band(calibrated)][1] += 1
+    return _rates(counts, bands())
