@@ -462,17 +462,18 @@ def test_board_shows_the_brokers_pairs_by_column(people, db_app):
     db.session.commit()
     html = client_as(db_app, "broker1").get("/pipeline/").get_data(as_text=True)
     for m in mine:
-        assert f'href="/queue/{m.id}"' in html
-    assert f'href="/queue/{theirs.id}"' not in html
-    assert f'href="/queue/{people["match"].id}"' not in html  # unassigned pairs live in the queue
+        assert f'href="/queue/{m.id}?via=board"' in html
+    assert f'href="/queue/{theirs.id}?' not in html
+    assert f'href="/queue/{people["match"].id}?' not in html  # unassigned pairs live in the queue
     candidate_col = html[html.index('id="col-candidate"'):html.index('id="col-recommended"')]
     assert f'/pipeline/{mine[0].id}/move/recommended' in candidate_col
     # an admin may look at another broker's board, or everyone's
     admin = client_as(db_app, "admin1")
     html = admin.get(f"/pipeline/?broker={other.id}").get_data(as_text=True)
-    assert f'href="/queue/{theirs.id}"' in html and f'href="/queue/{mine[0].id}"' not in html
+    assert f'href="/queue/{theirs.id}?via=board"' in html
+    assert f'href="/queue/{mine[0].id}?' not in html
     html = admin.get("/pipeline/").get_data(as_text=True)
-    assert all(f'href="/queue/{m.id}"' in html for m in [*mine, theirs])
+    assert all(f'href="/queue/{m.id}?via=board"' in html for m in [*mine, theirs])
     assert admin.get("/pipeline/?broker=999999").status_code == 404
 
 
@@ -494,9 +495,9 @@ def test_table_lists_every_status(people, db_app):
     db.session.commit()
     client = client_as(db_app, "broker1")
     html = client.get("/pipeline/table").get_data(as_text=True)
-    assert f'href="/queue/{signed.id}"' in html and f'href="/queue/{people["match"].id}"' in html
+    assert f'href="/queue/{signed.id}?' in html and f'href="/queue/{people["match"].id}?' in html
     html = client.get("/pipeline/table?status=signed").get_data(as_text=True)
-    assert f'href="/queue/{people["match"].id}"' not in html
+    assert f'href="/queue/{people["match"].id}?' not in html
     for who in ("ent1", "uni1"):
         assert client_as(db_app, who).get("/pipeline/table").status_code == 403
         assert client_as(db_app, who).get("/pipeline/").status_code == 403

@@ -145,3 +145,55 @@ def test_saved_view_rules(world):  # noqa: F811
         saved_views.save_view(broker, "one too many", "")
     with pytest.raises(NotFound):
         saved_views.delete_view(world["other_broker"], saved_views.list_views(broker)[0].id)
+
+
+PAIR_LINK = re.compile(r'<td class="score" data-label="[^"]*"><a href="([^"]*)"')
+
+
+def test_a_pair_opened_from_the_pipeline_table_returns_to_it_and_walks_it(world, db_app):  # noqa: F811
+    client = client_as(db_app, "admin1")
+    html = client.get("/pipeline/table?sort=score").get_data(as_text=True)
+    links = [link.replace("&amp;", "&") for link in PAIR_LINK.findall(html)]
+    # every status, by score: the recommended m4 (0.9) first, the rejected m5 (0.3) last
+    assert links[0].startswith(f"/queue/{world['m4'].id}?") and len(links) == 5
+    assert all("via=table" in link and "status%3Dall" in link for link in links)
+    page = client.get(links[0]).get_data(as_text=True)
+    back = re.search(r'id="back-to-queue" class="button no-print" href="([^"]*)"', page)[1]
+    after = re.search(r'id="next-pair" class="button" href="([^"]*)"', page)[1]
+    assert back.replace("&amp;", "&") == "/pipeline/table?status=all&sort=score"
+    assert "返回撮合进度表" in page
+    assert after.replace("&amp;", "&") == links[1]  # the table's next row, not the queue's
+    # the table's last pair: its "next" leads back to the table
+    last = client.get(links[-1]).get_data(as_text=True)
+    after = re.search(r'id="next-pair" class="button" href="([^"]*)"', last)[1]
+    assert after.replace("&amp;", "&") == "/pipeline/table?status=all&sort=score"
+    assert 'name="via" value="table"' in last
+
+
+def test_a_move_from_the_table_keeps_the_way_back(world, db_app):  # noqa: F811
+    client = client_as(db_app, "admin1")
+    m4 = world["m4"].id  # recommended: 已联系 is a move outside the review bar
+    response = client.post(f"/pipeline/{m4}/move/contacted",
+                           data={"q": "status=all&sort=score", "via": "table"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == (
+        f"/queue/{m4}?q=status%3Dall%26sort%3Dscore&via=table")
+
+
+def test_a_pair_opened_from_the_board_returns_to_the_board(world, db_app):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    html = client.get("/pipeline/").get_data(as_text=True)
+    m3 = world["m3"].id  # assigned to broker1: on their board
+    assert f'href="/queue/{m3}?via=board"' in html
+    page = client.get(f"/queue/{m3}?via=board").get_data(as_text=True)
+    back = re.search(r'id="back-to-queue" class="button no-print" href="([^"]*)"', page)[1]
+    after = re.search(r'id="next-pair" class="button" href="([^"]*)"', page)[1]
+    assert back == after == "/pipeline/" and "返回看板" in page
+
+
+@pytest.mark.parametrize("via", ["evil", "//evil.example", "queue", ""])
+def test_an_unknown_origin_is_the_review_queue(world, db_app, via):  # noqa: F811
+    client = client_as(db_app, "broker1")
+    page = client.get(f"/queue/{world['m1'].id}", query_string={"via": via}).get_data(as_text=True)
+    back = re.search(r'id="back-to-queue" class="button no-print" href="([^"]*)"', page)[1]
+    assert back == "/queue/" and "返回待审队列" in page

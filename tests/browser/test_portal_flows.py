@@ -70,7 +70,7 @@ def test_broker_works_pairs_to_registration_and_rejection(live_app, base_url, ne
     assert page.locator("h1 .badge").inner_text() == "已拒绝"
 
     page.goto(f"{base_url}/pipeline/")
-    assert page.locator(f'#col-registered ~ article a[href="/queue/{ids["to_sign"]}"]').count() == 1
+    assert page.locator(f'#col-registered ~ article a[href="/queue/{ids["to_sign"]}?via=board"]').count() == 1
     shot(page, "board")
 
     page.goto(f"{base_url}/dashboard/")

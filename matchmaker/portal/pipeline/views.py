@@ -17,7 +17,7 @@ from ...records import MatchStatus, Role, User
 from ...security.params import int_arg, safe_next
 from ...services import pair_lists, pipeline, queue
 from ..auth.session import roles_required
-from ..queue.views import WORKERS, filtered_page, load_pair, render_pair
+from ..queue.views import WORKERS, filtered_page, load_pair, origin, render_pair
 from .forms import AssignForm, MoveForm, NoteForm
 
 bp = Blueprint("pipeline", __name__)
@@ -52,14 +52,16 @@ def board():
 @roles_required(*WORKERS)
 def table():
     """Every visible pair of every status, filtered like the queue."""
-    return filtered_page("all", "pipeline/table.html")
+    return filtered_page("all", "pipeline/table.html", with_q=True, via="table")
 
 
 def _back(match_id: int) -> str:
     # By id, not through the pair: after the commit reading it would reload it with everything
     # the pair page loads (four queries) only to build this link.
-    q = request.form.get("q") or None  # the queue's filters; the pair page validates them
-    return safe_next(request.form.get("next")) or url_for("queue.pair", match_id=match_id, q=q)
+    q = request.form.get("q") or None  # the list's filters; the pair page validates them
+    via = origin(request.form.get("via"))
+    return safe_next(request.form.get("next")) or url_for("queue.pair", match_id=match_id, q=q,
+                                                          via=via)
 
 
 def _field_error(form, error: ValidationError) -> None:

@@ -64,11 +64,34 @@ def queue_url(q: str) -> str:
     return url_for("queue.index") + (f"?{q}" if q else "")
 
 
-def filtered_page(default_status: str, template: str, with_q: bool = False, **extra):
+# The list a pair page was opened from (``via``), when it is not the review queue: its back
+# link returns there and "next" walks the same list.
+ORIGINS = ("table", "board")
+
+
+def origin(raw: str | None) -> str | None:
+    """``via`` of a request, one of ORIGINS or None (the review queue); anything else is None."""
+    return raw if raw in ORIGINS else None
+
+
+def origin_links(via: str | None, q: str, next_id: int | None) -> tuple[str, str]:
+    """(back, next) links of a pair page opened from ``via`` with the list's filters ``q``."""
+    if via == "board":  # the board has no order to walk: both lead back to it
+        back = url_for("pipeline.board")
+        return back, back
+    back = url_for("pipeline.table") + (f"?{q}" if q else "") if via == "table" else queue_url(q)
+    if next_id is None:
+        return back, back
+    return back, url_for("queue.pair", match_id=next_id, q=q or None, via=via)
+
+
+def filtered_page(default_status: str, template: str, with_q: bool = False,
+                  via: str | None = None, **extra):
     """Render a filtered, paginated list of pairs (the queue and the pipeline table).
 
-    ``with_q``: the pair links carry the queue's query string (``q``), so the pair page can
-    go on to the next pair of the same queue and back to it with the filters kept.
+    ``with_q``: the pair links carry the list's query string (``q``), so the pair page can
+    go on to the next pair of the same list and back to it with the filters kept; ``via``
+    names a list other than the review queue (``ORIGINS``).
     """
     brokers = queue.brokers()
     form = QueueFilterForm(brokers, request.args, default_status=default_status)
@@ -77,10 +100,14 @@ def filtered_page(default_status: str, template: str, with_q: bool = False, **ex
     page_no = page_number(request.args)
     page = queue.queue_page(current_user, filters, page_no, current_app.config["PAGE_SIZE"])
     args = form.query_args()
-    q = urlencode(args) if with_q and valid and args else None
+    if via is not None and valid:  # another default status than the queue's: say it
+        args_q = {"status": form.status.data, **args}
+    else:
+        args_q = args
+    q = urlencode(args_q) if with_q and valid and args_q else None
     return render_template(
         template, form=form, page=page, args=args, bulk=BulkForm(brokers),
-        now=utcnow(), q=q, **extra,
+        now=utcnow(), q=q, via=via, **extra,
     )
 
 
@@ -222,8 +249,9 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
             data={"seen_broker": match.broker_id or ""})
         note_form = failed if isinstance(failed, NoteForm) else NoteForm(formdata=None)
     filters, q = queue_query(request.values.get("q"), brokers)
-    next_id = review.next_pair_id(current_user, filters, match.id)
-    next_url = url_for("queue.pair", match_id=next_id, q=q or None) if next_id else queue_url(q)
+    via = origin(request.values.get("via"))
+    next_id = None if via == "board" else review.next_pair_id(current_user, filters, match.id)
+    back_url, next_url = origin_links(via, q, next_id)
     explanation = dict(match.explanation or {})
     explanation["closest_sentences"] = pair_sentences(match, explanation)
     channels = explanation.get("channels") or match.channel_scores or {}
@@ -251,7 +279,8 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
         q=q,
         next_url=next_url,
         has_next=next_id is not None,
-        back_url=queue_url(q),
+        back_url=back_url,
+        via=via,
         bar_targets=REVIEW_MOVES,
     ), status
 
