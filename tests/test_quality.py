@@ -104,6 +104,10 @@ def test_admins_and_brokers_see_the_page(data, username):
     assert "<svg" in html and "按周接受率" in html and "v1" in html
     conversion = html.split('id="conversion"', 1)[1].split("</section>", 1)[0]
     assert "已签约或已登记" in conversion and "全部配对" in conversion  # not 接受 / 已处理
+    # the charts' values are shares: they say so (高 2 of 2 accepted, 中 1 of 2)
+    band = html.split('id="by-band"', 1)[1].split("</svg>", 1)[0]
+    assert ">100%</text>" in band and ">50%</text>" in band
+    assert ">50%</text>" in conversion.split("</svg>", 1)[0]
     content = html.split("<main", 1)[-1].split("</main>", 1)[0]  # charts are SVG, no script
     assert "<script" not in content and ' style="' not in html
 

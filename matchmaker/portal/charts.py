@@ -11,8 +11,10 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def bar_chart(items: list[tuple[str, float]], title: str = "", width: int = 560) -> Markup:
-    """Horizontal bars, one per (label, value)."""
+def bar_chart(items: list[tuple[str, float]], title: str = "", width: int = 560,
+              unit: str = "") -> Markup:
+    """Horizontal bars, one per (label, value); ``unit`` follows each value ("%")."""
+    unit = escape(unit)
     bar_h, gap, left = 22, 8, 150
     height = max(1, len(items)) * (bar_h + gap) + 30
     peak = max((v for _, v in items), default=0) or 1
@@ -23,14 +25,16 @@ def bar_chart(items: list[tuple[str, float]], title: str = "", width: int = 560)
         rows.append(
             f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(name)}</text>'
             f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-            f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(name)}: {_fmt(value)}</title></rect>'
-            f'<text x="{left + w + 6:.1f}" y="{y + 15}">{_fmt(value)}</text>'
+            f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(name)}: {_fmt(value)}{unit}</title>'
+            f'</rect><text x="{left + w + 6:.1f}" y="{y + 15}">{_fmt(value)}{unit}</text>'
         )
     return _svg(width, height, title, "".join(rows))
 
 
-def line_chart(points: list[tuple[str, float]], title: str = "", width: int = 560) -> Markup:
-    """A line over (x label, value) points, e.g. a weekly trend."""
+def line_chart(points: list[tuple[str, float]], title: str = "", width: int = 560,
+               unit: str = "") -> Markup:
+    """A line over (x label, value) points, e.g. a weekly trend; ``unit`` follows each value."""
+    unit = escape(unit)
     height, pad = 220, 40
     peak = max((v for _, v in points), default=0) or 1
     n = max(1, len(points) - 1)
@@ -41,13 +45,13 @@ def line_chart(points: list[tuple[str, float]], title: str = "", width: int = 56
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     marks = "".join(
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{PALETTE[0]}">'
-        f"<title>{escape(lbl)}: {_fmt(v)}</title></circle>"
+        f"<title>{escape(lbl)}: {_fmt(v)}{unit}</title></circle>"
         f'<text x="{x:.1f}" y="{height - pad + 16}" text-anchor="middle" class="axis">{escape(lbl)}</text>'
         for (x, y), (lbl, v) in zip(coords, points, strict=True)
     )
     axis = (
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#999"/>'
-        f'<text x="{pad - 4}" y="{pad}" text-anchor="end" class="axis">{_fmt(peak)}</text>'
+        f'<text x="{pad - 4}" y="{pad}" text-anchor="end" class="axis">{_fmt(peak)}{unit}</text>'
     )
     line = f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="2" points="{path}"/>'
     return _svg(width, height, title, axis + line + marks)
