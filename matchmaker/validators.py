@@ -24,6 +24,23 @@ _IPC = re.compile(r"^([A-H])(\d{2})([A-Z])\s*(\d{1,4})\s*/\s*(\d{1,6})$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def _blank(ch: str) -> bool:
+    # White space, and invisible format characters (zero-width space and joiners, BOM, soft
+    # hyphen: Unicode category Cf): a text made only of these looks empty on every screen.
+    return ch.isspace() or unicodedata.category(ch) == "Cf"
+
+
+def trim(value: str) -> str:
+    """``value`` without white space or invisible format characters at either end ("" when it
+    holds nothing else: a title of zero-width spaces is no title)."""
+    start, end = 0, len(value)
+    while start < end and _blank(value[start]):
+        start += 1
+    while end > start and _blank(value[end - 1]):
+        end -= 1
+    return value[start:end]
+
+
 def plain_text(value: str, field: str | None = None) -> str:
     """``value`` unchanged, or refused when it holds control characters (NUL, BEL, ESC ...)."""
     if _CONTROL.search(value):

@@ -71,6 +71,9 @@ def test_patent_numbers_fold_width_and_text_refuses_control_characters(db_app):
     bell = client.post("/api/v1/patents", json={**body, "publication_number": "CN400000002A",
                                                  "title": "一种\x07方法\x1b"}, headers=auth)
     assert bell.status_code == 422 and bell.get_json()["errors"][0]["field"] == "title"
+    blank = client.post("/api/v1/patents", json={**body, "publication_number": "CN400000003A",
+                                                  "title": "\u200b\u2060"}, headers=auth)
+    assert blank.status_code == 422 and blank.get_json()["errors"][0]["field"] == "title"
     path = f"/api/v1/patents/{taken.id}"
     etag = client.get(path, headers=auth).headers["ETag"]
     null = client.patch(path, json={"dormant": None}, headers={**auth, "If-Match": etag})

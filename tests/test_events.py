@@ -123,6 +123,7 @@ def test_save_event_validates_every_field(db_app):
         ({"number": "蒙科聚-2026-第7期"}, "number"),  # not unique
         ({"number": ""}, "number"),
         ({"name": "  "}, "name"),
+        ({"name": "\u200b\u2060"}, "name"),  # nothing visible
         ({"held_on": None}, "held_on"),
         ({"target_regions": ["北京市"]}, "target_regions"),
         ({"venue": "馆" * 201}, "venue"),

@@ -195,6 +195,15 @@ def test_control_characters_are_refused_in_imported_text(db_app):
     assert patent("CN114081028A").abstract == "换行\n与\t制表"
 
 
+def test_a_text_of_invisible_characters_is_an_empty_text(db_app):
+    lines = ['{"publication_number": "CN114081026A", "title": "\\u200b\\u200c", "abstract": "a"}',
+             '{"publication_number": "CN114081027A", "title": "t", "abstract": "\\ufeff \\u2060"}',
+             '{"publication_number": "CN114081028A", "title": "\\u200b风电\\u200d叶片", "abstract": "a"}']
+    result = import_patents("\n".join(lines).encode(), "p.jsonl")
+    assert where(result) == {(1, "title"), (2, "abstract")}
+    assert patent("CN114081028A").title == "风电\u200d叶片"  # only the edges are trimmed
+
+
 def test_tsv_and_sniffed_semicolon(db_app, tmp_path):
     tsv = tmp_path / "p.tsv"
     tsv.write_text((HEADER + row()).replace(",", "\t"), encoding="utf-8")

@@ -213,6 +213,8 @@ INVALID = [
     ({"asking_price": "Infinity"}, "asking_price"),
     ({"title": "一种\x00方法"}, "title"),  # control characters
     ({"abstract": "摘要\x1b[31m"}, "abstract"),
+    ({"title": "\u200b\u200b"}, "title"),  # nothing visible: zero-width spaces
+    ({"abstract": "\ufeff \u200d\u2060"}, "abstract"),
     ({"legal_status": "immortal"}, "legal_status"),
     ({"patent_type": "poem"}, "patent_type"),
     ({"licensing_modes": ["free-for-all"]}, "licensing_modes"),

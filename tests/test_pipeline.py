@@ -283,6 +283,8 @@ def test_notes(people):
     assert note.body == "已电话联系企业技术负责人" and note.author_id == people["broker"].id
     with pytest.raises(ValidationError):
         pipeline.add_note(match, people["broker"], "   ")
+    with pytest.raises(ValidationError):  # nothing visible: a zero-width space and a BOM
+        pipeline.add_note(match, people["broker"], "\u200b \ufeff")
     with pytest.raises(ValidationError):
         pipeline.add_note(match, people["broker"], "长" * (pipeline.NOTE_LIMIT + 1))
     with pytest.raises(PermissionDenied):

@@ -41,7 +41,7 @@ def text(value: Any) -> str | None:
         return "；".join(parts) or None
     if isinstance(value, dict):
         raise ValidationError(reason("Expected text, not a JSON object"))
-    cleaned = _FORMULA_ESCAPE.sub("", str(value).strip().replace("\r\n", "\n"))
+    cleaned = _FORMULA_ESCAPE.sub("", validators.trim(str(value)).replace("\r\n", "\n"))
     return validators.plain_text(cleaned) or None
 
 

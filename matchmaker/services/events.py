@@ -12,6 +12,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, func, or_, select, true
 
+from .. import validators
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..records import (
@@ -120,8 +121,8 @@ def save_event(
     """Create (``event`` None) or update an event after validating every field."""
     if not can_manage(actor):
         raise PermissionDenied(_("Only administrators and brokers manage events."))
-    number = (number or "").strip()
-    name = (name or "").strip()
+    number = validators.trim(number or "")
+    name = validators.trim(name or "")
     if not number:
         raise ValidationError(_("Enter the event number."), "number")
     if not name:
@@ -139,8 +140,8 @@ def save_event(
     values = {
         "number": number,
         "name": name,
-        "venue": (venue or "").strip() or None,
-        "theme": (theme or "").strip() or None,
+        "venue": validators.trim(venue or "") or None,
+        "theme": validators.trim(theme or "") or None,
         "target_industries": ",".join(split_list(target_industries)) or None,
         "target_regions": ",".join(regions) or None,
     }

@@ -31,8 +31,7 @@ ORG_FIELDS = {
 
 def _clean(value):
     if isinstance(value, str):
-        value = value.strip()
-        return value or None
+        return validators.trim(value) or None
     return value
 
 

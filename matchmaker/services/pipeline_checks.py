@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from flask import has_request_context
 from flask_babel import gettext
 
+from .. import validators
 from ..errors import ValidationError
 from ..records import MatchStatus, RejectionReason
 
@@ -67,8 +68,8 @@ def contract_number(value: str | None) -> str:
 
 
 def clean(text: str | None) -> str | None:
-    """Stripped text, or None when blank."""
-    text = (text or "").strip()
+    """Trimmed text (``validators.trim``), or None when nothing visible is left."""
+    text = validators.trim(text or "")
     return text or None
 
 

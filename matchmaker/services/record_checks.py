@@ -54,7 +54,7 @@ def local_today() -> date:
 
 def _text(values: dict, key: str, limit: int, *, required: bool = False) -> str | None:
     value = values.get(key)
-    value = value.strip() if isinstance(value, str) else value
+    value = validators.trim(value) if isinstance(value, str) else value
     if not value:
         if required:
             raise ValidationError(_("This field is required."), key)
