@@ -197,11 +197,13 @@ def test_patent_suggestions_rank_demand_within_the_theme(db_app):
     got = suggest_patents(e)
     assert [s.patent for s in got] == [a, b, c]
     first = got[0]
-    assert (first.open_needs, first.best_score, first.demand) == (3, 0.8, 2.1)
+    # demand: the expected open needs a broker would recommend it for, 0.48 + 0.42 + 0.36
+    assert (first.open_needs, first.best_score) == (3, 0.8)
+    assert first.demand == pytest.approx(1.26)
     assert (first.best_calibrated, got[1].best_calibrated) == (48, None)  # as brokers see it
     assert first.fit.ipc_hits == ["H01F 1/057"] and first.fit.score == 1.0
     assert got[1].fit.ipc_hits == [] and "永磁" in got[1].fit.shared_terms
-    assert got[1].priority == pytest.approx(0.9 * got[1].fit.score)
+    assert got[1].priority == pytest.approx(0.9 * got[1].fit.score)  # uncalibrated: its raw 0.9
     assert (got[2].open_needs, got[2].priority) == (0, 0.0)
     assert suggest_patents(e, limit=2) == got[:2]  # stopping early gives the same top
 
@@ -219,7 +221,10 @@ def test_enterprise_suggestions_rank_by_matching_open_needs(db_app):
     done, registered = f.org(name="丁企业"), f.org(name="戊企业")
     x1, x2 = f.need(title="甲需求一", enterprise=x), f.need(title="甲需求二", enterprise=x)
     pair(x1, p1, 0.8)
-    pair(x1, p2, 0.5)  # the same need twice: only its best score counts
+    # the same need twice: only its best counts, by the calibrated likelihood brokers see
+    # (95 -> 0.95) rather than the raw scores (0.8 above 0.5)
+    best = pair(x1, p2, 0.5)
+    best.calibrated = 95
     pair(x2, p2, 0.6)
     pair(f.need(title="乙需求", enterprise=y), p1, 0.9)
     pair(f.need(title="丙需求", enterprise=z), other, 0.99)  # matches an unlisted patent
@@ -228,7 +233,8 @@ def test_enterprise_suggestions_rank_by_matching_open_needs(db_app):
     registration(e, registered)
     got = suggest_enterprises(e)
     assert [s.organization for s in got] == [x, y]
-    assert (got[0].needs, got[0].strength, got[0].in_target_region) == (2, 1.4, False)
+    assert (got[0].needs, got[0].strength, got[0].in_target_region) == (2, 1.55, False)
+    assert got[0].best_match is best and got[0].best_score == 0.95
     assert got[1].in_target_region and got[1].priority == pytest.approx(0.9 * 1.2)
     assert {(p.need.title, p.patent.title) for p in got[0].pairs} == {
         ("甲需求一", "专利一"),

@@ -28,13 +28,14 @@ def _fresh_login_cache(sender, **extra):
     g.pop("_login_user", None)
 
 
-def demand(patent, scores, status=NeedStatus.OPEN):
+def demand(patent, scores, status=NeedStatus.OPEN, calibrated=None):
     for score in scores:
         db.session.add(
             Match(
                 need=f.need(status=status),
                 patent=patent,
                 score=score,
+                calibrated=calibrated,
                 channel_scores={},
                 explanation={},
             )
@@ -79,7 +80,7 @@ def test_ranking_combines_demand_term_status_and_open_licence(db_app):
     assert [rows[1].total, rows[2].total] == pytest.approx([35.8, 32.5], abs=0.11)
     top = {fa.key: fa for fa in rows[0].factors}
     assert top["open_licence"].points == 15 and top["status"].points == 20
-    assert top["demand"].detail == {"open_needs": 3, "best_score": 0.9}
+    assert top["demand"].detail == {"open_needs": 3, "best_score": 0.9, "calibrated": None}
     assert top["demand"].points == pytest.approx(
         40 * (0.5 * 3 / DEMAND_NEEDS_FULL + 0.5 * 0.9), abs=0.05
     )
@@ -89,6 +90,29 @@ def test_ranking_combines_demand_term_status_and_open_licence(db_app):
     every = rank_dormant(broker, TODAY, include_unrevivable=True)
     assert [r.patent.title for r in every[-2:]] == ["已失效", "期满"]
     assert all(not r.revivable and r.total == 0 for r in every[-2:])
+
+
+def test_demand_reads_the_calibrated_score_brokers_see(db_app):
+    """The fused score is relative to each need (about 1 for the first candidate even when
+    nothing fits): the best pair counts as its calibrated likelihood when it has one."""
+    uni = f.org(OrgKind.UNIVERSITY)
+    fits = f.patent(title="真匹配", owner=uni, filing_date=date(2021, 3, 1))
+    first_of_nothing = f.patent(title="无关需求的第一名", owner=uni, filing_date=date(2021, 3, 1))
+    demand(fits, [0.8], calibrated=90)
+    demand(first_of_nothing, [1.05], calibrated=6)
+    broker = f.user(Role.BROKER)
+    db.session.commit()
+    rows = rank_dormant(broker, TODAY)
+    assert [r.patent.title for r in rows] == ["真匹配", "无关需求的第一名"]
+    points = [{fa.key: fa for fa in r.factors}["demand"] for r in rows]
+    assert points[0].points == pytest.approx(40 * (0.5 / DEMAND_NEEDS_FULL + 0.5 * 0.9), abs=0.05)
+    assert points[1].points == pytest.approx(40 * (0.5 / DEMAND_NEEDS_FULL + 0.5 * 0.06), abs=0.05)
+    assert points[1].detail == {"open_needs": 1, "best_score": 1.05, "calibrated": 6}
+    request_started.connect(_fresh_login_cache, db_app)
+    client = db_app.test_client()
+    f.login(client, broker.username)
+    html = client.get("/revival/").text
+    assert "1 项开放需求，最高匹配度" in html and '<strong class="score">90</strong>' in html
 
 
 def test_lapse_and_expiry_flags(db_app):

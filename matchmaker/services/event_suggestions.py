@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from ..extensions import db
 from ..records import (
@@ -127,20 +127,41 @@ class PatentSuggestion:
     patent: Patent
     open_needs: int  # open needs matched to it
     best_score: float  # its strongest match
-    demand: float  # sum of match scores over open needs
+    demand: float  # expected open needs a broker would recommend it for (sum of likelihoods)
     fit: ThemeFit
     priority: float  # demand x theme fit: the rank order
     best_calibrated: int | None = None  # the strongest match as brokers see it (0-100)
 
 
+def likelihood(calibrated: int | None, score: float) -> float:
+    """P(a broker would recommend the pair): its calibrated score / 100; a pair stored without
+    one (before calibration, or no model) counts with its raw score held to 0..1."""
+    if calibrated is not None:
+        return calibrated / 100.0
+    return min(1.0, max(0.0, float(score)))
+
+
+# ``likelihood`` in SQL, summed over a patent's pairs
+_LIKELIHOOD = case(
+    (Match.calibrated.is_not(None), Match.calibrated / 100.0),
+    (Match.score > 1, 1.0),
+    (Match.score < 0, 0.0),
+    else_=Match.score,
+)
+
+
 def demand_by_patent() -> dict[int, tuple[int, float, float, int | None]]:
-    """patent_id -> (open needs, best score, score sum, best calibrated score) over live pairs."""
+    """patent_id -> (open needs, best score, demand, best calibrated score) over live pairs.
+
+    Demand is the expected number of open needs a broker would recommend the patent for: the
+    sum of its pairs' ``likelihood`` (calibrated scores / 100), on one scale for every patent.
+    """
     stmt = (
         select(
             Match.patent_id,
             func.count(func.distinct(Match.need_id)),
             func.max(Match.score),
-            func.sum(Match.score),
+            func.sum(_LIKELIHOOD),
             func.max(Match.calibrated),
         )
         .join(Need, Need.id == Match.need_id)
@@ -246,10 +267,11 @@ class EnterpriseSuggestion:
     organization: Organization
     pairs: list[Pair]
     needs: int  # matching open needs
-    best_score: float
-    strength: float  # sum over its needs of each need's best score
+    best_score: float  # the likelihood of its best pair
+    strength: float  # expected needs a listed patent fits: sum of each need's best likelihood
     in_target_region: bool
     priority: float
+    best_match: Match | None = None  # its pair with the highest likelihood
 
 
 def suggest_enterprises(
@@ -269,8 +291,10 @@ def suggest_enterprises(
         org = pairs[0].need.enterprise
         best_per_need: dict[int, float] = {}
         for p in pairs:
-            best_per_need[p.need.id] = max(best_per_need.get(p.need.id, 0.0), float(p.match.score))
+            best_per_need[p.need.id] = max(best_per_need.get(p.need.id, 0.0),
+                                           likelihood(p.match.calibrated, p.match.score))
         strength = sum(best_per_need.values())
+        best_match = max(pairs, key=lambda p: likelihood(p.match.calibrated, p.match.score)).match
         in_region = bool(regions) and org.region_league in regions
         priority = strength * (REGION_BONUS if in_region else 1.0)
         out.append(
@@ -282,6 +306,7 @@ def suggest_enterprises(
                 round(strength, 4),
                 in_region,
                 round(priority, 4),
+                best_match,
             )
         )
     out.sort(key=lambda s: (-s.priority, -s.needs, s.organization.name))

@@ -19,7 +19,7 @@ from sqlalchemy import select, true
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..records import LegalStatus, Patent, PatentType, Role, User
-from .event_suggestions import demand_by_patent
+from .event_suggestions import demand_by_patent, likelihood
 
 TERM_YEARS = {PatentType.INVENTION: 20, PatentType.UTILITY: 10, PatentType.DESIGN: 15}
 WARNING_DAYS = 180
@@ -104,13 +104,13 @@ def term_end(patent: Patent) -> date | None:
 def assess(patent: Patent, demand: tuple[int, float, float, int | None],
            today: date) -> RevivalRow:
     """Score one patent; ``demand`` is (open needs, best score, score sum, best calibrated)."""
-    open_needs, best, _total, _calibrated = demand
+    open_needs, best, _total, calibrated = demand
     status = LegalStatus(patent.legal_status)
     end = term_end(patent)
     days_left = (end - today).days if end else None
     revivable = status in _STATUS_SHARE and (days_left is None or days_left > 0)
 
-    strength = min(1.0, max(0.0, best))
+    strength = likelihood(calibrated, best)  # the best pair, as P(a broker would recommend it)
     demand_share = 0.5 * min(open_needs, DEMAND_NEEDS_FULL) / DEMAND_NEEDS_FULL + 0.5 * strength
     term_years = TERM_YEARS.get(PatentType(patent.patent_type), 20)
     if days_left is None:
@@ -118,7 +118,8 @@ def assess(patent: Patent, demand: tuple[int, float, float, int | None],
     else:
         term_share = min(1.0, max(0.0, days_left / (term_years * 365.25)))
     shares = {
-        "demand": (demand_share, {"open_needs": open_needs, "best_score": round(strength, 3)}),
+        "demand": (demand_share, {"open_needs": open_needs, "best_score": round(best, 3),
+                                  "calibrated": calibrated}),
         "term": (
             term_share,
             {
