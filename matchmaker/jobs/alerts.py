@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from ..services import alerts
 from ..services import jobs as service
+from ..services.notify import mail_job
 from .registry import JobContext, job
 
 
 def _then_mail(ctx: JobContext, notes: list) -> dict:
-    ids = [note.id for note in notes]
-    if ids and current_app.config.get("MAIL_ENABLED"):
-        ctx.after_commit(lambda: service.submit("mail", {"notification_ids": ids}))
-    return {"notifications": len(ids)}
+    job = mail_job(notes)
+    if job is not None:
+        ctx.after_commit(lambda: service.submit(*job))
+    return {"notifications": len(notes)}
 
 
 @job("alert_need_posted")

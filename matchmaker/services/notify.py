@@ -123,6 +123,15 @@ def _connect(config: Mapping) -> smtplib.SMTP:
     return conn
 
 
+def mail_job(notes: Iterable[Notification]) -> tuple[str, dict] | None:
+    """The mail job (name, parameters) that sends committed ``notes``; None while mail is off
+    or there is nothing to send. Alerts and pair notices queue it the same way."""
+    ids = [note.id for note in notes]
+    if not ids or not current_app.config.get("MAIL_ENABLED"):
+        return None
+    return "mail", {"notification_ids": ids}
+
+
 def email_notifications(
     config: Mapping, notifications: Iterable[Notification], subject: str | None = None
 ) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -18,7 +17,7 @@ from ..extensions import db
 from ..records import Feedback, Match, MatchHistory, MatchStatus, Notification, Role, User
 from ..signals import match_moved
 from . import jobs
-from .notify import notify, recipient_locale
+from .notify import mail_job, notify, recipient_locale
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +76,9 @@ def answered(match: Match, enterprise_user: User) -> list[Notification]:
 
 def mail(notes: list[Notification]) -> None:
     """Queue the mail job for committed notices, when mail is on."""
-    ids = [note.id for note in notes]
-    if ids and current_app.config.get("MAIL_ENABLED"):
-        jobs.submit("mail", {"notification_ids": ids})
+    job = mail_job(notes)
+    if job is not None:
+        jobs.submit(*job)
 
 
 def _recommender(match: Match) -> User | None:
