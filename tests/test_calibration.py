@@ -17,11 +17,13 @@ from matchmaker.matching.calibration import (
     FEATURES,
     FORMAT,
     MONOTONE,
+    TREES_FORMAT,
     Calibrator,
     Evidence,
     Model,
     Others,
     Thresholds,
+    Trees,
     expected_calibration_error,
     in_context,
     query_shape,
@@ -108,7 +110,8 @@ def test_query_shape():
 
 
 def test_a_model_with_a_negative_weight_on_evidence_is_refused(tmp_path):
-    good = Calibrator.load().model.to_json()
+    good = Model(tuple(0.1 for _ in FEATURES), -1.0, {}).to_json()  # a logistic file
+    assert isinstance(Calibrator.load(_written(tmp_path, good)).model, Model)
     for name in MONOTONE:
         bad = dict(good, coef=list(good["coef"]))
         bad["coef"][FEATURES.index(name)] = -0.5
@@ -117,6 +120,12 @@ def test_a_model_with_a_negative_weight_on_evidence_is_refused(tmp_path):
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(bad), encoding="utf-8")
         assert Calibrator.load(path).model is None
+
+
+def _written(tmp_path, data: dict):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
 
 
 def test_without_a_model_file_the_engine_stays_uncalibrated(tmp_path):
@@ -143,8 +152,8 @@ def test_expected_calibration_error():
 
 def test_the_packaged_file_is_small_and_versioned():
     data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
-    assert data["format"] == FORMAT and data["features"] == list(FEATURES)
-    assert DEFAULT_FILE.stat().st_size < 4096
+    assert data["format"] in (FORMAT, TREES_FORMAT) and data["features"] == list(FEATURES)
+    assert DEFAULT_FILE.stat().st_size < 256 * 1024
 
 
 # -- the BM25 coverage of the query by each document -----------------------------------------
@@ -184,3 +193,49 @@ def test_sparse_view_coverage_reads_the_delta_log():
     view._live[5] = Counter(base.analyzer.terms("稀土 永磁"))  # 2 was removed, 5 added
     coverage = view.coverage_of("稀土 永磁", [1, 2, 5])
     assert coverage.tolist() == pytest.approx([1.0, 0.0, 1.0])
+
+
+# -- boosted trees (format 3) ------------------------------------------------------------------
+
+
+def _booster(monotone: bool = True):
+    """A small LightGBM model over FEATURES whose label rises with ``primary`` and depends on
+    the query's length (a context feature) in shape, as the real fit does."""
+    lightgbm = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (3000, len(FEATURES)))
+    logit = 6 * x[:, 0] * (0.3 + x[:, FEATURES.index("query_length")]) - 3
+    y = (rng.uniform(size=len(x)) < 1 / (1 + np.exp(-logit))).astype(float)
+    params = {"objective": "binary", "num_leaves": 7, "min_data_in_leaf": 20, "verbose": -1,
+              "num_threads": 1, "monotone_constraints_method": "basic", "deterministic": True}
+    if monotone:
+        params["monotone_constraints"] = [1 if f in MONOTONE else 0 for f in FEATURES]
+    return lightgbm.train(params, lightgbm.Dataset(x, y), num_boost_round=30), x
+
+
+def test_trees_are_evaluated_as_lightgbm_does_and_survive_a_round_trip(tmp_path):
+    booster, x = _booster()
+    trees = Trees.from_lightgbm(booster.dump_model(), {"fitted": "test"})
+    assert trees.probability(x[:200]) == pytest.approx(booster.predict(x[:200]), abs=1e-9)
+    path = tmp_path / "trees.json"
+    path.write_text(json.dumps(trees.to_json()), encoding="utf-8")
+    loaded = Calibrator.load(path)
+    assert isinstance(loaded.model, Trees) and loaded.model.manifest == {"fitted": "test"}
+    assert loaded.model.probability(x[:50]) == pytest.approx(booster.predict(x[:50]), abs=1e-6)
+
+
+def test_trees_that_are_not_monotone_in_the_evidence_are_refused(tmp_path):
+    booster, _ = _booster(monotone=False)  # free trees: primary lowers the score somewhere
+    with pytest.raises(ValueError, match="not monotone"):
+        Trees.from_lightgbm(booster.dump_model(), {})
+    good = Trees.from_lightgbm(_booster()[0].dump_model(), {}).to_json()
+    first = good["trees"][0]
+    split = next(i for i, f in enumerate(first["feature"]) if f == FEATURES.index("primary"))
+    swapped = dict(first, left=list(first["left"]), right=list(first["right"]))
+    swapped["left"][split], swapped["right"][split] = first["right"][split], first["left"][split]
+    for bad in (dict(good, trees=[swapped, *good["trees"][1:]]),  # a split turned round
+                dict(good, trees=[dict(first, left=[0] * len(first["left"]))]),  # a loop
+                dict(good, monotone=["primary"]), dict(good, trees=[])):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(bad), encoding="utf-8")
+        assert Calibrator.load(path).model is None  # uncalibrated, as without a file

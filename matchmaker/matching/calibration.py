@@ -26,9 +26,12 @@ whose base rates differ several times over (issue 9: one model was off by 0.07-0
 task). The context is computed without the candidate itself, so the score stays monotone in
 the candidate's own evidence whatever weight the context gets.
 
-A logistic model whose coefficients on the evidence are non-negative (fitted by
-``python -m matchmaker.evaluation.calibrate``, shipped as ``calibration_default.json``) makes
-the score monotone: more similarity, coverage or agreement never lowers it. Scores fall into
+The model (fitted by ``python -m matchmaker.evaluation.calibrate``, shipped as
+``calibration_default.json``) is monotone in the candidate's own evidence: more similarity,
+coverage or agreement never lowers the score. Two kinds: boosted trees (``Trees``, format 3,
+the default since the context changes the SHAPE of the evidence-to-relevance curve, not only
+its level) whose splits on evidence are checked for monotonicity when the file is loaded, and
+a logistic model with non-negative weights on the evidence (``Model``, format 2). Scores fall into
 bands 高 / 中 / 低 and a pair under the "strong" threshold is not a strong candidate. Without a
 readable model file the engine works as before: no calibrated score (None), every candidate
 counts as strong (documented in docs/matching.md, "Calibrated score").
@@ -58,7 +61,8 @@ FEATURES = MONOTONE + CONTEXT
 TOP_N = 10  # a channel "lists" a candidate when it ranks it in its first TOP_N
 CONTEXT_N = 20  # the "others": the first CONTEXT_N fused candidates (as in the fit), whatever k
 DEFAULT_FILE = Path(__file__).with_name("calibration_default.json")
-FORMAT = 2
+FORMAT = 2  # logistic
+TREES_FORMAT = 3  # boosted trees
 BANDS = ("high", "medium", "low")
 
 
@@ -194,10 +198,156 @@ class Model:
         return cls(coef, float(data["intercept"]), dict(data.get("manifest") or {}))
 
 
+class Trees:
+    """Boosted regression trees over ``FEATURES`` (LightGBM, binary log-loss), evaluated in
+    numpy: P = sigmoid(sum of the leaves reached). Each tree is flat arrays: ``feature`` (-1 for
+    a leaf), ``threshold`` (go left when the value is <= it), ``left`` / ``right`` (child
+    indexes, always after their parent) and ``value`` (a leaf's output)."""
+
+    KEYS = ("feature", "threshold", "left", "right", "value")
+
+    def __init__(self, trees: list[dict], manifest: dict):
+        self.trees = [{
+            "feature": np.asarray(t["feature"], np.int64),
+            "threshold": np.asarray(t["threshold"], np.float64),
+            "left": np.asarray(t["left"], np.int64),
+            "right": np.asarray(t["right"], np.int64),
+            "value": np.asarray(t["value"], np.float64),
+        } for t in trees]
+        self.manifest = manifest
+        self._check()
+        self._stack()
+
+    def _check(self) -> None:
+        """Raises ValueError unless every tree is well formed and non-decreasing in each
+        monotone feature (every leaf left of a split on one is at most every leaf right of it)."""
+        rising = {FEATURES.index(name) for name in MONOTONE}
+        if not self.trees:
+            raise ValueError("calibration file: no trees")
+        for t in self.trees:
+            n = len(t["feature"])
+            if n == 0 or any(len(t[k]) != n for k in self.KEYS):
+                raise ValueError("calibration file: a tree's arrays differ in length")
+            for node in range(n):
+                f = int(t["feature"][node])
+                if f < 0:
+                    continue
+                kids = int(t["left"][node]), int(t["right"][node])
+                if f >= len(FEATURES) or not all(node < k < n for k in kids):
+                    raise ValueError("calibration file: a malformed tree")
+                if f in rising and (self._leaves(t, kids[0]).max()
+                                    > self._leaves(t, kids[1]).min() + 1e-12):
+                    raise ValueError(f"calibration file: not monotone in {FEATURES[f]}")
+
+    @staticmethod
+    def _leaves(t: dict, node: int) -> np.ndarray:
+        out, stack = [], [node]
+        while stack:
+            k = stack.pop()
+            if t["feature"][k] < 0:
+                out.append(t["value"][k])
+            else:
+                stack += [int(t["left"][k]), int(t["right"][k])]
+        return np.asarray(out)
+
+    def _stack(self) -> None:
+        """All trees as padded [tree, node] arrays, so a list's rows walk every tree at once
+        (a leaf, and padding, leads to itself): one numpy step per level, not per tree."""
+        width = max(len(t["feature"]) for t in self.trees)
+        shape = (len(self.trees), width)
+        self._feature = np.full(shape, -1, np.int64)
+        self._threshold = np.zeros(shape)
+        self._value = np.zeros(shape)
+        self._left = np.tile(np.arange(width), (len(self.trees), 1))
+        self._right = self._left.copy()
+        depth = 0
+        for i, t in enumerate(self.trees):
+            n, inner = len(t["feature"]), t["feature"] >= 0
+            self._feature[i, :n] = t["feature"]
+            self._threshold[i, :n] = t["threshold"]
+            self._value[i, :n] = np.where(inner, 0.0, t["value"])
+            self._left[i, :n] = np.where(inner, t["left"], np.arange(n))
+            self._right[i, :n] = np.where(inner, t["right"], np.arange(n))
+            level = np.zeros(n, np.int64)
+            for node in range(n):  # children come after their parent
+                if inner[node]:
+                    level[t["left"][node]] = level[t["right"][node]] = level[node] + 1
+            depth = max(depth, int(level.max()))
+        self._depth = depth
+
+    def raw(self, rows: np.ndarray) -> np.ndarray:
+        """The summed leaf outputs (log-odds) of ``rows``."""
+        rows = np.atleast_2d(np.asarray(rows, np.float64))
+        trees = np.arange(len(self.trees))[None, :]
+        at_row = np.arange(len(rows))[:, None]
+        node = np.zeros((len(rows), len(self.trees)), np.int64)
+        for _ in range(self._depth):
+            feature = self._feature[trees, node]
+            left = rows[at_row, np.maximum(feature, 0)] <= self._threshold[trees, node]
+            node = np.where(left, self._left[trees, node], self._right[trees, node])
+        return self._value[trees, node].sum(axis=1)
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.raw(rows)))
+
+    def to_json(self) -> dict:
+        return {"format": TREES_FORMAT, "features": list(FEATURES), "monotone": list(MONOTONE),
+                "trees": [{"feature": t["feature"].tolist(),
+                           "threshold": [float(v) for v in t["threshold"]],
+                           "left": t["left"].tolist(), "right": t["right"].tolist(),
+                           "value": [round(float(v), 8) for v in t["value"]]}
+                          for t in self.trees],
+                "manifest": self.manifest}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Trees:
+        """Raises ValueError on another format, feature list or monotone list, or a tree that
+        is malformed or not monotone."""
+        if (data.get("format") != TREES_FORMAT or tuple(data.get("features", ())) != FEATURES
+                or tuple(data.get("monotone", ())) != MONOTONE):
+            raise ValueError("calibration file: unknown format or features")
+        return cls(list(data["trees"]), dict(data.get("manifest") or {}))
+
+    @classmethod
+    def from_lightgbm(cls, dump: dict, manifest: dict) -> Trees:
+        """From ``Booster.dump_model()`` of a model over ``FEATURES`` (numerical splits only)."""
+        return cls([_flatten(info["tree_structure"]) for info in dump["tree_info"]], manifest)
+
+
+def _flatten(root: dict) -> dict:
+    """One LightGBM tree (nested dicts) as ``Trees``' flat arrays, children after parents."""
+    flat: dict[str, list] = {k: [] for k in Trees.KEYS}
+    stack: list[tuple[dict, int | None, str]] = [(root, None, "")]
+    while stack:
+        node, parent, side = stack.pop()
+        at = len(flat["feature"])
+        for k in Trees.KEYS:
+            flat[k].append(0)
+        if parent is not None:
+            flat[side][parent] = at
+        if "split_feature" not in node:
+            flat["feature"][at], flat["value"][at] = -1, float(node.get("leaf_value", 0.0))
+            continue
+        if node.get("decision_type") != "<=" or node.get("missing_type") not in ("None", "NaN"):
+            raise ValueError("calibration: only numerical <= splits are supported")
+        flat["feature"][at], flat["threshold"][at] = int(node["split_feature"]), float(
+            node["threshold"])
+        stack += [(node["right_child"], at, "right"), (node["left_child"], at, "left")]
+    return flat
+
+
+def load_model(data: dict) -> Model | Trees:
+    """The model of a calibration file's JSON (format 2: logistic, 3: trees); ValueError when
+    it is neither or breaks its rules."""
+    if data.get("format") == TREES_FORMAT:
+        return Trees.from_json(data)
+    return Model.from_json(data)
+
+
 class Calibrator:
     """Evidence -> calibrated score (0-100) and band."""
 
-    def __init__(self, model: Model | None, thresholds: Thresholds | None = None):
+    def __init__(self, model: Model | Trees | None, thresholds: Thresholds | None = None):
         self.model = model
         self.thresholds = thresholds  # None: scores without bands
 
@@ -207,7 +357,7 @@ class Calibrator:
         """The model in ``path`` (default: the packaged file); uncalibrated when unreadable."""
         path = Path(path) if path else DEFAULT_FILE
         try:
-            model = Model.from_json(json.loads(path.read_text(encoding="utf-8")))
+            model = load_model(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("no calibration model (%s): scores stay uncalibrated", exc)
             model = None
