@@ -127,9 +127,12 @@ def idempotent(view):
             response.headers["Idempotent-Replayed"] = "true"
             return response
         # Keys are kept for a day: purge this token's older ones as a new one is claimed.
+        # ("fetch": the purged rows also leave the session, so a new key that reuses a purged
+        # row's id on SQLite does not collide with a stale object in the identity map)
         db.session.execute(delete(IdempotencyKey).where(
             IdempotencyKey.token_id == token.id,
-            IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_TTL))
+            IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_TTL),
+            execution_options={"synchronize_session": "fetch"})
         claim = IdempotencyKey(token_id=token.id, key=key, fingerprint=fingerprint)
         db.session.add(claim)
         try:
