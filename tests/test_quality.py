@@ -81,6 +81,12 @@ def test_figures(data):
     conversion = {r.name: (r.accepted, r.decided) for r in q.conversion}
     assert conversion["高"] == (1, 2) and conversion["未校准"] == (0, 1)  # the waiting pair
     assert dict(q.model_versions) == {None: 4, "v1": 1}
+    # the calibrated score against the decisions: 25 (accepted: talks failed on price), 30
+    # (not relevant), 60 and 80 (accepted); the waiting pair has no label
+    assert q.calibration_pairs == 4
+    assert [(b["predicted"], b["observed"], b["pairs"]) for b in q.calibration] == [
+        (0.25, 1.0, 1), (0.3, 0.0, 1), (0.6, 1.0, 1), (0.8, 1.0, 1)]
+    assert q.calibration_ece == pytest.approx((0.75 + 0.3 + 0.4 + 0.2) / 4)
 
 
 def test_the_platforms_own_moves_are_no_first_action(db_app):
@@ -108,6 +114,10 @@ def test_admins_and_brokers_see_the_page(data, username):
     band = html.split('id="by-band"', 1)[1].split("</svg>", 1)[0]
     assert ">100%</text>" in band and ">50%</text>" in band
     assert ">50%</text>" in conversion.split("</svg>", 1)[0]
+    calibration = html.split('id="calibration"', 1)[1].split("</section>", 1)[0]
+    assert "<svg" in calibration and "4 个已处理且有匹配度的配对" in calibration
+    for task in quality.calibration_manifest()["ece_held_out_by_task"]:  # the model in use
+        assert task in calibration
     content = html.split("<main", 1)[-1].split("</main>", 1)[0]  # charts are SVG, no script
     assert "<script" not in content and ' style="' not in html
 
@@ -145,3 +155,13 @@ def test_the_activation_log_speaks_the_page_language(data):
         assert word in log, word
     for code in ("not_better_on_benchmark", ">kept<", ">activate<", ">rollback<", ">better<"):
         assert code not in log, code
+
+
+def test_the_calibration_card_without_decisions_or_model(db_app, tmp_path):
+    f.user(Role.ADMIN, username="admin1")
+    db.session.commit()
+    db_app.config["CALIBRATION_FILE"] = str(tmp_path / "missing.json")
+    html = client_as(db_app, "admin1").get("/quality/").get_data(as_text=True)
+    calibration = html.split('id="calibration"', 1)[1].split("</section>", 1)[0]
+    assert "还没有已处理且有匹配度的配对" in calibration
+    assert "没有校准模型" in calibration and "<svg" not in calibration

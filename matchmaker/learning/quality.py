@@ -6,6 +6,7 @@ evaluation runs; nothing here runs an evaluation or a model.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import statistics
@@ -14,17 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..matching.calibration import DEFAULT_FILE, expected_calibration_error
 from ..records import Match, MatchHistory, MatchStatus, Need, User
 from ..services import scores
 from .labels import derive
 
 log = logging.getLogger(__name__)
 
-# Score bands of the engine's fused score (0..1); issue 9 will bring a calibrated 0-100 score.
 SIGNED = (MatchStatus.SIGNED, MatchStatus.REGISTERED)
 WEEKS = 12
 
@@ -68,6 +70,10 @@ class Quality:
     first_action_days: dict = field(default_factory=dict)
     conversion: list[Rate] = field(default_factory=list)  # signed out of all pairs per band
     model_versions: list[tuple[str | None, int]] = field(default_factory=list)
+    # the calibrated score against the brokers' decisions: bins of (predicted, observed)
+    calibration: list[dict] = field(default_factory=list)
+    calibration_ece: float | None = None
+    calibration_pairs: int = 0
 
 
 def evaluations(directory: str | None) -> list[dict]:
@@ -85,6 +91,26 @@ def evaluations(directory: str | None) -> list[dict]:
         if isinstance(data, dict) and "task" in data:
             found.append(data)
     return sorted(found, key=lambda d: (d["task"], d.get("mode", "")))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_manifest(path: str, mtime_ns: int) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    manifest = data.get("manifest") if isinstance(data, dict) else None
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def calibration_manifest(path: str | None = None) -> dict:
+    """The manifest of the calibration model in use (``CALIBRATION_FILE``, else the packaged
+    one): when it was fitted, on what, and its held-out error per task; {} when unreadable."""
+    target = Path(path) if path else DEFAULT_FILE
+    try:
+        return _read_manifest(str(target), target.stat().st_mtime_ns)
+    except OSError:
+        return {}
 
 
 def _week(when: datetime) -> str:
@@ -119,12 +145,14 @@ def overview(evaluation_dir: str | None) -> Quality:
     by_band: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     brokers: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     reasons: dict[str, Counter] = defaultdict(Counter)
-    waits = []
+    waits, scored = [], []
     for r in rows:
         moves = sorted(history.get(r.id, []))
         grade = derive(str(r.status), rejection_reason=r.rejection_reason,
                        feedback=r.enterprise_feedback, reached=[s for _, s, _ in moves]).grade
         accepted = int(grade is not None and grade >= 2)
+        if grade is not None and r.calibrated is not None:  # a labelled decision on a score
+            scored.append((r.calibrated / 100.0, accepted))
         week = _week(r.status_changed_at)
         for bucket, key in ((weeks, week), (fields, r.technical_field or ""),
                             (by_band, band(r.calibrated)), (brokers, r.display_name or "")):
@@ -148,6 +176,11 @@ def overview(evaluation_dir: str | None) -> Quality:
         waits.sort()
         q.first_action_days = {"pairs": len(waits), "median": statistics.median(waits),
                                "p90": waits[min(len(waits) - 1, int(0.9 * len(waits)))]}
+    if scored:
+        predicted, observed = zip(*scored, strict=True)
+        q.calibration_ece, q.calibration = expected_calibration_error(
+            np.array(predicted), np.array(observed, dtype=float))
+        q.calibration_pairs = len(scored)
     q.conversion = _conversion()
     q.model_versions = [(v, n) for v, n in db.session.execute(
         select(Match.model_version, func.count()).group_by(Match.model_version)

@@ -80,6 +80,44 @@ def funnel_chart(stages: list[tuple[str, float]], title: str = "", width: int = 
     return _svg(width, height, title, "".join(rows))
 
 
+def reliability_chart(bins: list[dict], title: str = "", x_label: str = "", y_label: str = "",
+                      width: int = 360) -> Markup:
+    """Predicted against observed shares (each bin: ``predicted``, ``observed`` in 0..1 and
+    ``pairs``), over the diagonal a perfectly calibrated score would follow."""
+    height, pad = width, 40
+    side = width - 2 * pad
+
+    def x(v: float) -> float:
+        return pad + side * v
+
+    def y(v: float) -> float:
+        return height - pad - side * v
+
+    peak = max((b["pairs"] for b in bins), default=1) or 1
+    marks = "".join(
+        f'<circle cx="{x(b["predicted"]):.1f}" cy="{y(b["observed"]):.1f}" '
+        f'r="{3 + 5 * (b["pairs"] / peak) ** 0.5:.1f}" fill="{PALETTE[0]}" fill-opacity="0.75">'
+        f'<title>{escape(b.get("bin", ""))}: {b["predicted"]:.0%} → {b["observed"]:.0%} '
+        f'({b["pairs"]})</title></circle>'
+        for b in bins)
+    path = " ".join(f"{x(b['predicted']):.1f},{y(b['observed']):.1f}" for b in bins)
+    line = (f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="1.5" points="{path}"/>'
+            if len(bins) > 1 else "")
+    axes = (
+        f'<line x1="{x(0)}" y1="{y(0)}" x2="{x(1)}" y2="{y(0)}" stroke="#999"/>'
+        f'<line x1="{x(0)}" y1="{y(0)}" x2="{x(0)}" y2="{y(1)}" stroke="#999"/>'
+        f'<line x1="{x(0)}" y1="{y(0)}" x2="{x(1)}" y2="{y(1)}" stroke="#bbb" '
+        f'stroke-dasharray="4 3"/>'
+        f'<text x="{x(1)}" y="{y(0) + 16}" text-anchor="end" class="axis">100%</text>'
+        f'<text x="{x(0) - 4}" y="{y(1) + 4}" text-anchor="end" class="axis">100%</text>'
+        f'<text x="{x(0.5)}" y="{height - 6}" text-anchor="middle" class="axis">'
+        f'{escape(x_label)}</text>'
+        f'<text x="12" y="{y(0.5)}" text-anchor="middle" class="axis" '
+        f'transform="rotate(-90 12 {y(0.5)})">{escape(y_label)}</text>'
+    )
+    return _svg(width, height, title, axes + line + marks)
+
+
 def _svg(width: int, height: int, title: str, body: str) -> Markup:
     heading = f'<text x="4" y="14" class="title">{escape(title)}</text>' if title else ""
     return Markup(

@@ -22,7 +22,7 @@ from ..records import Role
 from ..services import figures, scores
 from ..services.audit import action_label
 from ..text.segment import stem
-from .charts import bar_chart, funnel_chart, line_chart
+from .charts import bar_chart, funnel_chart, line_chart, reliability_chart
 from .preferences import family_patents, flag_label, shown_flags
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
@@ -137,6 +137,7 @@ def install(app) -> None:
         channel_label=channel_label,
         bar_chart=bar_chart,
         line_chart=line_chart,
+        reliability_chart=reliability_chart,
         funnel_chart=funnel_chart,
         current_locale=lambda: str(get_locale()),
         pending_mine=lambda: figures.pending(current_user),

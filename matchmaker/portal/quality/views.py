@@ -37,6 +37,7 @@ def index():
         field_chart=percent(data.by_field, _("Not given")),
         broker_chart=percent(data.by_broker, _("Unassigned")),
         conversion_chart=percent(data.conversion),
+        calibration_model=quality.calibration_manifest(current_app.config.get("CALIBRATION_FILE")),
         train_form=ConfirmForm() if current_user.role is Role.ADMIN else None,
     )
 
