@@ -42,10 +42,11 @@ from ..matching.calibration import (
     expected_calibration_error,
     in_context,
 )
+from ..matching.engine import SIDE
 from ..matching.evidence import gather
 from ..matching.settings import EngineSettings
 from ..text import prepare_need
-from .__main__ import task_engine
+from .__main__ import prepare_query_as_patent, task_engine
 from .tasks import Task, load_task
 
 log = logging.getLogger("matchmaker.evaluation.calibrate")
@@ -74,21 +75,30 @@ def shrink(task: Task, queries: int | None, docs: int | None, seed: int = 0) -> 
     qrels = {q: {d: g for d, g in rel.items() if d in corpus} for q, rel in task.qrels.items()}
     qids = [q for q in task.queries if qrels.get(q)][:queries or None]
     return Task(task.name, corpus, {q: task.queries[q] for q in qids},
-                {q: qrels[q] for q in qids})
+                {q: qrels[q] for q in qids}, task.direction)
+
+
+def prepare_query(text: str, direction: str):
+    """A task's query as the engine sees it: a need, or a patent (direction "patent")."""
+    return prepare_need(text) if direction == "need" else prepare_query_as_patent(text)
 
 
 def examples(task: Task, settings: EngineSettings, top: int) -> dict:
-    """Evidence rows, labels and query ids of the first ``top`` candidates of every query."""
+    """Evidence rows, labels and query ids of the first ``top`` candidates of every query (in
+    the task's direction; a query's own document, in tasks whose queries come from the corpus,
+    is no candidate, as in the evaluation)."""
     doc_ids = list(task.corpus)
+    side = SIDE[task.direction]
     labels, owners, raw, texts = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="matchmaker-calib-") as workdir:
         engine, _ = task_engine(task, "hybrid", settings.but(index_dir=workdir))
         for qid, text in task.queries.items():
-            query = prepare_need(text)
-            fused, vectors = engine.retrieve("patents", query)
+            query = prepare_query(text, task.direction)
+            fused, vectors = engine.retrieve(side, query)
+            fused = [item for item in fused if doc_ids[item.id] != qid]
             head = fused[:top]
             positions = {item.id: p for p, item in enumerate(fused, start=1)}
-            for item, ev in zip(head, gather(engine, "patents", query, head, positions,
+            for item, ev in zip(head, gather(engine, side, query, head, positions,
                                              vectors), strict=True):
                 raw.append([ev.primary, np.nan if ev.extra is None else ev.extra, ev.coverage,
                             ev.agreement, ev.rank])
@@ -96,7 +106,7 @@ def examples(task: Task, settings: EngineSettings, top: int) -> dict:
                 labels.append(1.0 if task.qrels[qid].get(doc_ids[item.id], 0) > 0 else 0.0)
                 owners.append(qid)
     return {"y": np.array(labels), "qid": np.array(owners), "raw": np.array(raw),
-            "text": np.array(texts)}
+            "text": np.array(texts), "direction": np.array(task.direction)}
 
 
 def features(part: dict) -> np.ndarray:
@@ -104,11 +114,12 @@ def features(part: dict) -> np.ndarray:
     ``Evidence`` and put in context (``calibration.in_context``) as the engine does."""
     rows, start = [], 0
     qid, raw, text = part["qid"], part["raw"], part["text"]
+    direction = str(part.get("direction", "need"))
     while start < len(qid):
         end = start
         while end < len(qid) and qid[end] == qid[start]:
             end += 1
-        query = prepare_need(str(text[start]))
+        query = prepare_query(str(text[start]), direction)
         evidence = [Evidence(primary=float(r[0]), extra=None if np.isnan(r[1]) else float(r[1]),
                              coverage=float(r[2]), agreement=float(r[3]), rank=int(r[4]),
                              language=query.language) for r in raw[start:end]]
@@ -188,6 +199,9 @@ def run(args) -> dict:
         if saved and os.path.isfile(saved):  # examples of an earlier run, with its sizes
             with np.load(saved, allow_pickle=False) as stored:
                 data[name] = {key: stored[key] for key in ("raw", "text", "y", "qid", "docs")}
+                # examples saved before directions were kept are need -> patent
+                data[name]["direction"] = (stored["direction"] if "direction" in stored.files
+                                           else np.array("need"))
             continue
         task = shrink(load_task(directory), args.queries, args.docs)
         log.warning("%s: %d queries, %d documents", task.name, len(task.queries),

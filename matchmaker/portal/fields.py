@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import fields, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import html_params
 
 
@@ -104,6 +105,10 @@ class CheckboxesField(fields.SelectMultipleField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("invalid_choice_message", _l("Choose only among the options shown."))
+        # (value, label) pairs as SelectChoice: WTForms 3.4 drops tuples (a deprecation now)
+        if isinstance(kwargs.get("choices"), list | tuple):
+            kwargs["choices"] = [c if isinstance(c, SelectChoice) else SelectChoice(*c)
+                                 for c in kwargs["choices"]]
         super().__init__(*args, **kwargs)
 
 
