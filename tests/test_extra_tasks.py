@@ -85,3 +85,23 @@ def test_patent_direction_ranks_needs_and_skips_the_query_itself(tmp_path, capsy
                             use_cache=False)
     runs = rank(engine, mixed)
     assert all(qid not in ranked for qid, ranked in runs.items())  # never itself
+
+
+def test_calibration_examples_follow_the_direction_and_skip_the_query_itself(tmp_path, capsys):
+    from matchmaker.config import load_config
+    from matchmaker.evaluation import calibrate
+
+    out = tmp_path / "tasks"
+    main([str(_data(tmp_path)), str(out)])
+    settings = EngineSettings.from_config(load_config(str(tmp_path / "instance"))).but(
+        encoders=("fake",), threads=1)
+    task = load_task(out / "zh_csl_abstract2keywords")  # patents as queries, needs as documents
+    part = calibrate.examples(task, settings.but(index_dir=str(tmp_path / "a")), top=5)
+    assert str(part["direction"]) == "patent"
+    first = {q: part["y"][list(part["qid"]).index(q)] for q in set(part["qid"].tolist())}
+    assert first["a-dev-0"] == 1.0  # its own keyword list, found first among the needs
+    assert calibrate.features(part).shape == (len(part["y"]), len(calibrate.FEATURES))
+    mixed = load_task(out / "xl_zh2mixed_g06f_group")  # queries are documents of the corpus
+    part = calibrate.examples(mixed, settings.but(index_dir=str(tmp_path / "m")), top=5)
+    doc_ids = list(mixed.corpus)
+    assert len(part["y"]) == sum(min(5, len(doc_ids) - 1) for _ in mixed.queries)  # not itself
