@@ -104,3 +104,23 @@ def test_the_default_queue_counts_exactly_beyond_the_cap(world, monkeypatch):
         assert filtered.capped and filtered.total == 3
     html = _page(world, "admin1", "/queue/")
     assert _number(html, "pending-mine") == 4 and "超过" not in html
+
+
+def test_one_pass_counts_pending_and_the_default_queue_alike(world):
+    """The queue page counts 待审 (weak candidates included) and its default view (strong
+    ones) in one pass over the user's candidates; both agree with the separate definitions."""
+    with world.test_request_context():
+        weak = pair(need=f.need("弱匹配需求"), patent=db.session.scalar(
+            db.select(f.Patent).filter_by(title="磁体专利")), calibrated=5)  # under the strong line
+        strong = pair(need=f.need("强匹配需求"), patent=weak.patent, calibrated=80)
+        db.session.commit()
+        for username in ("broker1", "broker2", "admin1"):
+            user = db.session.scalar(db.select(User).filter_by(username=username))
+            counted = figures.pending_counts(user)
+            alone = queue.queue_page(user, queue.QueueFilters()).total  # its own count
+            assert counted == (figures.pending(user), alone), username
+            assert counted[0] == counted[1] + 1  # the weak pair: pending, hidden by default
+            page = queue.queue_page(user, queue.QueueFilters(), total=counted[1])
+            assert page.total == alone and strong.id in {m.id for m in page.items}
+    html = _page(world, "broker1", "/queue/")
+    assert _number(html, "pending-mine") == 4  # 2 of the fixture + the weak and the strong one

@@ -14,25 +14,40 @@ docs/glossary.md:
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..records import Match, MatchStatus, Need, Patent, User
-from . import access
+from ..records import Match, MatchStatus, Need, Patent, Role, User
+from . import access, scores
 
 SIGNED = (MatchStatus.SIGNED, MatchStatus.REGISTERED)
+
+
+def _scoped(stmt, user: User | None):
+    """``stmt`` over the pairs ``user`` may see: no join where the user sees every pair (an
+    administrator; every pair has its need and patent), so the count reads the status index."""
+    if user is None or user.role is Role.ADMIN:
+        return stmt
+    return (stmt.join(Need, Need.id == Match.need_id)
+            .join(Patent, Patent.id == Match.patent_id)
+            .where(access.match_filter(user)))
 
 
 def pending(user: User | None = None) -> int:
     """待审: candidate pairs now; on the platform, or those ``user`` may review."""
     stmt = select(func.count(Match.id)).where(Match.status == MatchStatus.CANDIDATE)
-    if user is not None:
-        stmt = (
-            stmt.join(Need, Need.id == Match.need_id)
-            .join(Patent, Patent.id == Match.patent_id)
-            .where(access.match_filter(user))
-        )
-    return db.session.scalar(stmt) or 0
+    return db.session.scalar(_scoped(stmt, user)) or 0
+
+
+def pending_counts(user: User) -> tuple[int, int]:
+    """(待审 of ``user``, the strong ones among them) in one pass over the user's candidates:
+    the review queue's header and its default view (which hides weak candidates) show both,
+    and for a broker at 100k pairs each pass checks the scope of ~56k unassigned candidates."""
+    strong = or_(Match.calibrated.is_(None), Match.calibrated >= scores.thresholds().strong)
+    stmt = select(func.count(Match.id), func.count(Match.id).filter(strong)).where(
+        Match.status == MatchStatus.CANDIDATE)
+    everything, shown = db.session.execute(_scoped(stmt, user)).one()
+    return everything or 0, shown or 0
 
 
 def signed_contracts() -> int:

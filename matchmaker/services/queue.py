@@ -207,18 +207,21 @@ def _by_stage(user: User, filters: QueueFilters, offset: int, limit: int) -> lis
     return rows
 
 
-def queue_page(user: User, filters: QueueFilters, page: int = 1, per_page: int = 25) -> Page:
+def queue_page(user: User, filters: QueueFilters, page: int = 1, per_page: int = 25,
+               total: int | None = None) -> Page:
     """One page of the queue with the need, patent and broker of each pair loaded.
 
     The default view (candidates, strong ones, no other filter) counts exactly (the 待审 figure
     of ``figures.pending`` also counts weak candidates, which the default view hides). Filtered
     views are exact up to ``COUNT_CAP``;
     beyond it the page says "more than" (``capped``): a filtered count may walk every
-    visible pair, and the queue must stay fast at 100k rows.
+    visible pair, and the queue must stay fast at 100k rows. ``total``: the default view's
+    count when the caller has it already (``figures.pending_counts``, one pass for both).
     """
     exact = filters == QueueFilters()  # the default view shows the 待审 figure, exactly
     where = _where(user, filters)
-    total = _capped_count(where, None) if exact else _capped_count(where, COUNT_CAP + 1)
+    if total is None or not exact:
+        total = _capped_count(where, None) if exact else _capped_count(where, COUNT_CAP + 1)
     page = max(1, min(page, -(-(total if exact else COUNT_CAP) // per_page)))
     offset = (page - 1) * per_page
     if filters.sort == "status" and not (filters.statuses and len(filters.statuses) == 1):

@@ -28,7 +28,17 @@ from ...records import (
     utcnow,
 )
 from ...security.params import int_list, page_number, safe_next
-from ...services import access, matching, pipeline, queue, queue_bulk, review, saved_views, stale
+from ...services import (
+    access,
+    figures,
+    matching,
+    pipeline,
+    queue,
+    queue_bulk,
+    review,
+    saved_views,
+    stale,
+)
 from ...services.queue import QueueFilters
 from ..auth.session import roles_required
 from ..helpers import channel_label
@@ -98,7 +108,11 @@ def filtered_page(default_status: str, template: str, with_q: bool = False,
     valid = form.validate()
     filters = form.to_filters() if valid else QueueFilters()
     page_no = page_number(request.args)
-    page = queue.queue_page(current_user, filters, page_no, current_app.config["PAGE_SIZE"])
+    pending = None  # the review queue's header (待审, mine) and its default view's total
+    if with_q and via is None:
+        pending = figures.pending_counts(current_user)
+    page = queue.queue_page(current_user, filters, page_no, current_app.config["PAGE_SIZE"],
+                            total=pending[1] if pending else None)
     args = form.query_args()
     if via is not None and valid:  # another default status than the queue's: say it
         args_q = {"status": form.status.data, **args}
@@ -107,7 +121,8 @@ def filtered_page(default_status: str, template: str, with_q: bool = False,
     q = urlencode(args_q) if with_q and valid and args_q else None
     return render_template(
         template, form=form, page=page, args=args, bulk=BulkForm(brokers),
-        now=utcnow(), q=q, via=via, **extra,
+        now=utcnow(), q=q, via=via, pending_mine_count=pending[0] if pending else None,
+        **extra,
     )
 
 
