@@ -134,6 +134,24 @@ def test_failures_are_shared_through_redis_across_workers(app_factory):
             assert f.login(client_as(worker, None), name).status_code == 429
 
 
+def test_with_rate_limiting_switched_off_logins_work_unthrottled(app_factory, monkeypatch):
+    """Flask-Limiter's RATELIMIT_ENABLED=False leaves it without storage: every login raised
+    an error (500) before."""
+    from matchmaker.extensions import limiter
+
+    # the extension object is shared by every app of the process and keeps the switch: put it
+    # back for the tests after this one
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
+    app = app_factory({"RATELIMIT_ENABLED": False})
+    with app.app_context():
+        f.user(Role.BROKER, username="broker9")
+        db.session.commit()
+        client = client_as(app, None)
+        for _ in range(6):
+            assert f.login(client, "broker9", "wrong-password").status_code == 401
+        assert f.login(client, "broker9").status_code == 302  # not locked: no throttling
+
+
 def test_security_catalog_translates_every_new_string():
     """Every msgid of the security code, the auth forms and the audit labels has Chinese."""
     from pathlib import Path

@@ -31,13 +31,17 @@ def _failure_limits(username: str):
             + [(item, "address", address) for item in parse_many(config["LOGIN_ADDRESS_LIMIT"])])
 
 
-def _strategy() -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(limiter.storage)
+def _strategy() -> MovingWindowRateLimiter | None:
+    """None when rate limiting is switched off (Flask-Limiter's ``RATELIMIT_ENABLED``): it then
+    has no storage, and logins are not throttled either (they raised an error instead)."""
+    return MovingWindowRateLimiter(limiter.storage) if limiter.enabled else None
 
 
 def locked_minutes(username: str) -> int | None:
     """Minutes until ``username`` or this address may try again; None when not locked."""
     strategy = _strategy()
+    if strategy is None:
+        return None
     waits = []
     for item, kind, key in _failure_limits(username):
         if not strategy.test(item, NAMESPACE, kind, key):
@@ -49,6 +53,8 @@ def locked_minutes(username: str) -> int | None:
 def record_failure(username: str) -> bool:
     """Count a failed login; True when this failure locks the account or the address."""
     strategy = _strategy()
+    if strategy is None:
+        return False
     locked = False
     for item, kind, key in _failure_limits(username):
         strategy.hit(item, NAMESPACE, kind, key)
@@ -59,6 +65,8 @@ def record_failure(username: str) -> bool:
 def clear_account(username: str) -> None:
     """A successful login forgives the account's earlier failures (not the address's)."""
     strategy = _strategy()
+    if strategy is None:
+        return
     for item, kind, key in _failure_limits(username):
         if kind == "account":
             strategy.clear(item, NAMESPACE, kind, key)
