@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 from matchmaker import create_app  # noqa: E402
 from matchmaker.extensions import db  # noqa: E402
+from matchmaker.portal import compile_templates  # noqa: E402
 from matchmaker.records import (  # noqa: E402
     Match,
     MatchHistory,
@@ -259,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
     app = create_app(config)
+    compile_templates(app)  # as gunicorn's post_worker_init does before a worker takes requests
     try:
         with app.app_context():
             db.create_all()
