@@ -28,6 +28,7 @@ import os
 import random
 import sys
 import tempfile
+from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import minimize
@@ -147,14 +148,14 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]
     return result.x[:-1], float(result.x[-1])
 
 
-def fit_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, manifest: dict | None = None) -> Trees:
+def fit_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Trees:
     """Boosted trees, monotone (non-decreasing) in the evidence features."""
     import lightgbm
 
     params = dict(TREE_PARAMS, monotone_constraints=[1 if f in MONOTONE else 0 for f in FEATURES])
     booster = lightgbm.train(params, lightgbm.Dataset(x, y, weight=w / w.mean()),
                              num_boost_round=TREE_ROUNDS)
-    return Trees.from_lightgbm(booster.dump_model(), manifest or {})
+    return Trees.from_lightgbm(booster.dump_model(), {})
 
 
 def fit_model(kind: str, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Model | Trees:
@@ -250,8 +251,10 @@ def run(args) -> dict:
         "ece_held_out_by_task": {k: v["ece"] for k, v in per_task.items()},
         "command": "python -m matchmaker.evaluation.calibrate " + " ".join(sys.argv[1:]),
     }
-    model = (Trees([{k: v.tolist() for k, v in t.items()} for t in model.trees], manifest)
-             if isinstance(model, Trees) else Model(model.coef, model.intercept, manifest))
+    if isinstance(model, Trees):
+        model.manifest = manifest
+    else:
+        model = replace(model, manifest=manifest)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             # trees: one line (thousands of numbers); a logistic model: readable

@@ -312,8 +312,6 @@ def _load(model, ids: list[int]) -> list:
     return [rows[i] for i in ids if i in rows]
 
 
-
-
 def _path(endpoint: str, record_id: int | None = None) -> str | None:
     """A site-relative link to ``endpoint`` if that page exists (other features own some)."""
     for rule in (
