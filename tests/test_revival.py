@@ -157,3 +157,16 @@ def test_universities_see_only_their_own_dormant_patents(app):
     assert "本校专利" in page.text and "外校专利" not in page.text
     assert "盘活潜力" in page.text  # the Chinese catalog is merged in
     assert 'class="factor-bar"' in page.text and "badge bad" in page.text  # the lapse warning
+
+
+def test_a_phone_card_shows_no_empty_deadline_and_says_when_nothing_matches(db_app):
+    uni = f.org(OrgKind.UNIVERSITY)
+    f.patent(title="无人问津", owner=uni, filing_date=None)  # no term end, no fee: no deadline
+    broker = f.user(Role.BROKER)
+    db.session.commit()
+    request_started.connect(_fresh_login_cache, db_app)
+    client = db_app.test_client()
+    f.login(client, broker.username)
+    html = client.get("/revival/").text
+    assert '<td data-label="期限提醒"></td>' in html  # empty: the card hides its label
+    assert "暂无匹配的开放需求" in html and "最高匹配度 <" not in html
