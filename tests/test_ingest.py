@@ -158,6 +158,18 @@ def test_a_quoted_cell_never_closed_refuses_the_file(db_app):
     assert count(Patent) == 0
 
 
+def test_a_grant_on_or_before_the_filing_date_is_a_row_error(db_app):
+    """The same rule as the portal's form and the API: a patent is granted after it is filed."""
+    header = "公开号,专利名称,摘要,申请日,授权日\n"
+    text = (header + "CN114081026A,甲,摘要,2021-03-05,2021-03-05\n"
+            + "CN114081027A,乙,摘要,2021-03-05,2021-01-05\n"
+            + "CN114081028A,丙,摘要,2021-03-05,2022-01-05\n")
+    result = import_patents(text.encode(), "p.csv")
+    assert where(result) == {(2, "grant_date"), (3, "grant_date")}
+    assert "授权日 2021-03-05 不晚于申请日 2021-03-05" in result.errors[0].reason
+    assert count(Patent) == 1 and patent("CN114081028A").grant_date == date(2022, 1, 5)
+
+
 def test_huge_amounts_and_numbers_are_row_errors(db_app):
     """Amounts beyond Numeric(14, 2) and integers of thousands of digits: the row is refused,
     the others are saved, the file is not abandoned half-written."""

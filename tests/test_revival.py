@@ -113,6 +113,9 @@ def test_demand_reads_the_calibrated_score_brokers_see(db_app):
     f.login(client, broker.username)
     html = client.get("/revival/").text
     assert "1 项开放需求，最高匹配度" in html and '<strong class="score">90</strong>' in html
+    client.post("/auth/language/en")
+    english = client.get("/revival/").text
+    assert "1 open need, best match" in english and "1 open needs" not in english
 
 
 def test_lapse_and_expiry_flags(db_app):

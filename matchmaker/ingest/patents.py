@@ -54,8 +54,8 @@ class PatentImporter(Importer):
 
     def check(self, values: dict[str, Any]) -> list[tuple[str, str]]:
         filed, granted = values.get("filing_date"), values.get("grant_date")
-        if filed and granted and granted < filed:
-            return [("grant_date", reason("The grant date %(granted)s is before the filing date %(filed)s",
+        if filed and granted and granted <= filed:
+            return [("grant_date", reason("The grant date %(granted)s is not after the filing date %(filed)s",
                                           granted=str(granted), filed=str(filed)))]
         return []
 

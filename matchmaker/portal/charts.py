@@ -36,7 +36,8 @@ def line_chart(points: list[tuple[str, float]], title: str = "", width: int = 56
     """A line over (x label, value) points, e.g. a weekly trend; ``unit`` follows each value."""
     unit = escape(unit)
     height, pad = 220, 40
-    peak = max((v for _, v in points), default=0) or 1
+    top = max((v for _, v in points), default=0)
+    peak = top or 1  # all zero: the line lies on the axis
     n = max(1, len(points) - 1)
     coords = [
         (pad + (width - 2 * pad) * i / n, height - pad - (height - 2 * pad) * v / peak)
@@ -51,8 +52,10 @@ def line_chart(points: list[tuple[str, float]], title: str = "", width: int = 56
     )
     axis = (
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#999"/>'
-        f'<text x="{pad - 4}" y="{pad}" text-anchor="end" class="axis">{_fmt(peak)}{unit}</text>'
     )
+    if top > 0:  # the scale's top is the largest value; with nothing to scale, no label
+        axis += (f'<text x="{pad - 4}" y="{pad}" text-anchor="end" class="axis">'
+                 f'{_fmt(top)}{unit}</text>')
     line = f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="2" points="{path}"/>'
     return _svg(width, height, title, axis + line + marks)
 
