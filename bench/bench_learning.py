@@ -59,8 +59,10 @@ def curve(args) -> None:
         f"{p['verdict']['reason']}", file=sys.stderr, flush=True))
     seconds = time.perf_counter() - started
     task = dump["task"]
+    # the measure is 2,000 decisions; longer runs get their own section and chart
+    name = task if args.decisions == 2000 else f"{task}-{args.decisions}"
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
-    (ROOT / "bench" / "out" / f"learning-{task}.json").write_text(
+    (ROOT / "bench" / "out" / f"learning-{name}.json").write_text(
         json.dumps(result, indent=2), encoding="utf-8")
     rows = ["| decisions | nDCG@10 active ranking | nDCG@10 newest model | activation |",
             "|---:|---:|---:|---|"]
@@ -71,7 +73,8 @@ def curve(args) -> None:
         rows.append(f"| {point['decisions']} | {point['test_ndcg']:.4f} | {newest} | "
                     f"{verdict.get('reason', 'unlearned engine')} |")
     q = result["queries"]
-    text = (f"### Learning curve: {task} (`bench/bench_learning.py curve`)\n\n"
+    text = (f"### Learning curve: {task}, {args.decisions:,} decisions "
+            f"(`bench/bench_learning.py curve`)\n\n"
             f"{datetime.now(UTC):%Y-%m-%d}, {platform.processor() or platform.machine()}; "
             f"queries: {q['queue']} in the broker's queue, {q['validation']} validation "
             f"(the activation rule's benchmark), {q['test']} held out (this table); noise "
@@ -81,14 +84,14 @@ def curve(args) -> None:
             f"refitted on all decisions. Unlearned "
             f"{result['baseline']:.4f}, after {result['decisions']} decisions "
             f"{result['final']:.4f} ({result['gain']:+.1%}); {seconds:.0f} s.\n"
-            f"Chart: `bench/figures/learning-{task}.png`.\n\n" + "\n".join(rows))
+            f"Chart: `bench/figures/learning-{name}.png`.\n\n" + "\n".join(rows))
     print(text)
-    plot(result, task)
+    plot(result, task, name)
     if not args.no_write:
-        write_section(task, text)
+        write_section(name, text)
 
 
-def plot(result: dict, task: str) -> None:
+def plot(result: dict, task: str, name: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -110,7 +113,7 @@ def plot(result: dict, task: str) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     FIGURES.mkdir(parents=True, exist_ok=True)
-    fig.savefig(FIGURES / f"learning-{task}.png")
+    fig.savefig(FIGURES / f"learning-{name}.png")
 
 
 def timing(args) -> None:

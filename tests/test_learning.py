@@ -120,6 +120,20 @@ def test_look_alike_evidence_keeps_its_scale():
     assert more[0][features.names(["use"]).index("similar_accept_rate")] == pytest.approx(31 / 42)
 
 
+def test_co_acceptance_counts_other_queries_that_took_a_candidate_with_the_head():
+    # q1 accepted a and c together, q2 a, c and d, q3 only d; the list is a, b, c, d
+    accepted_by = {"a": {"q1", "q2"}, "c": {"q1", "q2", "me"}, "d": {"q2", "q3"}}
+    got = features.co_accepted(["a", "b", "c", "d"], accepted_by, "me", head=2)
+    # head = a, b: c shares q1 and q2 with a; d shares q2; this query's own decision never counts
+    assert got == [0.0, 0.0, 1.0, 0.5]
+    assert features.co_accepted([], accepted_by, "me") == []
+    assert features.co_accepted(["a", "b"], {}, "me") == [0.0, 0.0]
+    rows = features.matrix([_ranked(1, 0.9, {"use": {"score": 0.8, "rank": 1}})], ["use"],
+                           [features.Context(co_accepted=1.5)])
+    assert rows[0][features.names(["use"]).index("co_accepted")] == 1.5
+    assert features.direction("co_accepted") == 1  # more support may never count against it
+
+
 def test_a_model_reads_the_features_it_was_trained_on():
     items = [_ranked(1, 0.9, {"use": {"score": 0.8, "rank": 1}})]
     rows = features.matrix(items, ["use"])

@@ -78,6 +78,34 @@ def test_labelled_pairs_and_jsonl_export(world, app):
     assert all(r["channel_scores"] and r["why"] for r in lines)
 
 
+def test_history_counts_decisions_of_other_needs_and_who_accepted_together(world):
+    """What the reranker reads of earlier decisions: per patent, accepted / rejected for other
+    needs, and the needs that accepted it (patents recommended together for one need)."""
+    patents, needs = world
+    third = f.need("钕铁硼磁体", "需要高矫顽力钕铁硼磁体及其表面防腐。")
+    db.session.commit()
+    for need, patent, status in ((needs[0], patents[0], MatchStatus.RECOMMENDED),
+                                 (needs[0], patents[1], MatchStatus.NEGOTIATING),
+                                 (needs[1], patents[1], MatchStatus.REJECTED)):
+        match = Match(need_id=need.id, patent_id=patent.id, score=0.5, status=status,
+                      rejection_reason=RejectionReason.NOT_RELEVANT
+                      if status is MatchStatus.REJECTED else None)
+        db.session.add(match)
+    db.session.commit()
+    from matchmaker.learning.apply import _history
+
+    ids = [patents[0].id, patents[1].id, patents[2].id]
+    history = _history(ids, third.id)
+    assert history.of(patents[0].id) == (1, 0) and history.of(patents[1].id) == (1, 1)
+    assert history.of(patents[2].id) == (0, 0)
+    assert history.accepted_by == {patents[0].id: {needs[0].id}, patents[1].id: {needs[0].id}}
+    rows = dataset.contexts(third, [patents[0], patents[2], patents[1]], history)
+    # the second patent was accepted together with the list's first for another need
+    assert [c.co_accepted for c in rows] == [pytest.approx(1 / 3), 0.0, pytest.approx(1 / 3)]
+    # the need's own decisions are not evidence about itself
+    assert _history(ids, needs[0].id).accepted_by == {}
+
+
 def test_without_an_active_model_ranking_is_unchanged(world):
     _, needs = world
     need = needs[0]

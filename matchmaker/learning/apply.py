@@ -21,7 +21,7 @@ from ..matching.rules import NeedFacts
 from ..records import Match, MatchStatus, Need, Patent
 from . import activation
 from . import features as F
-from .dataset import Stored, contexts
+from .dataset import History, Stored, contexts
 from .labels import derive
 
 log = logging.getLogger(__name__)
@@ -58,18 +58,18 @@ def pool_size(k: int) -> int:
     return max(k, int(current_app.config["RERANK_DEPTH"]))
 
 
-def _history(patent_ids: list[int], need_id: int) -> dict[int, tuple[int, int]]:
+def _history(patent_ids: list[int], need_id: int) -> History:
     rows = db.session.execute(
-        select(Match.patent_id, Match.status, Match.rejection_reason, Match.enterprise_feedback)
+        select(Match.need_id, Match.patent_id, Match.status, Match.rejection_reason,
+               Match.enterprise_feedback)
         .where(Match.patent_id.in_(patent_ids), Match.need_id != need_id,
                or_(Match.status != MatchStatus.CANDIDATE,
                    Match.enterprise_feedback.is_not(None))))
-    counts: dict[int, list[int]] = {}
-    for patent_id, status, reason, feedback in rows:
-        grade = derive(str(status), rejection_reason=reason, feedback=feedback).grade
-        if grade is not None:
-            counts.setdefault(patent_id, [0, 0])[0 if grade > 0 else 1] += 1
-    return {k: (v[0], v[1]) for k, v in counts.items()}
+    history = History()
+    for other_need, patent_id, status, reason, feedback in rows:
+        history.add(other_need, patent_id,
+                    derive(str(status), rejection_reason=reason, feedback=feedback).grade)
+    return history
 
 
 def rerank(query_facts, candidates: list, k: int | None = None) -> list:

@@ -116,34 +116,53 @@ def _age(day: date | None, today: date) -> float | None:
     return None if day is None else (today - day).days / 365.25
 
 
-def contexts(need: Need, patents: list[Patent], history: dict[int, tuple[int, int]]
-             ) -> list[F.Context]:
-    """Feature contexts of a need's candidate patents (``history``: patent -> (yes, no))."""
+class History:
+    """Decisions on candidates for needs other than the one ranked: per patent (accepted,
+    rejected), and the needs that accepted each one (their co-acceptance feature)."""
+
+    def __init__(self):
+        self.counts: dict[int, list[int]] = {}
+        self.accepted_by: dict[int, set[int]] = {}
+
+    def add(self, need_id: int, patent_id: int, grade: int | None) -> None:
+        if grade is None:
+            return
+        self.counts.setdefault(patent_id, [0, 0])[0 if grade > 0 else 1] += 1
+        if grade > 0:
+            self.accepted_by.setdefault(patent_id, set()).add(need_id)
+
+    def of(self, patent_id: int) -> tuple[int, int]:
+        yes, no = self.counts.get(patent_id, (0, 0))
+        return yes, no
+
+
+def contexts(need: Need, patents: list[Patent], history: History) -> list[F.Context]:
+    """Feature contexts of a need's candidate patents, in the engine's order."""
     today = date.today()
     need_text = f"{need.title} {need.description}"
+    together = F.co_accepted([p.id for p in patents], history.accepted_by, need.id)
     out = []
-    for p in patents:
+    for p, co in zip(patents, together, strict=True):
         text = f"{p.title} {p.abstract}"
-        yes, no = history.get(p.id, (0, 0))
+        yes, no = history.of(p.id)
         out.append(F.Context(
             query_language=detect_language(need_text), language=detect_language(text),
             query_field=need.technical_field, candidate_field=p.technical_field,
             ipc=tuple(p.ipc_codes), query_length=len(need_text), length=len(text),
-            age_years=_age(p.filing_date, today), accepted=yes, rejected=no))
+            age_years=_age(p.filing_date, today), accepted=yes, rejected=no, co_accepted=co))
     return out
 
 
 def patent_history(patent_ids: Iterable[int], *, exclude_need: int | None = None,
-                   rows: Iterable[dict] | None = None) -> dict[int, tuple[int, int]]:
-    """Per patent: (accepted, rejected) decisions for needs other than ``exclude_need``."""
+                   rows: Iterable[dict] | None = None) -> History:
+    """Decisions on these patents for needs other than ``exclude_need``."""
     wanted = set(patent_ids)
-    counts: dict[int, list[int]] = {}
+    history = History()
     source = rows if rows is not None else labelled()
     for row in source:
-        if row["patent_id"] in wanted and row["need_id"] != exclude_need \
-                and row["grade"] is not None:
-            counts.setdefault(row["patent_id"], [0, 0])[0 if row["grade"] > 0 else 1] += 1
-    return {k: (v[0], v[1]) for k, v in counts.items()}
+        if row["patent_id"] in wanted and row["need_id"] != exclude_need:
+            history.add(row["need_id"], row["patent_id"], row["grade"])
+    return history
 
 
 def groups(rows: list[dict], channels: list[str]) -> list[Group]:

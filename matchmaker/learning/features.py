@@ -21,7 +21,7 @@ features it was trained on):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,7 @@ import numpy as np
 RULES = ("same_region", "home_region", "inner_mongolia", "open_licence", "within_budget",
          "over_budget", "mode_compatible")
 HEAD = 3  # candidates whose IPC codes stand for the query's classification
+CO_HEAD = 10  # the head of the list a candidate's co-acceptance is counted against
 MISSING_RANK = 1000.0  # a channel that did not list the candidate
 
 
@@ -49,6 +50,7 @@ class Context:
     rejected: int = 0
     similar_accepted: float = 0.0  # the same, weighted by how alike the other query is
     similar_rejected: float = 0.0
+    co_accepted: float = 0.0  # other queries that accepted it together with the list's head
 
 
 def names(channels: Sequence[str]) -> list[str]:
@@ -60,7 +62,7 @@ def names(channels: Sequence[str]) -> list[str]:
             "same_language", "query_en", "candidate_en", "ipc_section", "ipc_subclass",
             "ipc_group", "field_agree", "family_size", "log_query_length", "log_length",
             "age_years", "accepted", "rejected", "accept_rate", "similar_accepted",
-            "similar_rejected", "similar_accept_rate", "similar_evidence"]
+            "similar_rejected", "similar_accept_rate", "similar_evidence", "co_accepted"]
     return out
 
 
@@ -72,7 +74,7 @@ def select(rows: np.ndarray, channels: Sequence[str], wanted: Sequence[str]) -> 
 
 
 RISING = ("fused", "rules_total", "similar_accepted", "accepted", "accept_rate",
-          "similar_accept_rate")
+          "similar_accept_rate", "co_accepted")
 FALLING = ("fused_rank", "fused_gap", "similar_rejected", "rejected")
 
 
@@ -89,6 +91,23 @@ def direction(name: str) -> int:
     if name.endswith((":rank", ":gap")) or name in FALLING:
         return -1
     return 0
+
+
+def co_accepted(ids: Sequence, accepted_by: Mapping, query, head: int = CO_HEAD) -> list[float]:
+    """Per candidate: how many other queries accepted it together with each of the list's
+    first ``head`` candidates, averaged over them.
+
+    Brokers who recommend two patents for one need say that the two are alike for that
+    purpose; a candidate accepted together with the engine's best candidates for earlier needs
+    is likely to serve this one too. ``accepted_by`` maps a candidate to the queries (needs)
+    that accepted it; ``query``'s own decisions never count.
+    """
+    sets = [accepted_by.get(i, set()) - {query} for i in ids]
+    top = sets[:head]
+    if not top:
+        return [0.0] * len(ids)
+    return [sum(len(mine & other) for j, other in enumerate(top) if j != n) / len(top)
+            for n, mine in enumerate(sets)]
 
 
 def ipc_parts(code: str) -> tuple[str, str, str]:
@@ -158,6 +177,7 @@ def matrix(candidates: Sequence, channels: Sequence[str],
                 # their scale as decisions pile up, so a model trained on fewer decisions reads
                 # them the same way later.
                 (ctx.similar_accepted + 1.0) / (ctx.similar_accepted + ctx.similar_rejected + 2.0),
-                math.log1p(ctx.similar_accepted + ctx.similar_rejected)]
+                math.log1p(ctx.similar_accepted + ctx.similar_rejected),
+                ctx.co_accepted]
         rows[i] = row
     return rows

@@ -126,6 +126,17 @@ class World:
             wd = np.array([[1.0 if a == d else 0.0 for _, d, _ in decided] for a in ids])
         return wd @ (wq * sign), wd @ (wq * (1 - sign))
 
+    def _accepted_by(self, log) -> dict[str, set[str]]:
+        """Per candidate, the queries that accepted it (once per state of the log)."""
+        key = _log_key(log)
+        if getattr(self, "_accepted_key", None) != key:
+            accepted: dict[str, set[str]] = {}
+            for q, doc, grade in log:
+                if grade is not None and grade > 0:
+                    accepted.setdefault(doc, set()).add(q)
+            self._accepted_key, self._accepted = key, accepted
+        return self._accepted
+
     def rows(self, qid: str, log: list[tuple[str, str, int | None]]) -> np.ndarray:
         """Feature rows of a query's candidates, history counted from ``log`` (other queries).
 
@@ -145,10 +156,11 @@ class World:
             if q != qid and grade is not None and doc in mine:
                 (accepted if grade > 0 else rejected)[doc] += 1
         near_yes, near_no = self.votes(qid, items, log)
+        together = F.co_accepted([i.id for i in items], self._accepted_by(log), qid)
         contexts = [F.Context(query_length=len(text), length=self.lengths.get(i.id, 0),
                               accepted=accepted[i.id], rejected=rejected[i.id],
                               similar_accepted=float(near_yes[n]),
-                              similar_rejected=float(near_no[n]))
+                              similar_rejected=float(near_no[n]), co_accepted=together[n])
                     for n, i in enumerate(items)]
         return F.matrix(items, self.channels, contexts)
 
