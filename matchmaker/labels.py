@@ -168,9 +168,28 @@ def source_label(source: str | None) -> str:
     return _shown(SOURCE_LABELS, source)
 
 
+#: Notes the system writes when it withdraws pairs (``services.stale``), stored in English.
+SYSTEM_NOTES = {
+    "listing closed by its owner": _l("The owner closed the listing"),
+}
+#: ... and those that name the record's new status: (stored prefix, status enum, label)
+STATUS_NOTES = (
+    ("legal status: ", LegalStatus, _l("Legal status now: %(status)s")),
+    ("need status: ", NeedStatus, _l("Need status now: %(status)s")),
+)
+
+
 def reason_text(text: str | None) -> str:
-    """A history reason in the interface language when the system wrote it."""
-    return _shown(ENGINE_REASONS, text)
+    """A history reason or rejection note in the interface language when the system wrote it;
+    a person's text as written."""
+    for prefix, enum, template in STATUS_NOTES:
+        if text and text.startswith(prefix):
+            try:
+                status = enum(text[len(prefix):].strip())
+            except ValueError:
+                break
+            return str(template) % {"status": label(status)}
+    return _shown({**ENGINE_REASONS, **SYSTEM_NOTES}, text)
 
 
 #: What the activation log says happened to a model (matchmaker.learning.activation).

@@ -242,3 +242,24 @@ def test_the_blocked_lookup_searches_the_status_reason_index_on_sqlite(app):
             plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
                 f"EXPLAIN QUERY PLAN {statement}"))
             assert "SEARCH" in plan and "ix_matches_status_reason" in plan, plan
+
+
+@pytest.mark.parametrize("change, zh, en", [
+    (("patent", "legal_status", LegalStatus.LAPSED), "法律状态变为：已失效", "Legal status now: Lapsed"),
+    (("need", "status", NeedStatus.CLOSED), "需求状态变为：", "Need status now: "),
+])
+def test_a_withdrawn_pair_says_why_in_the_screen_language(people, db_app, change, zh, en):
+    """The system stores its note in English; the pair page shows it in the interface language
+    (the banner and the history), never the stored code text."""
+    record, field, value = change
+    setattr(people[record], field, value)
+    db.session.commit()
+    match = people["match"]
+    db.session.refresh(match)
+    assert match.status is S.REJECTED
+    client = client_as(db_app, "broker1")
+    page = client.get(f"/queue/{match.id}").get_data(as_text=True)
+    assert page.count(zh) == 2 and "status: " not in page  # banner and history
+    client.post("/auth/language/en")
+    english = client.get(f"/queue/{match.id}").get_data(as_text=True)
+    assert english.count(en) == 2 and "status: " not in english
