@@ -226,13 +226,25 @@ def test_tsv_and_sniffed_semicolon(db_app, tmp_path):
     assert count(Patent) == 2
 
 
+def _zip_without_a_workbook() -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    return buffer.getvalue()
+
+
 def test_unsupported_files_get_clear_errors(db_app, tmp_path):
     with pytest.raises(ImportFileError, match=r"\.xlsx"):
         import_patents(b"whatever", "p.xls")
     with pytest.raises(ImportFileError, match="不支持的文件类型"):
         import_patents(b"whatever", "p.pdf")
-    with pytest.raises(ImportFileError, match="不是有效的 .xlsx"):
-        import_patents(b"not a zip", "p.xlsx")
+    for junk in (b"not a zip", _zip_without_a_workbook()):
+        with pytest.raises(ImportFileError, match="不是有效的 Excel 工作簿") as junk_file:
+            import_patents(junk, "p.xlsx")
+        # the library's English ("File is not a zip file") stays out of the message
+        assert "zip" not in str(junk_file.value).lower()
     with pytest.raises(ImportFileError, match="Excel"):
         import_patents(io.BytesIO(b"PK\x03\x04rest"), "p.csv")
     with pytest.raises(ImportFileError, match="缺少必需的列：摘要") as missing:

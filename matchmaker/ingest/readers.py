@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import json
+import logging
 import os
 import zipfile
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from flask import current_app
 from ..reasons import reason
 from .result import ImportFileError, Malformed
 
+log = logging.getLogger(__name__)
 Record = dict[str, Any] | Malformed
 # Members smaller than this are never refused for their ratio: a tiny, very regular XML part
 # is harmless, only large inflating members cost memory.
@@ -267,8 +269,11 @@ def _xlsx(data: bytes, sheet: str | None, limits: Limits) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(reason("Cannot open the Excel file (not a valid .xlsx file): %(error)s",
-                                     error=str(exc))) from exc
+        # the library's own words ("File is not a zip file") help nobody who uploads a file
+        log.info("unreadable .xlsx upload: %s", exc)
+        raise ImportFileError(reason(
+            "The file is not a valid Excel workbook (.xlsx): save it again as .xlsx or CSV "
+            "from Excel or WPS")) from exc
     if sheet is not None and sheet not in workbook.sheetnames:
         names = list(workbook.sheetnames)
         workbook.close()
