@@ -110,6 +110,7 @@ def test_invite_validation_errors_write_nothing(web):
     cases = [
         ({"username": "a b", "display_name": "x", "role": "broker"}, "username"),
         ({"username": "taken", "display_name": "x", "role": "broker"}, "username"),
+        ({"username": "TAKEN", "display_name": "x", "role": "broker"}, "username"),  # look-alike
         ({"username": "newent", "display_name": "x", "role": "enterprise"}, "organization"),
         ({"username": "newent", "display_name": "x", "role": "enterprise",
           "organization": str(agency.id)}, "organization"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..errors import ValidationError
 from ..extensions import db
@@ -36,8 +36,11 @@ def create_user(
     if not _USERNAME.match(username or ""):
         raise ValidationError(reason("A username has 3-80 letters, digits or _ . -"), "username")
     check_password(password, username)
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValidationError(reason("The username is taken: %(name)s", name=username), "username")
+    # "DEMO-admin" beside "demo-admin" would be a look-alike of another account
+    taken = db.session.scalar(
+        select(User.username).where(func.lower(User.username) == username.lower()))
+    if taken is not None:
+        raise ValidationError(reason("The username is taken: %(name)s", name=taken), "username")
     if organization is None and organization_name:
         organization = db.session.scalar(
             select(Organization).where(Organization.name == organization_name)
