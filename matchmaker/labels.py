@@ -1,8 +1,8 @@
 """Human labels for the stored codes (translatable; Chinese is the default locale): enums,
 盟市 names, pair sources and the reasons the engine writes into a pair's history."""
 
+from flask_babel import gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 from .records.enums import (
     SYSTEM_REASONS,
@@ -166,6 +166,21 @@ def league_options() -> list[tuple[str, str]]:
 
 def source_label(source: str | None) -> str:
     return _shown(SOURCE_LABELS, source)
+
+
+#: Rule and flag labels older versions stored in explanations, as they are called now.
+RENAMED_ENGINE_LABELS = {
+    "Open licence (开放许可) offered": "Open licence offered",
+}
+
+
+def engine_label(msgid) -> str:
+    """A label the engine stored (a rule's or a flag's English msgid) in the interface
+    language, as plain text: Jinja's ``_()`` would mark text from the database safe."""
+    if not msgid:
+        return ""
+    text = str(msgid)
+    return str(gettext(RENAMED_ENGINE_LABELS.get(text, text)))
 
 
 #: Notes the system writes when it withdraws pairs (``services.stale``), stored in English.

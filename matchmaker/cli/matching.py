@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from ..encoders import counting
 from ..errors import MatchmakerError
 from ..extensions import db
+from ..labels import engine_label
 from ..records import Need, Patent
 from .language import command, option
 from .output import CommandError
@@ -95,7 +96,7 @@ def recalibrate_command(batch: int) -> None:
 
 def _rule_label(rule: dict) -> str:
     """A rule's label as the pair page shows it (the engine stores English msgids)."""
-    return _(rule["label"]) if rule.get("label") else rule["rule"]
+    return engine_label(rule.get("label")) or rule["rule"]
 
 
 def _show(candidates, title: str, other: str, *, as_json: bool) -> None:

@@ -131,7 +131,7 @@ def flags(need: NeedFacts, patent: PatentFacts, config: RuleConfig) -> list[dict
 
     modes = {str(m) for m in patent.licensing_modes}
     if "open" in modes:
-        add("open_licence", True, "Open licence (开放许可) offered", config.open_licence)
+        add("open_licence", True, "Open licence offered", config.open_licence)
     else:
         add("open_licence", False, "No open licence")
 

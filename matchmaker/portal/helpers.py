@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from flask import request
-from flask_babel import get_locale, gettext, pgettext
+from flask_babel import get_locale, pgettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from ..labels import (
     activation_label,
+    engine_label,
     label,
     league_label,
     reason_text,
@@ -113,14 +114,6 @@ def channel_label(kind: str) -> str:
     return pgettext("channel", "English semantics")
 
 
-def engine_label(msgid) -> str:
-    """Translate a label the engine stored (a rule's English msgid) as plain, escapable text.
-
-    Jinja's ``_()`` marks its result safe, which must not happen to text from the database.
-    """
-    return gettext(str(msgid)) if msgid else ""
-
-
 def install(app) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["highlight"] = highlight
@@ -135,6 +128,7 @@ def install(app) -> None:
     app.jinja_env.globals.update(
         Role=Role,
         channel_label=channel_label,
+        engine_label=engine_label,
         bar_chart=bar_chart,
         line_chart=line_chart,
         reliability_chart=reliability_chart,

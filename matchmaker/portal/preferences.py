@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext
 from sqlalchemy import select
 
 from ..extensions import db
+from ..labels import engine_label
 from ..records import Patent
 
 
@@ -14,8 +14,7 @@ def flag_label(entry) -> str:
 
     Jinja's ``_()`` marks its result safe, which must not happen to text from the database.
     """
-    label = entry.get("label") if isinstance(entry, dict) else None
-    return str(gettext(str(label))) if label else ""
+    return engine_label(entry.get("label") if isinstance(entry, dict) else None)
 
 
 def shown_flags(explanation) -> list[dict]:

@@ -190,14 +190,6 @@ def _seen(ids: list[int]) -> dict[int, tuple[str | None, int | None]]:
     return seen
 
 
-def engine_label(msgid: str) -> str:
-    """Translate a label the engine stored (a rule's English msgid) as plain, escapable text.
-
-    Jinja's ``_()`` marks its result safe, which must not happen to text from the database.
-    """
-    return _(str(msgid)) if msgid else ""
-
-
 def load_pair(match_id: int, *, whole: bool = True) -> Match:
     """The pair, or 404; 403 when the user may not see it.
 
@@ -289,7 +281,6 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
         show_contacts=access.can_see_contacts(current_user),
         split_reason=pipeline.split_history_reason,
         is_assignment=pipeline.is_assignment,
-        engine_label=engine_label,
         stale_reason=stale.refusal(match) if match.status in STALE_CHECKED else None,
         q=q,
         next_url=next_url,

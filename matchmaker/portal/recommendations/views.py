@@ -12,7 +12,6 @@ from ...records import Match, Role
 from ...security.params import page_number
 from ...services import access, pair_lists, pipeline
 from ..auth.session import roles_required
-from ..queue.views import engine_label
 from .forms import FeedbackForm
 
 bp = Blueprint("recommendations", __name__)
@@ -31,8 +30,7 @@ def _render(page, failed: FeedbackForm | None = None, failed_id: int | None = No
                     data={"feedback": m.enterprise_feedback.value if m.enterprise_feedback else None,
                           "reason": m.feedback_reason},
                 )
-    return render_template("recommendations/index.html", page=page, forms=forms,
-                           engine_label=engine_label), status
+    return render_template("recommendations/index.html", page=page, forms=forms), status
 
 
 @bp.get("/")
