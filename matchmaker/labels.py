@@ -168,6 +168,38 @@ def source_label(source: str | None) -> str:
     return _shown(SOURCE_LABELS, source)
 
 
+#: The benchmark tasks (docs/matching.md, section "Evaluation") as a reader of the quality page
+#: knows them; other task names are shown as they are.
+TASK_LABELS = {
+    "zh_csl_discipline": _l("Chinese: paper title → abstracts of its discipline"),
+    "zh_csl_title2abstract": _l("Chinese: paper title → its abstract"),
+    "zh_csl_keywords2abstract": _l("Chinese: keywords → their abstract"),
+    "en_uspto_same_ipc_group": _l("English: patent abstract → patents of its IPC group"),
+    "en_uspto_title2abstract": _l("English: patent title → its abstract"),
+}
+#: The evaluation's channel specs and modes, named as on the pair page.
+CHANNEL_NAMES = {
+    "bm25": lazy_pgettext("channel", "Keywords"),
+    "use-multilingual": lazy_pgettext("channel", "Semantic similarity"),
+    "lexical": lazy_pgettext("channel", "Keywords"),
+    "dense": _l("Semantic channels"),
+    "hybrid": _l("Hybrid"),
+}
+
+
+def task_label(name: str | None) -> str:
+    """A benchmark task's name for people; unknown tasks as named."""
+    return _shown(TASK_LABELS, name)
+
+
+def channel_name(spec: str | None) -> str:
+    """An evaluation channel or mode for people: a sentence-transformers model is the English
+    semantic channel, as on the pair page."""
+    if spec and spec.startswith("sentence-transformers:"):
+        return str(lazy_pgettext("channel", "English semantics"))
+    return _shown(CHANNEL_NAMES, spec)
+
+
 #: Rule and flag labels older versions stored in explanations, as they are called now.
 RENAMED_ENGINE_LABELS = {
     "Open licence (开放许可) offered": "Open licence offered",

@@ -107,6 +107,10 @@ def test_admins_and_brokers_see_the_page(data, username):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "质量看板" in html and "zh_csl_discipline" in html and "0.2621" in html
+    benchmarks = html.split('id="benchmarks"', 1)[1].split("</section>", 1)[0]
+    # tasks and channels named for people; the code stays beside the name
+    assert "中文：论文题目 → 同学科论文摘要" in benchmarks and "混合: 语义相似, 关键词" in benchmarks
+    assert "use-multilingual" not in benchmarks and "hybrid" not in benchmarks
     assert "<svg" in html and "按周接受率" in html and "v1" in html
     conversion = html.split('id="conversion"', 1)[1].split("</section>", 1)[0]
     assert "已签约或已登记" in conversion and "全部配对" in conversion  # not 接受 / 已处理
@@ -118,6 +122,7 @@ def test_admins_and_brokers_see_the_page(data, username):
     assert "<svg" in calibration and "4 个已处理且有匹配度的配对" in calibration
     for task in quality.calibration_manifest()["ece_held_out_by_task"]:  # the model in use
         assert task in calibration
+    assert "英文：专利摘要 → 同 IPC 大组的专利" in calibration
     content = html.split("<main", 1)[-1].split("</main>", 1)[0]  # charts are SVG, no script
     assert "<script" not in content and ' style="' not in html
 

@@ -11,11 +11,13 @@ from markupsafe import Markup, escape
 
 from ..labels import (
     activation_label,
+    channel_name,
     engine_label,
     label,
     league_label,
     reason_text,
     source_label,
+    task_label,
     verdict_label,
 )
 from ..reasons import render as render_reason
@@ -122,6 +124,8 @@ def install(app) -> None:
     app.jinja_env.filters["source_label"] = source_label
     app.jinja_env.filters["reason_text"] = reason_text
     app.jinja_env.filters["engine_label"] = engine_label
+    app.jinja_env.filters["task_label"] = task_label
+    app.jinja_env.filters["channel_name"] = channel_name
     app.jinja_env.filters["import_reason"] = render_reason
     app.jinja_env.filters["verdict"] = verdict_label
     app.jinja_env.filters["activation"] = activation_label
