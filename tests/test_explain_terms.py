@@ -214,3 +214,11 @@ def test_key_terms_among_equals_the_full_key_terms_restricted_to_the_need():
     assert compared == len(needs) * len(patents) and hits > 200  # not trivially empty
     assert key_terms_among(patents[-1], ["battery"]) == ["battery"]
     assert key_terms_among(patents[0], []) == []
+
+
+def test_shared_terms_are_shown_as_the_texts_write_them():
+    from matchmaker.portal.helpers import as_written
+
+    need, patent = "矫顽力不低于 8kOe 的磁体", "Hcj of 8 kOe; NdFeB magnets, coercivity >= 8KOE"
+    assert as_written(["8koe", "ndfeb", "magnet", "矫顽力", "per"], need, patent) == [
+        "8kOe", "NdFeB", "magnet", "矫顽力", "per"]  # first spelling found; no whole word: kept

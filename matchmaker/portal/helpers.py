@@ -107,6 +107,20 @@ def _highlight_by_char(text: str, lowered: str, english: set[str], ordered: list
     return Markup("").join(out)
 
 
+def as_written(terms: list[str], *texts: str | None) -> list[str]:
+    """Shared terms as the texts write them: the engine folds English to lower case ("8koe"),
+    the page shows the first whole-word spelling found in ``texts`` ("8kOe"); Chinese terms
+    and terms the texts only hold inflected stay as they are."""
+    out = []
+    for term in terms:
+        if term and term.isascii() and term.strip():
+            pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", re.I)
+            found = next((m.group(0) for t in texts if t for m in [pattern.search(t)] if m), None)
+            term = found or term
+        out.append(term)
+    return out
+
+
 def channel_label(kind: str) -> str:
     """The human name of a matching channel by its kind (explanations never show model ids)."""
     if kind == "lexical":

@@ -41,7 +41,7 @@ from ...services import (
 )
 from ...services.queue import QueueFilters
 from ..auth.session import roles_required
-from ..helpers import channel_label
+from ..helpers import as_written, channel_label
 from .forms import BulkForm, QueueFilterForm, SavedViewForm
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,8 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
         channels=channels,
         shares=shares,
         show_engine_details=current_user.role is Role.ADMIN,
-        terms=explanation.get("shared_terms") or [],
+        terms=as_written(explanation.get("shared_terms") or [], match.need.title,
+                         match.need.description, match.patent.title, match.patent.abstract),
         moves=moves,
         assign_form=assign_form,
         note_form=note_form,
