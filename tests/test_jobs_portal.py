@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import smtplib
 import socket
 import subprocess
@@ -118,6 +119,40 @@ def test_a_job_page_is_its_owners_and_polls_a_json_status(app, people):
     mine = owner.get("/jobs/").get_data(as_text=True)
     assert f'href="/jobs/{job.id}"' in mine and "database is locked" not in mine
     assert app.test_client().get("/static/js/job-progress.js").status_code == 200
+
+
+
+def _progress_bars(html: str) -> list[str]:
+    return re.findall(r"<progress\b[^>]*>", html)
+
+
+def test_a_finished_job_never_shows_an_indeterminate_progress_bar(app, people):
+    """A bar without ``value`` is indeterminate (it animates): only for a job still queued or
+    running. A failed job shows how far it got, or no bar when that is unknown."""
+    failed = db.session.scalar(select(Job).where(Job.status == JobStatus.FAILED))
+    uni1 = people["uni1"]
+    stopped = Job(kind="import_patents", created_by_id=uni1.id, status=JobStatus.FAILED,
+                  progress_done=40, progress_total=100, attempts=1, error="ValueError: bad row")
+    queued = Job(kind="import_needs", created_by_id=uni1.id, status=JobStatus.QUEUED)
+    done = Job(kind="import_needs", created_by_id=uni1.id, status=JobStatus.SUCCEEDED)
+    db.session.add_all([stopped, queued, done])
+    db.session.commit()
+    admin, owner = signed_in(app, "root"), signed_in(app, "uni1")
+
+    page = admin.get(f"/jobs/{failed.id}").get_data(as_text=True)
+    assert "失败" in page and "database is locked" in page
+    assert all("value=" in bar for bar in _progress_bars(page)), _progress_bars(page)
+    assert "data-job-status-url" not in page  # finished: nothing polls it either
+    assert _progress_bars(owner.get(f"/jobs/{stopped.id}").get_data(as_text=True)) == [
+        '<progress max="100" value="40" data-job-field="percent">']
+    assert _progress_bars(owner.get(f"/jobs/{done.id}").get_data(as_text=True)) == [
+        '<progress max="100" value="100" data-job-field="percent">']
+    # a job that has not started yet may keep the indeterminate bar, which the page's script fills
+    waiting = _progress_bars(owner.get(f"/jobs/{queued.id}").get_data(as_text=True))
+    assert len(waiting) == 1 and "value=" not in waiting[0]
+    for url in ("/admin/jobs", "/admin/jobs?status=failed"):
+        listed = _progress_bars(admin.get(url).get_data(as_text=True))
+        assert listed and all("value=" in bar for bar in listed), (url, listed)
 
 
 # --- CLI ------------------------------------------------------------------------------------

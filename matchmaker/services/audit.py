@@ -42,15 +42,18 @@ ACTION_LABELS = {
     "patent_listing": _l("Patent listing closed or reopened"),
     "need_routed": _l("Need routed to brokers"),
     "need_import": _l("Needs imported"),
+    "needs_export": _l("Needs exported"),
     "patent_create": _l("Patent created"),
     "patent_update": _l("Patent changed"),
     "patent_delete": _l("Patent deleted"),
     "patent_import": _l("Patents imported"),
+    "patents_export": _l("Patents exported"),
     "org_create": _l("Organization created"),
     "org_update": _l("Organization changed"),
     "webhook_create": _l("Webhook created"),
     "webhook_delete": _l("Webhook deleted"),
     "webhook_enable": _l("Webhook enabled"),
+    "webhook_disable": _l("Webhook disabled"),
 }
 
 
