@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 
 from .errors import ValidationError
 from .reasons import reason
 
 # GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a checksum.
+#: the largest amount (万元) a Numeric(14, 2) column holds: prices, budgets, contracts
+MAX_AMOUNT = Decimal("999999999999.99")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 

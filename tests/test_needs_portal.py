@@ -249,6 +249,7 @@ INVALID = [
     ({"budget_max": "很多"}, "budget_max"),
     ({"budget_min": "10", "budget_max": "NaN"}, "budget_max"),  # no amount, no server error
     ({"budget_min": "sNaN"}, "budget_min"),
+    ({"budget_max": "9" * 20}, "budget_max"),  # beyond the column: "too large", not "negative"
     ({"title": "需求\x07"}, "title"),
     ({"deadline": (date.today() - timedelta(days=1)).isoformat()}, "deadline"),
     ({"deadline": "2026-13-45"}, "deadline"),
@@ -271,6 +272,8 @@ def test_each_need_rule_shows_its_error_and_writes_nothing(cast, overrides, fiel
     assert count_needs() == before
     if overrides.get(field) in ("很多", "NaN", "sNaN"):  # no number: that alone, no range too
         assert "请输入数字" in html and "不小于" not in html
+    if overrides.get(field) == "9" * 20:
+        assert "金额过大：最多 999,999,999,999.99 万元。" in html and "不小于" not in html
 
 
 def test_duplicate_reference_is_reported_next_to_the_field(cast):

@@ -18,7 +18,7 @@ from ..errors import ValidationError
 from ..reasons import Reason, reason
 from ..regions import LEAGUES
 
-MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
+MAX_AMOUNT = validators.MAX_AMOUNT
 _CENT = Decimal("0.01")
 # Exports escape formula-looking text with a leading quote; importing them back drops it.
 _FORMULA_ESCAPE = re.compile(r"^'(?=[=+\-@\t\r])")

@@ -14,7 +14,6 @@ from ..records import MatchStatus, RejectionReason
 
 # 技术合同登记号: 14 to 20 digits or capital letters, e.g. 150203202600123.
 _CONTRACT_NUMBER = re.compile(r"^[0-9A-Z]{14,20}$")
-_MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 TEXT_LIMIT = 500  # rejection_note / feedback_reason columns
 NOTE_LIMIT = 4000
 
@@ -52,8 +51,11 @@ def amount(value) -> Decimal:
         amount = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
         raise ValidationError(tr("The contract amount must be a number."), "contract_amount") from None
-    if not amount.is_finite() or amount <= 0 or amount > _MAX_AMOUNT:
+    if not amount.is_finite() or amount <= 0:
         raise ValidationError(tr("The contract amount must be above zero."), "contract_amount")
+    if amount > validators.MAX_AMOUNT:
+        raise ValidationError(tr("The amount is too large: at most %(max)s (10k yuan).",
+                                 max=f"{validators.MAX_AMOUNT:,}"), "contract_amount")
     return amount.quantize(Decimal("0.01"))
 
 

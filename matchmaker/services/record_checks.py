@@ -34,7 +34,7 @@ from ..records import (
 )
 from ..regions import LEAGUES
 
-MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
+MAX_AMOUNT = validators.MAX_AMOUNT
 
 
 def _(message: str, **variables) -> str:
@@ -71,8 +71,11 @@ def _amount(value, key: str) -> Decimal | None:
         amount = Decimal(str(value).strip())
     except InvalidOperation as exc:
         raise ValidationError(_("Enter a number."), key) from exc
-    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+    if not amount.is_finite() or amount < 0:
         raise ValidationError(_("Enter an amount of zero or more."), key)
+    if amount > MAX_AMOUNT:
+        raise ValidationError(_("The amount is too large: at most %(max)s (10k yuan).",
+                                max=f"{MAX_AMOUNT:,}"), key)
     return amount
 
 
