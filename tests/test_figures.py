@@ -124,3 +124,45 @@ def test_one_pass_counts_pending_and_the_default_queue_alike(world):
             assert page.total == alone and strong.id in {m.id for m in page.items}
     html = _page(world, "broker1", "/queue/")
     assert _number(html, "pending-mine") == 4  # 2 of the fixture + the weak and the strong one
+
+
+def test_the_scope_filter_selects_what_the_match_filter_selects(db_app):
+    """Counts walk a user's scope with ``access.scope_filter`` (subqueries), pages and single
+    pairs with ``access.match_filter`` (joins): the same pairs for every role and scope."""
+    from sqlalchemy import select
+
+    from matchmaker.records import Confidentiality, Match, OrgKind
+    from matchmaker.services import access
+
+    ent, uni = f.org(OrgKind.ENTERPRISE), f.org(OrgKind.UNIVERSITY)
+    users = [
+        f.user(Role.ADMIN),
+        f.user(Role.BROKER, broker_fields="H", broker_regions="包头市"),
+        f.user(Role.BROKER, broker_fields="B,h"),
+        f.user(Role.BROKER, broker_regions="包头市，鄂尔多斯市"),
+        f.user(Role.BROKER),
+        f.user(Role.ENTERPRISE, ent),
+        f.user(Role.UNIVERSITY, uni),
+    ]
+    scoped = users[1]
+    patents = [f.patent("磁体", ipc=["H01F 1/057"], owner=uni), f.patent("选矿", ipc=["B03C 1/00"]),
+               f.patent("两类", ipc=["H01F 7/02", "B03C 1/00"]), f.patent("无分类", ipc=[])]
+    needs = [f.need("包头公开", region_league="包头市", enterprise=ent),
+             f.need("包头保密", region_league="包头市", confidentiality=Confidentiality.BROKERS,
+                    broker_id=scoped.id),
+             f.need("鄂尔多斯", region_league="鄂尔多斯市"),
+             f.need("无地区"),
+             f.need("他人保密", confidentiality=Confidentiality.BROKERS)]
+    for i, need in enumerate(needs):
+        for j, patent in enumerate(patents):
+            status = list(S)[(i + j) % len(S)]
+            broker = users[1 + (i * j) % 4] if (i + j) % 3 == 0 else None
+            pair(need=need, patent=patent, status=status, broker=broker)
+    db.session.commit()
+    for user in users:
+        joined = set(db.session.scalars(
+            access.visible_matches(user).with_only_columns(Match.id)))
+        semi = set(db.session.scalars(select(Match.id).where(access.scope_filter(user))))
+        assert semi == joined, (user.role, user.broker_fields, user.broker_regions)
+    assert 0 < len(set(db.session.scalars(select(Match.id).where(
+        access.scope_filter(scoped))))) < 20

@@ -108,6 +108,38 @@ def match_filter(user: User):
     return false()
 
 
+def scope_filter(user: User):
+    """The pairs ``match_filter`` selects, written on the pair's own columns (no join needed).
+
+    The user's needs and patents become subqueries that the database builds once, as a list
+    or a hash, where ``match_filter`` looks up each pair's need and patent. For statements
+    that walk a user's whole scope, such as the 待审 counts: for a broker at 100k pairs on
+    SQLite 105 -> 55 ms (``bench/bench_portal.py``). A statement about one pair is cheaper
+    with ``match_filter``, which builds no list. ``tests/test_figures.py`` checks that both
+    select the same pairs for every role.
+    """
+    if user.role is Role.ADMIN:
+        return true()
+    if user.role is Role.BROKER:
+        needs = select(Need.id).where(need_filter(user))
+        regions = _scope(user.broker_regions)
+        if regions:
+            needs = needs.where(Need.region_league.in_(regions))
+        unassigned = [Match.broker_id.is_(None), Match.need_id.in_(needs)]
+        sections = [s[:1].upper() for s in _scope(user.broker_fields)]
+        if sections:
+            unassigned.append(Match.patent_id.in_(
+                select(PatentIPC.patent_id).where(PatentIPC.section.in_(sections))))
+        return or_(Match.broker_id == user.id, and_(*unassigned))
+    if user.role is Role.ENTERPRISE:
+        return and_(Match.need_id.in_(select(Need.id).where(
+            Need.enterprise_id == user.organization_id)), Match.status.in_(SHOWN_TO_PARTIES))
+    if user.role is Role.UNIVERSITY:
+        return and_(Match.patent_id.in_(select(Patent.id).where(
+            Patent.owner_id == user.organization_id)), Match.status.in_(SHOWN_TO_PARTIES))
+    return false()
+
+
 def visible_matches(user: User) -> Select:
     """``select(Match)`` joined to its need and patent, restricted to what ``user`` may see."""
     return (

@@ -17,20 +17,18 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..records import Match, MatchStatus, Need, Patent, Role, User
+from ..records import Match, MatchStatus, Role, User
 from . import access, scores
 
 SIGNED = (MatchStatus.SIGNED, MatchStatus.REGISTERED)
 
 
 def _scoped(stmt, user: User | None):
-    """``stmt`` over the pairs ``user`` may see: no join where the user sees every pair (an
-    administrator; every pair has its need and patent), so the count reads the status index."""
+    """``stmt`` over the pairs ``user`` may see (everything for no user and for an
+    administrator). Counts walk the user's whole scope: ``access.scope_filter``, no joins."""
     if user is None or user.role is Role.ADMIN:
         return stmt
-    return (stmt.join(Need, Need.id == Match.need_id)
-            .join(Patent, Patent.id == Match.patent_id)
-            .where(access.match_filter(user)))
+    return stmt.where(access.scope_filter(user))
 
 
 def pending(user: User | None = None) -> int:
