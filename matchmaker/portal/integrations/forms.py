@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext, ngettext
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation
@@ -26,9 +29,59 @@ SCOPE_LABELS = {
 }
 
 
+#: A delivery's state (``WebhookDelivery.status``, set by ``services.webhooks.deliver``).
+DELIVERY_STATUS_LABELS = {
+    "pending": lazy_pgettext("webhook delivery", "Waiting to be sent"),
+    "delivered": lazy_pgettext("webhook delivery", "Delivered"),
+    "failed": lazy_pgettext("webhook delivery", "Failed"),
+    "cancelled": lazy_pgettext("webhook delivery", "Cancelled"),
+}
+
+#: Errors ``services.webhooks.deliver`` writes in English; others (the receiver's answer, a
+#: network error) are shown as stored.
+DELIVERY_ERRORS = {
+    "subscription disabled": lazy_pgettext("webhook delivery", "Not sent: the webhook is disabled"),
+}
+
+#: ``WebhookSubscription.disabled_reason`` as ``services.webhooks.deliver`` writes it (stored
+#: in English, also in the API's answers): "3 consecutive failures".
+_FAILURES_REASON = re.compile(r"(\d+) consecutive failures?")
+
+
 def _labels(codes: list[str], names: dict) -> list[str]:
     """The labels of ``codes`` as the form's boxes show them; an unknown code shows as itself."""
     return [str(names.get(code, code)) for code in codes]
+
+
+def event_label(code: str) -> str:
+    """A webhook event for people: 发布新需求 rather than need.posted; unknown codes as stored."""
+    return str(EVENT_LABELS.get(code, code))
+
+
+def delivery_status_label(status: str | None) -> str:
+    """A delivery's state in the interface language; an unknown value as stored."""
+    return str(DELIVERY_STATUS_LABELS.get(status, status or ""))
+
+
+def delivery_answer(delivery) -> str:
+    """The receiver's status code and the error, without repeating "HTTP 500" after 500."""
+    code, error = delivery.response_code, delivery.error
+    parts = [str(code)] if code is not None else []
+    if error and error != f"HTTP {code}":
+        parts.append(str(DELIVERY_ERRORS.get(error, error)))
+    return " · ".join(parts)
+
+
+def disabled_reason_text(reason: str | None) -> str:
+    """Why a webhook was disabled, in the interface language when the system wrote it
+    (连续 3 次投递失败); any other text as stored; "" for none."""
+    if not reason:
+        return ""
+    found = _FAILURES_REASON.fullmatch(reason.strip())
+    if found:
+        count = int(found.group(1))
+        return ngettext("%(num)d consecutive failure", "%(num)d consecutive failures", count)
+    return reason
 
 
 class AtLeastOne:
@@ -76,6 +129,11 @@ class WebhookForm(FlaskForm):
     def event_labels(sub) -> list[str]:
         """A subscription's events for the list: 发布新需求 rather than need.posted."""
         return _labels(sub.event_list, EVENT_LABELS)
+
+    @staticmethod
+    def disabled_reason(sub) -> str:
+        """Why a subscription was disabled, for the list: 连续 3 次投递失败."""
+        return disabled_reason_text(sub.disabled_reason)
 
 
 class ButtonForm(FlaskForm):

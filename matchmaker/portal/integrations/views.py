@@ -19,7 +19,14 @@ from ...records import (
     WebhookSubscription,
 )
 from ...services import api_tokens, webhooks
-from .forms import ButtonForm, TokenForm, WebhookForm
+from .forms import (
+    ButtonForm,
+    TokenForm,
+    WebhookForm,
+    delivery_answer,
+    delivery_status_label,
+    event_label,
+)
 
 bp = Blueprint("integrations", __name__)
 
@@ -132,4 +139,6 @@ def deliveries(sub_id: int):
     sub = _subscription(sub_id)
     rows = db.session.scalars(select(WebhookDelivery).where(
         WebhookDelivery.subscription_id == sub.id).order_by(WebhookDelivery.id.desc()).limit(200))
-    return render_template("integrations/deliveries.html", sub=sub, rows=list(rows))
+    return render_template("integrations/deliveries.html", sub=sub, rows=list(rows),
+                           event_label=event_label, status_label=delivery_status_label,
+                           answer=delivery_answer)
