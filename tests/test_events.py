@@ -128,6 +128,7 @@ def test_save_event_validates_every_field(db_app):
         ({"target_regions": ["北京市"]}, "target_regions"),
         ({"venue": "馆" * 201}, "venue"),
         ({"status": "finished"}, "status"),
+        ({"held_on": TODAY - timedelta(days=1)}, "held_on"),  # planned, but already past
     ]
     for change, field in cases:
         values = {"number": "蒙科聚-2026-第8期", "name": "另一场", "held_on": TODAY, **change}
@@ -136,6 +137,11 @@ def test_save_event_validates_every_field(db_app):
         assert err.value.field == field, change
         db.session.rollback()
     assert db.session.scalar(select(func.count(ReleaseEvent.id))) == 1
+    past = svc.save_event(None, actor=broker, number="蒙科聚-2025-第1期", name="往期",
+                          held_on=TODAY - timedelta(days=30), status=EventStatus.HELD)
+    svc.save_event(past, actor=broker, number=past.number, name="往期（更正）",
+                   held_on=past.held_on, status=EventStatus.PLANNED)  # its date kept: allowed
+    db.session.rollback()
     with pytest.raises(PermissionDenied):
         svc.save_event(None, actor=f.user(Role.ENTERPRISE), number="x", name="x", held_on=TODAY)
 

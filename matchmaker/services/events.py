@@ -137,6 +137,12 @@ def save_event(
         status = EventStatus(status)
     except ValueError:
         raise ValidationError(_("Unknown status."), "status") from None
+    moved = event is None or event.held_on != held_on
+    if status is EventStatus.PLANNED and moved and held_on < today():
+        # an event already past is held or cancelled; a planned one lies ahead (an event
+        # whose day has passed keeps its date while a broker edits other details)
+        raise ValidationError(_("A planned event cannot take place in the past: choose a "
+                                "later date, or mark it held or cancelled."), "held_on")
     values = {
         "number": number,
         "name": name,
