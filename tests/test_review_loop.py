@@ -30,6 +30,15 @@ def test_next_pair_follows_the_queue_order(world):  # noqa: F811
     assert review.next_pair_id(broker, QueueFilters(), world["m4"].id) == m1.id
 
 
+def test_next_pair_beyond_the_queue_head_reads_further(world, monkeypatch):  # noqa: F811
+    """The head is read first; a pair at its edge or further down still gets its successor."""
+    monkeypatch.setattr(review, "NEAR", 2)  # head: m1, m2
+    broker, m1, m2, m3 = world["broker"], world["m1"], world["m2"], world["m3"]
+    assert review.next_pair_id(broker, QueueFilters(), m1.id) == m2.id
+    assert review.next_pair_id(broker, QueueFilters(), m2.id) == m3.id  # at the head's edge
+    assert review.next_pair_id(broker, QueueFilters(), m3.id) is None  # beyond it, the end
+
+
 def test_queue_links_carry_the_filters_and_the_pair_page_keeps_them(world, db_app):  # noqa: F811
     client = client_as(db_app, "broker1")
     html = client.get("/queue/?sort=age&region=包头市").get_data(as_text=True)
