@@ -105,6 +105,10 @@ def test_the_reference_page_shows_readable_types_and_chinese_status_phrases(clie
     assert "Bad Request" not in page and "Forbidden" not in page
     # schemas: a nullable reference names its schema (it read "null" alone before)
     assert "<code>PatentOut.OrgRef | null</code>" in page
+    # an enum's card lists its values instead of an empty table
+    card = page.split('id="schema-EventQuery.EventStatus"', 1)[1].split("</section>", 1)[0]
+    assert "<code>planned | held | cancelled</code>" in card and "<table>" not in card
+    assert "<table><tbody>\n  \n  </tbody></table>" not in page
 
 
 def test_the_english_reference_page_keeps_english_phrases(client):
