@@ -64,9 +64,12 @@ def test_no_checkbox_of_either_form_carries_required(app):
     assert not any(re.search(r"\brequired\b", tag) for tag in scopes), scopes
     assert re.search(r'<input[^>]*\brequired\b[^>]*name="name"|<input[^>]*name="name"[^>]*\brequired\b',
                      tokens)  # the name is still required in the browser
-    events = _boxes(client.get(WEBHOOKS).get_data(as_text=True), "events")
+    webhooks = client.get(WEBHOOKS).get_data(as_text=True)
+    events = _boxes(webhooks, "events")
     assert len(events) == 5
     assert not any(re.search(r"\brequired\b", tag) for tag in events), events
+    for page, field in ((tokens, "scopes"), (webhooks, "events")):  # the label still says so
+        assert re.search(rf'for="{field}"[^>]*>[^<]*</label><span class="req"', page), field
 
 
 def test_a_read_only_token_is_created(app):

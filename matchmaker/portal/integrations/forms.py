@@ -91,7 +91,7 @@ class AtLeastOne:
     browser then refuses the form until all of them are ticked. This validator sets no flag.
     """
 
-    field_flags: dict = {}
+    field_flags = {"one_required": True}  # the label's * (render_field), no HTML attribute
 
     def __init__(self, message):
         self.message = message
