@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from matchmaker import create_app
 from matchmaker.extensions import db
 from matchmaker.records import LegalStatus, LicenceMode, Match, MatchStatus, Patent, Role
+from matchmaker.records.base import schema_filter
 from tests import factories as f
 
 
@@ -87,8 +88,27 @@ def test_migrations_match_the_models(tmp_path):
     assert app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["init-db"]).exit_code == 0
     engine = create_engine(url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": schema_filter("sqlite")})
+        diff = compare_metadata(context, db.metadata)
     assert diff == []
+
+
+def test_a_postgresql_index_is_created_there_only(tmp_path):
+    """The queue-order index needs NULLS LAST, which SQLite has not: PostgreSQL gets it (from
+    create_all and from its migration), SQLite does not, and autogenerate misses it on neither."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+
+    index = next(i for i in db.metadata.tables["matches"].indexes
+                 if i.name == "ix_matches_queue_order")
+    ddl = str(CreateIndex(index).compile(dialect=postgresql.dialect()))
+    assert "(status, calibrated DESC NULLS LAST, score DESC, id)" in ddl
+    assert schema_filter("sqlite")(index, index.name, "index", False, None) is False
+    assert schema_filter("postgresql")(index, index.name, "index", False, None) is True
+    engine = create_engine(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    db.metadata.create_all(engine)
+    names = {i["name"] for i in inspect(engine).get_indexes("matches")}
+    assert "ix_matches_status_calibrated" in names and "ix_matches_queue_order" not in names
 
 
 def test_publication_number_is_unique(db_app):

@@ -37,3 +37,21 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(), default=utcnow, onupdate=utcnow
     )
+
+
+#: Indexes created on one database only (``Index(...).ddl_if(dialect=...)``), by name.
+DIALECT_ONLY_INDEXES: dict[str, str] = {}
+
+
+def dialect_only(index, dialect: str):
+    """``index`` is created on ``dialect`` only, and autogenerate leaves it alone elsewhere."""
+    DIALECT_ONLY_INDEXES[index.name] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
+def schema_filter(dialect: str):
+    """Alembic's ``include_object`` for a database of ``dialect``: an index meant for another
+    database is neither missing there nor to be created."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        return not (type_ == "index" and DIALECT_ONLY_INDEXES.get(name, dialect) != dialect)
+    return include

@@ -8,7 +8,6 @@ from . import pipeline
 from .queue import COUNT_CAP, QueueFilters, queue_select
 from .queue_bulk import load_workable
 
-
 #: ids read first when looking for the pair after this one: a broker reviewing from the top
 #: of the queue finds it there; only a pair further down reads on (up to the count cap)
 NEAR = 50
