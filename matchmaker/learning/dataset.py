@@ -132,21 +132,22 @@ class History:
             self.accepted_by.setdefault(patent_id, set()).add(need_id)
 
     def of(self, patent_id: int) -> tuple[int, int]:
-        yes, no = self.counts.get(patent_id, (0, 0))
-        return yes, no
+        """(accepted, rejected) for other needs."""
+        return tuple(self.counts.get(patent_id, (0, 0)))
 
 
 def contexts(need: Need, patents: list[Patent], history: History) -> list[F.Context]:
     """Feature contexts of a need's candidate patents, in the engine's order."""
     today = date.today()
     need_text = f"{need.title} {need.description}"
+    need_language = detect_language(need_text)  # once per need, not once per candidate
     together = F.co_accepted([p.id for p in patents], history.accepted_by, need.id)
     out = []
     for p, co in zip(patents, together, strict=True):
         text = f"{p.title} {p.abstract}"
         yes, no = history.of(p.id)
         out.append(F.Context(
-            query_language=detect_language(need_text), language=detect_language(text),
+            query_language=need_language, language=detect_language(text),
             query_field=need.technical_field, candidate_field=p.technical_field,
             ipc=tuple(p.ipc_codes), query_length=len(need_text), length=len(text),
             age_years=_age(p.filing_date, today), accepted=yes, rejected=no, co_accepted=co))

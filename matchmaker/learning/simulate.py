@@ -85,6 +85,8 @@ class World:
         self._decided_arrays: tuple = ()
         self._rows_key: tuple | None = None
         self._rows: dict[str, np.ndarray] = {}
+        self._accepted_key: tuple | None = None
+        self._accepted: dict[str, set[str]] = {}
 
     def similarity(self, a: str, b: str) -> float:
         """Share of the engine's top candidates two queries have in common."""
@@ -129,7 +131,7 @@ class World:
     def _accepted_by(self, log) -> dict[str, set[str]]:
         """Per candidate, the queries that accepted it (once per state of the log)."""
         key = _log_key(log)
-        if getattr(self, "_accepted_key", None) != key:
+        if self._accepted_key != key:
             accepted: dict[str, set[str]] = {}
             for q, doc, grade in log:
                 if grade is not None and grade > 0:

@@ -38,6 +38,11 @@ def _scope(raw: str | None) -> list[str]:
     return [part.strip() for part in (raw or "").replace("，", ",").split(",") if part.strip()]
 
 
+def _broker_scope(user: User) -> tuple[list[str], list[str]]:
+    """A broker's unassigned scope: (IPC sections, 盟市); an empty list does not restrict."""
+    return [s[:1].upper() for s in _scope(user.broker_fields)], _scope(user.broker_regions)
+
+
 def need_filter(user: User):
     """A WHERE clause selecting the needs ``user`` may see."""
     if user.role is Role.ADMIN:
@@ -89,7 +94,7 @@ def match_filter(user: User):
         return true()
     if user.role is Role.BROKER:
         unassigned = [Match.broker_id.is_(None), need_filter(user)]
-        sections = [s[:1].upper() for s in _scope(user.broker_fields)]
+        sections, regions = _broker_scope(user)
         if sections:
             in_field = exists(
                 select(PatentIPC.id).where(
@@ -97,7 +102,6 @@ def match_filter(user: User):
                 )
             )
             unassigned.append(in_field)
-        regions = _scope(user.broker_regions)
         if regions:
             unassigned.append(Need.region_league.in_(regions))
         return or_(Match.broker_id == user.id, and_(*unassigned))
@@ -114,19 +118,18 @@ def scope_filter(user: User):
     The user's needs and patents become subqueries that the database builds once, as a list
     or a hash, where ``match_filter`` looks up each pair's need and patent. For statements
     that walk a user's whole scope, such as the 待审 counts: for a broker at 100k pairs on
-    SQLite 105 -> 55 ms (``bench/bench_portal.py``). A statement about one pair is cheaper
+    SQLite 105 -> 60 ms (``bench/RESULTS.md``, stop 24). A statement about one pair is cheaper
     with ``match_filter``, which builds no list. ``tests/test_figures.py`` checks that both
     select the same pairs for every role.
     """
     if user.role is Role.ADMIN:
         return true()
     if user.role is Role.BROKER:
+        sections, regions = _broker_scope(user)
         needs = select(Need.id).where(need_filter(user))
-        regions = _scope(user.broker_regions)
         if regions:
             needs = needs.where(Need.region_league.in_(regions))
         unassigned = [Match.broker_id.is_(None), Match.need_id.in_(needs)]
-        sections = [s[:1].upper() for s in _scope(user.broker_fields)]
         if sections:
             unassigned.append(Match.patent_id.in_(
                 select(PatentIPC.patent_id).where(PatentIPC.section.in_(sections))))
