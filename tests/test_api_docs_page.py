@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -115,3 +116,22 @@ def test_the_english_reference_page_keeps_english_phrases(client):
     page = client.get("/api/v1/docs?lang=en").get_data(as_text=True)
     assert "<li><code>400</code> <span>Bad Request</span>" in page
     assert "string (≤ 200)" in html.unescape(page)
+
+
+def test_every_application_gets_a_whole_document(app):
+    """A second application in the same process (tests, a CLI beside the server) gets every
+    schema its references name: spectree deletes nested models when it builds a document."""
+    from matchmaker import create_app
+    from matchmaker.api.docs import document
+
+    documents = []
+    for _ in range(2):
+        other = create_app({"TESTING": True, "SECRET_KEY": "x", "ENCODER": "fake",
+                            "EXTRA_ENCODERS": "", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        with other.test_request_context():
+            documents.append(document())
+    for doc in documents:
+        text = json.dumps(doc)
+        refs = set(re.findall(r'"#/components/schemas/([^"]+)"', text))
+        assert refs and refs <= set(doc["components"]["schemas"]), refs - set(
+            doc["components"]["schemas"])

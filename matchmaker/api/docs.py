@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from http import HTTPStatus
 
 from flask import current_app, render_template
@@ -43,7 +44,14 @@ def document() -> dict:
         spec.app = current_app._get_current_object()
         if hasattr(spec, "_spec"):
             del spec._spec
-        cached = finish(spec.spec)
+        # spectree lifts the nested models' "$defs" out of its (process-wide) model table and
+        # deletes them there: the next application's document would point at schemas it no
+        # longer has (seen with two apps in one process: EventQuery.EventStatus missing)
+        models = copy.deepcopy(spec.models)
+        try:
+            cached = finish(spec.spec)
+        finally:
+            spec.models = models
         current_app.extensions["matchmaker.openapi"] = cached
     return cached
 
