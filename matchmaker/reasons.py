@@ -45,12 +45,21 @@ def reason(msgid: str, **params: Any) -> Reason:
 
 
 def _translate(msgid: str, params: dict[str, Any]) -> str:
-    if not has_app_context():  # a library caller without Flask: the English msgid
-        values = {key: _value(value, ", ") for key, value in params.items()}
-        return msgid % values if values else msgid
-    separator = pgettext("list separator", ", ")
+    separator = list_separator()
     values = {key: _value(value, separator) for key, value in params.items()}
+    if not has_app_context():  # a library caller without Flask: the English msgid
+        return msgid % values if values else msgid
     return gettext(msgid, **values) if values else gettext(msgid)
+
+
+def list_separator() -> str:
+    """Between the items of a list: "、" in Chinese, ", " in English (and without Flask)."""
+    return pgettext("list separator", ", ") if has_app_context() else ", "
+
+
+def listing(items: Any) -> str:
+    """Items (labels, names, reasons) joined the current locale's way: "甲、乙" / "a, b"."""
+    return list_separator().join(render(item) for item in items)
 
 
 def _value(value: Any, separator: str) -> Any:

@@ -109,7 +109,7 @@ def test_admins_and_brokers_see_the_page(data, username):
     assert "质量看板" in html and "zh_csl_discipline" in html and "0.2621" in html
     benchmarks = html.split('id="benchmarks"', 1)[1].split("</section>", 1)[0]
     # tasks and channels named for people; the code stays beside the name
-    assert "中文：论文题目 → 同学科论文摘要" in benchmarks and "混合: 语义相似, 关键词" in benchmarks
+    assert "中文：论文题目 → 同学科论文摘要" in benchmarks and "混合：语义相似、关键词" in benchmarks
     assert "use-multilingual" not in benchmarks and "hybrid" not in benchmarks
     assert "<svg" in html and "按周接受率" in html and "v1" in html
     conversion = html.split('id="conversion"', 1)[1].split("</section>", 1)[0]

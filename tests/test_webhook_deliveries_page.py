@@ -168,3 +168,33 @@ def test_disabled_reason_text_reads_the_stored_sentence(app):
         with force_locale("en"):
             assert disabled_reason_text("1 consecutive failures") == "1 consecutive failure"
             assert disabled_reason_text("12 consecutive failures") == "12 consecutive failures"
+
+
+def test_a_delivery_refused_before_posting_reads_in_the_screens_language(
+        app, receiver, held_deliveries):  # noqa: F811
+    """The worker (no request, default locale) once stored "refused: <the Chinese message>";
+    it now stores one English code that each screen translates."""
+    user, sub = _enterprise_with_hook(receiver)  # allowed to post to 127.0.0.1 for now
+    [delivery_id] = webhooks.emit("need.posted", {"need_id": 1}, lambda u: True)
+    app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = False  # the setting turned off meanwhile
+    assert webhooks.deliver(delivery_id) == "retry" and receiver.received == []
+    assert db.session.get(WebhookDelivery, delivery_id).error == webhooks.REFUSED_TARGET
+    client = client_as(app, user.username)
+    page = f"/webhooks/{sub.id}/deliveries"
+    [row] = _rows(client.get(page).get_data(as_text=True))
+    assert row["响应"] == "未发送：该地址不是公网 http(s) 地址（内网、回环或保留网段）"
+    client.post("/auth/language/en")
+    [row] = _rows(client.get(page).get_data(as_text=True))
+    assert row["Answer"] == ("Not sent: the address is not a public http(s) address "
+                             "(private, loopback or reserved network)")
+
+
+def test_a_webhooks_events_are_listed_the_screens_way(app):
+    org, client = _enterprise(app)
+    _subscription(org)
+    db.session.commit()
+    [row] = _rows(client.get(WEBHOOKS).get_data(as_text=True))
+    assert row["事件"] == "发布新需求、配对进入其他阶段"
+    client.post("/auth/language/en")
+    [row] = _rows(client.get(WEBHOOKS).get_data(as_text=True))
+    assert row["Events"] == "A need is posted, A pair moves to another stage"

@@ -17,6 +17,7 @@ from flask_babel import pgettext
 
 from ..extensions import db
 from ..labels import label
+from ..reasons import listing
 from ..records import EventPatent, LegalStatus, Patent, ReleaseEvent, Role, User
 
 # The public pages the QR codes open (matchmaker.portal.showcase).
@@ -164,11 +165,6 @@ def colon() -> str:
     return pgettext("punctuation", ": ")
 
 
-def list_separator() -> str:
-    """Between the items of a list: "、" in Chinese, ", " in English."""
-    return pgettext("list separator", ", ")
-
-
 def clause_separator() -> str:
     """Between clauses: "；" in Chinese, "; " in English."""
     return pgettext("punctuation", "; ")
@@ -215,7 +211,7 @@ class BookletPage:
         price = (
             _("%(n)s (10k yuan)", n=f"{p.asking_price:,.2f}") if p.asking_price else _("Negotiable")
         )
-        modes = list_separator().join(label(m) for m in p.licensing_modes) or _("Negotiable")
+        modes = listing(label(m) for m in p.licensing_modes) or _("Negotiable")
         return [(_("Licensing modes"), modes), (_("Asking price"), price)]
 
 

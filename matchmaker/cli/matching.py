@@ -12,6 +12,7 @@ from ..encoders import counting
 from ..errors import MatchmakerError
 from ..extensions import db
 from ..labels import engine_label
+from ..reasons import listing
 from ..records import Need, Patent
 from .language import command, option
 from .output import CommandError
@@ -118,10 +119,10 @@ def _show(candidates, title: str, other: str, *, as_json: bool) -> None:
         target = c.patent_id if other == "patent" else c.need_id
         click.echo(f"{c.rank:>4}  {target:>8}  {c.score:6.3f}  "
                    f"{c.explanation.get('fused', 0):6.3f}  {channels}")
-        rules = ", ".join(f"{_rule_label(r)} {r['delta']:+.2f}" for r in c.explanation.get("rules", []))
+        rules = listing(f"{_rule_label(r)} {r['delta']:+.2f}" for r in c.explanation.get("rules", []))
         if rules:
             click.echo(f"{'':16}" + _("rules: %(rules)s", rules=rules))
-        terms = "、".join(c.explanation.get("shared_terms", []))
+        terms = listing(c.explanation.get("shared_terms", []))
         if terms:
             click.echo(f"{'':16}" + _("shared terms: %(terms)s", terms=terms))
         for sentence in c.explanation.get("closest_sentences", [])[:2]:

@@ -8,7 +8,7 @@ import unicodedata
 from flask_babel import gettext as _
 from flask_babel import ngettext, pgettext
 
-from ..reasons import render
+from ..reasons import listing, render
 from .result import ImportResult, RowError
 
 
@@ -50,18 +50,13 @@ def summary(result: ImportResult) -> str:
         lines.append(ngettext("%(num)d organization created: %(names)s",
                               "%(num)d organizations created: %(names)s",
                               len(result.organizations_created),
-                              names=render_list(result.organizations_created)))
+                              names=listing(result.organizations_created)))
     if result.dry_run:
         lines.append(_("Dry run (--dry-run): only checked, the database was not changed"))
     elif result.failed:
         lines.append(_("Rows with errors were not imported; the other valid rows were saved"))
     lines.extend(_("Warning: %(text)s", text=render(warning)) for warning in result.warnings)
     return "\n".join(lines)
-
-
-def render_list(items: list) -> str:
-    """Items joined with the current locale's separator."""
-    return pgettext("list separator", ", ").join(render(item) for item in items)
 
 
 def format_report(result: ImportResult) -> str:

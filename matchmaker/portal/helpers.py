@@ -20,6 +20,7 @@ from ..labels import (
     task_label,
     verdict_label,
 )
+from ..reasons import listing
 from ..reasons import render as render_reason
 from ..records import Role
 from ..services import figures, scores
@@ -132,6 +133,7 @@ def channel_label(kind: str) -> str:
 
 def install(app) -> None:
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["listing"] = listing
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["audit_label"] = action_label
     app.jinja_env.filters["league"] = league_label

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from ..extensions import db
+from ..reasons import listing
 from ..records import (
     Confidentiality,
     Match,
@@ -159,7 +160,7 @@ def alert_need_posted(need_id: int) -> list[Notification]:
                 message = _(
                     "A new technical need matches your patent %(patents)s; a broker will "
                     "recommend it to you if it fits.",
-                    patents="、".join(f"“{p.title}”" for p in theirs),
+                    patents=listing(f"“{p.title}”" for p in theirs),
                 )
             notes.append(
                 notify(user, "need_posted", message, _path("patents.detail", theirs[0].id))
@@ -205,7 +206,7 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
             message = _(
                 "Newly listed patent “%(patent)s” matches: %(needs)s",
                 patent=patent.title,
-                needs="、".join(f"“{n.title}”" for n in its_needs),
+                needs=listing(f"“{n.title}”" for n in its_needs),
             )
         notes.append(notify(broker, "patent_listed", message, _path("patents.detail", patent.id)))
     db.session.flush()

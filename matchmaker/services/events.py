@@ -15,6 +15,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, true
 from .. import validators
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
+from ..reasons import listing
 from ..records import (
     EventPatent,
     EventRegistration,
@@ -132,7 +133,7 @@ def save_event(
     regions = target_regions if isinstance(target_regions, list) else split_list(target_regions)
     unknown = [r for r in regions if r not in LEAGUES]
     if unknown:
-        raise ValidationError(_("Unknown region: %(r)s", r="、".join(unknown)), "target_regions")
+        raise ValidationError(_("Unknown region: %(r)s", r=listing(unknown)), "target_regions")
     try:
         status = EventStatus(status)
     except ValueError:

@@ -38,6 +38,10 @@ from .webhook_targets import PinnedTarget, check_url, pin_delivery
 from .webhook_transport import post as post_pinned
 
 log = logging.getLogger(__name__)
+
+#: ``WebhookDelivery.error`` when the address was refused before posting (stored in English,
+#: as the API shows it; the portal translates it: ``portal.integrations.forms.DELIVERY_ERRORS``).
+REFUSED_TARGET = "refused: not a public http(s) address"
 __all__ = ["EVENTS", "check_url", "deliver", "deliver_due", "emit", "enqueue_deliveries", "sign",
            "signature_header", "verify"]
 EVENTS = ("need.posted", "patent.listed", "match.recommended", "match.moved", "import.finished")
@@ -241,8 +245,8 @@ def deliver(delivery_id: int, *, after_attempts: int | None = None) -> str:
     try:
         target = pin_delivery(sub.url)  # where the name points now, not when it was saved
         code = _post(target, body, headers, config["WEBHOOK_TIMEOUT"])
-    except ValidationError as exc:  # a private address: a failure like any other
-        error = f"refused: {exc}"[:500]
+    except ValidationError:  # a private address (or no http(s) URL): a failure like any other
+        error = REFUSED_TARGET
     except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, timed out,
         # bad address or certificate, no such name, an answer that is not HTTP
         error = f"{type(exc).__name__}: {exc}"[:500]

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation
 
-from ...services.webhooks import EVENTS
+from ...services.webhooks import EVENTS, REFUSED_TARGET
 from ..fields import CheckboxesField, IntegerField, SelectField
 
 #: The webhook events (their codes are the API's, see docs/api.md) in the interface language.
@@ -41,6 +41,8 @@ DELIVERY_STATUS_LABELS = {
 #: network error) are shown as stored.
 DELIVERY_ERRORS = {
     "subscription disabled": lazy_pgettext("webhook delivery", "Not sent: the webhook is disabled"),
+    REFUSED_TARGET: lazy_pgettext("webhook delivery", "Not sent: the address is not a public "
+                                  "http(s) address (private, loopback or reserved network)"),
 }
 
 #: ``WebhookSubscription.disabled_reason`` as ``services.webhooks.deliver`` writes it (stored

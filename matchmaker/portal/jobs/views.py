@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import pgettext
 from flask_login import current_user, login_required
 
 from ...extensions import db
 from ...labels import verdict_label
-from ...reasons import render
+from ...reasons import listing, render
 from ...records import Job, JobStatus, Role
 from ...security.params import page_number
 from ...services.jobs import error_message, jobs_query
@@ -85,7 +84,7 @@ def result_items(result: dict) -> list[tuple[str, str]]:
         if isinstance(value, bool):
             text = _("Yes") if value else _("No")
         elif isinstance(value, list | tuple):
-            text = pgettext("list separator", ", ").join(render(item) for item in value)
+            text = listing(value)
         else:
             text = verdict_label(value) if isinstance(value, str) else render(value)
         items.append((labels.get(key, key), text))
