@@ -18,3 +18,9 @@ def slow(params: dict, ctx) -> dict:
     if len(marker.read_text(encoding="ascii").split()) == 1:
         time.sleep(params["seconds"])
     return {"pid": os.getpid()}
+
+
+@job("test_noop")
+def noop(params: dict, ctx) -> dict:
+    """Does nothing: for tests of the job machinery around the work."""
+    return {"done": True}

@@ -20,8 +20,12 @@ def register_jobs(app: Flask) -> Celery:
         def __call__(self, *args, **kwargs):
             # Eager jobs run in the submitting request's context (and session): a second
             # context would open a second SQLite connection that waits on the first one's lock.
-            if has_app_context() and current_app._get_current_object() is app:
+            if self.request.is_eager and has_app_context() \
+                    and current_app._get_current_object() is app:
                 return self.run(*args, **kwargs)
+            # In a worker every task gets a context (and a database session) of its own, also
+            # under ``flask worker``, whose command already holds one: a task that left that
+            # shared session broken ("database is locked" in a flush) failed every later task.
             with app.app_context():
                 return self.run(*args, **kwargs)
 

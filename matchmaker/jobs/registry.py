@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 #: a fact about the input and fails the job at once.
 RETRYABLE = (OperationalError, smtplib.SMTPException, OSError)
 TASKS: dict[str, Task] = {}
+BOOKKEEPING_TRIES = 5
 
 
 class JobContext:
@@ -63,7 +65,7 @@ def job(kind: str):
 
 def run(task: Task, job_id: int, work) -> str:
     """Claim job ``job_id``, run its work and record the outcome; duplicates are skipped."""
-    record = service.claim(job_id)
+    record = _bookkeeping(service.claim, job_id)
     if record is None:
         log.info("job %s is not waiting to run (done, or running elsewhere): skipped", job_id)
         return "skipped"
@@ -80,16 +82,34 @@ def run(task: Task, job_id: int, work) -> str:
     except Exception as exc:
         db.session.rollback()
         again = isinstance(exc, RETRYABLE) and task.request.retries < (task.max_retries or 0)
-        service.fail(job_id, exc, final=not again)
+        _bookkeeping(service.fail, job_id, exc, final=not again)
         if again:
             log.warning("job %s failed, will retry: %s", job_id, exc)
             raise  # autoretry_for sends it again with exponential backoff
         log.exception("job %s (%s) failed", job_id, record.kind)
         _steps(job_id, ctx.finished)
         return "failed"
-    service.succeed(job_id, result or {})
+    _bookkeeping(service.succeed, job_id, result or {})
     _steps(job_id, [*ctx.after, *ctx.finished])
     return "succeeded"
+
+
+def _bookkeeping(step: Callable, *args, **kwargs):
+    """A short write to the ``jobs`` table, tried again when the database refused it.
+
+    On SQLite a job's transactions are deferred (``extensions._sqlite_begin``): one that read
+    before another writer committed is refused at once ("database is locked"), and a fresh
+    transaction is not. Without this, the work was done but its outcome never recorded.
+    """
+    for attempt in range(BOOKKEEPING_TRIES):
+        try:
+            return step(*args, **kwargs)
+        except OperationalError:
+            db.session.rollback()
+            if attempt == BOOKKEEPING_TRIES - 1:
+                raise
+            time.sleep(0.05 * 2 ** attempt)
+    return None  # not reached
 
 
 def _steps(job_id: int, steps: list[Callable[[], object]]) -> None:

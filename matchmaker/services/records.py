@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..errors import IndexUnusable, ValidationError
 from ..extensions import db
@@ -271,10 +271,15 @@ def queue_from_engine(need: Need, patent: Patent, *, actor: User, side: str,
     return queue_candidate(need, patent, candidate, actor=actor)
 
 
-def _engine_step(step: Callable, *args) -> tuple[object, str | None]:
-    """Run one engine call; a failure is logged and becomes a warning, never an exception."""
+def _engine_step(step: Callable, *args, reraise: tuple[type[Exception], ...] = ()
+                 ) -> tuple[object, str | None]:
+    """Run one engine call; a failure is logged and becomes a warning, never an exception
+    (except those in ``reraise``: a job lets a refused write make it try again)."""
     try:
         return step(*args), None
+    except reraise:
+        db.session.rollback()
+        raise
     except IndexUnusable:  # a rebuild was requested outside this request
         db.session.rollback()
         return None, _("The search index is being rebuilt; this record will be matched "
@@ -324,7 +329,9 @@ def match_saved(kind: str, record_id: int, *, announce: bool) -> dict:
     both in the required order (commit, sync, match) without encoding the text twice.
     """
     step = matching.match_and_store_need if kind == "need" else matching.match_and_store_patent
-    stored, warning = _engine_step(step, record_id)
+    # The database refusing a write (SQLite: another writer committed first) is retried by the
+    # job with backoff, before the record is announced; other engine failures stay warnings.
+    stored, warning = _engine_step(step, record_id, reraise=(OperationalError,))
     if announce:
         signal, key = (need_posted, "need_id") if kind == "need" else (patent_listed, "patent_id")
         try:

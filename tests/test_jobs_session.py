@@ -1,0 +1,97 @@
+"""A job's database session in a worker: one broken task never breaks the next, a write the
+database refused once is tried again, and matching a saved record retries instead of
+succeeding with nothing stored.
+
+``flask worker`` runs Celery inside the command's app context. Tasks once ran in that context
+too, so they shared one session: a task whose bookkeeping failed in a flush ("database is
+locked" on SQLite) left it broken, and every later task failed with PendingRollbackError while
+their jobs stayed queued. The tests call the tasks as a worker does (not eagerly) inside an
+app context, as that command holds one.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from matchmaker.extensions import db
+from matchmaker.jobs.registry import TASKS
+from matchmaker.records import Job, JobStatus
+from matchmaker.services import jobs as service
+from matchmaker.services import matching, records
+from tests import factories as f
+from tests import job_kinds  # noqa: F401  (registers test_noop)
+
+
+def _queued() -> int:
+    job = Job(kind="test_noop", params={}, status=JobStatus.QUEUED)
+    db.session.add(job)
+    db.session.commit()
+    return job.id
+
+
+def _locked() -> OperationalError:
+    return OperationalError("UPDATE jobs ...", {}, Exception("database is locked"))
+
+
+def test_a_task_that_broke_its_session_does_not_break_the_next(app, monkeypatch):
+    first, second = _queued(), _queued()
+    real = service.succeed
+
+    def broken(job_id, result):  # a flush fails: the session must be rolled back before reuse
+        monkeypatch.setattr(service, "succeed", real)
+        db.session.add(Job(kind=None, params={}, status=JobStatus.QUEUED))
+        db.session.flush()
+
+    monkeypatch.setattr(service, "succeed", broken)
+    task = TASKS["test_noop"]
+    with pytest.raises(IntegrityError):
+        task(first)  # as the worker calls it: not eager, inside the command's app context
+    assert task(second) == "succeeded"
+    db.session.rollback()
+    assert db.session.get(Job, second).status is JobStatus.SUCCEEDED
+
+
+def test_a_write_the_database_refused_once_is_tried_again(app, monkeypatch):
+    job_id = _queued()
+    real, calls = service.succeed, []
+
+    def refused_once(job_id, result):
+        calls.append(job_id)
+        if len(calls) == 1:
+            raise _locked()
+        return real(job_id, result)
+
+    monkeypatch.setattr(service, "succeed", refused_once)
+    assert TASKS["test_noop"](job_id) == "succeeded"
+    assert len(calls) == 2
+    db.session.rollback()
+    done = db.session.get(Job, job_id)
+    assert done.status is JobStatus.SUCCEEDED and done.result == {"done": True}
+
+
+def test_a_write_refused_every_time_is_raised_for_the_task_to_retry(app, monkeypatch):
+    job_id = _queued()
+    monkeypatch.setattr(service, "succeed", lambda *a: (_ for _ in ()).throw(_locked()))
+    monkeypatch.setattr("matchmaker.jobs.registry.time.sleep", lambda s: None)
+    with pytest.raises(OperationalError):
+        TASKS["test_noop"](job_id)
+
+
+def test_matching_a_saved_record_lets_a_refused_write_retry_the_job(app, monkeypatch):
+    need = f.need()
+    db.session.commit()
+
+    def refused(need_id, k=None):
+        raise _locked()
+
+    monkeypatch.setattr(matching, "match_and_store_need", refused)
+    with pytest.raises(OperationalError):
+        records.match_saved("need", need.id, announce=False)
+
+    def broken(need_id, k=None):
+        raise RuntimeError("the engine failed")
+
+    monkeypatch.setattr(matching, "match_and_store_need", broken)
+    report = records.match_saved("need", need.id, announce=False)  # best effort, as before
+    assert report["stored"] is None and len(report["warnings"]) == 1
