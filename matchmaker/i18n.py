@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import click
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
 
@@ -24,6 +24,8 @@ def select_locale() -> str:
             return command_line_locale(os.environ, languages,
                                        current_app.config["BABEL_DEFAULT_LOCALE"])
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.blueprint == "api":
+        return api_locale(languages, current_app.config["BABEL_DEFAULT_LOCALE"])
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
@@ -33,6 +35,21 @@ def select_locale() -> str:
     if request.args.get("lang") in languages:
         return request.args["lang"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def api_locale(languages: list[str], default: str) -> str:
+    """An API call's language: what its ``Accept-Language`` asks for ("en", "zh-CN", "zh"),
+    else the token owner's saved choice, else the default. The API has no session and no
+    language switch; before this, every business message came in the default language."""
+    asked = request.accept_languages
+    for value, _quality in asked:
+        chosen = _language_of(value, languages)
+        if chosen:
+            return chosen
+    user = g.get("api_user")
+    if getattr(user, "locale", None) in languages:
+        return user.locale
+    return default
 
 
 def command_line_locale(environ: Mapping[str, str], languages: list[str], default: str) -> str:
