@@ -24,7 +24,7 @@ def select_locale() -> str:
             return command_line_locale(os.environ, languages,
                                        current_app.config["BABEL_DEFAULT_LOCALE"])
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if request.blueprint == "api":
+    if request.blueprint == "api" and g.get("api_user") is not None:  # a call with a token
         return api_locale(languages, current_app.config["BABEL_DEFAULT_LOCALE"])
     chosen = session.get("locale")
     if chosen in languages:
@@ -38,9 +38,12 @@ def select_locale() -> str:
 
 
 def api_locale(languages: list[str], default: str) -> str:
-    """An API call's language: what its ``Accept-Language`` asks for ("en", "zh-CN", "zh"),
-    else the token owner's saved choice, else the default. The API has no session and no
-    language switch; before this, every business message came in the default language."""
+    """An API call's language: ``?lang=`` (zh_CN, en), else what its ``Accept-Language``
+    asks for ("en", "zh-CN", "zh"), else the token owner's saved choice, else the default.
+    The API has no session and no language switch; before this, a call without ``?lang=``
+    got every business message in the default language."""
+    if request.args.get("lang") in languages:
+        return request.args["lang"]
     asked = request.accept_languages
     for value, _quality in asked:
         chosen = _language_of(value, languages)
