@@ -505,3 +505,27 @@ def test_table_lists_every_status(people, db_app):
     for who in ("ent1", "uni1"):
         assert client_as(db_app, who).get("/pipeline/table").status_code == 403
         assert client_as(db_app, who).get("/pipeline/").status_code == 403
+
+
+def test_a_forged_move_says_why_it_was_refused(csrf_app):
+    """A move the page never offers (待审 straight to 已签约) once answered a silent 400: the
+    pair page unchanged, no message anywhere (the 已签约 form's own errors, a missing contract
+    amount, belong to a form the page does not show)."""
+    people = cast()
+    client = client_as(csrf_app, None)
+    login_page = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    client.post("/auth/login", data={"username": "broker1", "password": "password-123",
+                                     "csrf_token": token})
+    match = people["match"]
+    page = client.get(f"/queue/{match.id}").get_data(as_text=True)
+    token = re.search(r'name="recommended-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    for field in ("recommended-csrf_token", "signed-csrf_token"):
+        refused = client.post(f"/pipeline/{match.id}/move/signed", data={field: token})
+        assert refused.status_code == 400
+        assert "配对不能从“待审”直接转到“已签约”。" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert match.status is S.CANDIDATE
+    without_token = client.post(f"/pipeline/{match.id}/move/signed")
+    assert without_token.status_code == 400
+    assert "表单不是从本站提交的" in without_token.get_data(as_text=True)

@@ -15,11 +15,12 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import func, select, update
 
 from ..errors import ChangedMeanwhile, PermissionDenied, TransitionError, ValidationError
 from ..extensions import db
+from ..labels import label
 from ..records import (
     Feedback,
     Match,
@@ -39,7 +40,8 @@ from .pipeline_checks import NOTE_LIMIT, TEXT_LIMIT, tr
 
 __all__ = [  # the names other parts import from here
     "FINAL", "NOTE_LIMIT", "STAGES", "TEXT_LIMIT", "TRANSITIONS", "add_note", "allowed_moves",
-    "announce", "assign", "is_assignment", "move", "record_feedback", "split_history_reason",
+    "announce", "assign", "is_assignment", "move", "record_feedback", "refused_move",
+    "split_history_reason",
     "stage_assign", "stage_move", "tr",
 ]
 
@@ -64,6 +66,17 @@ ASSIGN_PREFIX = "assign:"  # history rows of assignments start with this
 def _changed() -> str:
     """The message of a conflicting edit, translated when raised."""
     return tr("The pair was changed by someone else meanwhile; reload it.")
+
+
+def refused_move(match: Match, target: MatchStatus) -> str:
+    """Why a pair cannot take this move from where it stands (待审 to 已签约 skips stages)."""
+    return tr("A pair cannot move from “%(a)s” to “%(b)s”.",
+              a=_status_name(MatchStatus(match.status)), b=_status_name(target))
+
+
+def _status_name(status: MatchStatus) -> str:
+    """A stage as people read it (已推荐), in a request; its code outside one (CLI, tests)."""
+    return str(label(status)) if has_request_context() else status.value
 
 
 def allowed_moves(match: Match) -> list[MatchStatus]:
@@ -144,9 +157,7 @@ def stage_move(
         if refused:
             raise TransitionError(refused)
     if target not in TRANSITIONS[current]:
-        raise TransitionError(
-            tr("A pair cannot move from %(a)s to %(b)s.", a=current.value, b=target.value)
-        )
+        raise TransitionError(refused_move(match, target))
     reason = checks.clean(reason)
     note = checks.clean(note)
     checks.limit(reason, NOTE_LIMIT, "reason")

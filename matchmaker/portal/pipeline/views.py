@@ -91,6 +91,10 @@ def move(match_id: int, to: str):
         abort(404)
     form = MoveForm(target)
     if not form.validate():
+        if target not in pipeline.allowed_moves(match):  # a move this page never offers:
+            # its form is not on the page, so its errors would show nowhere
+            flash(pipeline.refused_move(match, target), "danger")
+            return render_pair(match, status=400)
         return render_pair(match, failed=form, status=400)
     try:
         pipeline.move(
