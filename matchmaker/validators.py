@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import ValidationError
 from .reasons import reason
 
-# GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a checksum.
 #: the largest amount (万元) a Numeric(14, 2) column holds: prices, budgets, contracts
 MAX_AMOUNT = Decimal("999999999999.99")
+#: the step of every amount: those columns keep two places, so more would be stored as typed
+#: (SQLite) yet shown and exported rounded
+CENT = Decimal("0.01")
+#: the years a date typed into a form, sent to the API or read by an import may fall in: no
+#: patent, need or event lies outside them, and years near 9999 overflow date arithmetic
+#: (a patent's term end)
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+# GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a checksum.
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
@@ -50,6 +59,18 @@ def plain_text(value: str, field: str | None = None) -> str:
         raise ValidationError(reason("Control characters (such as NUL) are not allowed in text"),
                               field)
     return value
+
+
+def cents(amount: Decimal) -> Decimal:
+    """``amount`` rounded half up to 0.01, as the import rounds: what is stored is what is
+    shown. Bound the amount first (``MAX_AMOUNT``): 1e30 has too many digits to round."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def plausible_date(value: date) -> bool:
+    """Whether ``value`` falls in ``MIN_YEAR``..``MAX_YEAR``; a date outside is a typo (9999 for
+    2025), refused where it is typed so that no page has to guess what it meant."""
+    return MIN_YEAR <= value.year <= MAX_YEAR
 
 
 def credit_code(value: str | None) -> str | None:

@@ -222,7 +222,9 @@ def test_edit_close_and_reopen(cast):
     client = signed_in(cast["app"], "ent1")
     page = client.get(f"/needs/{need.id}/edit").get_data(as_text=True)
     assert 'value="钕铁硼, 晶界扩散"' in page  # keywords shown as text, not a Python list
-    past = (date.today() - timedelta(days=3)).isoformat()
+    need.deadline = date.today() - timedelta(days=3)  # it passed since the need was posted
+    db.session.commit()
+    past = need.deadline.isoformat()
     response = client.post(f"/needs/{need.id}/edit", data=form(
         title="磁体降本需求（修订）", deadline=past))  # an old deadline may stay on edit
     assert response.status_code == 302

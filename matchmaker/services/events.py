@@ -138,12 +138,7 @@ def save_event(
         status = EventStatus(status)
     except ValueError:
         raise ValidationError(_("Unknown status."), "status") from None
-    moved = event is None or event.held_on != held_on
-    if status is EventStatus.PLANNED and moved and held_on < today():
-        # an event already past is held or cancelled; a planned one lies ahead (an event
-        # whose day has passed keeps its date while a broker edits other details)
-        raise ValidationError(_("A planned event cannot take place in the past: choose a "
-                                "later date, or mark it held or cancelled."), "held_on")
+    _check_date(event, held_on, status)
     values = {
         "number": number,
         "name": name,
@@ -177,6 +172,25 @@ def save_event(
         status=status.value,
     )
     return event
+
+
+def _check_date(event: ReleaseEvent | None, held_on: date, status: EventStatus) -> None:
+    """Refuse a date the event cannot have: a year no import accepts (9999 is a typo), a
+    planned event in the past or a held one in the future."""
+    if not validators.plausible_date(held_on):
+        raise ValidationError(_("The year must be between %(low)d and %(high)d.",
+                                low=validators.MIN_YEAR, high=validators.MAX_YEAR), "held_on")
+    moved = event is None or event.held_on != held_on
+    if status is EventStatus.PLANNED and moved and held_on < today():
+        # an event already past is held or cancelled; a planned one lies ahead (an event
+        # whose day has passed keeps its date while a broker edits other details)
+        raise ValidationError(_("A planned event cannot take place in the past: choose a "
+                                "later date, or mark it held or cancelled."), "held_on")
+    if status is EventStatus.HELD and held_on > today():
+        # held is what happened: the day it happened has come (today counts, as it does for
+        # a planned event), else the event is still planned
+        raise ValidationError(_("An event marked held cannot take place in the future: enter "
+                                "the day it was held, or mark it planned."), "held_on")
 
 
 def add_listing(

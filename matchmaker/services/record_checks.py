@@ -65,6 +65,8 @@ def _text(values: dict, key: str, limit: int, *, required: bool = False) -> str 
 
 
 def _amount(value, key: str) -> Decimal | None:
+    """An amount in 万元, rounded to 0.01 as the import rounds it (more places would be stored
+    as typed, then shown and sent out rounded: 0.001 saved, 0.00 shown)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -76,7 +78,22 @@ def _amount(value, key: str) -> Decimal | None:
     if amount > MAX_AMOUNT:
         raise ValidationError(_("The amount is too large: at most %(max)s (10k yuan).",
                                 max=f"{MAX_AMOUNT:,}"), key)
-    return amount
+    return validators.cents(amount)
+
+
+def year_message() -> str:
+    """What a date outside ``validators.MIN_YEAR``..``MAX_YEAR`` is told (forms and services)."""
+    return _("The year must be between %(low)d and %(high)d.",
+             low=validators.MIN_YEAR, high=validators.MAX_YEAR)
+
+
+def _date(values: dict, key: str) -> date | None:
+    """The date under ``key``, refused outside the years the import accepts: 9999-12-31 is a
+    typo, and a stored one would break whatever counts from it (a patent's term)."""
+    value = values.get(key)
+    if value is not None and not validators.plausible_date(value):
+        raise ValidationError(year_message(), key)
+    return value
 
 
 def _enum(enum_cls, value, key: str):
@@ -107,7 +124,7 @@ def check_need(values: dict, *, need: Need | None = None, today: date | None = N
                                   "cooperation_mode"),
         "confidentiality": _enum(Confidentiality, values.get("confidentiality"),
                                  "confidentiality"),
-        "deadline": values.get("deadline"),
+        "deadline": _date(values, "deadline"),
     }
     keywords = split_keywords(values.get("keywords"))
     if len(keywords) > NEED_LIMITS["keywords"]:
@@ -123,7 +140,7 @@ def check_need(values: dict, *, need: Need | None = None, today: date | None = N
             raise ValidationError(_("The minimum budget exceeds the maximum."), "budget_max")
     if out["region_league"] and out["region_league"] not in LEAGUES:
         raise ValidationError(_("Choose a league or city of Inner Mongolia."), "region_league")
-    if need is None and out["deadline"] and out["deadline"] < (today or local_today()):
+    if _newly_past(out["deadline"], need, today):
         raise ValidationError(_("The deadline cannot be in the past."), "deadline")
     if out["external_ref"]:
         taken = select(Need.id).where(
@@ -141,6 +158,15 @@ def check_need(values: dict, *, need: Need | None = None, today: date | None = N
             raise ValidationError(_("Choose a broker."), "broker")
         out["broker_id"] = broker.id if broker else None
     return out
+
+
+def _newly_past(deadline: date | None, need: Need | None, today: date | None) -> bool:
+    """Whether ``deadline`` is a past date the user sets now. A need whose stored deadline has
+    passed keeps it while other fields change (it is history, not a typo); moving it, or
+    giving a new need one, must look ahead."""
+    if deadline is None or (need is not None and deadline == need.deadline):
+        return False
+    return deadline < (today or local_today())
 
 
 def check_patent(values: dict, *, patent: Patent | None = None) -> dict:
@@ -162,7 +188,7 @@ def check_patent(values: dict, *, patent: Patent | None = None) -> dict:
     out["patent_type"] = _enum(PatentType, values.get("patent_type"), "patent_type")
     out["legal_status"] = _enum(LegalStatus, values.get("legal_status"), "legal_status")
     for key in ("filing_date", "grant_date", "fee_due_date"):
-        out[key] = values.get(key)
+        out[key] = _date(values, key)
     if out["filing_date"] and out["grant_date"] and out["grant_date"] <= out["filing_date"]:
         raise ValidationError(_("The grant date must be after the filing date."), "grant_date")
     out["asking_price"] = _amount(values.get("asking_price"), "asking_price")

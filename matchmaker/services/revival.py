@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, true
 
+from .. import validators
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..records import LegalStatus, Patent, PatentType, Role, User
@@ -90,8 +91,15 @@ class RevivalRow:
 
 
 def term_end(patent: Patent) -> date | None:
-    """The end of the statutory term counted from the filing date (None when unknown)."""
-    if patent.filing_date is None:
+    """The end of the statutory term counted from the filing date (None when unknown).
+
+    A filing date outside the years every form, the API and the import accept
+    (``validators.MIN_YEAR``..``MAX_YEAR``) can only be a typo stored before they checked it:
+    it counts as unknown, like a missing date, so the patent gets the neutral term share.
+    Computed, 9990 + 20 years is past ``date.max`` and would break the page for everyone,
+    and 0001 would call a patent expired on no real evidence.
+    """
+    if patent.filing_date is None or not validators.plausible_date(patent.filing_date):
         return None
     years = TERM_YEARS.get(PatentType(patent.patent_type), 20)
     start = patent.filing_date

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ... import validators
 from ...records import (
     Confidentiality,
     CooperationMode,
@@ -16,6 +17,10 @@ from ...records import (
     PatentType,
 )
 from .common import OrgRef, PageQuery, PlainText, Strict, UtcDateTime
+
+#: What the service does with what is sent (record_checks), said where clients read the schema.
+AMOUNT = "万元; rounded to 0.01"
+DATE = f"year {validators.MIN_YEAR}-{validators.MAX_YEAR}"
 
 
 class NeedOut(BaseModel):
@@ -57,10 +62,10 @@ class NeedIn(Strict):
     external_ref: PlainText | None = Field(None, max_length=40)
     technical_field: PlainText | None = Field(None, max_length=100)
     keywords: list[PlainText] = Field(default_factory=list, max_length=20)
-    budget_min: float | None = Field(None, ge=0, le=1e10)
-    budget_max: float | None = Field(None, ge=0, le=1e10)
+    budget_min: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
+    budget_max: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
     cooperation_mode: CooperationMode = CooperationMode.LICENCE
-    deadline: date | None = None
+    deadline: date | None = Field(None, description=DATE)
     region_league: PlainText | None = Field(None, max_length=40)
     region_county: PlainText | None = Field(None, max_length=40)
     confidentiality: Confidentiality = Confidentiality.PUBLIC
@@ -74,10 +79,10 @@ class NeedPatch(Strict):
     external_ref: PlainText | None = Field(None, max_length=40)
     technical_field: PlainText | None = Field(None, max_length=100)
     keywords: list[PlainText] | None = Field(None, max_length=20)
-    budget_min: float | None = Field(None, ge=0, le=1e10)
-    budget_max: float | None = Field(None, ge=0, le=1e10)
+    budget_min: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
+    budget_max: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
     cooperation_mode: CooperationMode | None = None
-    deadline: date | None = None
+    deadline: date | None = Field(None, description=DATE)
     region_league: PlainText | None = Field(None, max_length=40)
     region_county: PlainText | None = Field(None, max_length=40)
     confidentiality: Confidentiality | None = None
@@ -139,13 +144,13 @@ class PatentIn(Strict):
     applicants: PlainText | None = Field(None, max_length=500)
     inventors: PlainText | None = Field(None, max_length=500)
     legal_status: LegalStatus = LegalStatus.VALID
-    filing_date: date | None = None
-    grant_date: date | None = None
-    fee_due_date: date | None = None
+    filing_date: date | None = Field(None, description=DATE)
+    grant_date: date | None = Field(None, description=DATE)
+    fee_due_date: date | None = Field(None, description=DATE)
     ipc_codes: list[PlainText] = Field(default_factory=list, max_length=30)
     licensing_modes: list[LicenceMode] = Field(default_factory=list, max_length=4)
     technical_field: PlainText | None = Field(None, max_length=100)
-    asking_price: float | None = Field(None, ge=0, le=1e10)
+    asking_price: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
     dormant: bool = True
     contact_note: PlainText | None = Field(None, max_length=500)
     owner_id: int | None = Field(None, ge=1, le=2**63 - 1, description="admins only")
@@ -161,13 +166,13 @@ class PatentPatch(Strict):
     applicants: PlainText | None = Field(None, max_length=500)
     inventors: PlainText | None = Field(None, max_length=500)
     legal_status: LegalStatus | None = None
-    filing_date: date | None = None
-    grant_date: date | None = None
-    fee_due_date: date | None = None
+    filing_date: date | None = Field(None, description=DATE)
+    grant_date: date | None = Field(None, description=DATE)
+    fee_due_date: date | None = Field(None, description=DATE)
     ipc_codes: list[PlainText] | None = Field(None, max_length=30)
     licensing_modes: list[LicenceMode] | None = Field(None, max_length=4)
     technical_field: PlainText | None = Field(None, max_length=100)
-    asking_price: float | None = Field(None, ge=0, le=1e10)
+    asking_price: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
     # Left out: unchanged; true or false: set; null is refused (a patent is dormant or not).
     dormant: bool = None
     contact_note: PlainText | None = Field(None, max_length=500)

@@ -13,10 +13,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
 
+from ... import validators
 from ...labels import choices, league_options
 from ...records import NEED_LIMITS, Confidentiality, CooperationMode
 from ...regions import LEAGUES
-from ...services.record_checks import local_today, split_keywords
+from ...services.record_checks import local_today, split_keywords, year_message
 from ..fields import DateField, DecimalField, SelectField
 
 REQUIRED = _l("This field is required.")
@@ -40,6 +41,23 @@ def _id_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
+def plausible_year(form, field) -> None:
+    """A date inside the years the import and the API accept (9999-12-31 is a typo)."""
+    if field.data is not None and not validators.plausible_date(field.data):
+        raise FieldError(year_message())
+
+
+def amount_range() -> list:
+    """An amount's checks: zero or more, at most what the column holds (as the service says)."""
+    return [
+        Optional(),
+        NumberRange(min=0, message=_l("Enter an amount of zero or more.")),
+        NumberRange(max=validators.MAX_AMOUNT, message=_l(
+            "The amount is too large: at most %(max)s (10k yuan).",
+            max=f"{validators.MAX_AMOUNT:,}")),
+    ]
+
+
 class NeedForm(FlaskForm):
     """Create or edit a need; ``enterprise`` and ``broker`` exist for administrators only."""
 
@@ -60,17 +78,11 @@ class NeedForm(FlaskForm):
         _l("Keywords"),
         description=_l("Separate keywords with commas, at most %(n)d.", n=NEED_LIMITS["keywords"]),
     )
-    budget_min = DecimalField(
-        _l("Budget from (10k CNY)"), places=2,
-        validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount of zero or more."))],
-    )
-    budget_max = DecimalField(
-        _l("Budget to (10k CNY)"), places=2,
-        validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount of zero or more."))],
-    )
+    budget_min = DecimalField(_l("Budget from (10k CNY)"), places=2, validators=amount_range())
+    budget_max = DecimalField(_l("Budget to (10k CNY)"), places=2, validators=amount_range())
     cooperation_mode = SelectField(_l("Cooperation mode"), choices=options(choices(CooperationMode)),
                                    default=CooperationMode.LICENCE.value)
-    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    deadline = DateField(_l("Deadline"), validators=[Optional(), plausible_year])
     region_league = SelectField(_l("League or city"), choices=league_choices(), default="")
     region_county = StringField(_l("County or district"), validators=[Optional(), _max(40)])
     confidentiality = SelectField(
@@ -97,12 +109,21 @@ class NeedForm(FlaskForm):
                                 n=NEED_LIMITS["keyword"]))
 
     def validate_budget_max(self, field):
+        """Compare only two valid amounts: 1e20 against 50 is too large, not "min above max"
+        (``budget_min`` was checked first: fields validate in the order declared)."""
+        if field.errors or self.budget_min.errors:
+            return
         low = self.budget_min.data
         if field.data is not None and low is not None and low > field.data:
             raise FieldError(_l("The minimum budget exceeds the maximum."))
 
     def validate_deadline(self, field):
-        if self.is_new and field.data is not None and field.data < local_today():
+        """A date set now must lie ahead; on edit, the stored deadline (``object_data``) may
+        have passed and is kept as it is while other fields change."""
+        if field.errors or field.data is None:
+            return
+        kept = not self.is_new and field.data == field.object_data
+        if not kept and field.data < local_today():
             raise FieldError(_l("The deadline cannot be in the past."))
 
     def validate_region_league(self, field):

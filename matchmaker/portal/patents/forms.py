@@ -22,7 +22,7 @@ from ...ingest.readers import FORMATS
 from ...labels import choices
 from ...records import PATENT_LIMITS, LegalStatus, LicenceMode, Patent, PatentType
 from ..fields import CheckboxesField, DateField, DecimalField, SelectField
-from ..needs.forms import options
+from ..needs.forms import options, plausible_year
 
 REQUIRED = _l("This field is required.")
 
@@ -60,9 +60,9 @@ class PatentForm(FlaskForm):
         Optional(), _max(PATENT_LIMITS["inventors"])])
     legal_status = SelectField(_l("Legal status"), choices=options(choices(LegalStatus)),
                                default=LegalStatus.VALID.value)
-    filing_date = DateField(_l("Filing date"), validators=[Optional()])
-    grant_date = DateField(_l("Grant date"), validators=[Optional()])
-    fee_due_date = DateField(_l("Annual fee due"), validators=[Optional()])
+    filing_date = DateField(_l("Filing date"), validators=[Optional(), plausible_year])
+    grant_date = DateField(_l("Grant date"), validators=[Optional(), plausible_year])
+    fee_due_date = DateField(_l("Annual fee due"), validators=[Optional(), plausible_year])
     ipc_codes = StringField(
         _l("IPC codes"),
         description=_l("Separate codes with semicolons, main classification first, "
@@ -102,6 +102,9 @@ class PatentForm(FlaskForm):
             raise FieldError(_l("Invalid IPC code (for example H01F 1/057).")) from exc
 
     def validate_grant_date(self, field):
+        """Compare only two valid dates: a filing year of 9990 is the error, not the grant."""
+        if field.errors or self.filing_date.errors:
+            return
         filed = self.filing_date.data
         if field.data is not None and filed is not None and field.data <= filed:
             raise FieldError(_l("The grant date must be after the filing date."))
