@@ -12,6 +12,8 @@ from flask import request
 from pydantic import BaseModel, Field
 
 from ..extensions import db
+from ..ingest import ImportFileError
+from ..ingest.readers import check_filename
 from ..jobs.imports import save_bytes
 from ..reasons import render
 from ..records import Job, JobStatus, Role
@@ -31,7 +33,8 @@ STATUS = {JobStatus.QUEUED: "queued", JobStatus.RUNNING: "running",
 
 class ImportQuery(Strict):
     filename: PlainText = Field(min_length=1, max_length=200,
-                                description="decides the format: .csv, .tsv, .xlsx, .jsonl")
+                                description="decides the format: .csv, .tsv, .xlsx, .xlsm, "
+                                            ".jsonl or .ndjson; any other is refused (415)")
 
 
 class RowErrorOut(BaseModel):
@@ -97,11 +100,16 @@ def create_import(kind: str):
     actor = user()
     if actor.role not in WHO[kind]:
         raise ApiProblem(403, f"You may not import {kind}.")
+    filename = request.context.query.filename
+    try:  # refused now, as the upload page does, not by a job that fails later
+        check_filename(filename)
+    except ImportFileError as exc:
+        raise ApiProblem(415, str(exc), errors=[{"field": "filename", "message": str(exc)}],
+                         kind="unsupported-file-type") from exc
     content = request.get_data(cache=False)
     if not content:
         raise ApiProblem(422, "Send the file as the request body.",
                          errors=[{"field": "body", "message": "empty"}])
-    filename = request.context.query.filename
     path = save_bytes(content, filename)
     # The message goes once the answer is sent: even eager jobs never import in the request.
     job = jobs.submit(f"import_{kind}", {"path": str(path), "filename": filename,

@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ class Limits:
 
     max_uncompressed: int
     max_ratio: float
-    max_line_chars: int
+    max_line_chars: int  # one JSON Lines line, or one CSV/TSV row's cells together
     max_depth: int
 
     @classmethod
@@ -71,20 +72,26 @@ def open_table(source, filename: str | None = None, *, sheet: str | None = None,
     """Read ``source`` (a path, bytes or a binary stream); the extension of ``filename`` picks the reader."""
     limits = limits or Limits.from_config(current_app.config)
     name = filename or (os.fspath(source) if isinstance(source, str | os.PathLike) else "")
-    ext = Path(name).suffix.lower()
-    known = {f".{e}" for e in FORMATS}
-    if ext == ".xls":
-        raise ImportFileError(reason("Old Excel files (.xls) are not supported: save the file as .xlsx in Excel and import that"))
-    if ext not in known:
-        raise ImportFileError(reason(
-            "Unsupported file type “%(ext)s”: use a .csv, .tsv, .xlsx, .jsonl or .ndjson file",
-            ext=ext or name or "?"))
+    ext = check_filename(name)
     data = _read_bytes(source)
     if ext in (".xlsx", ".xlsm"):
         return _xlsx(data, sheet, limits)
     if ext in (".jsonl", ".ndjson"):
         return _jsonl(data, limits)
-    return _csv(data, "\t" if ext == ".tsv" else None)
+    return _csv(data, "\t" if ext == ".tsv" else None, limits)
+
+
+def check_filename(name: str) -> str:
+    """The lower-case extension of ``name`` when a reader exists for it, else why not
+    (:class:`ImportFileError`); the API checks an upload's name with this before queueing it."""
+    ext = Path(name).suffix.lower()
+    if ext == ".xls":
+        raise ImportFileError(reason("Old Excel files (.xls) are not supported: save the file as .xlsx in Excel and import that"))
+    if ext not in {f".{e}" for e in FORMATS}:
+        raise ImportFileError(reason(
+            "Unsupported file type “%(ext)s”: use a .csv, .tsv, .xlsx, .jsonl or .ndjson file",
+            ext=ext or name or "?"))
+    return ext
 
 
 def _read_bytes(source) -> bytes:
@@ -143,12 +150,32 @@ def _pick_delimiter(text: str) -> str:
     return dialect.delimiter if len(widths) == 1 and widths.pop() > 1 else ","
 
 
-def _csv(data: bytes, delimiter: str | None) -> Table:
+#: csv's ``field_size_limit`` is one setting for the whole process, see :func:`_allow_fields`
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+def _allow_fields(chars: int) -> None:
+    """Let the csv module read cells of up to ``chars`` characters.
+
+    Its default limit (131,072) fails the whole file on one long cell, with the parser's
+    English words. A cell cannot be longer than the decoded file, which is already in memory
+    (and an upload is capped by ``MAX_CONTENT_LENGTH``), so the limit is raised to that length:
+    an over-long cell becomes the row's own error (the field's length rule, or "the row is too
+    long"). The setting is process-wide: it is only ever raised, under a lock, so that no
+    parse in another thread sees it lowered under it.
+    """
+    with _FIELD_LIMIT_LOCK:
+        if csv.field_size_limit() < chars:
+            csv.field_size_limit(chars)
+
+
+def _csv(data: bytes, delimiter: str | None, limits: Limits) -> Table:
     if data.startswith(b"PK\x03\x04"):
         raise ImportFileError(reason("This file looks like an Excel (.xlsx) file, not a CSV: name it .xlsx"))
     text, _encoding = decode_text(data)
     if "\x00" in text:
         raise ImportFileError(reason("The file holds binary content (NUL characters): it is not a text CSV file"))
+    _allow_fields(len(text) + 1)
     delimiter = delimiter or _pick_delimiter(text)
     records: list[list[str]] = []
     # strict: a quoted cell that is never closed is an error, not a cell that swallows every
@@ -160,14 +187,24 @@ def _csv(data: bytes, delimiter: str | None) -> Table:
             records.append(record)
             starts = reader.line_num + 1
     except csv.Error as exc:
-        if "end of data" in str(exc):  # end of file inside quotes
-            raise ImportFileError(reason(
-                "CSV format error: the quoted cell in line %(line)d is never closed (a stray "
-                "quotation mark?); nothing was imported", line=starts)) from exc
-        raise ImportFileError(reason("CSV format error (near line %(line)d): %(error)s",
-                                     line=reader.line_num, error=str(exc))) from exc
+        raise ImportFileError(_csv_error(str(exc), starts, reader.line_num)) from exc
+    del text
     filled = sum(1 for record in records if not _is_empty(record))
-    return _tabular(enumerate(records, start=1), lambda _header_row: max(filled - 1, 0))
+    return _tabular(enumerate(records, start=1), lambda _header_row: max(filled - 1, 0),
+                    max_row_chars=limits.max_line_chars)
+
+
+def _csv_error(message: str, starts: int, line: int) -> str:
+    """Why the csv parser stopped, in the reader's language (never the parser's English)."""
+    if "end of data" in message:  # end of file inside quotes
+        return reason("CSV format error: the quoted cell in line %(line)d is never closed (a stray "
+                      "quotation mark?); nothing was imported", line=starts)
+    if "expected after" in message:  # strict: text right after a quoted cell's closing quote
+        return reason("CSV format error near line %(line)d: a quotation mark inside a quoted cell "
+                      "must be doubled (\"\"), or the cell must end at the closing quotation "
+                      "mark; nothing was imported", line=line)
+    log.info("unreadable CSV near line %d: %s", line, message)
+    return reason("CSV format error near line %(line)d; nothing was imported", line=line)
 
 
 # --- shared by CSV and XLSX --------------------------------------------------------------
@@ -197,8 +234,17 @@ def _headers(cells, row_number: int, warnings: list[str]) -> list[str | None]:
     return names
 
 
-def _tabular(numbered, total: Callable[[int], int | None], *, strict_width: bool = True) -> Table:
-    """Find the header (first non-empty row) and build a Table over the rows after it."""
+def _row_chars(cells) -> int:
+    return sum(len(c) for c in cells if isinstance(c, str))
+
+
+def _tabular(numbered, total: Callable[[int], int | None], *, strict_width: bool = True,
+             max_row_chars: int | None = None) -> Table:
+    """Find the header (first non-empty row) and build a Table over the rows after it.
+
+    A row whose text cells hold more than ``max_row_chars`` characters in all is a row error
+    (as an over-long JSON line is); shorter over-long cells meet their field's length rule.
+    """
     numbered = iter(numbered)
     warnings: list[str] = []
     for number, cells in numbered:
@@ -214,6 +260,10 @@ def _tabular(numbered, total: Callable[[int], int | None], *, strict_width: bool
         unnamed_warned = False
         for number, cells in numbered:
             if _is_empty(cells):
+                continue
+            chars = _row_chars(cells) if max_row_chars is not None else 0
+            if max_row_chars is not None and chars > max_row_chars:
+                yield number, Malformed(_too_long(chars, max_row_chars))
                 continue
             extra = cells[len(names):]
             if not _is_empty(extra):
@@ -303,6 +353,36 @@ def _xlsx(data: bytes, sheet: str | None, limits: Limits) -> Table:
 # --- JSON Lines --------------------------------------------------------------------------
 
 
+def _too_long(n: int, limit: int) -> str:
+    return reason("The row is too long (%(n)d characters, limit %(limit)d); it was not imported",
+                  n=n, limit=limit)
+
+
+#: what the json parser's (English) messages mean, by how they start; each shown translated
+_JSON_PROBLEMS = (
+    ("Expecting property name", "a key is not in double quotes (or a comma is left before “}”)"),
+    ("Expecting ':'", "a colon is missing after a key"),
+    ("Expecting ','", "a comma is missing between two items"),
+    ("Expecting value", "a value is missing or is not valid JSON (text goes in double quotes)"),
+    ("Unterminated string", "a text value is not closed with a double quote"),
+    ("Invalid control character", "a text value holds a control character such as a tab; "
+                                  "write it escaped"),
+    ("Invalid \\", "a backslash escape is not valid (a backslash itself is written as two)"),
+    ("Extra data", "more than one JSON value on the line"),
+)
+
+
+def json_error(exc: json.JSONDecodeError) -> str:
+    """A JSON syntax error as a translated reason: where, and what kind when it is a common one
+    (the parser's own message is English, so it is never shown)."""
+    for prefix, problem in _JSON_PROBLEMS:
+        if exc.msg.startswith(prefix):
+            return reason("JSON format error at character %(column)d: %(problem)s; the row was not "
+                          "imported", column=exc.colno, problem=reason(problem))
+    return reason("JSON format error at character %(column)d; the row was not imported",
+                  column=exc.colno)
+
+
 def _too_deep(value: Any, limit: int) -> bool:
     """True when containers nest deeper than ``limit`` (iterative: no recursion to exhaust)."""
     stack = [(value, 1)]
@@ -319,15 +399,13 @@ def _too_deep(value: Any, limit: int) -> bool:
 def _json_line(line: str, limits: Limits) -> Record:
     """One JSON Lines record, or why it is refused (length and nesting checked first)."""
     if len(line) > limits.max_line_chars:
-        return Malformed(reason("The row is too long (%(n)d characters, limit %(limit)d); it was not "
-                                "imported", n=len(line), limit=limits.max_line_chars))
+        return Malformed(_too_long(len(line), limits.max_line_chars))
     # Brackets bound the depth from above: only lines with many of them are walked.
     bracketed = line.count("[") + line.count("{") > limits.max_depth
     try:
         value = json.loads(line)
     except json.JSONDecodeError as exc:
-        return Malformed(reason("JSON format error: %(error)s (character %(column)d)",
-                                error=exc.msg, column=exc.colno))
+        return Malformed(json_error(exc))
     except ValueError:  # an integer of thousands of digits (int_max_str_digits)
         return Malformed(reason("A number in this row is too long; the row was not imported"))
     except RecursionError:

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
@@ -17,9 +17,9 @@ from .. import validators
 from ..errors import ValidationError
 from ..reasons import Reason, reason
 from ..regions import LEAGUES
+from ..validators import MAX_YEAR, MIN_YEAR
 
 MAX_AMOUNT = validators.MAX_AMOUNT
-_CENT = Decimal("0.01")
 # Exports escape formula-looking text with a leading quote; importing them back drops it.
 _FORMULA_ESCAPE = re.compile(r"^'(?=[=+\-@\t\r])")
 _LIST_SEPARATORS = re.compile(r"[;,；，、|\n]+")
@@ -106,17 +106,19 @@ def parse_date(value: Any) -> date | None:
                 parsed = date(int(year), int(month), int(day))
             except ValueError:
                 break
-            if 1900 <= parsed.year <= 2100:
-                return parsed
-            break
+            return _in_range(parsed, str(value))
     raise ValidationError(_bad_date(str(value)))
 
 
 def _in_range(parsed: date, value: Any) -> date:
-    """``parsed`` when its year is 1900-2100 (as for dates written as text), else refused."""
-    if 1900 <= parsed.year <= 2100:
+    """``parsed`` when its year is 1900-2100 (text, date cells and Excel serials alike), else
+    refused with the year as the reason (the form itself was understood)."""
+    if MIN_YEAR <= parsed.year <= MAX_YEAR:
         return parsed
-    raise ValidationError(_bad_date(str(value)))
+    shown = value if isinstance(value, str) else parsed.isoformat()
+    raise ValidationError(reason(
+        "The year of the date %(value)s must be between %(first)d and %(last)d",
+        value=repr(shown), first=MIN_YEAR, last=MAX_YEAR))
 
 
 def parse_amount(value: Any) -> Decimal | None:
@@ -147,7 +149,7 @@ def parse_amount(value: Any) -> Decimal | None:
     # Bounded before rounding: quantize() of 1e30 to cents exceeds Decimal's precision.
     if amount > MAX_AMOUNT:
         raise ValidationError(reason("The amount is too large: %(value)s", value=repr(value)))
-    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return validators.cents(amount)
 
 
 _RANGE = re.compile(r"^(?P<low>[\d.]+)万?元?(?:-|~|—|–|至|到)(?P<high>[\d.]+)万?元?$")

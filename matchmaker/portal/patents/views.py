@@ -32,6 +32,7 @@ from ...services import access, exports, jobs, records
 from ...services.audit import record as audit
 from .. import search
 from ..auth.session import roles_required
+from ..errors import upload_limit_mb
 from ..needs.filters import EXPORT_LIMIT, RankedPage, shared_terms
 from ..needs.forms import ConfirmForm, add_error, options
 from .filters import IPC_SECTIONS, PatentFilters
@@ -250,7 +251,8 @@ def upload():
             "actor_id": current_user.id, "dry_run": bool(form.dry_run.data),
         }, user=current_user)
         return redirect(url_for("jobs.detail", job_id=job.id))
-    return render_template("patents/upload.html", form=form)
+    # The size limit is named before the upload; a larger file comes back here (portal.errors).
+    return render_template("patents/upload.html", form=form, limit_mb=upload_limit_mb())
 
 
 @bp.get("/<int:patent_id>/matches")
