@@ -113,6 +113,7 @@ def load_config(instance_path: str) -> dict:
         # lengths or nesting depths become row errors.
         "MAX_UNCOMPRESSED_BYTES": _env_int("MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024),
         "MAX_COMPRESSION_RATIO": _env_float("MAX_COMPRESSION_RATIO", 100.0),
+        # One JSON Lines line, or one CSV/TSV row's cells together, at most (else a row error).
         "JSONL_MAX_LINE_CHARS": _env_int("JSONL_MAX_LINE_CHARS", 1_000_000),
         "JSONL_MAX_DEPTH": _env_int("JSONL_MAX_DEPTH", 32),
         "WTF_CSRF_ENABLED": True,
