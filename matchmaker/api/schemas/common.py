@@ -8,7 +8,15 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-_TAG = re.compile(r"<\s*[a-zA-Z/!?]")
+#: Markup as a browser reads it: a tag name right after "<" up to its ">", a closing tag, a
+#: comment, doctype or processing instruction, and the usual injection tags even unclosed.
+#: Comparisons in technical text ("T<Tc", "x < y", "a < b and c > d") are plain text: the
+#: portal's forms and the import take them, and the API refused them.
+_TAG = re.compile(
+    r"<(?:/?[a-zA-Z][a-zA-Z0-9-]*(?:[\s/][^<>]*)?>|![-\[a-zA-Z]|\?[a-zA-Z])"
+    r"|<\s*/?\s*(?:script|iframe|object|embed|svg|img|style|link|meta|form|input)\b",
+    re.IGNORECASE,
+)
 
 
 def _no_html(value: str) -> str:
