@@ -119,8 +119,11 @@ def test_save_event_validates_every_field(db_app):
         "稀土,永磁",
     )
     assert e.status == EventStatus.PLANNED and e.created_by_id == broker.id
+    svc.save_event(None, actor=broker, number="mkj-1", name="英文编号", held_on=TODAY)
+    db.session.commit()
     cases = [
         ({"number": "蒙科聚-2026-第7期"}, "number"),  # not unique
+        ({"number": "MKJ-1"}, "number"),  # ... nor in another case (MKJ-1 saved below)
         ({"number": ""}, "number"),
         ({"name": "  "}, "name"),
         ({"name": "\u200b\u2060"}, "name"),  # nothing visible
@@ -136,7 +139,7 @@ def test_save_event_validates_every_field(db_app):
             svc.save_event(None, actor=broker, **values)
         assert err.value.field == field, change
         db.session.rollback()
-    assert db.session.scalar(select(func.count(ReleaseEvent.id))) == 1
+    assert db.session.scalar(select(func.count(ReleaseEvent.id))) == 2
     past = svc.save_event(None, actor=broker, number="蒙科聚-2025-第1期", name="往期",
                           held_on=TODAY - timedelta(days=30), status=EventStatus.HELD)
     svc.save_event(past, actor=broker, number=past.number, name="往期（更正）",

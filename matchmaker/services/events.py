@@ -150,7 +150,8 @@ def save_event(
     for field, value in values.items():
         if value is not None and len(value) > EVENT_LIMITS[field]:
             raise ValidationError(_("At most %(n)d characters.", n=EVENT_LIMITS[field]), field)
-    clash = select(ReleaseEvent.id).where(ReleaseEvent.number == number)
+    # MKJ-2026-07 and mkj-2026-07 name one event for people
+    clash = select(ReleaseEvent.id).where(func.lower(ReleaseEvent.number) == number.lower())
     if event is not None:
         clash = clash.where(ReleaseEvent.id != event.id)
     if db.session.scalar(clash) is not None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import validators
 from ..errors import ValidationError
@@ -143,8 +143,10 @@ def check_need(values: dict, *, need: Need | None = None, today: date | None = N
     if _newly_past(out["deadline"], need, today):
         raise ValidationError(_("The deadline cannot be in the past."), "deadline")
     if out["external_ref"]:
+        # QA-N-001 and qa-n-001 name one need for people (as publication numbers do)
         taken = select(Need.id).where(
-            Need.external_ref == out["external_ref"], Need.id != (need.id if need else -1)
+            func.lower(Need.external_ref) == out["external_ref"].lower(),
+            Need.id != (need.id if need else -1),
         )
         if db.session.scalar(taken) is not None:
             raise ValidationError(_("Another need has this reference."), "external_ref")
