@@ -131,6 +131,9 @@ def test_showcase_pages(world, app, client):
     shown = [t for t in (world["wind"].title, world["magnet"].title) if t in first]
     shown2 = [t for t in (world["wind"].title, world["magnet"].title) if t in second]
     assert len(shown) == len(shown2) == 1 and shown != shown2
+    # a page past the end (an old bookmark) shows the last page, not "no results"
+    assert client.get("/?page=999999").text.count('class="card showcase-item') == \
+        second.count('class="card showcase-item') and shown2[0] in client.get("/?page=99").text
 
 
 def test_patent_page_is_public_and_links_the_contact_form(world, client):

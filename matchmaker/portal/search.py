@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..services.keyword_search import query_words, word_counts
 from .needs.filters import RankedPage
+from .paging import paginate
 
 log = logging.getLogger(__name__)
 _WORDY = re.compile(r"\w")  # a query of punctuation only ("%") has no meaning to look for
@@ -61,8 +62,7 @@ def results(filters, user, page_no: int):
     info = SearchInfo(cutoff=calibrated_cutoff())
     if filters.q and not filters.semantic:
         info.mode, info.words = "keyword", query_words(filters.q)
-        page = db.paginate(filters.query(user), page=page_no, per_page=per_page,
-                           error_out=False)
+        page = paginate(filters.query(user), page=page_no, per_page=per_page)
         info.total = page.total or 0
         columns, json_columns = filters.keyword_columns()
         info.counts = word_counts(db.session, filters.query(user, text=False), columns,
@@ -88,7 +88,7 @@ def results(filters, user, page_no: int):
             info.total = len(hits)
             return RankedPage(hits, page_no, per_page), info
         info.words = query_words(filters.q)
-    page = db.paginate(filters.query(user), page=page_no, per_page=per_page, error_out=False)
+    page = paginate(filters.query(user), page=page_no, per_page=per_page)
     info.total = page.total or 0
     page.items = [(row, None) for row in page.items]
     return page, info

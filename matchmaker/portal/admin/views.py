@@ -14,6 +14,7 @@ from ...records import Organization, OrgKind, Role, User
 from ...security.params import int_arg, page_number
 from ...services import organizations as admin
 from ..needs.forms import add_error, options
+from ..paging import paginate
 from .forms import ConfirmForm, InviteForm, OrganizationForm, UserForm
 
 bp = Blueprint("admin", __name__)
@@ -32,8 +33,8 @@ def admins_only():
 
 
 def _page(stmt):
-    return db.paginate(stmt, page=page_number(request.args),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return paginate(stmt, page=page_number(request.args),
+                    per_page=current_app.config["PAGE_SIZE"])
 
 
 def _fail(form, exc) -> None:

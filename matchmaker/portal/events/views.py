@@ -14,6 +14,7 @@ from ...security.params import page_number
 from ...services import events as svc
 from ...services.kpis import region_kpis
 from ..auth.session import roles_required
+from ..paging import paginate
 from .forms import ActionForm, EventForm, OrganizationPickForm
 
 bp = Blueprint("events", __name__)
@@ -51,11 +52,10 @@ def kpi_global():
 def index():
     raw = request.args.get("status") or ""
     status = EventStatus(raw) if raw in {s.value for s in EventStatus} else None
-    page = db.paginate(
+    page = paginate(
         svc.visible_events(current_user, status),
         page=page_number(request.args),
         per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
     )
     return render_template(
         "events/index.html",

@@ -13,14 +13,15 @@ from ...records import Job, JobStatus, Role
 from ...security.params import page_number
 from ...services.jobs import error_message, jobs_query
 from ..auth.session import roles_required
+from ..paging import paginate
 from . import bp
 
 TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 def _page(stmt):
-    return db.paginate(stmt, page=page_number(request.args),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return paginate(stmt, page=page_number(request.args),
+                    per_page=current_app.config["PAGE_SIZE"])
 
 
 def _own(job_id: int) -> Job:

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from ...extensions import db
 from ...security.params import page_number
 from ...services import notify
+from ..paging import paginate
 from .forms import MarkAllReadForm, MarkReadForm
 
 bp = Blueprint("notifications", __name__)
@@ -32,11 +33,10 @@ def unread_global():
 @login_required
 def index():
     unread_only = request.args.get("unread") == "1"
-    page = db.paginate(
+    page = paginate(
         notify.user_notifications(current_user, unread_only),
         page=page_number(request.args),
         per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
     )
     return render_template(
         "notifications/index.html",

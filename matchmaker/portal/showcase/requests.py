@@ -12,6 +12,7 @@ from ...records import ContactStatus, Role
 from ...security.params import page_number
 from ...services import showcase
 from ..auth.session import roles_required
+from ..paging import paginate
 from . import bp
 from .forms import StatusForm
 
@@ -21,8 +22,8 @@ from .forms import StatusForm
 def requests():
     """Contact requests left on the showcase, newest first, by status."""
     status = request.args.get("status", "")
-    page = db.paginate(showcase.contact_requests(status), page=page_number(request.args),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(showcase.contact_requests(status), page=page_number(request.args),
+                    per_page=current_app.config["PAGE_SIZE"])
     return render_template("showcase/requests.html", page=page, status=status,
                            statuses=choices(ContactStatus), form=StatusForm())
 

@@ -12,6 +12,7 @@ from ...regions import LEAGUES
 from ...security import throttle
 from ...security.params import page_number
 from ...services import showcase
+from ..paging import paginate
 from . import bp
 from .forms import ContactForm
 
@@ -19,8 +20,8 @@ from .forms import ContactForm
 def render_showcase():
     """The showcase list for the current query string (also the visitors' start page)."""
     filters = showcase.ShowcaseFilters.from_args(request.args)
-    page = db.paginate(filters.query(), page=page_number(request.args),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(filters.query(), page=page_number(request.args),
+                    per_page=current_app.config["PAGE_SIZE"])
     return render_template(
         "showcase/index.html", filters=filters, page=page, counts=showcase.counts(),
         licences=choices(LicenceMode), modes=choices(CooperationMode), leagues=LEAGUES,
