@@ -19,6 +19,8 @@ CENT = Decimal("0.01")
 #: patent, need or event lies outside them, and years near 9999 overflow date arithmetic
 #: (a patent's term end)
 MIN_YEAR, MAX_YEAR = 1900, 2100
+#: a phone number as people write one: digits, spaces, + ( ) -
+PHONE = re.compile(r"^[0-9+()\- ]{6,40}$")
 
 # GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a checksum.
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -59,6 +61,12 @@ def plain_text(value: str, field: str | None = None) -> str:
         raise ValidationError(reason("Control characters (such as NUL) are not allowed in text"),
                               field)
     return value
+
+
+def phone_number(value: str) -> bool:
+    """Whether ``value`` reads as a phone number: 6-40 digits, spaces, + ( ) - (0472-5190101,
+    +86 (472) 519 0101); markup or words in a phone field are a typo or worse."""
+    return bool(PHONE.match(value.strip()))
 
 
 def cents(amount: Decimal) -> Decimal:

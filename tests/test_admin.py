@@ -242,6 +242,8 @@ def test_organization_validation_errors_write_nothing(web):
         ({"kind": "enterprise", "name": "新公司", "region_league": "上海市"}, "region_league"),
         ({"kind": "spaceship", "name": "新公司"}, "kind"),
         ({"kind": "enterprise", "name": "新公司", "contact_email": "x@"}, "contact_email"),
+        ({"kind": "enterprise", "name": "新公司", "contact_phone": "<script>"}, "contact_phone"),
+        ({"kind": "enterprise", "name": "新公司", "contact_phone": "找王老师"}, "contact_phone"),
         ({"kind": "enterprise", "name": "x" * 201}, "name"),
     ]
     for data, field in cases:

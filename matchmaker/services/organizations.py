@@ -49,6 +49,8 @@ def _check_org(values: dict, org: Organization | None) -> dict:
         raise ValidationError(_("Choose a kind of organization."), "kind") from exc
     if out["region_league"] and out["region_league"] not in LEAGUES:
         raise ValidationError(_("Choose a league or city of Inner Mongolia."), "region_league")
+    if out["contact_phone"] and not validators.phone_number(out["contact_phone"]):
+        raise ValidationError(_("Enter digits, spaces, + ( ) or - only."), "contact_phone")
     try:
         out["credit_code"] = validators.credit_code(out["credit_code"])
     except ValidationError as exc:

@@ -10,11 +10,11 @@ from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.validators import ValidationError as FieldError
 
+from ... import validators
 from ...records import CONTACT_LIMITS
 
 REQUIRED = _l("This field is required.")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^[0-9+()\- ]{6,40}$")
 
 
 def _max(n: int) -> Length:
@@ -35,7 +35,7 @@ class ContactForm(FlaskForm):
     submit = SubmitField(_l("Send to the brokers"))
 
     def validate_phone(self, field) -> None:
-        if field.data and not _PHONE.match(field.data.strip()):
+        if field.data and not validators.phone_number(field.data):
             raise FieldError(_l("Enter digits, spaces, + ( ) or - only."))
 
     def validate(self, extra_validators=None) -> bool:
