@@ -437,13 +437,19 @@ def test_assign_and_note_through_the_page(people, db_app):
     assert match.broker_id == people["broker"].id
 
 
-def test_csrf_refuses_a_move_without_token(csrf_app):
-    people = cast()
-    client = client_as(csrf_app, None)
+def _broker_with_csrf(app):
+    """broker1 signed in through the login form, CSRF protection on."""
+    client = client_as(app, None)
     login_page = client.get("/auth/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
     client.post("/auth/login", data={"username": "broker1", "password": "password-123",
                                      "csrf_token": token})
+    return client
+
+
+def test_csrf_refuses_a_move_without_token(csrf_app):
+    people = cast()
+    client = _broker_with_csrf(csrf_app)
     match = people["match"]
     assert client.post(f"/pipeline/{match.id}/move/recommended").status_code == 400
     db.session.expire_all()
@@ -512,11 +518,7 @@ def test_a_forged_move_says_why_it_was_refused(csrf_app):
     pair page unchanged, no message anywhere (the 已签约 form's own errors, a missing contract
     amount, belong to a form the page does not show)."""
     people = cast()
-    client = client_as(csrf_app, None)
-    login_page = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
-    client.post("/auth/login", data={"username": "broker1", "password": "password-123",
-                                     "csrf_token": token})
+    client = _broker_with_csrf(csrf_app)
     match = people["match"]
     page = client.get(f"/queue/{match.id}").get_data(as_text=True)
     token = re.search(r'name="recommended-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
