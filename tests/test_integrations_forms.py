@@ -128,7 +128,7 @@ def test_the_token_list_shows_scope_labels_and_local_dates_as_cards(app):
     db.session.commit()
     html = client.get(TOKENS).get_data(as_text=True)
     assert '<table class="data cards">' in html
-    assert _cell(html, "权限范围") == "读取, 写入"
+    assert _cell(html, "权限范围") == "读取、写入"
     assert "read,write" not in html
     local = token.expires_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Asia/Shanghai"))
     assert _cell(html, "到期") == local.strftime("%Y-%m-%d %H:%M")
@@ -155,7 +155,7 @@ def test_the_webhook_list_shows_event_labels_as_cards(app):
     db.session.commit()
     html = client.get(WEBHOOKS).get_data(as_text=True)
     assert '<table class="data cards">' in html
-    assert _cell(html, "事件") == "发布新需求, 配对进入其他阶段"
+    assert _cell(html, "事件") == "发布新需求、配对进入其他阶段"
     assert "need.posted,match.moved" not in html and "<code>need.posted" not in html
     assert _cell(html, "接收地址") == "https://hooks.example.com/h"
     english = client.get(WEBHOOKS + "?lang=en").get_data(as_text=True)
@@ -169,4 +169,4 @@ def test_an_event_code_without_a_label_still_shows(app):
                                        secret="s" * 40, events="need.posted,legacy.event"))
     db.session.commit()
     html = client.get(WEBHOOKS).get_data(as_text=True)
-    assert _cell(html, "事件") == "发布新需求, legacy.event"
+    assert _cell(html, "事件") == "发布新需求、legacy.event"
