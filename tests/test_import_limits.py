@@ -252,3 +252,34 @@ def test_the_api_still_takes_every_supported_type(app):
                                         headers={**bearer(token_for(user)),
                                                  "Content-Type": "application/octet-stream"})
         assert answer.status_code == 202, (filename, answer.get_data(as_text=True))
+
+
+# --- a damaged worksheet --------------------------------------------------------------------
+
+
+def test_a_damaged_worksheet_says_what_to_do_without_the_librarys_words(app):
+    """The workbook opens but its sheet's XML is broken: the reason once carried openpyxl's
+    English ("unclosed token: line 1, column 5") inside the Chinese sentence."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["公开号", "专利名称", "摘要"])
+    book.active.append(["CN119000101A", "一种方法", "本发明公开了一种方法。"])
+    whole = io.BytesIO()
+    book.save(whole)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(whole.getvalue())) as source, \
+            zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # cut off in the middle of the rows
+            target.writestr(item, data)
+    with pytest.raises(ImportFileError) as caught:
+        import_patents(damaged.getvalue(), "damaged.xlsx")
+    assert _in("zh_CN", caught.value.args[0]) == "Excel 文件已损坏，无法读取：请用 Excel 或 WPS 重新另存后再导入"
+    assert _in("en", caught.value.args[0]).endswith("save it again in Excel or WPS and import "
+                                                     "the new file")
+    assert _count(Patent) == 0

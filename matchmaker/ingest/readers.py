@@ -339,8 +339,11 @@ def _xlsx(data: bytes, sheet: str | None, limits: Limits) -> Table:
                 if number is not None:
                     yield number, [c.value for c in cells]
         except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError) as exc:
-            raise ImportFileError(reason("The Excel file is damaged and cannot be read: %(error)s",
-                                         error=str(exc))) from exc
+            # the library's own words are English and name XML internals: logged, not shown
+            log.info("damaged worksheet: %s", exc)
+            raise ImportFileError(reason(
+                "The Excel file is damaged and cannot be read: save it again in Excel or WPS "
+                "and import the new file")) from exc
         finally:
             workbook.close()
 
