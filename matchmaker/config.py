@@ -193,6 +193,8 @@ def _job_settings(instance: Path) -> dict:
         "JOB_MAX_RETRIES": _env_int("JOB_MAX_RETRIES", 5),
         # A running job not heard from for this long is presumed dead and sent again.
         "JOB_LEASE_SECONDS": _env_int("JOB_LEASE_SECONDS", 3600),
+        # Each worker looks for interrupted or lost jobs this often (0: at start only).
+        "JOB_RECOVER_SECONDS": _env_int("JOB_RECOVER_SECONDS", 600),
         # Imports commit every this many rows, never one transaction for a whole file.
         "IMPORT_BATCH_ROWS": _env_int("IMPORT_BATCH_ROWS", 500),
     }

@@ -95,3 +95,73 @@ def test_matching_a_saved_record_lets_a_refused_write_retry_the_job(app, monkeyp
     monkeypatch.setattr(matching, "match_and_store_need", broken)
     report = records.match_saved("need", need.id, announce=False)  # best effort, as before
     assert report["stored"] is None and len(report["warnings"]) == 1
+
+
+def test_a_running_worker_keeps_sending_lost_jobs_again(app):
+    """``jobs.recovery.sweep``: recovery ran only when a worker started, so a job whose queue
+    message was used up before its claim waited for the next deployment."""
+    import threading
+    import time
+    from datetime import timedelta
+
+    from matchmaker.jobs.recovery import sweep
+    from matchmaker.records.base import utcnow
+
+    lost = Job(kind="test_noop", params={}, status=JobStatus.QUEUED, task_id="used-up",
+               created_at=utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 60))
+    db.session.add(lost)
+    db.session.commit()
+    job_id = lost.id
+    db.session.rollback()
+    stop = threading.Event()
+    sweeper = threading.Thread(target=sweep, args=(app, 0.05, stop), daemon=True)
+    sweeper.start()
+    try:
+        deadline = time.monotonic() + 20
+        while db.session.get(Job, job_id).status is not JobStatus.SUCCEEDED:
+            db.session.rollback()  # hold no lock while the sweeper writes
+            assert time.monotonic() < deadline, "the sweeper never sent the lost job"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        sweeper.join(5)
+    assert not sweeper.is_alive()
+
+
+def test_a_lost_job_is_sent_again_once_per_lease_not_at_every_sweep(app_factory):
+    """Workers sweep every few minutes; a job still waiting its turn (queued longer than the
+    lease behind a long import) once gained a copy of its message at every sweep."""
+    from datetime import timedelta
+
+    from matchmaker.records.base import utcnow
+
+    app = app_factory({"JOBS_EAGER": False})
+    with app.app_context():
+        old = utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 60)
+        lost = Job(kind="test_noop", params={}, status=JobStatus.QUEUED, task_id="used-up",
+                   created_at=old)
+        db.session.add(lost)
+        db.session.commit()
+        assert service.recover() == [lost.id]
+        assert service.recover() == []  # sent a moment ago: not again within the lease
+        db.session.execute(Job.__table__.update().values(lease_until=old))
+        db.session.commit()
+        assert service.recover() == [lost.id]  # a lease later, still queued: once more
+
+
+def test_a_job_waiting_for_its_retry_is_not_sent_again_meanwhile(app_factory):
+    """Celery holds a retry with backoff; a sweep that sent the job too made two deliveries."""
+    from datetime import timedelta
+
+    from matchmaker.records.base import utcnow
+
+    app = app_factory({"JOBS_EAGER": False})
+    with app.app_context():
+        old = utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 60)
+        job = Job(kind="test_noop", params={}, status=JobStatus.RUNNING, task_id="t",
+                  created_at=old)
+        db.session.add(job)
+        db.session.commit()
+        service.fail(job.id, _locked(), final=False)  # as run() records a retryable failure
+        assert db.session.get(Job, job.id).status is JobStatus.QUEUED
+        assert service.recover() == []

@@ -21,7 +21,7 @@ from .language import command, group, option
 @with_appcontext
 def worker_command(concurrency: int, pool: str, loglevel: str) -> None:
     """Run a Celery worker for this app's job queue (like ``celery -A matchmaker.jobs.worker``)."""
-    from ..jobs.worker import recover_on_start
+    from ..jobs.recovery import recover_on_start
 
     app = current_app._get_current_object()
     recover_on_start(app)

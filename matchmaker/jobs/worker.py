@@ -5,23 +5,8 @@ Building the app loads no model: the engine is built lazily by the first job tha
 
 from __future__ import annotations
 
-from celery.signals import worker_ready
-from flask import Flask
-
 from .. import create_app
-
-
-def recover_on_start(app: Flask) -> None:
-    """When the worker is ready, send again the jobs a dead worker left behind."""
-
-    def recover_jobs(sender=None, **_kw) -> None:
-        from ..services.jobs import recover
-
-        with app.app_context():
-            recover()
-
-    worker_ready.connect(recover_jobs, weak=False)
-
+from .recovery import recover_on_start
 
 # Named ``flask_app``, not ``app``: ``celery -A`` takes a module's ``app`` for the Celery app.
 flask_app = create_app()

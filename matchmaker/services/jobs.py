@@ -157,6 +157,9 @@ def fail(job_id: int, exc: BaseException, *, final: bool) -> None:
         job.finished_at = utcnow()
     else:
         job.status = JobStatus.QUEUED
+        # Celery holds its retry (backoff of at most 10 minutes): ``recover`` leaves it alone
+        # for a lease, as it does a job it sent again itself
+        job.lease_until = utcnow() + _lease()
     db.session.commit()
 
 
@@ -219,14 +222,21 @@ def recover() -> list[int]:
     """Send again the jobs a dead worker held or a broker lost; returns their ids.
 
     Redis and RabbitMQ deliver an unacknowledged message again by themselves; kombu's
-    SQLAlchemy transport does not, so a worker calls this when it starts. Sending twice is
-    harmless: :func:`claim` lets only one delivery run the work.
+    SQLAlchemy transport does not, so each worker calls this when it starts and every
+    ``JOB_RECOVER_SECONDS`` (``jobs.recovery``). Sending twice is harmless: :func:`claim` lets
+    only one delivery run the work; a queued job is sent again at most once per lease.
     """
     now = utcnow()
     stale = now - _lease()
+    # A queued job sent again waits another lease before the next time (``lease_until`` marks
+    # it): workers sweep every few minutes, and one still waiting its turn behind a long import
+    # must not gain a copy of its message at every sweep.
+    lost = and_(Job.status == JobStatus.QUEUED, Job.created_at < stale,
+                or_(Job.lease_until.is_(None), Job.lease_until < now))
     candidates = db.session.scalars(select(Job).where(or_(
         Job.status == JobStatus.RUNNING,
-        and_(Job.status == JobStatus.QUEUED, or_(Job.task_id.is_(None), Job.created_at < stale)),
+        and_(Job.status == JobStatus.QUEUED, Job.task_id.is_(None)),
+        lost,
     )))
     again = []
     for job in candidates:
@@ -237,6 +247,7 @@ def recover() -> list[int]:
             job.status = JobStatus.QUEUED
             job.error = _error_text(reason("The worker %(worker)s stopped during attempt %(n)d",
                                            worker=job.worker or "?", n=job.attempts))
+        job.lease_until = now + _lease()  # claim() replaces it; a queued job's next resend
         again.append(job.id)
     db.session.commit()
     for job_id in again:
