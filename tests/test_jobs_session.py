@@ -34,6 +34,19 @@ def _locked() -> OperationalError:
     return OperationalError("UPDATE jobs ...", {}, Exception("database is locked"))
 
 
+def _old_job(app, status: JobStatus, task_id: str) -> Job:
+    """A stored job created a lease and a minute ago (the age ``recover`` looks for)."""
+    from datetime import timedelta
+
+    from matchmaker.records.base import utcnow
+
+    job = Job(kind="test_noop", params={}, status=status, task_id=task_id,
+              created_at=utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 60))
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
 def test_a_task_that_broke_its_session_does_not_break_the_next(app, monkeypatch):
     first, second = _queued(), _queued()
     real = service.succeed
@@ -102,16 +115,10 @@ def test_a_running_worker_keeps_sending_lost_jobs_again(app):
     message was used up before its claim waited for the next deployment."""
     import threading
     import time
-    from datetime import timedelta
 
     from matchmaker.jobs.recovery import sweep
-    from matchmaker.records.base import utcnow
 
-    lost = Job(kind="test_noop", params={}, status=JobStatus.QUEUED, task_id="used-up",
-               created_at=utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 60))
-    db.session.add(lost)
-    db.session.commit()
-    job_id = lost.id
+    job_id = _old_job(app, JobStatus.QUEUED, "used-up").id
     db.session.rollback()
     stop = threading.Event()
     sweeper = threading.Thread(target=sweep, args=(app, 0.05, stop), daemon=True)
@@ -131,37 +138,21 @@ def test_a_running_worker_keeps_sending_lost_jobs_again(app):
 def test_a_lost_job_is_sent_again_once_per_lease_not_at_every_sweep(app_factory):
     """Workers sweep every few minutes; a job still waiting its turn (queued longer than the
     lease behind a long import) once gained a copy of its message at every sweep."""
-    from datetime import timedelta
-
-    from matchmaker.records.base import utcnow
-
     app = app_factory({"JOBS_EAGER": False})
     with app.app_context():
-        old = utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 60)
-        lost = Job(kind="test_noop", params={}, status=JobStatus.QUEUED, task_id="used-up",
-                   created_at=old)
-        db.session.add(lost)
-        db.session.commit()
+        lost = _old_job(app, JobStatus.QUEUED, "used-up")
         assert service.recover() == [lost.id]
         assert service.recover() == []  # sent a moment ago: not again within the lease
-        db.session.execute(Job.__table__.update().values(lease_until=old))
+        db.session.execute(Job.__table__.update().values(lease_until=lost.created_at))
         db.session.commit()
         assert service.recover() == [lost.id]  # a lease later, still queued: once more
 
 
 def test_a_job_waiting_for_its_retry_is_not_sent_again_meanwhile(app_factory):
     """Celery holds a retry with backoff; a sweep that sent the job too made two deliveries."""
-    from datetime import timedelta
-
-    from matchmaker.records.base import utcnow
-
     app = app_factory({"JOBS_EAGER": False})
     with app.app_context():
-        old = utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 60)
-        job = Job(kind="test_noop", params={}, status=JobStatus.RUNNING, task_id="t",
-                  created_at=old)
-        db.session.add(job)
-        db.session.commit()
+        job = _old_job(app, JobStatus.RUNNING, "t")
         service.fail(job.id, _locked(), final=False)  # as run() records a retryable failure
         assert db.session.get(Job, job.id).status is JobStatus.QUEUED
         assert service.recover() == []

@@ -29,6 +29,7 @@ from ..records import (
 )
 from ..regions import LEAGUES
 from .audit import record
+from .record_checks import year_message
 
 #: Column limits of ``ReleaseEvent`` (the ORM is the contract; refuse, never truncate).
 EVENT_LIMITS = {
@@ -179,8 +180,7 @@ def _check_date(event: ReleaseEvent | None, held_on: date, status: EventStatus) 
     """Refuse a date the event cannot have: a year no import accepts (9999 is a typo), a
     planned event in the past or a held one in the future."""
     if not validators.plausible_date(held_on):
-        raise ValidationError(_("The year must be between %(low)d and %(high)d.",
-                                low=validators.MIN_YEAR, high=validators.MAX_YEAR), "held_on")
+        raise ValidationError(year_message(), "held_on")
     moved = event is None or event.held_on != held_on
     if status is EventStatus.PLANNED and moved and held_on < today():
         # an event already past is held or cancelled; a planned one lies ahead (an event
