@@ -194,7 +194,10 @@ def _job_settings(instance: Path) -> dict:
         # A running job not heard from for this long is presumed dead and sent again.
         "JOB_LEASE_SECONDS": _env_int("JOB_LEASE_SECONDS", 3600),
         # Each worker looks for interrupted or lost jobs this often (0: at start only).
-        "JOB_RECOVER_SECONDS": _env_int("JOB_RECOVER_SECONDS", 600),
+        "JOB_RECOVER_SECONDS": _env_int("JOB_RECOVER_SECONDS", 120),
+        # A job still queued this long after it was sent, while no job started meanwhile (idle
+        # workers), lost its message and is sent again (sooner than a lease).
+        "JOB_LOST_SECONDS": _env_int("JOB_LOST_SECONDS", 180),
         # Imports commit every this many rows, never one transaction for a whole file.
         "IMPORT_BATCH_ROWS": _env_int("IMPORT_BATCH_ROWS", 500),
     }

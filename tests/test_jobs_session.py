@@ -156,3 +156,56 @@ def test_a_job_waiting_for_its_retry_is_not_sent_again_meanwhile(app_factory):
         service.fail(job.id, _locked(), final=False)  # as run() records a retryable failure
         assert db.session.get(Job, job.id).status is JobStatus.QUEUED
         assert service.recover() == []
+
+
+def _queued_for(seconds: float, task_id: str = "sent") -> Job:
+    from datetime import timedelta
+
+    from matchmaker.records.base import utcnow
+
+    job = Job(kind="test_noop", params={}, status=JobStatus.QUEUED, task_id=task_id,
+              created_at=utcnow() - timedelta(seconds=seconds))
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def test_idle_workers_send_a_lost_job_again_long_before_its_lease(app_factory):
+    """A Redis restarted without persistence forgets its queue: the job stayed queued for a
+    whole lease (an hour) although every worker was idle."""
+    app = app_factory({"JOBS_EAGER": False})
+    with app.app_context():
+        lost_after = app.config["JOB_LOST_SECONDS"]
+        assert lost_after < app.config["JOB_LEASE_SECONDS"]
+        fresh = _queued_for(lost_after / 2, "just-sent")  # may still be on its way
+        lost = _queued_for(lost_after + 30)
+        assert service.recover() == [lost.id]
+        assert service.recover() == []  # once, then a lease before the next time
+        assert db.session.get(Job, fresh.id).lease_until is None
+
+
+def test_a_queued_job_waits_its_turn_while_workers_take_jobs(app_factory):
+    """Behind a long import, queued jobs are not lost: a job started recently, or one still
+    running, shows the queue is moving."""
+    from datetime import timedelta
+
+    from matchmaker.records.base import utcnow
+
+    app = app_factory({"JOBS_EAGER": False})
+    with app.app_context():
+        waiting = _queued_for(app.config["JOB_LOST_SECONDS"] + 30)
+        busy = Job(kind="test_noop", params={}, status=JobStatus.RUNNING, task_id="busy",
+                   worker="elsewhere:1", started_at=utcnow() - timedelta(minutes=30),
+                   lease_until=utcnow() + timedelta(minutes=30))
+        db.session.add(busy)
+        db.session.commit()
+        assert service.recover() == []
+        busy.status, busy.finished_at = JobStatus.SUCCEEDED, utcnow()
+        just_started = Job(kind="test_noop", params={}, status=JobStatus.SUCCEEDED,
+                           task_id="quick", started_at=utcnow() - timedelta(seconds=5))
+        db.session.add(just_started)
+        db.session.commit()
+        assert service.recover() == []
+        just_started.started_at = utcnow() - timedelta(seconds=app.config["JOB_LOST_SECONDS"] + 1)
+        db.session.commit()
+        assert service.recover() == [waiting.id]

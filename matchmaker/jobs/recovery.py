@@ -44,8 +44,8 @@ def sweep(app: Flask, every: float, stop: threading.Event) -> None:
 
     A start-up pass alone left work behind for as long as no worker started: a job whose
     worker died on another machine (its lease run out), or whose queue message was used up
-    before the job was claimed (queued for longer than the lease), waited for the next
-    deployment. Every worker sweeps; ``claim`` lets one delivery run the work.
+    before the job was claimed (queued while the workers were idle, or for longer than the
+    lease), waited for the next deployment. Every worker sweeps; ``claim`` lets one delivery run the work.
     """
     while not stop.wait(every):
         recover_now(app)

@@ -15,7 +15,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, true, update
 
 from ..errors import MatchmakerError
 from ..extensions import db
@@ -222,36 +222,63 @@ def recover() -> list[int]:
     """Send again the jobs a dead worker held or a broker lost; returns their ids.
 
     Redis and RabbitMQ deliver an unacknowledged message again by themselves; kombu's
-    SQLAlchemy transport does not, so each worker calls this when it starts and every
-    ``JOB_RECOVER_SECONDS`` (``jobs.recovery``). Sending twice is harmless: :func:`claim` lets
-    only one delivery run the work; a queued job is sent again at most once per lease.
+    SQLAlchemy transport does not, and a Redis that restarts without persistence forgets its
+    queue, so each worker calls this when it starts and every ``JOB_RECOVER_SECONDS``
+    (``jobs.recovery``). Sending twice is harmless: :func:`claim` lets only one delivery run
+    the work; a queued job is sent again at most once per lease.
+
+    A queued job's message counts as lost when the job is older than a lease, or sooner, once
+    the workers are idle: no job runs and none started for ``JOB_LOST_SECONDS``, yet a job
+    sent that long ago is still queued (a live queue would have handed it to a worker).
     """
     now = utcnow()
     stale = now - _lease()
     # A queued job sent again waits another lease before the next time (``lease_until`` marks
     # it): workers sweep every few minutes, and one still waiting its turn behind a long import
     # must not gain a copy of its message at every sweep.
-    lost = and_(Job.status == JobStatus.QUEUED, Job.created_at < stale,
-                or_(Job.lease_until.is_(None), Job.lease_until < now))
+    resendable = or_(Job.lease_until.is_(None), Job.lease_until < now)
+    lost = and_(Job.status == JobStatus.QUEUED, Job.created_at < stale, resendable)
     candidates = db.session.scalars(select(Job).where(or_(
         Job.status == JobStatus.RUNNING,
         and_(Job.status == JobStatus.QUEUED, Job.task_id.is_(None)),
         lost,
-    )))
-    again = []
+    ))).all()
+    again, running = [], 0
     for job in candidates:
         if job.status is JobStatus.RUNNING:
             expired = job.lease_until is None or job.lease_until < now
             if _alive_here(job.worker) or not (_dead_here(job.worker) or expired):
+                running += 1
                 continue
             job.status = JobStatus.QUEUED
             job.error = _error_text(reason("The worker %(worker)s stopped during attempt %(n)d",
                                            worker=job.worker or "?", n=job.attempts))
         job.lease_until = now + _lease()  # claim() replaces it; a queued job's next resend
         again.append(job.id)
+    if not running:
+        again += _lost_while_idle(now, resendable, exclude=again)
     db.session.commit()
     for job_id in again:
         send(job_id)
     if again:
         log.warning("sent %d interrupted jobs again: %s", len(again), again)
     return again
+
+
+def lost_seconds() -> int:
+    """How long idle workers leave a sent job queued before its message counts as lost."""
+    return int(current_app.config["JOB_LOST_SECONDS"])
+
+
+def _lost_while_idle(now, resendable, *, exclude: list[int]) -> list[int]:
+    """Queued jobs sent over ``JOB_LOST_SECONDS`` ago while no job started since: the workers
+    are idle, so the queue no longer holds their messages. Marks them as sent now."""
+    quiet = now - timedelta(seconds=lost_seconds())
+    if db.session.scalar(select(Job.id).where(Job.started_at >= quiet).limit(1)) is not None:
+        return []  # the workers are taking jobs: a queued one may still be waiting its turn
+    jobs = db.session.scalars(select(Job).where(
+        Job.status == JobStatus.QUEUED, Job.task_id.is_not(None), Job.created_at < quiet,
+        resendable, Job.id.not_in(exclude) if exclude else true())).all()
+    for job in jobs:
+        job.lease_until = now + _lease()
+    return [job.id for job in jobs]
