@@ -48,6 +48,16 @@ def pending_counts(user: User) -> tuple[int, int]:
     return everything or 0, shown or 0
 
 
+def pending_of(by_status: dict[MatchStatus, int]) -> int:
+    """待审 on the platform, from counts per status a page has already read."""
+    return by_status.get(MatchStatus.CANDIDATE, 0)
+
+
+def signed_of(by_status: dict[MatchStatus, int]) -> int:
+    """已签约 from counts per status a page has already read."""
+    return sum(by_status.get(s, 0) for s in SIGNED)
+
+
 def signed_contracts() -> int:
     """已签约: pairs signed or registered now, platform-wide."""
     return db.session.scalar(select(func.count(Match.id)).where(Match.status.in_(SIGNED))) or 0
