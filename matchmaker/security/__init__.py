@@ -7,9 +7,10 @@ from flask import Flask
 
 def install(app: Flask) -> None:
     """Wire every control into ``app``; runs before the blueprints register their routes."""
-    from . import files, headers, params, proxy, sessions
+    from . import encoding, files, headers, params, proxy, sessions
 
     files.install(app)
+    encoding.install(app)
     params.install(app)
     proxy.install(app)
     sessions.install(app)
