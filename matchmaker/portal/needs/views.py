@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,7 +17,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ...errors import IndexUnusable, ValidationError
+from ...errors import ValidationError
 from ...extensions import db
 from ...labels import choices
 from ...records import (
@@ -31,7 +28,6 @@ from ...records import (
     NeedStatus,
     Organization,
     OrgKind,
-    Patent,
     Role,
     User,
 )
@@ -40,14 +36,12 @@ from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, need_progress, records
 from ...services.audit import record as audit
-from .. import search
+from .. import find_now, search
 from ..auth.session import roles_required
-from .filters import EXPORT_LIMIT, NeedFilters, RankedPage, shared_terms
+from .filters import EXPORT_LIMIT, NeedFilters, RankedPage
 from .forms import ConfirmForm, NeedForm, add_error, options
 
 bp = Blueprint("needs", __name__)
-log = logging.getLogger(__name__)
-QUEUE_K = 50  # how deep "add to review queue" looks for the engine's candidate again
 
 
 def _viewable(need_id: int) -> Need:
@@ -294,29 +288,10 @@ def delete(need_id: int):
 def matches(need_id: int):
     """"Find matches now": the engine's ranked patents, limited to what the user may see."""
     need = _viewable(need_id)
-    k = max(1, min(QUEUE_K, request.args.get("k", current_app.config["MATCH_TOP_K"], type=int)))
-    error, rows = None, []
-    try:
-        from ...services.matching import match_need
-
-        candidates = match_need(need, k=k, explain=True)
-    except IndexUnusable:  # a rebuild was requested; it runs outside this request
-        error = _("The search index is being rebuilt. Please try again in a few minutes.")
-        candidates = []
-    except Exception:  # shown on the page; the need itself is unaffected
-        log.exception("find matches failed for need %s", need.id)
-        error = _("The matching engine is unavailable now. Please try again later.")
-        candidates = []
-    ids = [c.patent_id for c in candidates]
-    visible = {p.id: p for p in db.session.scalars(
-        select(Patent).where(Patent.id.in_(ids), access.patent_filter(current_user)))}
-    existing = {m.patent_id: m for m in db.session.scalars(
-        access.visible_matches(current_user).where(Match.need_id == need.id))}
-    rows = [(c, visible[c.patent_id], existing.get(c.patent_id), shared_terms(c))
-            for c in candidates if c.patent_id in visible]
+    k = find_now.requested_k()
+    rows, error = find_now.ranked_rows(find_now.NEED_TO_PATENTS, need, k)
     return render_template("needs/matches.html", need=need, rows=rows, error=error, k=k,
-                           can_queue=current_user.role in (Role.ADMIN, Role.BROKER),
-                           confirm=ConfirmForm())
+                           can_queue=True, confirm=ConfirmForm())
 
 
 @bp.post("/<int:need_id>/matches/<int:patent_id>")
@@ -324,19 +299,5 @@ def matches(need_id: int):
 def queue(need_id: int, patent_id: int):
     """Add one engine candidate to the review queue as a manual pair."""
     need = _viewable(need_id)
-    patent = db.session.get(Patent, patent_id) or abort(404)
-    if not access.can_view_patent(db.session, current_user, patent):
-        abort(403)
-    back = redirect(url_for("needs.matches", need_id=need.id))
-    try:
-        records.queue_from_engine(need, patent, actor=current_user, side="need", depth=QUEUE_K)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-    except Exception:  # the engine failed; nothing was written
-        db.session.rollback()
-        log.exception("queueing need %s / patent %s failed", need.id, patent.id)
-        flash(_("The matching engine is unavailable now. Please try again later."), "danger")
-    else:
-        flash(_("Added to the review queue."), "success")
-    return back
+    find_now.add_to_queue(find_now.NEED_TO_PATENTS, need, patent_id)
+    return redirect(url_for("needs.matches", need_id=need.id))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,27 +17,25 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ...errors import IndexUnusable, ValidationError
+from ...errors import ValidationError
 from ...extensions import db
 from ...jobs.imports import save_upload
 from ...labels import choices
-from ...records import LegalStatus, Match, Need, Organization, Patent, PatentType, Role
+from ...records import LegalStatus, Match, Organization, Patent, PatentType, Role
 from ...regions import LEAGUES
 from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, jobs, records
 from ...services.audit import record as audit
-from .. import search
+from .. import find_now, search
 from ..auth.session import roles_required
 from ..errors import upload_limit_mb
-from ..needs.filters import EXPORT_LIMIT, RankedPage, shared_terms
+from ..needs.filters import EXPORT_LIMIT, RankedPage
 from ..needs.forms import ConfirmForm, add_error, options
 from .filters import IPC_SECTIONS, PatentFilters
 from .forms import PatentForm, UploadForm
 
 bp = Blueprint("patents", __name__)
-log = logging.getLogger(__name__)
-QUEUE_K = 50  # how deep "add to review queue" looks for the engine's candidate again
 EDITORS = (Role.ADMIN, Role.UNIVERSITY)
 
 
@@ -261,29 +256,10 @@ def upload():
 def matches(patent_id: int):
     """"Find matches now": the engine's ranked needs, limited to what the user may see."""
     patent = _viewable(patent_id)
-    k = max(1, min(QUEUE_K, request.args.get("k", current_app.config["MATCH_TOP_K"], type=int)))
-    error = None
-    try:
-        from ...services.matching import match_patent
-
-        candidates = match_patent(patent, k=k, explain=True)
-    except IndexUnusable:  # a rebuild was requested; it runs outside this request
-        error = _("The search index is being rebuilt. Please try again in a few minutes.")
-        candidates = []
-    except Exception:  # shown on the page; the patent itself is unaffected
-        log.exception("find matches failed for patent %s", patent.id)
-        error = _("The matching engine is unavailable now. Please try again later.")
-        candidates = []
-    ids = [c.need_id for c in candidates]
-    visible = {n.id: n for n in db.session.scalars(
-        select(Need).where(Need.id.in_(ids), access.need_filter(current_user)))}
-    existing = {m.need_id: m for m in db.session.scalars(
-        access.visible_matches(current_user).where(Match.patent_id == patent.id))}
-    rows = [(c, visible[c.need_id], existing.get(c.need_id), shared_terms(c))
-            for c in candidates if c.need_id in visible]
+    k = find_now.requested_k()
+    rows, error = find_now.ranked_rows(find_now.PATENT_TO_NEEDS, patent, k)
     return render_template("patents/matches.html", patent=patent, rows=rows, error=error, k=k,
-                           can_queue=current_user.role in (Role.ADMIN, Role.BROKER),
-                           confirm=ConfirmForm())
+                           can_queue=True, confirm=ConfirmForm())
 
 
 @bp.post("/<int:patent_id>/matches/<int:need_id>")
@@ -291,19 +267,5 @@ def matches(patent_id: int):
 def queue(patent_id: int, need_id: int):
     """Add one engine candidate to the review queue as a manual pair."""
     patent = _viewable(patent_id)
-    need = db.session.get(Need, need_id) or abort(404)
-    if not access.can_view_need(db.session, current_user, need):
-        abort(403)
-    back = redirect(url_for("patents.matches", patent_id=patent.id))
-    try:
-        records.queue_from_engine(need, patent, actor=current_user, side="patent", depth=QUEUE_K)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-    except Exception:  # the engine failed; nothing was written
-        db.session.rollback()
-        log.exception("queueing need %s / patent %s failed", need.id, patent.id)
-        flash(_("The matching engine is unavailable now. Please try again later."), "danger")
-    else:
-        flash(_("Added to the review queue."), "success")
-    return back
+    find_now.add_to_queue(find_now.PATENT_TO_NEEDS, patent, need_id)
+    return redirect(url_for("patents.matches", patent_id=patent.id))
