@@ -19,8 +19,9 @@ CENT = Decimal("0.01")
 #: patent, need or event lies outside them, and years near 9999 overflow date arithmetic
 #: (a patent's term end)
 MIN_YEAR, MAX_YEAR = 1900, 2100
-#: a phone number as people write one: digits, spaces, + ( ) -
-PHONE = re.compile(r"^[0-9+()\- ]{6,40}$")
+#: a phone number as people write one: digits, spaces, + ( ) -, 6 to 40 of them
+PHONE_CHARS = re.compile(r"[0-9+()\- ]*")
+PHONE_LENGTH = (6, 40)
 
 # GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a checksum.
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -63,10 +64,23 @@ def plain_text(value: str, field: str | None = None) -> str:
     return value
 
 
+def phone_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a phone number, or None when it reads as one: 6-40
+    digits, spaces, + ( ) - (0472-5190101, +86 (472) 519 0101). Markup or words in a phone
+    field are a typo or worse; "12345" is made of the right characters, so telling its writer
+    which characters are allowed would send them looking for a wrong one."""
+    text = value.strip()
+    if not PHONE_CHARS.fullmatch(text):
+        return reason("Enter digits, spaces, + ( ) or - only.")
+    low, high = PHONE_LENGTH
+    if not low <= len(text) <= high:
+        return reason("A phone number has %(low)d–%(high)d characters.", low=low, high=high)
+    return None
+
+
 def phone_number(value: str) -> bool:
-    """Whether ``value`` reads as a phone number: 6-40 digits, spaces, + ( ) - (0472-5190101,
-    +86 (472) 519 0101); markup or words in a phone field are a typo or worse."""
-    return bool(PHONE.match(value.strip()))
+    """Whether ``value`` reads as a phone number (:func:`phone_problem` says why not)."""
+    return phone_problem(value) is None
 
 
 def cents(amount: Decimal) -> Decimal:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import g, request_started
@@ -37,7 +38,9 @@ from matchmaker.services.event_suggestions import (
 from matchmaker.services.funnel import csv_cell, event_funnel, funnel_csv
 from tests import factories as f
 
-TODAY = date.today()
+# The portal's calendar day (its default zone, Asia/Shanghai) decides event dates, not the
+# server's: on a UTC machine the two differ from 16:00 to 24:00 UTC.
+TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 EXPLAIN = {
     "fused": 0.8,
     "shared_terms": ["钕铁硼", "矫顽力"],

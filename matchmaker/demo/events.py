@@ -34,6 +34,7 @@ from ..records import (
     User,
 )
 from ..services.event_suggestions import suggest_enterprises, suggest_patents, terms
+from ..services.record_checks import local_today
 
 log = logging.getLogger(__name__)
 S = MatchStatus
@@ -85,7 +86,7 @@ def _number(spec: dict, held: date) -> str:
 
 def seed_demo_events(today: date | None = None) -> dict:
     """Create the two demo events (idempotent: existing demo events are left as they are)."""
-    today = today or date.today()
+    today = today or local_today()
     broker = _broker()
     result = {
         "events": 0,

@@ -31,6 +31,7 @@ from ..records import (
 )
 from ..security.passwords import check_password
 from ..services.audit import record
+from ..services.record_checks import local_today
 from ..services.users import create_user
 from ..validators import credit_code_check_char
 from .content import NEEDS, PATENTS
@@ -61,7 +62,7 @@ def seed_demo(password: str, *, progress: Progress | None = None) -> dict:
         say(f"organizations: {len(orgs)}")
         users = _users(password, orgs)
         say(f"users: {len(users)}")
-        today = date.today()
+        today = local_today()
         patents = [_patent(spec, i, orgs, today) for i, spec in enumerate(PATENTS)]
         db.session.add_all(patents)
         say(f"patents: {len(patents)}")

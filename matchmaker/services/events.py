@@ -29,7 +29,7 @@ from ..records import (
 )
 from ..regions import LEAGUES
 from .audit import record
-from .record_checks import year_message
+from .record_checks import local_today, year_message
 
 #: Column limits of ``ReleaseEvent`` (the ORM is the contract; refuse, never truncate).
 EVENT_LIMITS = {
@@ -44,9 +44,9 @@ SUMMARY_LIMIT = 1000
 MANAGERS = (Role.ADMIN, Role.BROKER)
 
 
-def today() -> date:
-    """The current date (a function so tests and callers agree on one clock)."""
-    return date.today()
+#: Today in the portal's time zone, not the server's: an event's date is a day in Inner
+#: Mongolia, and on a UTC server the two differ from 00:00 to 08:00 Beijing time.
+today = local_today
 
 
 def can_manage(user: User) -> bool:
@@ -123,8 +123,8 @@ def save_event(
     """Create (``event`` None) or update an event after validating every field."""
     if not can_manage(actor):
         raise PermissionDenied(_("Only administrators and brokers manage events."))
-    number = validators.trim(number or "")
-    name = validators.trim(name or "")
+    number = _text(number, "number")
+    name = _text(name, "name")
     if not number:
         raise ValidationError(_("Enter the event number."), "number")
     if not name:
@@ -143,9 +143,10 @@ def save_event(
     values = {
         "number": number,
         "name": name,
-        "venue": validators.trim(venue or "") or None,
-        "theme": validators.trim(theme or "") or None,
-        "target_industries": ",".join(split_list(target_industries)) or None,
+        "venue": _text(venue, "venue") or None,
+        "theme": _text(theme, "theme") or None,
+        "target_industries": _text(",".join(split_list(target_industries)),
+                                   "target_industries") or None,
         "target_regions": ",".join(regions) or None,
     }
     for field, value in values.items():
@@ -174,6 +175,12 @@ def save_event(
         status=status.value,
     )
     return event
+
+
+def _text(value: str | None, field: str) -> str:
+    """``value`` trimmed, refused with control characters in it as needs and patents refuse
+    them (NUL cannot even be stored in PostgreSQL)."""
+    return validators.plain_text(validators.trim(value or ""), field)
 
 
 def _check_date(event: ReleaseEvent | None, held_on: date, status: EventStatus) -> None:
@@ -264,7 +271,7 @@ def set_summary(
     """Set (or clear, with an empty text) the booklet's plain-language summary of a listing."""
     _require_manager(actor)
     listing = _listing(event, patent_id)
-    text = (summary or "").strip() or None
+    text = _text(summary, "summary") or None
     if text is not None and len(text) > SUMMARY_LIMIT:
         raise ValidationError(_("At most %(n)d characters.", n=SUMMARY_LIMIT), "summary")
     listing.summary = text

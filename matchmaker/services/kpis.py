@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import to_user_timezone
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..records import EventStatus, Match, MatchHistory, MatchStatus, ReleaseEvent, Role, User
 from .funnel import event_funnel
+from .record_checks import local_today
 
 BROKER_GOAL = 2500
 GROWTH_TARGET = Decimal("0.10")
@@ -116,9 +118,11 @@ def _same_day_last_year(day: date) -> date:
 
 def region_kpis(today: date | None = None, events: int = 5) -> RegionKPIs:
     """Compute every figure (a handful of queries; the template global calls it lazily)."""
-    today = today or date.today()
+    today = today or local_today()
     year = today.year
-    rows = contract_dates()
+    # stored in UTC; the year and its periods are calendar days in the portal's time zone
+    rows = [(mid, pid, at and to_user_timezone(at), amount)
+            for mid, pid, at, amount in contract_dates()]
     brokers = (
         db.session.scalar(
             select(func.count(User.id)).where(User.role == Role.BROKER, User.active.is_(True))

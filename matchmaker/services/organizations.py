@@ -29,15 +29,18 @@ ORG_FIELDS = {
 }
 
 
-def _clean(value):
+def _clean(value, field: str):
+    """A text trimmed (None when nothing is left), refused with control characters in it as
+    needs and patents refuse them (NUL cannot even be stored in PostgreSQL)."""
     if isinstance(value, str):
-        return validators.trim(value) or None
+        return validators.plain_text(validators.trim(value), field) or None
     return value
 
 
 def _check_org(values: dict, org: Organization | None) -> dict:
     """Normalise and validate organization values; raises ValidationError naming the field."""
-    out = {key: _clean(values.get(key)) for key in (*ORG_FIELDS, "region_league", "credit_code")}
+    out = {key: _clean(values.get(key), key)
+           for key in (*ORG_FIELDS, "region_league", "credit_code")}
     if not out["name"]:
         raise ValidationError(_("The name is required."), "name")
     for key, limit in ORG_FIELDS.items():
@@ -49,8 +52,9 @@ def _check_org(values: dict, org: Organization | None) -> dict:
         raise ValidationError(_("Choose a kind of organization."), "kind") from exc
     if out["region_league"] and out["region_league"] not in LEAGUES:
         raise ValidationError(_("Choose a league or city of Inner Mongolia."), "region_league")
-    if out["contact_phone"] and not validators.phone_number(out["contact_phone"]):
-        raise ValidationError(_("Enter digits, spaces, + ( ) or - only."), "contact_phone")
+    phone_problem = validators.phone_problem(out["contact_phone"]) if out["contact_phone"] else None
+    if phone_problem:
+        raise ValidationError(phone_problem, "contact_phone")
     try:
         out["credit_code"] = validators.credit_code(out["credit_code"])
     except ValidationError as exc:
@@ -114,6 +118,8 @@ def organizations_query(kind: str | None = None, text: str | None = None) -> Sel
 def _scope_list(raw: str | list[str] | None, field: str, *, leagues: bool) -> str | None:
     parts = raw if isinstance(raw, list) else (raw or "").replace("，", ",").split(",")
     parts = list(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+    for part in parts:
+        validators.plain_text(part, field)
     if leagues and any(p not in LEAGUES for p in parts):
         raise ValidationError(_("Choose leagues or cities of Inner Mongolia."), field)
     if any(len(p) > 50 for p in parts):
@@ -163,9 +169,9 @@ def invite_user(*, actor: User, username: str, role: Role, display_name: str | N
         username=(username or "").strip(),
         role=role,
         password=password,
-        display_name=_clean(display_name),
+        display_name=_clean(display_name, "display_name"),
         organization=organization,
-        email=_clean(email),
+        email=_clean(email, "email"),
     )
     user.broker_fields, user.broker_regions = fields, regions
     user.must_change_password = True
@@ -182,11 +188,11 @@ def update_user(user: User, *, actor: User, role: Role, display_name: str | None
     if user.id == actor.id and role is not Role.ADMIN:
         raise ValidationError(_("You cannot remove your own administrator role."), "role")
     _check_membership(role, organization)
-    name = _clean(display_name)
+    name = _clean(display_name, "display_name")
     if not name or len(name) > 80:
         raise ValidationError(_("A display name of at most 80 characters is required."),
                               "display_name")
-    email = _clean(email)
+    email = _clean(email, "email")
     if email and len(email) > 200:
         raise ValidationError(_("At most %(n)d characters.", n=200), "email")
     values = {

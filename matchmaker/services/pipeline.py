@@ -352,6 +352,10 @@ def record_feedback(match: Match, user: User, feedback: Feedback | str, reason: 
     if answer is Feedback.NOT_INTERESTED and not reason:
         raise ValidationError(tr("Tell us why the patent does not fit."), "reason")
     checks.limit(reason, TEXT_LIMIT, "reason")
+    if match.enterprise_feedback is answer and match.feedback_reason == reason:
+        # the same answer again (a double click, a resend on a slow line) is no news: the
+        # broker heard it the first time, and the audit log would count it twice
+        return match
     match.enterprise_feedback = answer
     match.feedback_reason = reason
     record("match_feedback", user, f"match:{match.id}", feedback=answer.value)

@@ -21,6 +21,7 @@ from ..errors import PermissionDenied
 from ..extensions import db
 from ..records import LegalStatus, Patent, PatentType, Role, User
 from .event_suggestions import demand_by_patent, likelihood
+from .record_checks import local_today
 
 TERM_YEARS = {PatentType.INVENTION: 20, PatentType.UTILITY: 10, PatentType.DESIGN: 15}
 WARNING_DAYS = 180
@@ -166,7 +167,7 @@ def rank_dormant(
     urgent_only: bool = False,
 ) -> list[RevivalRow]:
     """Dormant patents visible to ``user``, most revivable first (urgent ones flagged)."""
-    today = today or date.today()
+    today = today or local_today()
     demand = demand_by_patent()
     stmt = select(Patent).where(Patent.dormant.is_(True), dormant_filter(user))
     rows = [assess(p, demand.get(p.id, (0, 0.0, 0.0, None)), today) for p in db.session.scalars(stmt)]
@@ -180,4 +181,4 @@ def rank_dormant(
 
 def warning_horizon(today: date | None = None) -> date:
     """The last day inside the warning window."""
-    return (today or date.today()) + timedelta(days=WARNING_DAYS)
+    return (today or local_today()) + timedelta(days=WARNING_DAYS)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...errors import ValidationError
 from ...extensions import db
 from ...records import Patent, Role
+from ...security.params import int_arg
 from ...services import events as svc
 from ...services.event_suggestions import suggest_enterprises, suggest_patents
 from ..auth.session import roles_required
@@ -49,8 +50,11 @@ def add_patent(event_id: int):
     try:
         if not form.validate_on_submit():
             raise ValidationError(_("Enter a publication number."), "publication_number")
-        if (form.patent_id.data or "").isdigit():
-            patent = db.session.get(Patent, int(form.patent_id.data))
+        if (form.patent_id.data or "").strip():
+            # a hidden field, yet anything may come back: an id beyond 64 bits would make the
+            # driver raise (a 500), and it names no patent as much as "x" does
+            patent_id = int_arg(request.form, "patent_id")
+            patent = db.session.get(Patent, patent_id) if patent_id is not None else None
             if patent is None:
                 raise ValidationError(_("No such patent."), "patent")
         elif form.publication_number.data:

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 from wtforms.validators import ValidationError as FieldError
 
 from ... import validators
+from ...errors import ValidationError
 from ...records import CONTACT_LIMITS
 
 REQUIRED = _l("This field is required.")
@@ -21,22 +22,33 @@ def _max(n: int) -> Length:
     return Length(max=n, message=_l("At most %(max)d characters."))
 
 
+def _plain(form, field) -> None:
+    """Control characters (NUL, ESC) refused as every other text of the portal refuses them:
+    this form is open to anyone, and NUL cannot even be stored in PostgreSQL."""
+    try:
+        validators.plain_text(field.data or "")
+    except ValidationError as exc:
+        raise FieldError(str(exc)) from exc
+
+
 class ContactForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED),
-                                                    _max(CONTACT_LIMITS["name"])])
+                                                    _max(CONTACT_LIMITS["name"]), _plain])
     organization = StringField(_l("Organization"), validators=[
-        DataRequired(REQUIRED), _max(CONTACT_LIMITS["organization"])])
+        DataRequired(REQUIRED), _max(CONTACT_LIMITS["organization"]), _plain])
     phone = StringField(_l("Your phone"), validators=[_max(CONTACT_LIMITS["phone"])],
                         description=_l("A phone number or an e-mail address, or both."))
-    email = StringField(_l("Your e-mail"), validators=[_max(CONTACT_LIMITS["email"])])
+    email = StringField(_l("Your e-mail"), validators=[_max(CONTACT_LIMITS["email"]), _plain])
     message = TextAreaField(_l("Your message"), validators=[
-        DataRequired(REQUIRED), _max(CONTACT_LIMITS["message"])],
+        DataRequired(REQUIRED), _max(CONTACT_LIMITS["message"]), _plain],
         description=_l("What you would like to discuss: application, scale, timing."))
     submit = SubmitField(_l("Send to the brokers"))
 
     def validate_phone(self, field) -> None:
-        if field.data and not validators.phone_number(field.data):
-            raise FieldError(_l("Enter digits, spaces, + ( ) or - only."))
+        phone = (field.data or "").strip()
+        problem = validators.phone_problem(phone) if phone else None
+        if problem:
+            raise FieldError(problem)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -1,0 +1,55 @@
+"""An enterprise's answer to a recommendation, sent twice (a double click, a slow line), is one
+answer: the broker hears of it once and the audit log counts it once (QA round 2b)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from matchmaker.extensions import db
+from matchmaker.records import AuditLog, Feedback, MatchStatus, Notification
+from matchmaker.services import pipeline
+from tests.pairs import cast, client_as
+
+
+@pytest.fixture
+def people(db_app):
+    people = cast()
+    pipeline.move(people["match"], MatchStatus.RECOMMENDED, people["broker"])
+    db.session.commit()
+    return people
+
+
+def heard() -> tuple[int, int]:
+    """(notices of an answer, audit rows of an answer) so far."""
+    notes = select(func.count(Notification.id)).where(Notification.kind == "feedback")
+    audit = select(func.count(AuditLog.id)).where(AuditLog.action == "match_feedback")
+    return db.session.scalar(notes), db.session.scalar(audit)
+
+
+def test_the_same_answer_again_is_no_news(people):
+    match, ent = people["match"], people["enterprise"]
+    pipeline.record_feedback(match, ent, Feedback.NOT_INTERESTED, "工艺不适合我厂设备")
+    assert heard() == (1, 1)
+    # the same words, as a resend carries them (trimmed alike)
+    pipeline.record_feedback(match, ent, "not_interested", " 工艺不适合我厂设备 ")
+    assert heard() == (1, 1)
+    pipeline.record_feedback(match, ent, Feedback.NOT_INTERESTED, "价格太高")  # a new reason
+    assert heard() == (2, 2)
+    pipeline.record_feedback(match, ent, Feedback.INTERESTED, None)  # a new mind
+    assert heard() == (3, 3)
+    pipeline.record_feedback(match, ent, Feedback.INTERESTED, "")
+    assert heard() == (3, 3)
+    db.session.expire_all()
+    assert (match.enterprise_feedback, match.feedback_reason) == (Feedback.INTERESTED, None)
+
+
+def test_a_double_click_still_thanks_the_enterprise(people, db_app):
+    mid = people["match"].id
+    client = client_as(db_app, "ent1")
+    data = {f"m{mid}-feedback": "interested"}
+    for _ in range(2):
+        response = client.post(f"/recommendations/{mid}/feedback", data=data,
+                               follow_redirects=True)
+        assert response.status_code == 200 and "谢谢，您的答复已转给经纪人。" in response.text
+    assert heard() == (1, 1)
