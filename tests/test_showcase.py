@@ -221,3 +221,15 @@ def test_contact_form_needs_the_csrf_token(csrf_app):
     response = client.post(url, data=contact_form())
     assert response.status_code == 400
     assert db.session.scalar(select(func.count(ContactRequest.id))) == 0
+
+
+def test_licensing_modes_are_joined_the_screens_way(world, client):
+    """Chinese lists take "、", English ones ", " (the showcase once wrote "、" in English too)."""
+    world["magnet"].licensing_modes = [LicenceMode.OPEN, LicenceMode.TRANSFER]
+    db.session.commit()
+    url = f"/showcase/patents/{world['magnet'].id}"
+    assert "开放许可、转让" in client.get(url).text
+    client.post("/auth/language/en")
+    for page in (url, "/showcase/"):
+        html = client.get(page).text
+        assert "Licensing modes</dt><dd>Open licence, Transfer</dd>" in html
