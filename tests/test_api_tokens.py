@@ -19,7 +19,7 @@ def test_portal_shows_a_new_token_once_and_stores_only_its_hash(app):
     db.session.commit()
     client = client_as(app, "ent")
     page = client.post("/account/api-tokens", data={"name": "蒙科聚", "scopes": ["read"],
-                                                    "days": 30})
+                                                    "days": 30}, follow_redirects=True)
     assert page.status_code == 200
     token = db.session.scalar(select(ApiToken))
     html = page.get_data(as_text=True)
@@ -94,7 +94,8 @@ def test_admin_manages_tokens_of_any_user_others_may_not(app):
     other = f.user(Role.ENTERPRISE, username="ent2")
     db.session.commit()
     page = client_as(app, "adm").post(f"/account/api-tokens?user={ent.id}",
-                                      data={"name": "for ent", "scopes": ["read", "write"]})
+                                      data={"name": "for ent", "scopes": ["read", "write"]},
+                                      follow_redirects=True)
     assert page.status_code == 200
     token = db.session.scalar(select(ApiToken))
     assert token.user_id == ent.id and token.created_by_id == admin.id

@@ -157,7 +157,8 @@ def test_portal_webhook_page_and_delivery_log(app, receiver):
     client = client_as(app, "ent")
     app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True  # the receiver is on 127.0.0.1
     page = client.post("/webhooks/", data={"organization": org.id, "url": _url(receiver),
-                                           "events": ["need.posted", "match.moved"]})
+                                           "events": ["need.posted", "match.moved"]},
+                       follow_redirects=True)
     assert page.status_code == 200 and 'class="secret"' in page.get_data(as_text=True)
     sub = db.session.scalar(select(webhooks.WebhookSubscription))
     assert sub.event_list == ["need.posted", "match.moved"]

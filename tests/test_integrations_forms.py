@@ -74,7 +74,8 @@ def test_no_checkbox_of_either_form_carries_required(app):
 
 def test_a_read_only_token_is_created(app):
     _org, client = _enterprise(app)
-    page = client.post(TOKENS, data={"name": "只读", "scopes": ["read"], "days": 30})
+    page = client.post(TOKENS, data={"name": "只读", "scopes": ["read"], "days": 30},
+                       follow_redirects=True)
     assert page.status_code == 200 and 'class="secret"' in page.get_data(as_text=True)
     assert db.session.scalar(select(ApiToken)).scope_list == ["read"]
 
@@ -93,7 +94,7 @@ def test_a_token_without_a_scope_is_refused_with_a_message(app):
 def test_a_webhook_for_one_event_is_created(app):
     org, client = _enterprise(app)
     page = client.post(WEBHOOKS, data={"organization": org.id, "url": "http://127.0.0.1:9/hook",
-                                       "events": ["patent.listed"]})
+                                       "events": ["patent.listed"]}, follow_redirects=True)
     assert page.status_code == 200 and 'class="secret"' in page.get_data(as_text=True)
     assert db.session.scalar(select(WebhookSubscription)).event_list == ["patent.listed"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 
 import segno
 from flask_babel import format_date, get_locale
@@ -28,6 +29,9 @@ PANEL = (238, 241, 244)
 TOC_LINES_PER_PAGE = 30
 QR_MM = 26
 CLAIM_CHARS = 320
+COVER_FOOT_MM = 78  # the organiser block sits this far above the cover's bottom edge
+ORGANISER_BLOCK_MM = 50  # its rule, name, platform and the QR code with its caption
+FIGURES_MM = 16  # the line of figures below the theme, with the space above it
 
 
 class _BookletPDF(FPDF):
@@ -61,16 +65,18 @@ class _BookletPDF(FPDF):
             self.text_mode = TextMode.FILL
 
 
+@dataclass(frozen=True)
+class CoverLayout:
+    """Where the cover's flowing text ended and its organiser block begins, as (page, y mm)."""
+
+    text_end: tuple[int, float]
+    organiser_top: tuple[int, float]
+    theme_page: int | None = None  # the page printing a theme too long for the cover
+
+
 def render_pdf(booklet: Booklet, font: FontChoice) -> bytes:
     """Render ``booklet`` and return the PDF's bytes."""
-    pdf = _BookletPDF(booklet, font)
-    pdf.set_title(f"{booklet.event.name} {_('Booklet')}")
-    pdf.set_author(booklet.organiser)
-    pdf.set_subject(booklet.event.number)
-    pdf.set_lang("zh-CN" if str(get_locale() or "zh").startswith("zh") else "en")
-    pdf.add_font(FONT, "", font.path, collection_font_number=font.index)
-    if font.has_bold:
-        pdf.add_font(FONT, "B", font.bold_path, collection_font_number=font.index)
+    pdf = _new_pdf(booklet, font)
     _cover(pdf, booklet)
     if booklet.pages:
         pages = math.ceil(len(booklet.pages) / TOC_LINES_PER_PAGE)
@@ -81,6 +87,23 @@ def render_pdf(booklet: Booklet, font: FontChoice) -> bytes:
             pdf.add_page()
         _patent_page(pdf, booklet, page)
     return bytes(pdf.output())
+
+
+def cover_layout(booklet: Booklet, font: FontChoice) -> CoverLayout:
+    """Lay out the cover of ``booklet`` alone and say where its parts went."""
+    return _cover(_new_pdf(booklet, font), booklet)
+
+
+def _new_pdf(booklet: Booklet, font: FontChoice) -> _BookletPDF:
+    pdf = _BookletPDF(booklet, font)
+    pdf.set_title(f"{booklet.event.name} {_('Booklet')}")
+    pdf.set_author(booklet.organiser)
+    pdf.set_subject(booklet.event.number)
+    pdf.set_lang("zh-CN" if str(get_locale() or "zh").startswith("zh") else "en")
+    pdf.add_font(FONT, "", font.path, collection_font_number=font.index)
+    if font.has_bold:
+        pdf.add_font(FONT, "B", font.bold_path, collection_font_number=font.index)
+    return pdf
 
 
 def _text(pdf: _BookletPDF, size: float, text: str, *, color=INK, h: float | None = None,
@@ -99,7 +122,7 @@ def _qr(pdf: FPDF, url: str, x: float, y: float, size: float, caption: str) -> N
     pdf.image(png, x=x, y=y, w=size, h=size, link=url, alt_text=f"{caption}: {url}")
 
 
-def _cover(pdf: _BookletPDF, booklet: Booklet) -> None:
+def _cover(pdf: _BookletPDF, booklet: Booklet) -> CoverLayout:
     event = booklet.event
     pdf.add_page()
     pdf.set_fill_color(*ACCENT)
@@ -119,15 +142,22 @@ def _cover(pdf: _BookletPDF, booklet: Booklet) -> None:
     pdf.ln(2)
     if event.venue:
         _text(pdf, 13, event.venue, align="C", h=8)
-    if event.theme:
+    theme = f"{_('Theme')}{colon()}{event.theme}" if event.theme else ""
+    shown = theme
+    if theme:
         pdf.ln(2)
-        _text(pdf, 11, f"{_('Theme')}{colon()}{event.theme}", color=MUTED, align="C", h=7)
+        # The cover shows what fits above the figures and the organiser block (the form
+        # allows 2000 characters); a longer theme is cut there and printed whole after it.
+        room = pdf.h - COVER_FOOT_MM - 8 - FIGURES_MM - pdf.get_y()
+        shown = _fit(pdf, theme, 11, 7, room)
+        if shown:
+            _text(pdf, 11, shown, color=MUTED, align="C", h=7)
     pdf.ln(8)
     figures = f"{_('Listed results')}{colon()}{len(booklet.pages)}    " \
               f"{_('Presented on stage')}{colon()}{len(booklet.on_stage)}"
     _text(pdf, 12, figures, align="C", h=8)
-    # The organiser and a QR code to the whole showcase at the foot of the cover.
-    top = pdf.h - 78
+    text_end = (pdf.page_no(), pdf.get_y())
+    top = _organiser_top(pdf)
     pdf.set_draw_color(209, 217, 224)
     pdf.line(pdf.l_margin, top, pdf.w - pdf.r_margin, top)
     pdf.set_xy(pdf.l_margin, top + 8)
@@ -141,6 +171,24 @@ def _cover(pdf: _BookletPDF, booklet: Booklet) -> None:
     _qr(pdf, booklet.showcase_url, qr_x, top + 6, 36, _("Browse the results showcase"))
     pdf.set_xy(qr_x - 10, top + 44)
     _text(pdf, 8, _("Scan to browse every result"), color=MUTED, h=5, align="C", w=56)
+    layout = CoverLayout(text_end, (pdf.page_no(), top))
+    if shown != theme:
+        pdf.add_page()
+        layout = CoverLayout(text_end, layout.organiser_top, theme_page=pdf.page_no())
+        _heading(pdf, _("Theme"))
+        _text(pdf, 10.5, event.theme, h=6)
+    return layout
+
+
+def _organiser_top(pdf: _BookletPDF) -> float:
+    """Where the organiser and the showcase's QR code go: at the foot of the cover, lower
+    when the event's name and venue reach further, and at the foot of a page of its own when
+    what is left of this one cannot hold the block."""
+    top = max(pdf.h - COVER_FOOT_MM, pdf.get_y() + 8)
+    if top + ORGANISER_BLOCK_MM > pdf.page_break_trigger:
+        pdf.add_page()
+        top = pdf.h - COVER_FOOT_MM
+    return top
 
 
 def _toc(pdf: _BookletPDF, outline) -> None:

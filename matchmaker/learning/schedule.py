@@ -33,9 +33,15 @@ def last_training_at() -> datetime | None:
                              .order_by(Job.created_at.desc(), Job.id.desc()).limit(1))
 
 
+def labelled_decisions(since=None) -> int:
+    """Labelled decisions (a grade, not a "price or terms" rejection), all or since ``since``:
+    what a training learns from and counts against ``RERANK_MIN_DECISIONS``."""
+    return sum(1 for label in decision_labels(since=since) if label.grade is not None)
+
+
 def decisions_since_training() -> int:
-    """Labelled decisions (a grade, not a "price or terms" rejection) since the last training."""
-    return sum(1 for label in decision_labels(since=last_training_at()) if label.grade is not None)
+    """Labelled decisions since the last training."""
+    return labelled_decisions(since=last_training_at())
 
 
 def retraining_due(every: int) -> bool:

@@ -63,9 +63,10 @@ def create_subscription(org: Organization, url: str, events: list[str], *,
     chosen = [e for e in EVENTS if e in events]
     if not chosen:
         raise ValidationError(_("Choose at least one event."), "events")
-    sub = WebhookSubscription(organization_id=org.id, url=check_url(url),
-                              secret=secrets.token_hex(24), events=",".join(chosen),
-                              created_by_id=actor.id)
+    url, events_text = check_url(url), ",".join(chosen)
+    _refuse_twin(org.id, url, events_text)
+    sub = WebhookSubscription(organization_id=org.id, url=url, secret=secrets.token_hex(24),
+                              events=events_text, created_by_id=actor.id)
     db.session.add(sub)
     db.session.flush()
     record("webhook_create", actor, f"org:{org.id}", subscription=sub.id, url=sub.url)
@@ -73,9 +74,25 @@ def create_subscription(org: Organization, url: str, events: list[str], *,
     return sub
 
 
+def _refuse_twin(org_id: int, url: str, events: str, *, other_than: int | None = None) -> None:
+    """ValidationError (field ``url``) when ``org_id`` already has an active subscription to
+    the same address and events: the receiver would get every event twice, one copy signed
+    with a secret it does not know. Events are stored in ``EVENTS`` order, so equal sets
+    compare equal as text."""
+    twin = db.session.scalars(select(WebhookSubscription.id).where(
+        WebhookSubscription.organization_id == org_id, WebhookSubscription.url == url,
+        WebhookSubscription.events == events, WebhookSubscription.active.is_(True),
+        WebhookSubscription.id != (other_than or 0)).limit(1)).first()
+    if twin is not None:
+        raise ValidationError(_("This organization already has an active webhook for this "
+                                "address and these events."), "url")
+
+
 def set_active(sub: WebhookSubscription, active: bool, *, actor: User) -> None:
     if not may_manage(actor, sub.organization):
         raise PermissionDenied(_("You may not manage this organization's webhooks."))
+    if active and not sub.active:
+        _refuse_twin(sub.organization_id, sub.url, sub.events, other_than=sub.id)
     sub.active = active
     if active:
         sub.consecutive_failures, sub.disabled_reason = 0, None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from ...records import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from ...security.params import INT64_MAX
 from ...services import api_tokens, webhooks
 from .forms import (
     ButtonForm,
@@ -30,6 +31,11 @@ from .forms import (
 
 bp = Blueprint("integrations", __name__)
 
+# Post/Redirect/Get: a create answers with a redirect, so a refresh or a second click sends
+# nothing again; what must be shown once waits in the session for the next GET, which pops it.
+NEW_TOKEN_KEY = "integrations.new_token"  # {"owner": user id, "secret": the token}
+NEW_WEBHOOK_KEY = "integrations.new_webhook"  # the subscription's id (its secret stays in the db)
+
 
 def _token_owner() -> User:
     """The user whose tokens the page manages: oneself, or anyone for an admin (?user=)."""
@@ -38,7 +44,28 @@ def _token_owner() -> User:
         return current_user
     if current_user.role is not Role.ADMIN:
         abort(403)
+    if abs(wanted) > INT64_MAX:  # no such id, and the driver would overflow (a 500)
+        abort(404)
     return db.session.get(User, wanted) or abort(404)
+
+
+def _tokens_url(owner: User) -> str:
+    args = {"user": owner.id} if owner.id != current_user.id else {}
+    return url_for("integrations.tokens", **args)
+
+
+def _shown_once(key: str):
+    """What a create left for this GET, removed from the session as it is read."""
+    return session.pop(key, None) if request.method == "GET" else None
+
+
+def _field_error(form, exc: MatchmakerError) -> None:
+    """A refusal next to the field it concerns when the form has one, else as a flash."""
+    field = getattr(form, getattr(exc, "field", None) or "", None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, str(exc)]
+    else:
+        flash(str(exc), "danger")
 
 
 @bp.route("/account/api-tokens", methods=["GET", "POST"])
@@ -47,7 +74,6 @@ def tokens():
     """List, create and revoke personal API tokens; a new secret is shown once."""
     owner = _token_owner()
     form = TokenForm()
-    secret = None
     if form.validate_on_submit():
         try:
             _token, secret = api_tokens.create_token(
@@ -57,7 +83,11 @@ def tokens():
             db.session.rollback()
             flash(str(exc), "danger")
         else:
-            form = TokenForm(formdata=None)
+            # only its hash is stored: the session carries the secret to the one page showing it
+            session[NEW_TOKEN_KEY] = {"owner": owner.id, "secret": secret}
+            return redirect(_tokens_url(owner), code=303)
+    new = _shown_once(NEW_TOKEN_KEY) or {}
+    secret = new.get("secret") if new.get("owner") == owner.id else None
     return render_template("integrations/tokens.html", owner=owner, form=form, secret=secret,
                            tokens=api_tokens.tokens_of(owner), button=ButtonForm())
 
@@ -73,8 +103,7 @@ def revoke(token_id: int):
     except MatchmakerError:
         abort(403)
     flash(_("The token is revoked."), "success")
-    args = {"user": token.user_id} if token.user_id != current_user.id else {}
-    return redirect(url_for("integrations.tokens", **args))
+    return redirect(_tokens_url(token.user))
 
 
 def _manageable_orgs() -> list[Organization]:
@@ -102,18 +131,22 @@ def webhook_list():
         abort(403)
     form = WebhookForm()
     form.organization.choices = [(o.id, o.name) for o in orgs]
-    created = None
     if form.validate_on_submit():
         org = next((o for o in orgs if o.id == form.organization.data), None) or abort(403)
         try:
-            created = webhooks.create_subscription(org, form.url.data, form.events.data,
-                                                   actor=current_user)
+            sub = webhooks.create_subscription(org, form.url.data, form.events.data,
+                                               actor=current_user)
         except MatchmakerError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            _field_error(form, exc)
+        else:
+            session[NEW_WEBHOOK_KEY] = sub.id
+            return redirect(url_for("integrations.webhook_list"), code=303)
     subs = list(db.session.scalars(select(WebhookSubscription).where(
         WebhookSubscription.organization_id.in_([o.id for o in orgs]))
         .order_by(WebhookSubscription.id)))
+    new_id = _shown_once(NEW_WEBHOOK_KEY)
+    created = next((sub for sub in subs if sub.id == new_id), None)
     return render_template("integrations/webhooks.html", form=form, subs=subs, created=created,
                            button=ButtonForm())
 
@@ -124,11 +157,16 @@ def webhook_action(sub_id: int, action: str):
     sub = _subscription(sub_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if action == "delete":
-        webhooks.delete_subscription(sub, actor=current_user)
+    try:
+        if action == "delete":
+            webhooks.delete_subscription(sub, actor=current_user)
+        else:
+            webhooks.set_active(sub, action == "enable", actor=current_user)
+    except MatchmakerError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
     else:
-        webhooks.set_active(sub, action == "enable", actor=current_user)
-    flash(_("Saved."), "success")
+        flash(_("Saved."), "success")
     return redirect(url_for("integrations.webhook_list"))
 
 
