@@ -107,3 +107,28 @@ def test_a_name_and_venue_filling_the_cover_still_end_above_the_block(app):
     assert layout.organiser_top > layout.text_end
     if layout.organiser_top[0] == layout.text_end[0]:
         assert layout.organiser_top[1] >= layout.text_end[1] + 8
+
+
+def test_english_text_breaks_between_words_chinese_between_characters(app):
+    """English abstracts in the booklet were cut mid-word ("electroly / sis")."""
+    from fpdf.enums import MethodReturnValue, WrapMode
+
+    from matchmaker.booklet.pdf import _new_pdf, wrap_mode
+
+    assert wrap_mode("A proton exchange membrane electrolyser stack") is WrapMode.WORD
+    assert wrap_mode("一种用于PEM电解槽的双极板") is WrapMode.CHAR
+    assert wrap_mode("稀土永磁 H01F 1/057 烧结钕铁硼磁体") is WrapMode.CHAR
+    font = _font(app)
+    with app.test_request_context("/"):
+        booklet = build_booklet(_event(_theme(40)))
+        pdf = _new_pdf(booklet, font)
+        pdf.add_page()
+        pdf.use(11)
+        english = ("A proton exchange membrane electrolyser stack with titanium bipolar plates "
+                   "coated by physical vapour deposition, for hydrogen production from wind "
+                   "power in Inner Mongolia, with a degradation rate below two microvolts")
+        lines = pdf.multi_cell(60, 6, english, wrapmode=wrap_mode(english), dry_run=True,
+                               output=MethodReturnValue.LINES)
+    assert len(lines) > 3
+    words = set(english.split())
+    assert all(word in words for line in lines for word in line.split())  # no word cut

@@ -106,10 +106,21 @@ def _new_pdf(booklet: Booklet, font: FontChoice) -> _BookletPDF:
     return pdf
 
 
+def wrap_mode(text: str) -> WrapMode:
+    """How ``text`` breaks across lines: English between words ("electrolysis", never
+    "electroly / sis"), Chinese between any two characters. The record decides, not the
+    screen: an English patent in a Chinese booklet is still English. A word longer than the
+    line is broken anyway, and a Chinese text with a few English words breaks by character
+    (breaking it only at its few spaces would leave short ragged lines)."""
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    return WrapMode.WORD if latin > 2 * cjk else WrapMode.CHAR
+
+
 def _text(pdf: _BookletPDF, size: float, text: str, *, color=INK, h: float | None = None,
           align="L", bold: bool = False, w: float = 0) -> None:
     pdf.use(size, bold=bold, color=color)
-    pdf.multi_cell(w, h or size * 0.55, text, align=align, wrapmode=WrapMode.CHAR,
+    pdf.multi_cell(w, h or size * 0.55, text, align=align, wrapmode=wrap_mode(text),
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.use(size)
 
@@ -242,12 +253,13 @@ def _fit(pdf: _BookletPDF, text: str, size: float, h: float, room: float) -> str
     if room <= h:
         return ""
     pdf.use(size)
-    lines = pdf.multi_cell(0, h, text, wrapmode=WrapMode.CHAR, dry_run=True,
+    lines = pdf.multi_cell(0, h, text, wrapmode=wrap_mode(text), dry_run=True,
                            output=MethodReturnValue.LINES)
     keep = int(room // h)
     if len(lines) <= keep:
         return text
-    return "".join(lines[:keep]).rstrip("，,、；; ")[:-1] + "…"
+    joiner = " " if wrap_mode(text) is WrapMode.WORD else ""  # English lines lost a space
+    return joiner.join(line.strip() for line in lines[:keep]).rstrip("，,、；; ")[:-1] + "…"
 
 
 def _patent_page(pdf: _BookletPDF, booklet: Booklet, page: BookletPage) -> None:
@@ -305,5 +317,6 @@ def _contact_box(pdf: _BookletPDF, booklet: Booklet) -> None:
     pdf.set_fill_color(*PANEL)
     _text(pdf, 10, _("Contact through the broker"), h=6.5, bold=True)
     pdf.use(10)
-    pdf.multi_cell(0, 6, "\n".join(lines), fill=True, padding=3, wrapmode=WrapMode.CHAR,
+    text = "\n".join(lines)
+    pdf.multi_cell(0, 6, text, fill=True, padding=3, wrapmode=wrap_mode(text),
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
