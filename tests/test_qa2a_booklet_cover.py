@@ -132,3 +132,20 @@ def test_english_text_breaks_between_words_chinese_between_characters(app):
     assert len(lines) > 3
     words = set(english.split())
     assert all(word in words for line in lines for word in line.split())  # no word cut
+
+
+def test_the_page_footer_stays_on_the_page_with_a_long_event_name(app):
+    """A 200-character event name ran the footer of every page off its right edge."""
+    _font(app)  # skips without a CJK font
+    with app.test_request_context("/"):
+        event = _event(_theme(40))
+        event.name = "稀土新材料与高端装备制造科技成果专场" * 11  # 200 characters, the form's limit
+        db.session.commit()
+        reader = PdfReader(io.BytesIO(booklet_pdf(event, app.config)))
+    footer = [text for y, text in _lines(reader.pages[1]) if y < 60]  # points from the bottom
+    assert footer and any(text.rstrip().endswith("…") for text in footer)
+    page_width = float(reader.pages[1].mediabox.width)
+    found = []
+    reader.pages[1].extract_text(visitor_text=lambda text, cm, tm, fnt, size: found.append(
+        (tm[4], tm[5], text)) if text.strip() else None)
+    assert all(x < page_width for x, y, text in found)

@@ -49,7 +49,9 @@ class _BookletPDF(FPDF):
         self.set_font(FONT, size=8)
         self.set_text_color(*MUTED)
         event = self.booklet.event
-        self.cell(0, 6, f"{self.booklet.organiser} · {event.number} · {event.name}", align="L")
+        room = self.epw - self.get_string_width("0000") - 4  # the page number keeps its place
+        self.cell(room, 6, shorten(self, f"{self.booklet.organiser} · {event.number} · {event.name}",
+                                   room), align="L")
         self.set_x(self.l_margin)
         self.cell(0, 6, str(self.page_no()), align="R")
 
@@ -104,6 +106,15 @@ def _new_pdf(booklet: Booklet, font: FontChoice) -> _BookletPDF:
     if font.has_bold:
         pdf.add_font(FONT, "B", font.bold_path, collection_font_number=font.index)
     return pdf
+
+
+def shorten(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` cut with … to ``width`` millimetres in the current font (one line)."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip(" ·") + "…"
 
 
 def wrap_mode(text: str) -> WrapMode:
