@@ -194,6 +194,8 @@ def run(args) -> dict:
     with tempfile.TemporaryDirectory() as instance:
         settings = EngineSettings.from_config(load_config(instance))
     data = {}
+    if args.examples:  # a new folder is made: the examples of a long run must not be lost at its end
+        os.makedirs(args.examples, exist_ok=True)
     for directory in args.task_dirs:
         name = os.path.basename(os.path.normpath(directory))
         saved = os.path.join(args.examples, f"{name}.npz") if args.examples else None
@@ -210,6 +212,10 @@ def run(args) -> dict:
         data[name] = {**examples(task, settings, args.top), "docs": np.array(len(task.corpus))}
         if saved:
             np.savez(saved, **data[name])
+    side = getattr(args, "side", None)
+    wrong = [name for name, part in data.items() if side and SIDE[str(part["direction"])] != side]
+    if wrong:
+        raise SystemExit(f"--side {side}: {', '.join(wrong)} rank other candidates")
     fit_parts, test_parts = [], []
     for name, part in data.items():
         mask = np.array([held_out(name, q) for q in part["qid"]])
@@ -256,9 +262,15 @@ def run(args) -> dict:
     else:
         model = replace(model, manifest=manifest)
     if args.out:
+        written = model.to_json()
+        if args.side:  # one side's model inside an existing file; the rest stays as it is
+            with open(args.out, encoding="utf-8") as fh:
+                whole = json.load(fh)
+            whole.setdefault("sides", {})[args.side] = written
+            written = whole
         with open(args.out, "w", encoding="utf-8") as fh:
             # trees: one line (thousands of numbers); a logistic model: readable
-            json.dump(model.to_json(), fh, ensure_ascii=False,
+            json.dump(written, fh, ensure_ascii=False,
                       indent=None if isinstance(model, Trees) else 1)
             fh.write("\n")
     if args.figure:
@@ -286,7 +298,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep each task's examples here (TASK.npz) and reuse them")
     parser.add_argument("--out", default=None, help="write the model JSON here")
     parser.add_argument("--figure", default=None, help="write the reliability curve PNG here")
+    parser.add_argument("--side", choices=sorted(set(SIDE.values()) - {"patents"}), default=None,
+                        help="fit the model of this side's candidates (needs: patent -> needs "
+                             "tasks) and write it into the existing --out file's sides")
     args = parser.parse_args(argv)
+    if args.side and not args.out:
+        parser.error("--side writes into an existing calibration file: give it with --out")
     logging.basicConfig(level=os.environ.get("MATCHMAKER_LOG_LEVEL", "WARNING"),
                         stream=sys.stderr)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

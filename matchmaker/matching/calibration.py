@@ -345,29 +345,51 @@ def load_model(data: dict) -> Model | Trees:
 
 
 class Calibrator:
-    """Evidence -> calibrated score (0-100) and band."""
+    """Evidence -> calibrated score (0-100) and band.
 
-    def __init__(self, model: Model | Trees | None, thresholds: Thresholds | None = None):
+    ``sides`` holds models for one side of the search where the evidence means something else:
+    ``"needs"`` scores the needs a patent finds (patent -> needs), where a long abstract is the
+    query and short needs are the candidates. The need -> patent model was off by 0.165 there
+    on known items (docs/matching.md, section 10); any other side uses ``model``.
+    """
+
+    def __init__(self, model: Model | Trees | None, thresholds: Thresholds | None = None,
+                 sides: dict[str, Model | Trees] | None = None):
         self.model = model
         self.thresholds = thresholds  # None: scores without bands
+        self.sides = dict(sides or {}) if model is not None else {}
 
     @classmethod
     def load(cls, path: str | Path | None = None,
              thresholds: Thresholds | None = None) -> Calibrator:
-        """The model in ``path`` (default: the packaged file); uncalibrated when unreadable."""
+        """The model in ``path`` (default: the packaged file); uncalibrated when unreadable.
+        A side's model that breaks the rules is dropped (its side uses the main model)."""
         path = Path(path) if path else DEFAULT_FILE
         try:
-            model = load_model(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            model = load_model(data)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("no calibration model (%s): scores stay uncalibrated", exc)
-            model = None
-        return cls(model, thresholds)
+            return cls(None, thresholds)
+        sides = {}
+        for side, part in (data.get("sides") or {}).items():
+            try:
+                sides[str(side)] = load_model(part)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                log.warning("calibration of %s candidates unusable (%s): the main model "
+                            "scores them", side, exc)
+        return cls(model, thresholds, sides)
 
-    def scores(self, evidence: list[Evidence]) -> list[int | None]:
-        """One 0-100 score per candidate (None when there is no model)."""
-        if self.model is None or not evidence:
+    def model_for(self, side: str | None) -> Model | Trees | None:
+        """The model that scores candidates of ``side`` ("patents", "needs")."""
+        return self.sides.get(side, self.model) if side else self.model
+
+    def scores(self, evidence: list[Evidence], side: str | None = None) -> list[int | None]:
+        """One 0-100 score per candidate of ``side`` (None when there is no model)."""
+        model = self.model_for(side)
+        if model is None or not evidence:
             return [None] * len(evidence)
-        p = self.model.probability(np.stack([e.vector() for e in evidence]))
+        p = model.probability(np.stack([e.vector() for e in evidence]))
         return [int(round(100 * float(v))) for v in p]
 
     def band(self, score: int | None) -> str | None:

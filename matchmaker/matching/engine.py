@@ -266,7 +266,7 @@ class Engine:
             return
         positions = {item.id: position for position, item in enumerate(fused, start=1)}
         evidence = gather(self, side, query, ranked, positions, vectors, fused)
-        for item, score in zip(ranked, self.calibration.scores(evidence), strict=True):
+        for item, score in zip(ranked, self.calibration.scores(evidence, side), strict=True):
             item.calibrated, item.band = score, self.calibration.band(score)
             if item.explanation:
                 item.explanation.update(calibrated=score, band=item.band)

@@ -92,4 +92,4 @@ def rescore(engine, side: str, query: Prepared, ids: Sequence[int]) -> list[int 
     by_id = {item.id: item for item in fused}
     items = [by_id.get(int(i)) or Fused(int(i), 0.0, {}) for i in ids]
     return engine.calibration.scores(gather(engine, side, query, items, positions, vectors,
-                                            fused))
+                                            fused), side)
