@@ -7,7 +7,9 @@ Seeds the demo into a temporary SQLite database, adds the off-topic fixture need
 ``tests/test_strong_matches.py`` (needs no demo patent is about), builds the indexes with the
 configured encoders (USE + MiniLM by default) and prints: the first five calibrated scores of
 each off-topic need and of two demo needs with a patent made for them, and the bands of every
-demo need's top 10 (docs/matching.md section 10, "On the demo with the real encoders").
+demo need's top 10, and the same for every demo patent's top 10 needs (patent -> needs,
+scored by the file's "needs" model when it has one) (docs/matching.md section 10, "On the demo
+with the real encoders").
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy import select  # noqa: E402
 from matchmaker import create_app  # noqa: E402
 from matchmaker.demo.seed import seed_demo  # noqa: E402
 from matchmaker.extensions import db  # noqa: E402
-from matchmaker.records import Need, OrgKind  # noqa: E402
+from matchmaker.records import Need, OrgKind, Patent  # noqa: E402
 from matchmaker.services import matching, scores  # noqa: E402
 from tests import factories as f  # noqa: E402
 from tests.test_strong_matches import OFF_TOPIC, OFF_TOPIC_GAP, ON_TOPIC  # noqa: E402
@@ -59,6 +61,16 @@ def main() -> None:
         strong = scores.thresholds().strong
         print(f"demo needs {len(firsts)}; bands of their top-10 candidates {dict(bands)}; "
               f"needs whose first candidate reaches {strong}: "
+              f"{sum(1 for s in firsts if s is not None and s >= strong)}")
+        bands, firsts = collections.Counter(), []
+        for patent in db.session.scalars(select(Patent)):
+            found = [c for c in matching.match_patent(patent, 10)
+                     if c.need_id not in {n.id for n in off_topic}]
+            if found:
+                firsts.append(found[0].calibrated)
+                bands.update(scores.band(c.calibrated) for c in found)
+        print(f"demo patents with candidate needs {len(firsts)}; bands of their top-10 needs "
+              f"{dict(bands)}; patents whose first need reaches {strong}: "
               f"{sum(1 for s in firsts if s is not None and s >= strong)}")
 
 
