@@ -131,7 +131,21 @@ def channel_label(kind: str) -> str:
     return pgettext("channel", "English semantics")
 
 
+def money(value) -> str:
+    """An amount of 万元 as people read it: digits grouped, two decimals ("2,638.60"); the
+    counts of the same pages are grouped too. "" for no amount."""
+    return "" if value is None else f"{value:,.2f}"
+
+
+def amount_range(low, high) -> str:
+    """A budget "50.00–200.00", open at either end ("–200.00", "50.00–"); "" when neither."""
+    if low is None and high is None:
+        return ""
+    return f"{money(low)}–{money(high)}"
+
+
 def install(app) -> None:
+    app.jinja_env.filters["money"] = money
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["listing"] = listing
     app.jinja_env.filters["highlight"] = highlight
@@ -147,6 +161,7 @@ def install(app) -> None:
     app.jinja_env.filters["activation"] = activation_label
     app.jinja_env.globals.update(
         Role=Role,
+        amount_range=amount_range,
         channel_label=channel_label,
         engine_label=engine_label,
         bar_chart=bar_chart,
