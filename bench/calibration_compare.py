@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("examples", nargs="+", help="TASK.npz files of the calibrate command")
     args = parser.parse_args(argv)
     calibrator = Calibrator.load(args.model_file)
-    models = {"main": calibrator.model, **calibrator.sides}
+    models = {"main": calibrator.model, **{side: m for side, (m, _) in calibrator.sides.items()}}
     print(f"{'task':32} {'model':6} {'pairs':>6} {'share':>6} {'mean p':>7} {'ECE':>7}")
     for path in args.examples:
         name = Path(path).stem

@@ -55,8 +55,11 @@ def test_the_packaged_file_scores_a_patents_needs_with_their_own_model():
     """Patent -> needs (a long abstract against short needs) has its own model: the need ->
     patent one was off by 0.165 on known items there (docs/matching.md, section 10)."""
     calibrator = Calibrator.load()
-    side = calibrator.sides["needs"]
+    side, languages = calibrator.sides["needs"]
     assert side is not calibrator.model and calibrator.model_for("patents") is calibrator.model
+    # fitted on Chinese patents only: an English patent's needs keep the main model
+    assert languages == {"zh"} and calibrator.model_for("needs", "zh") is side
+    assert calibrator.model_for("needs", "en") is calibrator.model
     assert all(ece <= 0.05 for ece in side.manifest["ece_held_out_by_task"].values())
     assert set(side.manifest["data"]) == {"zh_csl_abstract2discipline", "zh_csl_abstract2keywords"}
 
@@ -68,7 +71,7 @@ def test_score_is_monotone_in_every_evidence_and_bounded(language, context, side
     """More of the candidate's own evidence never lowers its score, whatever the query and
     the other candidates look like, on either side of the search."""
     packaged = Calibrator.load()
-    calibrator = Calibrator(packaged.model_for(side), packaged.thresholds)
+    calibrator = Calibrator(packaged.model_for(side, language), packaged.thresholds)
     grid = np.linspace(-0.2, 1.0, 7)
     ctx = CONTEXTS[context]
     for primary, coverage, agreement in itertools.product(grid, grid[1:], (0.0, 0.5, 1.0)):
@@ -146,6 +149,11 @@ def test_a_sides_model_scores_that_side_and_a_broken_one_is_dropped(tmp_path):
     assert calibrator.scores([_evidence()]) == [10]
     assert calibrator.scores([_evidence()], "patents") == [10]
     assert calibrator.scores([_evidence()], "needs") == [90]
+    assert calibrator.scores([_evidence(language="en")], "needs") == [90]  # no languages: all
+    only_zh = {**_constant(0.9), "languages": ["zh"]}
+    calibrator = Calibrator.load(_written(tmp_path, {**_constant(0.1), "sides": {"needs": only_zh}}))
+    assert calibrator.scores([_evidence(language="zh")], "needs") == [90]
+    assert calibrator.scores([_evidence(language="en")], "needs") == [10]  # data it never saw
     broken = dict(_constant(0.9), coef=[-0.5] * len(FEATURES))  # negative weight on evidence
     calibrator = Calibrator.load(_written(tmp_path, {**_constant(0.1), "sides": {"needs": broken}}))
     assert calibrator.model is not None and calibrator.sides == {}

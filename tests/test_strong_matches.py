@@ -4,6 +4,7 @@ the API and the pages show it with its band."""
 
 from __future__ import annotations
 
+import pytest
 from flask import current_app
 from sqlalchemy import select
 
@@ -68,6 +69,41 @@ def test_demo_needs_that_fit_no_patent_get_no_strong_candidate_and_no_alert(db_a
         assert scores.no_strong(found)
         assert alerts.alert_need_posted(need.id) == []
     assert db.session.scalars(select(Notification)).all() == []
+
+
+OFF_TOPIC_PATENTS = [
+    ("一种婚纱摄影用柔光灯架", "本实用新型公开了一种婚纱摄影用柔光灯架，包括底座、伸缩杆和柔光罩，"
+     "便于摄影师调整布光角度。"),
+    ("一种儿童绘本的防撕裂装订结构", "本发明涉及一种儿童绘本装订结构，采用布面书脊和圆角书页，防止幼儿"
+     "撕扯损坏。"),
+    ("Hair clipper with a detachable comb guide", "A hair clipper has a detachable comb guide "
+     "whose length is set by a dial, for home haircuts."),
+]
+
+
+@pytest.mark.real_models
+def test_demo_patents_that_fit_no_need_get_no_strong_need_and_no_alert(app_factory):
+    """Patent -> needs has its own calibration model (its "needs" side), fitted on real
+    encoders' evidence: with them, a patent no demo need is about gets no 高 need and sends no
+    alert. (The test suite's fake encoder makes up cosines: one need "stands out" by chance,
+    which that model, fitted on known items, reads as a find.)"""
+    app = app_factory({"ENCODER": "use-multilingual",
+                       "EXTRA_ENCODERS": "sentence-transformers:all-MiniLM-L6-v2",
+                       "ENCODER_THREADS": 1})
+    with app.app_context():
+        seed_demo("Demo-pass-for-calibration-7")
+        university = f.org(OrgKind.UNIVERSITY, name="无关大学")
+        f.user(Role.BROKER, username="any_broker")
+        patents = [f.patent(title, text, owner=university) for title, text in OFF_TOPIC_PATENTS]
+        db.session.commit()
+        matching.rebuild_indexes()
+        for patent in patents:
+            found = matching.match_patent(patent, 10)
+            assert found, patent.title
+            assert all(c.calibrated is not None and 0 <= c.calibrated <= 100 for c in found)
+            assert not [c for c in found if c.band == "high"], (patent.title, found[0].calibrated)
+            assert alerts.alert_patent_listed(patent.id) == []
+        assert db.session.scalars(select(Notification)).all() == []
 
 
 def test_engine_candidates_and_stored_pairs_carry_the_calibrated_score(db_app):

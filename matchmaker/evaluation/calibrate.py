@@ -20,6 +20,7 @@ model with its manifest, ``--figure`` the reliability curve (PNG).
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
 import hashlib
 import json
@@ -108,6 +109,16 @@ def examples(task: Task, settings: EngineSettings, top: int) -> dict:
                 owners.append(qid)
     return {"y": np.array(labels), "qid": np.array(owners), "raw": np.array(raw),
             "text": np.array(texts), "direction": np.array(task.direction)}
+
+
+def query_languages(data: dict, share: float = 0.05) -> set[str]:
+    """The languages of at least ``share`` of the queries of the tasks' examples (a handful
+    of English abstracts among 3,000 Chinese ones do not make a model fit for English)."""
+    counts = collections.Counter(
+        prepare_query(str(text), str(part.get("direction", "need"))).language
+        for part in data.values() for text in set(part["text"].tolist()))
+    total = sum(counts.values())
+    return {language for language, n in counts.items() if n >= share * total}
 
 
 def features(part: dict) -> np.ndarray:
@@ -266,6 +277,8 @@ def run(args) -> dict:
         if args.side:  # one side's model inside an existing file; the rest stays as it is
             with open(args.out, encoding="utf-8") as fh:
                 whole = json.load(fh)
+            # the side's model scores only queries in the languages of its data
+            written["languages"] = sorted(query_languages(data))
             whole.setdefault("sides", {})[args.side] = written
             written = whole
         with open(args.out, "w", encoding="utf-8") as fh:

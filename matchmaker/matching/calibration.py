@@ -350,11 +350,14 @@ class Calibrator:
     ``sides`` holds models for one side of the search where the evidence means something else:
     ``"needs"`` scores the needs a patent finds (patent -> needs), where a long abstract is the
     query and short needs are the candidates. The need -> patent model was off by 0.165 there
-    on known items (docs/matching.md, section 10); any other side uses ``model``.
+    on known items (docs/matching.md, section 10). A side's model scores only queries in the
+    languages its data had (``"languages"`` in its file entry: trees say nothing sound about
+    evidence they never saw, such as an English query's MiniLM cosine); anything else uses
+    ``model``.
     """
 
     def __init__(self, model: Model | Trees | None, thresholds: Thresholds | None = None,
-                 sides: dict[str, Model | Trees] | None = None):
+                 sides: dict[str, tuple[Model | Trees, frozenset[str] | None]] | None = None):
         self.model = model
         self.thresholds = thresholds  # None: scores without bands
         self.sides = dict(sides or {}) if model is not None else {}
@@ -374,19 +377,26 @@ class Calibrator:
         sides = {}
         for side, part in (data.get("sides") or {}).items():
             try:
-                sides[str(side)] = load_model(part)
+                languages = part.get("languages")
+                sides[str(side)] = (load_model(part),
+                                    frozenset(map(str, languages)) if languages else None)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 log.warning("calibration of %s candidates unusable (%s): the main model "
                             "scores them", side, exc)
         return cls(model, thresholds, sides)
 
-    def model_for(self, side: str | None) -> Model | Trees | None:
-        """The model that scores candidates of ``side`` ("patents", "needs")."""
-        return self.sides.get(side, self.model) if side else self.model
+    def model_for(self, side: str | None, language: str | None = None) -> Model | Trees | None:
+        """The model that scores candidates of ``side`` ("patents", "needs") for a query in
+        ``language``."""
+        found = self.sides.get(side) if side else None
+        if found is None or (found[1] is not None and language not in found[1]):
+            return self.model
+        return found[0]
 
     def scores(self, evidence: list[Evidence], side: str | None = None) -> list[int | None]:
-        """One 0-100 score per candidate of ``side`` (None when there is no model)."""
-        model = self.model_for(side)
+        """One 0-100 score per candidate of ``side`` (None when there is no model); the
+        candidates are one query's (its language picks the model)."""
+        model = self.model_for(side, evidence[0].language if evidence else None)
         if model is None or not evidence:
             return [None] * len(evidence)
         p = model.probability(np.stack([e.vector() for e in evidence]))
