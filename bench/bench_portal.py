@@ -208,7 +208,7 @@ def measure(app, runs: int, rng: random.Random) -> list[dict]:
             "queue (default)": "/queue/",
             "queue page 40": "/queue/?page=40",
             "queue sort=age": "/queue/?sort=age",
-            "queue filtered": "/queue/?score_min=0.5&section=C&age_max=60&broker=unassigned",
+            "queue filtered": "/queue/?score_min=20&section=C&age_max=60&broker=unassigned",
             "queue all statuses by status": "/queue/?status=all&sort=status",
             "pipeline table": "/pipeline/table",
             "pipeline board": "/pipeline/",

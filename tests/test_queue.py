@@ -132,7 +132,7 @@ def test_queue_page_renders_filters_and_pages(world, db_app):
     assert "page=2" in html
     html = client.get("/queue/?page=2").get_data(as_text=True)
     assert "一种稀土合金冶炼方法" in html
-    html = client.get("/queue/?section=C&sort=age&score_min=0.1").get_data(as_text=True)
+    html = client.get("/queue/?section=C&sort=age").get_data(as_text=True)
     assert html.index("一种稀土合金冶炼方法") < html.index("一种复合材料回收方法")
     html = client.get("/queue/?status=all&region=鄂尔多斯市&broker=unassigned").get_data(as_text=True)
     assert "一种复合材料回收方法" in html and "一种磁选设备" in html

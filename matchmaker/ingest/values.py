@@ -208,7 +208,12 @@ def enum_parser(names: dict[Enum, tuple[str, ...]]) -> Callable[[Any], Enum | No
     for member, words in names.items():
         for word in (member.value, *words):
             table[_fold(word)] = member
-    shown = [words[0] for words in names.values()]
+    # The accepted values in the reader's language, chosen when the report is read: the English
+    # message lists the codes (always accepted, docs/import-formats.md), its Chinese
+    # translation the Chinese names. Both lists travel as parameters, so a stored report reads
+    # right in either language.
+    codes = [member.value for member in names]
+    chinese = [words[0] for words in names.values()]
 
     def parse(value: Any) -> Enum | None:
         cleaned = text(value)
@@ -216,8 +221,8 @@ def enum_parser(names: dict[Enum, tuple[str, ...]]) -> Callable[[Any], Enum | No
             return None
         member = table.get(_fold(cleaned))
         if member is None:
-            raise ValidationError(reason("Unknown value “%(value)s” (one of: %(choices)s)",
-                                         value=cleaned, choices=shown))
+            raise ValidationError(reason("Unknown value “%(value)s” (accepted: %(codes)s)",
+                                         value=cleaned, codes=codes, names=chinese))
         return member
 
     return parse

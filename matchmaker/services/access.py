@@ -7,6 +7,9 @@ Rules (see README "Roles"):
 - enterprise: its organization's needs; matches of those needs once a broker recommended them,
   and the patents of those matches.
 - university: its organization's patents; matches of those patents once recommended.
+
+Enterprises and universities are the "parties" (:func:`is_party`): they see no scores, bands or
+rule weights, and who posted a brokers-only need only if it is theirs (:func:`shows_need_owner`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from ..records import (
     Role,
     User,
 )
+
+# The two sides a broker brings together; everything about how the engine ranked a pair
+# (scores, bands, rule weights) stays with the brokers and administrators.
+PARTIES = (Role.ENTERPRISE, Role.UNIVERSITY)
 
 # Statuses after a broker's recommendation: what enterprises and universities may see.
 SHOWN_TO_PARTIES = (
@@ -194,3 +201,22 @@ def can_work_match(session, user: User, match: Match) -> bool:
 def can_see_contacts(user: User) -> bool:
     """Contact details of the other side go through brokers; parties never see each other's."""
     return user.role in (Role.ADMIN, Role.BROKER)
+
+
+def is_party(user: User) -> bool:
+    """An enterprise or university user: sees pairs without scores or the engine's weights."""
+    return user.role in PARTIES
+
+
+def shows_need_owner(user: User, need: Need) -> bool:
+    """Whether ``user`` may see who posted ``need``: its enterprise, reference and county.
+
+    A brokers-only need reaches a university once a broker recommends it one of its patents
+    (:func:`need_filter`); the enterprise chose to be known to brokers only, so the broker
+    introduces it when arranging contact, and every page and export shows "Disclosed by the
+    broker" meanwhile. The reference (e.g. DEMO-XQ-028) and the county would point to the
+    enterprise just as well, so they are hidden with it.
+    """
+    if need.confidentiality == Confidentiality.PUBLIC or user.role in (Role.ADMIN, Role.BROKER):
+        return True
+    return user.organization_id is not None and user.organization_id == need.enterprise_id

@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ..labels import label
 from ..records import Need, Patent, User
-from .access import can_see_contacts
+from .access import can_see_contacts, shows_need_owner
 from .record_checks import _
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -91,7 +91,10 @@ def xlsx_bytes(headers: list[str], rows: Iterable[list], title: str = "export") 
 
 
 def need_table(needs: Iterable[Need], user: User) -> tuple[list[str], list[list]]:
-    """Headers and rows for needs; enterprise contacts only for users allowed to see them."""
+    """Headers and rows for needs; enterprise contacts only for users allowed to see them, and
+    a brokers-only need's enterprise, reference and county only where the pages show them
+    (``access.shows_need_owner``). Hidden cells stay in place so every row has the headers'
+    columns."""
     contacts = can_see_contacts(user)
     headers = [
         _("ID"), _("Reference"), _("Title"), _("Enterprise"), _("Technical field"),
@@ -104,11 +107,13 @@ def need_table(needs: Iterable[Need], user: User) -> tuple[list[str], list[list]
     rows = []
     for n in needs:
         org = n.enterprise
+        owner = shows_need_owner(user, n)
         row = [
-            n.id, n.external_ref, n.title, org.name if org else None, n.technical_field,
-            list(n.keywords or []), n.budget_min, n.budget_max, n.cooperation_mode, n.deadline,
-            n.region_league, n.region_county, n.status, n.confidentiality, n.description,
-            n.created_at,
+            n.id, n.external_ref if owner else None, n.title,
+            (org.name if org else None) if owner else _("Disclosed by the broker"),
+            n.technical_field, list(n.keywords or []), n.budget_min, n.budget_max,
+            n.cooperation_mode, n.deadline, n.region_league, n.region_county if owner else None,
+            n.status, n.confidentiality, n.description, n.created_at,
         ]
         if contacts:
             row += [org.contact_name, org.contact_phone, org.contact_email] if org else [None] * 3

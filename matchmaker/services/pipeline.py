@@ -35,13 +35,19 @@ from ..records import (
 )
 from . import access, pair_notices, stale
 from . import pipeline_checks as checks
+from .assignment_history import (
+    ASSIGN_PREFIX,
+    NOBODY,
+    assignment_line,
+    is_assignment,
+)
 from .audit import record
 from .pipeline_checks import NOTE_LIMIT, TEXT_LIMIT, tr
 
 __all__ = [  # the names other parts import from here
     "FINAL", "NOTE_LIMIT", "STAGES", "TEXT_LIMIT", "TRANSITIONS", "add_note", "allowed_moves",
-    "announce", "assign", "is_assignment", "move", "record_feedback", "refused_move",
-    "split_history_reason",
+    "announce", "assign", "is_assignment", "move",
+    "record_feedback", "refused_move", "split_history_reason",
     "stage_assign", "stage_move", "tr",
 ]
 
@@ -60,7 +66,6 @@ TRANSITIONS: dict[MatchStatus, tuple[MatchStatus, ...]] = {
     S.REGISTERED: (),
     S.REJECTED: (S.CANDIDATE,),  # reopen, with a reason
 }
-ASSIGN_PREFIX = "assign:"  # history rows of assignments start with this
 
 
 def _changed() -> str:
@@ -304,7 +309,7 @@ def stage_assign(
     if result.rowcount != 1:
         raise ChangedMeanwhile(_changed())
     db.session.refresh(match)
-    text = f"{ASSIGN_PREFIX} {previous.username if previous else '-'} -> {broker.username}"
+    text = f"{ASSIGN_PREFIX} {previous.username if previous else NOBODY} -> {broker.username}"
     reason = checks.clean(reason)
     checks.limit(reason, TEXT_LIMIT, "reason")
     status = MatchStatus(match.status)
@@ -366,7 +371,10 @@ def record_feedback(match: Match, user: User, feedback: Feedback | str, reason: 
 
 
 def split_history_reason(entry: MatchHistory) -> tuple[RejectionReason | None, str | None]:
-    """For display: a rejection row's reason code and its free text; other rows' text."""
+    """For display: a rejection row's reason code and its free text; an assignment row's line
+    in the interface language (:func:`assignment_line`); other rows' text."""
+    if is_assignment(entry):
+        return None, assignment_line(entry)
     text = entry.reason
     if entry.to_status is S.REJECTED and text:
         code, _, rest = text.partition(":")
@@ -375,8 +383,3 @@ def split_history_reason(entry: MatchHistory) -> tuple[RejectionReason | None, s
         except ValueError:
             return None, text
     return None, text
-
-
-def is_assignment(entry: MatchHistory) -> bool:
-    """True for the history rows that record an assignment rather than a move."""
-    return entry.from_status == entry.to_status and (entry.reason or "").startswith(ASSIGN_PREFIX)

@@ -36,8 +36,12 @@ class QueueFilters:
     """What the queue shows; ``None`` means no restriction."""
 
     statuses: tuple[MatchStatus, ...] | None = (MatchStatus.CANDIDATE,)
-    score_min: float | None = None
+    score_min: float | None = None  # the fused engine score (``Match.score``): the API's filter
     score_max: float | None = None
+    # The calibrated 0-100 score every list shows (``Match.calibrated``): the portal's filter.
+    # A bound set here leaves out pairs without a calibrated score (see ``_where``).
+    calibrated_min: float | None = None
+    calibrated_max: float | None = None
     ipc_section: str | None = None  # "A" .. "H"
     field: str | None = None  # technical field, matched in the need's or the patent's field
     region: str | None = None  # 盟市 of the need
@@ -95,6 +99,15 @@ def _where(user: User, filters: QueueFilters) -> list:
         clauses.append(Match.score + 0 >= filters.score_min)
     if filters.score_max is not None:
         clauses.append(Match.score + 0 <= filters.score_max)
+    # A pair stored without a calibrated score shows its raw fused score instead (_score.html):
+    # it cannot be said to score 70 or more, nor 30 or less, so any bound leaves it out (SQL's
+    # comparison with NULL does that). The "strong" rule keeps such pairs because hiding is the
+    # default there; here a person asked for a score range. The bounds follow the order the
+    # queue is read in (the (status, calibrated) index), so no ``+ 0`` is needed.
+    if filters.calibrated_min is not None:
+        clauses.append(Match.calibrated >= filters.calibrated_min)
+    if filters.calibrated_max is not None:
+        clauses.append(Match.calibrated <= filters.calibrated_max)
     if filters.ipc_section:
         clauses.append(
             exists(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import (
     Blueprint,
     Response,
@@ -68,6 +70,7 @@ def index():
     return render_template(
         "needs/index.html", page=page, filters=filters, search=search_info, leagues=LEAGUES,
         progress=_own_progress(page.items),
+        shows_owner=partial(access.shows_need_owner, current_user),
         statuses=choices(NeedStatus), modes=choices(CooperationMode),
         visibilities=choices(Confidentiality),
         can_create=current_user.role in (Role.ADMIN, Role.ENTERPRISE),
@@ -116,12 +119,12 @@ def detail(need_id: int):
         .order_by(Match.score.desc())
         .limit(50)
     ).all()
-    party = current_user.role in (Role.ENTERPRISE, Role.UNIVERSITY)
     return render_template(
         "needs/detail.html",
         need=need,
         matches=matches,
-        party=party,
+        party=access.is_party(current_user),
+        shows_owner=access.shows_need_owner(current_user, need),
         progress=need_progress.progress_of([need.id])[need.id]
         if current_user.role is Role.ENTERPRISE else None,
         contacts=access.can_see_contacts(current_user)

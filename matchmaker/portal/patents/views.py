@@ -124,6 +124,7 @@ def detail(patent_id: int):
         "patents/detail.html",
         patent=patent,
         matches=matches,
+        party=access.is_party(current_user),
         contacts=access.can_see_contacts(current_user)
         or (patent.owner_id is not None and current_user.organization_id == patent.owner_id),
         can_edit=access.can_edit_patent(current_user, patent),

@@ -28,6 +28,10 @@ SORTS = {  # choice -> (service sort, reverse)
     "status": ("status", False),  # pipeline order
 }
 FLAG_FIELDS = ("flag_region", "flag_open_licence", "flag_budget", "flag_mode")
+# Out-of-range input in the project's words and catalogue (as ``portal.fields`` does for type
+# errors), naming what to type rather than WTForms' "Number must be between…".
+SCORE_RANGE = NumberRange(min=0, max=100, message=_l("Enter a score from 0 to 100."))
+AGE_RANGE = NumberRange(min=0, max=36500, message=_l("Enter a number of days from 0 to 36500."))
 OPEN_STATUSES = (
     MatchStatus.CANDIDATE,
     MatchStatus.RECOMMENDED,
@@ -44,13 +48,18 @@ class QueueFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(_l("Status"), default=MatchStatus.CANDIDATE.value, validators=[Optional()])
-    score_min = FloatField(_l("Score from"), validators=[Optional(), NumberRange(min=-10, max=10)])
-    score_max = FloatField(_l("Score to"), validators=[Optional(), NumberRange(min=-10, max=10)])
+    # The calibrated 0-100 score the lists show, typed in whole points (step 1). A float field
+    # still, so links and saved views written when the bounds were engine scores (0.5) load
+    # without an error: 0.5 now means half a point.
+    score_min = FloatField(_l("Score from"), validators=[Optional(), SCORE_RANGE],
+                           render_kw={"step": 1})
+    score_max = FloatField(_l("Score to"), validators=[Optional(), SCORE_RANGE],
+                           render_kw={"step": 1})
     section = SelectField(_l("IPC section"), validators=[Optional()])
     field = StringField(_l("Technical field"), validators=[Optional(), Length(max=100)])
     region = SelectField(_l("Region"), validators=[Optional()])
-    age_min = IntegerField(_l("Days in status from"), validators=[Optional(), NumberRange(min=0, max=36500)])
-    age_max = IntegerField(_l("Days in status to"), validators=[Optional(), NumberRange(min=0, max=36500)])
+    age_min = IntegerField(_l("Days in status from"), validators=[Optional(), AGE_RANGE])
+    age_max = IntegerField(_l("Days in status to"), validators=[Optional(), AGE_RANGE])
     broker = SelectField(_l("Broker"), validators=[Optional()])
     strength = SelectField(_l("Match strength"), validators=[Optional()])
     flag_region = SelectField(_l("Region preference"), validators=[Optional()])
@@ -110,8 +119,8 @@ class QueueFilterForm(FlaskForm):
         sort, reverse = SORTS.get(self.sort.data or "score", SORTS["score"])
         return QueueFilters(
             statuses=statuses,
-            score_min=self.score_min.data,
-            score_max=self.score_max.data,
+            calibrated_min=self.score_min.data,
+            calibrated_max=self.score_max.data,
             ipc_section=self.section.data or None,
             field=(self.field.data or "").strip() or None,
             region=self.region.data or None,

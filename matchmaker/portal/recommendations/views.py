@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,7 +17,6 @@ from ..auth.session import roles_required
 from .forms import FeedbackForm
 
 bp = Blueprint("recommendations", __name__)
-PARTIES = (Role.ENTERPRISE, Role.UNIVERSITY)
 
 
 def _render(page, failed: FeedbackForm | None = None, failed_id: int | None = None, status=200):
@@ -30,11 +31,15 @@ def _render(page, failed: FeedbackForm | None = None, failed_id: int | None = No
                     data={"feedback": m.enterprise_feedback.value if m.enterprise_feedback else None,
                           "reason": m.feedback_reason},
                 )
-    return render_template("recommendations/index.html", page=page, forms=forms), status
+    return render_template(
+        "recommendations/index.html", page=page, forms=forms,
+        party=access.is_party(current_user),
+        shows_owner=partial(access.shows_need_owner, current_user),
+    ), status
 
 
 @bp.get("/")
-@roles_required(*PARTIES)
+@roles_required(*access.PARTIES)
 def index():
     """Recommended pairs of the user's organization, grouped by need or by patent."""
     page_no = page_number(request.args)
