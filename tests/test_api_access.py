@@ -161,3 +161,48 @@ def test_search_stores_nothing_and_returns_only_visible_records(app):
                              headers=bearer(t["university"]))
     assert university.status_code == 200 and university.get_json()["items"] == []
     assert db.session.scalar(select(func.count(Match.id))) == 1  # search stored no pairs
+
+
+def test_parties_get_no_scores_and_no_owner_of_a_brokers_only_need(app):
+    """The portal's rules through the API (QA pass 3): enterprises and universities see no
+    score, rank, band, channel scores or rule weights of a pair, and who posted a brokers-only
+    need only when it is theirs."""
+    c = cast_with_tokens()
+    client, t = app.test_client(), c["tokens"]
+    need, match = c["need"], c["match"]
+    need.confidentiality = Confidentiality.BROKERS
+    need.external_ref, need.region_county = "QA3-XQ-028", "康巴什区"
+    match.status, match.calibrated = MatchStatus.RECOMMENDED, 93
+    match.explanation = {"fused": 0.93, "rules": [{"rule": "same_region", "delta": 0.03}],
+                         "shared_terms": ["钕铁硼"],
+                         "closest_sentences": [{"text": "一种钕铁硼磁体", "score": 0.81}]}
+    db.session.commit()
+    for role in ("enterprise", "university"):
+        detail = client.get(f"/api/v1/matches/{match.id}", headers=bearer(t[role])).get_json()
+        assert (detail["score"], detail["rank"], detail["calibrated_score"], detail["band"]) == (
+            None, None, None, None)
+        assert detail["channel_scores"] == {}
+        assert detail["explanation"] == {"shared_terms": ["钕铁硼"],
+                                         "closest_sentences": [{"text": "一种钕铁硼磁体"}]}
+        [listed] = client.get("/api/v1/matches?status=recommended",
+                              headers=bearer(t[role])).get_json()["items"]
+        assert listed["score"] is None and listed["calibrated_score"] is None
+    broker = client.get(f"/api/v1/matches/{match.id}", headers=bearer(t["admin"])).get_json()
+    assert broker["calibrated_score"] == 93 and broker["band"] == "high"
+    assert broker["explanation"]["rules"] and broker["score"] is not None
+    seen = client.get(f"/api/v1/needs/{need.id}", headers=bearer(t["university"])).get_json()
+    assert (seen["enterprise"], seen["external_ref"], seen["region_county"]) == (None, None, None)
+    own = client.get(f"/api/v1/needs/{need.id}", headers=bearer(t["enterprise"])).get_json()
+    assert own["enterprise"]["id"] == need.enterprise_id and own["external_ref"] == "QA3-XQ-028"
+
+
+def test_matches_filter_on_the_calibrated_score_as_the_portal(app):
+    c = cast_with_tokens()
+    client, t = app.test_client(), c["tokens"]
+    c["match"].calibrated = 64
+    db.session.commit()
+    assert _ids(client, "/api/v1/matches?calibrated_min=60", t["admin"]) == {c["match"].id}
+    assert _ids(client, "/api/v1/matches?calibrated_min=70", t["admin"]) == set()
+    assert _ids(client, "/api/v1/matches?calibrated_max=64", t["admin"]) == {c["match"].id}
+    answer = client.get("/api/v1/matches?calibrated_min=101", headers=bearer(t["admin"]))
+    assert answer.status_code in (400, 422)

@@ -30,13 +30,18 @@ TAGS = ["matches"]
 
 
 def match_out(match: Match) -> dict:
+    """The pair as the caller may see it: enterprises and universities get no scores, rank or
+    band (``access.is_party``: how the engine ranked a pair is the brokers' working tool)."""
+    engine = not access.is_party(user())
     return dict(
         id=match.id, need_id=match.need_id, need_title=match.need.title,
         patent_id=match.patent_id, patent_title=match.patent.title,
-        publication_number=match.patent.publication_number, score=float(match.score),
-        rank=match.rank, status=match.status, broker_id=match.broker_id,
+        publication_number=match.patent.publication_number,
+        score=float(match.score) if engine else None, rank=match.rank if engine else None,
+        status=match.status, broker_id=match.broker_id,
         status_changed_at=match.status_changed_at, rejection_reason=match.rejection_reason,
-        calibrated_score=match.calibrated, band=scores.band(match.calibrated),
+        calibrated_score=match.calibrated if engine else None,
+        band=scores.band(match.calibrated) if engine else None,
     )
 
 
@@ -49,8 +54,8 @@ def match_detail(match: Match) -> MatchDetail:
     workable = access.can_work_match(db.session, user(), match)
     return MatchDetail(
         **match_out(match),
-        channel_scores=match.channel_scores or {},
-        explanation=match.explanation or {},
+        channel_scores=(match.channel_scores or {}) if not access.is_party(user()) else {},
+        explanation=_explanation(match),
         rejection_note=match.rejection_note,
         contract_amount=float(match.contract_amount) if match.contract_amount is not None
         else None,
@@ -59,6 +64,18 @@ def match_detail(match: Match) -> MatchDetail:
         history=[HistoryOut(at=h.at, from_status=h.from_status, to_status=h.to_status,
                             reason=h.reason) for h in match.history],
     )
+
+
+def _explanation(match: Match) -> dict:
+    """The engine's explanation; for enterprises and universities only its plain parts (the
+    shared terms and closest sentences), without scores, shares or rule weights."""
+    explanation = match.explanation or {}
+    if not access.is_party(user()):
+        return explanation
+    sentences = [{k: v for k, v in s.items() if k != "score"} if isinstance(s, dict) else s
+                 for s in explanation.get("closest_sentences") or []]
+    return {"shared_terms": explanation.get("shared_terms") or [],
+            "closest_sentences": sentences}
 
 
 def viewable(match_id: int) -> Match:
@@ -72,7 +89,9 @@ def _filters(query: MatchQuery) -> queue.QueueFilters:
     broker = query.broker
     return queue.QueueFilters(
         statuses=tuple(query.status) if query.status else (MatchStatus.CANDIDATE,),
-        score_min=query.score_min, score_max=query.score_max, ipc_section=query.ipc_section,
+        score_min=query.score_min, score_max=query.score_max,
+        calibrated_min=query.calibrated_min, calibrated_max=query.calibrated_max,
+        ipc_section=query.ipc_section,
         field=query.field, region=query.region,
         broker=int(broker) if broker and broker.isdigit() else broker,
         sort=query.sort, weak=query.weak,

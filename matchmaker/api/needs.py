@@ -24,15 +24,18 @@ def _float(value):
 
 
 def need_out(need: Need) -> NeedOut:
+    """The need as the caller may see it: who posted a brokers-only need (its enterprise,
+    reference and county) only where the portal shows it (``access.shows_need_owner``)."""
+    owner = access.shows_need_owner(user(), need)
     return NeedOut(
-        id=need.id, external_ref=need.external_ref, title=need.title,
+        id=need.id, external_ref=need.external_ref if owner else None, title=need.title,
         description=need.description, technical_field=need.technical_field,
         keywords=list(need.keywords or []), budget_min=_float(need.budget_min),
         budget_max=_float(need.budget_max), cooperation_mode=need.cooperation_mode,
         deadline=need.deadline, region_league=need.region_league,
-        region_county=need.region_county, status=need.status,
+        region_county=need.region_county if owner else None, status=need.status,
         confidentiality=need.confidentiality,
-        enterprise=OrgRef(id=need.enterprise.id, name=need.enterprise.name),
+        enterprise=OrgRef(id=need.enterprise.id, name=need.enterprise.name) if owner else None,
         broker_id=need.broker_id, created_at=need.created_at, updated_at=need.updated_at,
     )
 

@@ -17,7 +17,8 @@ class MatchOut(BaseModel):
     patent_id: int
     patent_title: str
     publication_number: str
-    score: float
+    score: float | None = Field(description="the engine's fused score; null for enterprises "
+                                "and universities, who see no scores, rank or band")
     rank: int | None
     status: MatchStatus
     broker_id: int | None
@@ -56,6 +57,10 @@ class MatchQuery(PageQuery):
     status: list[MatchStatus] | None = Field(None, description="default: candidate")
     score_min: float | None = Field(None, ge=-1e6, le=1e6)
     score_max: float | None = Field(None, ge=-1e6, le=1e6)
+    calibrated_min: int | None = Field(None, ge=0, le=100, description="the 0-100 calibrated "
+                                       "score, as the portal's score filter; pairs without one "
+                                       "are left out when a bound is set")
+    calibrated_max: int | None = Field(None, ge=0, le=100)
     ipc_section: str | None = Field(None, pattern="^[A-Ha-h]$")
     field: str | None = Field(None, max_length=100)
     region: str | None = Field(None, max_length=40)

@@ -38,7 +38,9 @@ class NeedOut(BaseModel):
     region_county: str | None
     status: NeedStatus
     confidentiality: Confidentiality
-    enterprise: OrgRef
+    enterprise: OrgRef | None = Field(
+        description="null when the need is for brokers only and you are neither of its "
+        "enterprise, a broker nor an administrator (external_ref and region_county too)")
     broker_id: int | None
     created_at: UtcDateTime
     updated_at: UtcDateTime
