@@ -37,3 +37,17 @@ def test_the_showcase_shows_a_grouped_budget(app, client):
     need = f.need("风电叶片覆冰监测需求", budget_min=Decimal("50"), budget_max=Decimal("1200"))
     db.session.commit()
     assert "50.00–1,200.00" in client.get(f"/showcase/needs/{need.id}").text
+
+
+def test_pair_page_and_need_page_group_amounts(app):
+    from matchmaker.extensions import db
+    from matchmaker.records import Role
+
+    need = f.need("钕铁硼磁体矫顽力提升", budget_min=Decimal("50"), budget_max=Decimal("1200"))
+    match = pair(need=need, status=MatchStatus.SIGNED, contract_amount=Decimal("1250.5"))
+    f.user(Role.ADMIN, username="money-admin2")
+    db.session.commit()
+    client = client_as(app, "money-admin2")
+    page = client.get(f"/queue/{match.id}").text
+    assert "1,250.50" in page and "50.00–1,200.00" in page
+    assert "50.00–1,200.00" in client.get(f"/needs/{need.id}").text
