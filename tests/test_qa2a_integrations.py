@@ -15,6 +15,7 @@ from matchmaker.records import ApiToken, OrgKind, Role, WebhookSubscription
 from matchmaker.services import webhooks
 from tests import factories as f
 from tests.pairs import client_as
+from tests.test_integrations_forms import _enterprise
 
 TOKENS = "/account/api-tokens"
 WEBHOOKS = "/webhooks/"
@@ -31,12 +32,6 @@ def _secret(html: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _enterprise(app):
-    org = f.org(OrgKind.ENTERPRISE)
-    f.user(Role.ENTERPRISE, org, username="ent")
-    db.session.commit()
-    app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True  # the test endpoint is 127.0.0.1
-    return org, client_as(app, "ent")
 
 
 # ---- A: ids beyond 64 bits ----
