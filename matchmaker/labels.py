@@ -176,6 +176,11 @@ TASK_LABELS = {
     "zh_csl_keywords2abstract": _l("Chinese: keywords → their abstract"),
     "en_uspto_same_ipc_group": _l("English: patent abstract → patents of its IPC group"),
     "en_uspto_title2abstract": _l("English: patent title → its abstract"),
+    # patent -> needs (the calibration's "needs" model): abstracts read like patents, paper
+    # titles and keyword lists like needs
+    "zh_csl_abstract2discipline": _l("Chinese, patent → needs: abstract → paper titles of its "
+                                     "discipline"),
+    "zh_csl_abstract2keywords": _l("Chinese, patent → needs: abstract → its keyword list"),
 }
 #: The evaluation's channel specs and modes, named as on the pair page.
 CHANNEL_NAMES = {

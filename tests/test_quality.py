@@ -123,6 +123,7 @@ def test_admins_and_brokers_see_the_page(data, username):
     for task in quality.calibration_manifest()["ece_held_out_by_task"]:  # the model in use
         assert task in calibration
     assert "英文：专利摘要 → 同 IPC 大组的专利" in calibration
+    assert "中文·专利找需求：论文摘要 → 本篇关键词" in calibration  # the needs side's tasks too
     content = html.split("<main", 1)[-1].split("</main>", 1)[0]  # charts are SVG, no script
     assert "<script" not in content and ' style="' not in html
 

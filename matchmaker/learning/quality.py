@@ -100,7 +100,16 @@ def _read_manifest(path: str, mtime_ns: int) -> dict:
     except (OSError, ValueError):
         return {}
     manifest = data.get("manifest") if isinstance(data, dict) else None
-    return manifest if isinstance(manifest, dict) else {}
+    if not isinstance(manifest, dict):
+        return {}
+    # a side's model (the needs a patent finds) reports its own tasks' held-out error beside
+    # the main model's: each task is scored by one of them
+    by_task = dict(manifest.get("ece_held_out_by_task") or {})
+    for part in (data.get("sides") or {}).values():
+        side = part.get("manifest") if isinstance(part, dict) else None
+        if isinstance(side, dict):
+            by_task.update(side.get("ece_held_out_by_task") or {})
+    return {**manifest, "ece_held_out_by_task": by_task}
 
 
 def calibration_manifest(path: str | None = None) -> dict:
