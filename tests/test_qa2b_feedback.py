@@ -4,10 +4,12 @@ answer: the broker hears of it once and the audit log counts it once (QA round 2
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from matchmaker.errors import PermissionDenied
 from matchmaker.extensions import db
-from matchmaker.records import AuditLog, Feedback, MatchStatus, Notification
+from matchmaker.records import AuditLog, Feedback, Match, MatchStatus, Notification
 from matchmaker.services import pipeline
 from tests.pairs import cast, client_as
 
@@ -53,3 +55,38 @@ def test_a_double_click_still_thanks_the_enterprise(people, db_app):
                                follow_redirects=True)
         assert response.status_code == 200 and "谢谢，您的答复已转给经纪人。" in response.text
     assert heard() == (1, 1)
+
+
+def elsewhere(match: Match, **values) -> None:
+    """Another request changes the pair and commits, beside this session."""
+    mid = match.id
+    db.session.commit()  # end this session's reads (SQLite would stay locked for the writer)
+    with db.engine.begin() as other:
+        other.execute(update(Match).where(Match.id == mid).values(**values))
+
+
+def stale(match: Match, **loaded) -> None:
+    """Make ``match`` the copy a request loaded earlier: these values, as if read then."""
+    for key, value in loaded.items():
+        set_committed_value(match, key, value)
+
+
+def test_two_copies_arriving_at_once_are_one_answer(people):
+    """Both copies loaded the pair before either committed: the stale one sees no answer in
+    memory, yet the second to write finds it stored and announces nothing."""
+    match, ent = people["match"], people["enterprise"]
+    elsewhere(match, enterprise_feedback=Feedback.INTERESTED)  # the first copy commits
+    stale(match, enterprise_feedback=None)  # loaded before: this copy knows of no answer
+    pipeline.record_feedback(match, ent, Feedback.INTERESTED, None)
+    assert heard() == (0, 0)  # the first copy's own notice is its own business
+    assert match.enterprise_feedback is Feedback.INTERESTED
+
+
+def test_an_answer_to_a_withdrawn_recommendation_is_refused(people):
+    match, ent = people["match"], people["enterprise"]
+    elsewhere(match, status=MatchStatus.REJECTED)  # a broker rejects the pair meanwhile
+    stale(match, status=MatchStatus.RECOMMENDED)  # loaded before the rejection
+    with pytest.raises(PermissionDenied):
+        pipeline.record_feedback(match, ent, Feedback.INTERESTED, None)
+    db.session.expire_all()
+    assert match.enterprise_feedback is None and heard() == (0, 0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import current_app, has_request_context
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..errors import ChangedMeanwhile, PermissionDenied, TransitionError, ValidationError
 from ..extensions import db
@@ -357,12 +357,26 @@ def record_feedback(match: Match, user: User, feedback: Feedback | str, reason: 
     if answer is Feedback.NOT_INTERESTED and not reason:
         raise ValidationError(tr("Tell us why the patent does not fit."), "reason")
     checks.limit(reason, TEXT_LIMIT, "reason")
-    if match.enterprise_feedback is answer and match.feedback_reason == reason:
-        # the same answer again (a double click, a resend on a slow line) is no news: the
-        # broker heard it the first time, and the audit log would count it twice
+    # The same answer again (a double click, a resend on a slow line) is no news: the broker
+    # heard it the first time, and the audit log would count it twice. Compare and set in one
+    # statement, so two copies arriving at once (each loaded the pair before the other
+    # committed) store and announce the answer once: the second waits for the first's row
+    # lock (PostgreSQL) or write lock (SQLite), then finds the answer already there.
+    result = db.session.execute(
+        update(Match).where(
+            Match.id == match.id,
+            Match.status.in_(access.SHOWN_TO_PARTIES),
+            or_(Match.enterprise_feedback.is_distinct_from(answer),
+                Match.feedback_reason.is_distinct_from(reason)),
+        ).values(enterprise_feedback=answer, feedback_reason=reason),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.refresh(match)
+    if result.rowcount != 1:
+        db.session.rollback()  # nothing was changed; ends the transaction the update opened
+        if match.status not in access.SHOWN_TO_PARTIES:  # withdrawn meanwhile
+            raise PermissionDenied(tr("You may not answer for this recommendation."))
         return match
-    match.enterprise_feedback = answer
-    match.feedback_reason = reason
     record("match_feedback", user, f"match:{match.id}", feedback=answer.value)
     notes = pair_notices.answered(match, user)  # the broker hears of it: same transaction
     db.session.commit()
