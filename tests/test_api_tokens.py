@@ -114,3 +114,61 @@ def test_session_cookie_is_not_accepted_by_the_api(app):
     client = client_as(app, "adm")
     assert client.get("/api/v1/needs").status_code == 401
     assert client.post("/api/v1/needs", json={"title": "t", "description": "d"}).status_code == 401
+
+
+def _session_of(app, client) -> tuple[str, dict]:
+    """The raw session cookie and what it says (signed, not encrypted: anyone can read it)."""
+    raw = client.get_cookie("session").value
+    return raw, app.session_interface.get_signing_serializer(app).loads(raw)
+
+
+def test_the_session_cookie_never_carries_the_new_secret_and_a_copy_reveals_nothing(app):
+    f.user(Role.ENTERPRISE, username="ent")
+    db.session.commit()
+    client = client_as(app, "ent")
+    created = client.post("/account/api-tokens", data={"name": "蒙科聚", "scopes": ["read"],
+                                                       "days": 30})
+    assert created.status_code == 303
+    raw, carried = _session_of(app, client)
+    page = client.get(created.headers["Location"]).get_data(as_text=True)
+    secret = page.split('<code class="secret">')[1].split("</code>")[0]
+    assert secret.startswith("mmk_")
+    assert secret not in raw and secret not in str(carried)  # only noise without the pad
+    assert secret[4:20] not in str(carried)
+    token = db.session.scalar(select(ApiToken))
+    db.session.refresh(token)
+    assert token.reveal_pad is None  # shown: the pad is gone
+    # a copy of the cookie taken before the page (a proxy's log) shows nothing later
+    client.set_cookie("session", raw)
+    again = client.get("/account/api-tokens").get_data(as_text=True)
+    assert 'class="secret"' not in again and secret not in again
+
+
+def test_a_secret_not_shown_in_time_is_never_shown(app):
+    f.user(Role.ENTERPRISE, username="ent")
+    db.session.commit()
+    client = client_as(app, "ent")
+    created = client.post("/account/api-tokens", data={"name": "慢", "scopes": ["read"],
+                                                       "days": 30})
+    token = db.session.scalar(select(ApiToken))
+    token.created_at = utcnow() - timedelta(minutes=10)  # the redirect was never followed
+    db.session.commit()
+    page = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert 'class="secret"' not in page
+    db.session.refresh(token)
+    assert token.reveal_pad is None
+
+
+def test_pads_left_behind_are_dropped_when_the_owner_opens_the_page(app):
+    owner = f.user(Role.ENTERPRISE, username="ent")
+    db.session.commit()
+    client = client_as(app, "ent")
+    client.post("/account/api-tokens", data={"name": "离开", "scopes": ["read"], "days": 30})
+    client.get("/")  # left for another page: the session's half is dropped unseen
+    token = db.session.scalar(select(ApiToken))
+    assert token.reveal_pad is not None and token.user_id == owner.id
+    token.created_at = utcnow() - timedelta(minutes=10)
+    db.session.commit()
+    client.get("/account/api-tokens")
+    db.session.refresh(token)
+    assert token.reveal_pad is None

@@ -37,6 +37,9 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime())
+    # One half of the new secret for the single page that shows it (hex of random bytes); the
+    # other half (the secret XOR this pad) rides in the creator's session. Cleared when shown.
+    reveal_pad: Mapped[str | None] = mapped_column(String(128))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 

@@ -33,7 +33,7 @@ bp = Blueprint("integrations", __name__)
 
 # Post/Redirect/Get: a create answers with a redirect, so a refresh or a second click sends
 # nothing again; what must be shown once waits in the session for the next GET, which pops it.
-NEW_TOKEN_KEY = "integrations.new_token"  # {"owner": user id, "secret": the token}
+NEW_TOKEN_KEY = "integrations.new_token"  # {"owner": user id, "token": id, "sealed": hex}
 NEW_WEBHOOK_KEY = "integrations.new_webhook"  # the subscription's id (its secret stays in the db)
 
 
@@ -76,18 +76,23 @@ def tokens():
     form = TokenForm()
     if form.validate_on_submit():
         try:
-            _token, secret = api_tokens.create_token(
+            token, secret = api_tokens.create_token(
                 owner, form.name.data, form.scopes.data, actor=current_user,
                 days=form.days.data if form.days.data is not None else None)
         except MatchmakerError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
         else:
-            # only its hash is stored: the session carries the secret to the one page showing it
-            session[NEW_TOKEN_KEY] = {"owner": owner.id, "secret": secret}
+            # only its hash is kept: the session carries half of the secret (XOR a pad kept in
+            # the token's row until shown) to the one page showing it
+            session[NEW_TOKEN_KEY] = {"owner": owner.id, "token": token.id,
+                                      "sealed": api_tokens.seal_for_reveal(token, secret)}
             return redirect(_tokens_url(owner), code=303)
     new = _shown_once(NEW_TOKEN_KEY) or {}
-    secret = new.get("secret") if new.get("owner") == owner.id else None
+    secret = None
+    if new.get("owner") == owner.id and isinstance(new.get("token"), int):
+        secret = api_tokens.reveal_once(owner, new["token"], str(new.get("sealed", "")))
+    api_tokens.forget_unshown(owner)
     return render_template("integrations/tokens.html", owner=owner, form=form, secret=secret,
                            tokens=api_tokens.tokens_of(owner), button=ButtonForm())
 
