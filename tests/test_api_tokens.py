@@ -116,6 +116,17 @@ def test_session_cookie_is_not_accepted_by_the_api(app):
     assert client.post("/api/v1/needs", json={"title": "t", "description": "d"}).status_code == 401
 
 
+def _create_as_enterprise(app, name: str):
+    """(client, the 303 answer to a new read token named ``name``) of a fresh enterprise user."""
+    f.user(Role.ENTERPRISE, username="ent")
+    db.session.commit()
+    client = client_as(app, "ent")
+    created = client.post("/account/api-tokens", data={"name": name, "scopes": ["read"],
+                                                       "days": 30})
+    assert created.status_code == 303
+    return client, created
+
+
 def _session_of(app, client) -> tuple[str, dict]:
     """The raw session cookie and what it says (signed, not encrypted: anyone can read it)."""
     raw = client.get_cookie("session").value
@@ -123,12 +134,7 @@ def _session_of(app, client) -> tuple[str, dict]:
 
 
 def test_the_session_cookie_never_carries_the_new_secret_and_a_copy_reveals_nothing(app):
-    f.user(Role.ENTERPRISE, username="ent")
-    db.session.commit()
-    client = client_as(app, "ent")
-    created = client.post("/account/api-tokens", data={"name": "蒙科聚", "scopes": ["read"],
-                                                       "days": 30})
-    assert created.status_code == 303
+    client, created = _create_as_enterprise(app, "蒙科聚")
     raw, carried = _session_of(app, client)
     page = client.get(created.headers["Location"]).get_data(as_text=True)
     secret = page.split('<code class="secret">')[1].split("</code>")[0]
@@ -145,11 +151,7 @@ def test_the_session_cookie_never_carries_the_new_secret_and_a_copy_reveals_noth
 
 
 def test_a_secret_not_shown_in_time_is_never_shown(app):
-    f.user(Role.ENTERPRISE, username="ent")
-    db.session.commit()
-    client = client_as(app, "ent")
-    created = client.post("/account/api-tokens", data={"name": "慢", "scopes": ["read"],
-                                                       "days": 30})
+    client, created = _create_as_enterprise(app, "慢")
     token = db.session.scalar(select(ApiToken))
     token.created_at = utcnow() - timedelta(minutes=10)  # the redirect was never followed
     db.session.commit()
@@ -160,13 +162,10 @@ def test_a_secret_not_shown_in_time_is_never_shown(app):
 
 
 def test_pads_left_behind_are_dropped_when_the_owner_opens_the_page(app):
-    owner = f.user(Role.ENTERPRISE, username="ent")
-    db.session.commit()
-    client = client_as(app, "ent")
-    client.post("/account/api-tokens", data={"name": "离开", "scopes": ["read"], "days": 30})
-    client.get("/")  # left for another page: the session's half is dropped unseen
+    client, _created = _create_as_enterprise(app, "离开")
+    client.get("/")  # left for another page: the redirect is never followed
     token = db.session.scalar(select(ApiToken))
-    assert token.reveal_pad is not None and token.user_id == owner.id
+    assert token.reveal_pad is not None
     token.created_at = utcnow() - timedelta(minutes=10)
     db.session.commit()
     client.get("/account/api-tokens")
