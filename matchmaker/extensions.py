@@ -93,6 +93,11 @@ def _sqlite_connect(dbapi_connection, connection_record):
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
 
+#: Execution option asking :func:`_sqlite_begin` for BEGIN IMMEDIATE outside a request too
+#: (set by :func:`begin_write`).
+WRITE_LOCK = "matchmaker_write_lock"
+
+
 def _sqlite_begin(connection):
     """In a web request, take the write lock when the transaction starts, so writers queue up.
 
@@ -100,17 +105,35 @@ def _sqlite_begin(connection):
     snapshot is stale once another writer committed); an IMMEDIATE one waits up to the busy
     timeout. Requests are short, so holding the lock for one costs little. Jobs and commands run
     for minutes (batch matching, imports) and would stall every writer, so outside a request
-    transactions stay deferred: in WAL mode their reads block nobody, and a refused write is
-    retried by the job machinery.
+    transactions stay deferred: in WAL mode their reads block nobody. Their short write
+    transactions (an import's batch of rows, a job's bookkeeping) ask for the lock with
+    :func:`begin_write`.
     """
-    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
         return  # a plain reader outside any transaction (never blocked by a writer in WAL)
     raw = connection.connection.dbapi_connection
     if raw.in_transaction:
         # Left open by a COMMIT that failed ("database is locked"): SQLAlchemy counts it as
         # ended, so the pool does not roll it back, and BEGIN would fail on this connection.
         raw.rollback()
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if has_request_context() else "BEGIN")
+    immediate = has_request_context() or options.get(WRITE_LOCK, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write() -> None:
+    """Start ``db.session``'s next transaction as a writer's (a transaction it has open is
+    committed first).
+
+    On SQLite the transaction takes the write lock at once, waiting up to the busy timeout for
+    another writer, so its reads and writes share one snapshot that no other commit can make
+    stale; a deferred transaction that read first is refused at once when it comes to write.
+    Hold it briefly: every web request waits for it. Elsewhere it is an ordinary transaction.
+    """
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={WRITE_LOCK: True})
 
 
 def sqlite_busy_timeout(config) -> None:

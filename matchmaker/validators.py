@@ -30,8 +30,10 @@ _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 # Publication numbers: office code, digits, kind code, e.g. CN114081026A, CN209876543U,
 # US10123456B2, EP3456789A1, WO2020123456A1.
 _PUBNO = re.compile(r"^([A-Z]{2})(\d{5,13})([A-Z]\d?)$", re.ASCII)
-# IPC: section, class, subclass, main group / subgroup, e.g. H01F 1/057, C22C38/00.
-_IPC = re.compile(r"^([A-H])(\d{2})([A-Z])\s*(\d{1,4})\s*/\s*(\d{1,6})$")
+# IPC: section, class, subclass, main group / subgroup, e.g. H01F 1/057, C22C38/00. ASCII
+# only, matched after NFKC: full-width Ｈ０１Ｆ becomes H01F there, while other scripts'
+# digits (Arabic-Indic ٠١), which NFKC keeps, are no IPC code.
+_IPC = re.compile(r"^([A-H])(\d{2})([A-Z])\s*(\d{1,4})\s*/\s*(\d{1,6})$", re.ASCII)
 
 
 # C0 control characters other than tab and line breaks, and DEL: never meant in a text field
@@ -131,9 +133,23 @@ def publication_number(value: str | None) -> str:
     return raw
 
 
+def need_ref(value: str | None) -> str | None:
+    """A need number (``external_ref``) as stored: NFKC, trimmed, its case as typed; None when
+    empty. Full-width ＤＥＭＯ－００１ is the number DEMO-001, as with publication numbers."""
+    if value is None:
+        return None
+    return trim(unicodedata.normalize("NFKC", value)) or None
+
+
+def need_ref_key(value: str) -> str:
+    """What two need numbers are compared by: :func:`need_ref`, ignoring case (QA-N-001 and
+    qa-n-001 name one need for people). Lower case, as SQL ``lower()`` compares stored ones."""
+    return (need_ref(value) or "").lower()
+
+
 def ipc_code(value: str) -> str:
-    """Normalise one IPC code to ``H01F 1/057`` form."""
-    m = _IPC.match(value.strip().upper())
+    """Normalise one IPC code to ``H01F 1/057`` form (full-width forms too)."""
+    m = _IPC.match(unicodedata.normalize("NFKC", value).strip().upper())
     if not m:
         raise ValidationError(reason("Not an IPC code: %(value)s (e.g. H01F 1/057)", value=repr(value)),
                               "ipc_codes")

@@ -52,8 +52,8 @@ def read_csv(body: bytes) -> list[list[str]]:
 
 
 def _escaped(value: str) -> str:
-    # A tab both starts a formula and separates cells: the "=" after it is escaped as well.
-    return {"\t=1+1": "'\t'=1+1"}.get(value, "'" + value)
+    # One leading quote and nothing else (OWASP): the import removes exactly it again.
+    return "'" + value
 
 
 @pytest.mark.parametrize("value", DANGEROUS)
@@ -139,7 +139,7 @@ def test_needs_csv_for_a_broker_has_contacts_and_escaped_cells(cast):
     titles = {r[2] for r in body}
     assert titles == {"'=1+1 磁体需求", "煤化工需求", "已关闭需求"}  # no brokers-only need
     mine = next(r for r in body if r[2] == "'=1+1 磁体需求")
-    assert mine[5] == "'@钕铁硼; '-矫顽力"  # "; -" starts a cell for a ';' reader
+    assert mine[5] == "'@钕铁硼; -矫顽力"  # quoted cell: its "; -" starts no cell
     assert "'=HYPERLINK(\"http://evil\")" in mine and "0472-1111111" in mine
 
 

@@ -119,7 +119,8 @@ N = NEED_LIMITS
 NEED_FIELDS: dict[str, FieldSpec] = {
     s.name: s
     for s in (
-        _text("external_ref", "需求编号", ("编号", "需求ID", "external ref", "ref"), N["external_ref"]),
+        FieldSpec("external_ref", "需求编号", ("编号", "需求ID", "external ref", "ref"),
+                  v.need_ref(N["external_ref"], "需求编号")),
         _text("enterprise", "企业名称", ("企业", "需求方", "需求单位", "enterprise", "company"),
               ORG_NAME_LIMIT, required=True),
         _text("title", "需求名称", ("标题", "名称", "需求标题", "title"), N["title"], required=True),
@@ -180,7 +181,9 @@ class ColumnMapper:
         return self._resolved[column]
 
     def map(self, record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        """(field -> raw value, field -> column) for one row; the first column of a field wins."""
+        """(field -> raw value, field -> column) for one row. Of two columns of one field, the
+        one named by the field's label or code wins, else the first: a needs export has both
+        "编号" (the record id, an alias of 需求编号) and "需求编号", and the id is no need number."""
         raw: dict[str, Any] = {}
         columns: dict[str, str] = {}
         for column, value in record.items():
@@ -188,14 +191,24 @@ class ColumnMapper:
             if field is None:
                 continue
             if field in columns:
+                kept, ignored = columns[field], str(column)
+                if self._named(ignored, field) and not self._named(kept, field):
+                    kept, ignored = ignored, kept
+                    raw[field], columns[field] = value, kept
                 self._warnings[reason(
                     "The columns “%(column)s” and “%(first)s” feed the same field (%(label)s); "
-                    "“%(column)s” was ignored", column=column, first=columns[field],
+                    "“%(column)s” was ignored", column=ignored, first=kept,
                     label=self.specs[field].label)] = None
                 continue
             raw[field] = value
             columns[field] = str(column)
         return raw, columns
+
+    def _named(self, column: str, field: str) -> bool:
+        """Whether ``column`` is the field's label or code, not one of its aliases."""
+        spec = self.specs[field]
+        return normalise_header(column) in (normalise_header(spec.label),
+                                            normalise_header(spec.name))
 
     def missing(self, headers: list[str], required: list[str]) -> list[str]:
         """Required fields that none of ``headers`` provides."""

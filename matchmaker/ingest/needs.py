@@ -1,4 +1,5 @@
-"""Need rows: keyed by 需求编号 when given, otherwise by (enterprise, title)."""
+"""Need rows: keyed by 需求编号 when given (case ignored, as in the form), otherwise by
+(enterprise, title)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import validators
 from ..extensions import db
 from ..reasons import reason
 from ..records import Need
+from ..services.record_checks import needs_with_ref, newly_past
 from .base import Importer, assign
 from .columns import NEED_FIELDS
 from .result import RowProblem
@@ -57,7 +60,7 @@ class NeedImporter(Importer):
 
     def key(self, values: dict[str, Any]) -> Hashable | None:
         if values.get("external_ref"):
-            return ("ref", values["external_ref"])
+            return ("ref", validators.need_ref_key(values["external_ref"]))
         enterprise = values.get("enterprise") or getattr(self.forced, "name", None)
         if enterprise is None or values.get("title") is None:
             return None
@@ -78,6 +81,10 @@ class NeedImporter(Importer):
             region_county=values.get("region_county"),
         )
         need = self._existing(values, enterprise)
+        if newly_past(values.get("deadline"), need):  # as the form and the API refuse it
+            raise RowProblem("deadline", reason(
+                "The deadline %(value)s has passed: a deadline set now must be today or later",
+                value=values["deadline"].isoformat()))
         created = need is None
         if created:
             need = Need(
@@ -106,7 +113,15 @@ class NeedImporter(Importer):
     def _existing(self, values: dict[str, Any], enterprise) -> Need | None:
         ref = values.get("external_ref")
         if ref:
-            need = db.session.scalar(select(Need).where(Need.external_ref == ref))
+            found = needs_with_ref(ref)
+            need = found[0] if found else None
+            if len(found) > 1 and need.external_ref != ref:
+                # Two stored numbers differing only in case (saved before they were compared
+                # so): neither is "the" need of this row.
+                raise RowProblem("external_ref", reason(
+                    "Several needs have the need number %(ref)s in other upper and lower case "
+                    "(%(found)s): write it exactly as one of them to update that one",
+                    ref=ref, found=[n.external_ref for n in found]))
             if need is not None and need.enterprise is not enterprise:
                 raise RowProblem(
                     "external_ref", reason("The need number %(ref)s belongs to “%(owner)s”; it cannot "

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..reasons import reason
 from ..records import Patent, PatentType
+from ..services.record_checks import future_date_problem
 from .base import Importer, assign
 from .columns import PATENT_FIELDS
 from .result import RowProblem
@@ -36,6 +37,12 @@ SCALARS = (
 _CN_KIND_TYPES = {"A": PatentType.INVENTION, "B": PatentType.INVENTION, "C": PatentType.INVENTION,
                   "U": PatentType.UTILITY, "Y": PatentType.UTILITY,
                   "S": PatentType.DESIGN, "D": PatentType.DESIGN}
+
+
+def _future_date(key: str, value) -> str:
+    if key == "filing_date":
+        return reason("The filing date %(value)s is after today", value=value.isoformat())
+    return reason("The grant date %(value)s is after today", value=value.isoformat())
 
 
 def type_from_number(number: str) -> PatentType:
@@ -75,6 +82,11 @@ class PatentImporter(Importer):
             raise RowProblem("publication_number", reason(
                 "Patent %(number)s belongs to another organization; an import cannot change it",
                 number=number))
+        # Dates behind a published patent: a later one is refused, unless the patent stores
+        # it already (as the form lets it: an export imported back stays unchanged).
+        for key in ("filing_date", "grant_date"):
+            if future_date_problem(key, values.get(key), getattr(patent, key, None)):
+                raise RowProblem(key, _future_date(key, values[key]))
         created = patent is None
         if created:
             patent = Patent(

@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 from flask import current_app
 
 from ..reasons import reason
-from .result import ImportFileError, Malformed
+from .result import ImportFileError, Malformed, Uncomputed
 
 log = logging.getLogger(__name__)
 Record = dict[str, Any] | Malformed
@@ -330,27 +330,72 @@ def _xlsx(data: bytes, sheet: str | None, limits: Limits) -> Table:
         raise ImportFileError(reason("No worksheet “%(sheet)s”; the file has: %(names)s",
                                      sheet=sheet, names=names))
     worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+    # The whole sheet is read now, as a CSV is decoded whole: a sheet damaged after row 500
+    # once failed the import after its first batch of rows was committed.
+    try:
+        # openpyxl keeps the sheet's part name only there (read-only mode)
+        uncomputed = _uncomputed_formulas(data, worksheet._worksheet_path)
+        rows = list(_sheet_rows(worksheet, uncomputed))
+    except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError) as exc:
+        # the library's own words are English and name XML internals: logged, not shown
+        log.info("damaged worksheet: %s", exc)
+        raise ImportFileError(reason(
+            "The Excel file is damaged and cannot be read: save it again in Excel or WPS "
+            "and import the new file")) from exc
+    finally:
+        workbook.close()
 
-    def numbered() -> Iterator[tuple[int, list]]:
-        try:
-            for cells in worksheet.iter_rows():
-                # Empty rows carry no row number in read-only mode; they are skipped anyway.
-                number = next((c.row for c in cells if getattr(c, "row", None)), None)
-                if number is not None:
-                    yield number, [c.value for c in cells]
-        except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError) as exc:
-            # the library's own words are English and name XML internals: logged, not shown
-            log.info("damaged worksheet: %s", exc)
-            raise ImportFileError(reason(
-                "The Excel file is damaged and cannot be read: save it again in Excel or WPS "
-                "and import the new file")) from exc
-        finally:
-            workbook.close()
+    def total(header_row: int) -> int:
+        return sum(1 for number, cells in rows if number > header_row and not _is_empty(cells))
 
-    def total(header_row: int) -> int | None:  # the sheet's stated size; None when unsized
-        return None if worksheet.max_row is None else max(worksheet.max_row - header_row, 0)
+    return _tabular(iter(rows), total, strict_width=False)
 
-    return _tabular(numbered(), total, strict_width=False)
+
+def _sheet_rows(worksheet, uncomputed: dict[int, dict[int, str]]) -> Iterator[tuple[int, list]]:
+    """(row number, cell values); a formula cell without a calculated value is :class:`Uncomputed`."""
+    for cells in worksheet.iter_rows():
+        # Empty rows carry no row number in read-only mode; they are skipped anyway.
+        number = next((c.row for c in cells if getattr(c, "row", None)), None)
+        if number is None:
+            continue
+        values = [c.value for c in cells]
+        for column, formula in uncomputed.get(number, {}).items():
+            values.extend([None] * (column - len(values)))
+            values[column - 1] = Uncomputed(formula)
+        yield number, values
+
+
+def _uncomputed_formulas(data: bytes, member: str) -> dict[int, dict[int, str]]:
+    """{row: {column: formula}} of the formula cells stored without a calculated value.
+
+    openpyxl (``data_only``) reads such a cell as empty, so a price or a date silently went
+    missing. The cell's XML tells them apart: a calculated value is ``<v>``, and an empty
+    ``<v>`` is an empty text only in a text-typed cell (``t="str"``, e.g. ``=IF(A2="","",A2)``
+    saved by Excel).
+    """
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.xml.functions import iterparse  # defusedxml's, as openpyxl's own reader
+
+    found: dict[int, dict[int, str]] = {}
+    row = column = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(member.lstrip("/")) as source:
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = element.tag.rpartition("}")[2]
+            if event == "start":
+                if tag == "row":
+                    row, column = int(element.get("r") or row + 1), 0
+                continue
+            if tag == "c":
+                ref = element.get("r")
+                row, column = coordinate_to_tuple(ref) if ref else (row, column + 1)
+                parts = {child.tag.rpartition("}")[2]: child for child in element}
+                value = parts.get("v")
+                if ("f" in parts and (value is None or not value.text)
+                        and element.get("t") != "str"):
+                    found.setdefault(row, {})[column] = parts["f"].text or ""
+            elif tag == "row":
+                element.clear()  # a large sheet is never held whole as XML
+    return found
 
 
 # --- JSON Lines --------------------------------------------------------------------------

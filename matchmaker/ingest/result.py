@@ -40,6 +40,17 @@ class Malformed:
     reason: str
 
 
+@dataclass(frozen=True)
+class Uncomputed:
+    """A spreadsheet formula cell saved without its calculated value (files written by openpyxl
+    and other tools that do not calculate): its value is unknown, never empty."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return f"={self.formula}"
+
+
 class RowProblem(Exception):
     """Raised while writing one row; the row's savepoint is rolled back and the row reported."""
 

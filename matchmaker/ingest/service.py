@@ -1,9 +1,14 @@
 """The import use cases: read, validate and upsert row by row, commit in batches, sync the index.
 
+The whole file is read before anything is written: a file damaged half way writes nothing.
 Each valid row is written inside its own SAVEPOINT, so a row that fails while writing is rolled
 back alone and never blocks the others; the rows are committed every ``IMPORT_BATCH_ROWS``
-rows and at the end (a dry run rolls everything back), then the tables are analysed. The matching index and alert signals run only after the commit, and
-a failure there becomes a warning: it never undoes the import.
+rows and at the end (a dry run rolls everything back), then the tables are analysed. Each batch
+is a writer's transaction from its start (``extensions.begin_write``: on SQLite it waits for the
+write lock instead of being refused half way). A database that refuses a write (busy,
+connection lost) fails the import, for its job to try again, rather than a row. The matching
+index and alert signals run only after the commit, and a failure there becomes a warning: it
+never undoes the import.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..errors import PermissionDenied, ValidationError
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..reasons import reason, reason_of
 from ..records import Organization, OrgKind, Role, User
 from ..services import audit, matching
@@ -31,9 +36,12 @@ from .needs import NeedImporter
 from .orgs import OrgResolver
 from .patents import PatentImporter
 from .readers import open_table
-from .result import ImportFileError, ImportResult, Malformed, RowError, RowProblem
+from .result import ImportFileError, ImportResult, Malformed, RowError, RowProblem, Uncomputed
 
 logger = logging.getLogger(__name__)
+#: times a batch asks for SQLite's write lock (each waits up to the busy timeout) before the
+#: import gives up, for its job to try again later
+BATCH_BEGIN_TRIES = 3
 
 #: ``progress(rows_done, rows_total)``; ``rows_total`` is None when the file does not say.
 Progress = Callable[[int, int | None], None]
@@ -95,10 +103,11 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
                 "Required columns missing: %(columns)s",
                 columns=[mapper.describe(field) for field in missing]))
     result = ImportResult(kind=importer.kind, filename=name, dry_run=dry_run)
+    batch = int(current_app.config["IMPORT_BATCH_ROWS"])
+    committed = 0  # of result.changed_ids
     # Open the outer transaction now so each row's SAVEPOINT nests inside it (on SQLite this
     # relies on the BEGIN recipe in matchmaker.extensions).
-    db.session.connection()
-    batch = int(current_app.config["IMPORT_BATCH_ROWS"])
+    _begin_batch()
     try:
         seen: dict[Hashable, int] = {}
         for done, (row, record) in enumerate(table.rows, start=1):
@@ -108,7 +117,8 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
             if not dry_run and done % batch == 0:
                 # A batch of whole rows: a long file never holds one transaction open.
                 db.session.commit()
-                db.session.connection()
+                committed = len(result.changed_ids)
+                _begin_batch()
         result.warnings[:0] = [*table.warnings, *mapper.warnings]
         if result.rows == 0:
             result.warnings.append(reason("The file has no data rows"))
@@ -122,8 +132,10 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
                 failed=result.failed,
             )
             db.session.commit()
-    except BaseException:
+    except BaseException as exc:
         db.session.rollback()
+        if committed and isinstance(exc, Exception):
+            _interrupted(result, committed)
         raise
     if dry_run:
         result.changed_ids, result.created_ids = [], []  # those ids were rolled back
@@ -132,6 +144,33 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
             analyze()  # a bulk load changes row counts the planner relies on
         _after_commit(result, notify)
     return result
+
+
+def _begin_batch() -> None:
+    """Open the transaction of the next batch of rows as a writer's (``begin_write``); asking
+    again when SQLite's write lock stayed taken for a whole busy timeout."""
+    for attempt in range(1, BATCH_BEGIN_TRIES + 1):
+        try:
+            begin_write()
+            return
+        except OperationalError:
+            db.session.rollback()
+            if attempt == BATCH_BEGIN_TRIES:
+                raise
+            logger.warning("import: the database stayed locked, asking again (%d)", attempt)
+
+
+def _interrupted(result: ImportResult, committed: int) -> None:
+    """The import stopped after some batches were committed: those rows stay (whole rows only),
+    so the search index gets them now; a new run of the file reports them as unchanged."""
+    logger.error("import of %s stopped after %d committed rows changed; syncing those",
+                 result.filename, committed)
+    del result.changed_ids[committed:]
+    try:
+        _sync_index(result)
+    except Exception:  # best effort: the index rebuild picks them up too
+        db.session.rollback()
+        logger.exception("index sync of an interrupted import failed")
 
 
 def _import_row(importer: Importer, mapper: ColumnMapper, row: int, record: Any,
@@ -150,6 +189,11 @@ def _import_row(importer: Importer, mapper: ColumnMapper, row: int, record: Any,
     values: dict[str, Any] = {}
     errors: list[RowError] = []
     for field, value in raw.items():
+        if isinstance(value, Uncomputed):  # its value would silently read as empty
+            errors.append(error(field, reason(
+                "A formula cell has no calculated value: open the file in Excel or WPS, save "
+                "it, then import it again")))
+            continue
         try:
             values[field] = importer.specs[field].parse(value)
         except ValidationError as exc:
@@ -179,6 +223,10 @@ def _import_row(importer: Importer, mapper: ColumnMapper, row: int, record: Any,
         importer.orgs.forget_unsaved()
         result.errors.append(error(problem.field, problem.reason))
         return
+    except OperationalError:
+        # The database refused the write (busy, connection lost): nothing about this row, and
+        # the transaction may be unusable now. The import stops; its job tries it again.
+        raise
     except SQLAlchemyError as exc:
         importer.orgs.forget_unsaved()
         logger.warning("import of %s row %s failed: %s", result.filename, row, exc)

@@ -20,8 +20,9 @@ from ..regions import LEAGUES
 from ..validators import MAX_YEAR, MIN_YEAR
 
 MAX_AMOUNT = validators.MAX_AMOUNT
-# Exports escape formula-looking text with a leading quote; importing them back drops it.
-_FORMULA_ESCAPE = re.compile(r"^'(?=[=+\-@\t\r])")
+# Exports escape formula-looking text with one leading quote (services.exports.escape_cell:
+# before = + - @ tab CR, or before quotes that come before one); importing drops exactly it.
+_FORMULA_ESCAPE = re.compile(r"^'(?='*[=+\-@\t\r])")
 _LIST_SEPARATORS = re.compile(r"[;,；，、|\n]+")
 
 
@@ -63,6 +64,16 @@ def family_id(limit: int, label: str) -> Callable[[Any], str | None]:
             return None
         found = re.sub(r"\s+", "", unicodedata.normalize("NFKC", found)).upper()
         return validators.max_length(found or None, limit, label)
+
+    return parse
+
+
+def need_ref(limit: int, label: str) -> Callable[[Any], str | None]:
+    """A need number as the form stores it (``validators.need_ref``: NFKC, trimmed, its case
+    kept); refused when too long."""
+
+    def parse(value: Any) -> str | None:
+        return validators.max_length(validators.need_ref(text(value)), limit, label)
 
     return parse
 

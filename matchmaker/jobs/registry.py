@@ -9,9 +9,11 @@ from collections.abc import Callable
 from contextlib import nullcontext
 
 from celery import Task, shared_task
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError, PendingRollbackError
+from sqlalchemy.orm import Session
 
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..records import Job
 from ..services import jobs as service
 from .heartbeat import Heartbeat
@@ -31,10 +33,24 @@ class JobContext:
         self.job = job
         self.after: list[Callable[[], object]] = []
         self.finished: list[Callable[[], object]] = []
+        self._progress: tuple[int, int | None] | None = None
 
     def progress(self, done: int, total: int | None = None) -> None:
-        """Record progress (saved with the work's next commit) and extend the lease."""
-        service.progress(self.job, done, total)
+        """Record progress; it is saved, and the lease extended, with the work's next commit.
+
+        Only then: an import reports every row, each written in a savepoint, and a ``jobs`` row
+        changed in between was flushed inside the next row's savepoint (on SQLite, refused
+        there as "database is locked" and the whole session broken). Nobody sees the progress
+        before the commit anyway.
+        """
+        self._progress = (done, total)
+
+    def _save_progress(self, session: Session) -> None:
+        """``before_commit`` of the work's session: the last progress joins the commit."""
+        if self._progress is not None and not session.in_nested_transaction():
+            done, total = self._progress
+            self._progress = None
+            service.progress(self.job, done, total)
 
     def after_commit(self, step: Callable[[], object]) -> None:
         """Run ``step`` once the job's outcome is committed (e.g. queue a follow-up job)."""
@@ -70,39 +86,71 @@ def run(task: Task, job_id: int, work) -> str:
         log.info("job %s is not waiting to run (done, or running elsewhere): skipped", job_id)
         return "skipped"
     ctx = JobContext(record)
+    session = db.session()
+    event.listen(session, "before_commit", ctx._save_progress)
     try:
-        beating = (Heartbeat(db.engine, job_id, service.lease_seconds())
-                   if service.heartbeat_needed() else nullcontext())
-        with beating:
-            result = work(dict(record.params or {}), ctx)
-        # The work's last writes, then the outcome in a transaction of its own: on SQLite one
-        # that read before another writer's commit (a broker's click, a re-sent message) may
-        # not write any more.
-        db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        again = isinstance(exc, RETRYABLE) and task.request.retries < (task.max_retries or 0)
-        _bookkeeping(service.fail, job_id, exc, final=not again)
-        if again:
-            log.warning("job %s failed, will retry: %s", job_id, exc)
-            raise  # autoretry_for sends it again with exponential backoff
-        log.exception("job %s (%s) failed", job_id, record.kind)
-        _steps(job_id, ctx.finished)
-        return "failed"
-    _bookkeeping(service.succeed, job_id, result or {})
+        try:
+            beating = (Heartbeat(db.engine, job_id, service.lease_seconds())
+                       if service.heartbeat_needed() else nullcontext())
+            with beating:
+                result = work(dict(record.params or {}), ctx)
+            # The work's last writes, then the outcome in a transaction of its own: on SQLite
+            # one that read before another writer's commit (a broker's click, a re-sent
+            # message) may not write any more.
+            db.session.commit()
+        except Exception as exc:
+            cause = retryable_cause(exc)
+            db.session.rollback()
+            ctx._progress = None  # rolled back with the work
+            again = cause is not None and task.request.retries < (task.max_retries or 0)
+            _bookkeeping(service.fail, job_id, cause or exc, final=not again)
+            if again:
+                log.warning("job %s failed, will retry: %s", job_id, exc)
+                if cause is exc:
+                    raise  # autoretry_for sends it again with exponential backoff
+                raise cause from exc
+            log.exception("job %s (%s) failed", job_id, record.kind)
+            _steps(job_id, ctx.finished)
+            return "failed"
+        _bookkeeping(service.succeed, job_id, result or {})
+    finally:
+        event.remove(session, "before_commit", ctx._save_progress)
+        # Also when the outcome could not be recorded: the retry then takes the job over.
+        service.release(job_id)
     _steps(job_id, [*ctx.after, *ctx.finished])
     return "succeeded"
 
 
+def retryable_cause(exc: BaseException) -> BaseException | None:
+    """The passing failure behind ``exc`` (itself when in ``RETRYABLE``), else None.
+
+    A session whose flush was refused by the database (SQLite "database is locked") raises
+    PendingRollbackError at its next use; the refusal is the cause, and it passes. SQLAlchemy
+    keeps it only on the broken transaction, so this must run before the rollback.
+    """
+    if isinstance(exc, RETRYABLE):
+        return exc
+    if isinstance(exc, PendingRollbackError):
+        session = db.session()
+        for transaction in (session.get_nested_transaction(), session.get_transaction()):
+            original = getattr(transaction, "_rollback_exception", None)
+            if isinstance(original, RETRYABLE):
+                return original
+    return None
+
+
 def _bookkeeping(step: Callable, *args, **kwargs):
-    """A short write to the ``jobs`` table, tried again when the database refused it.
+    """A short write to the ``jobs`` table, in a writer's transaction, tried again when the
+    database refused it.
 
     On SQLite a job's transactions are deferred (``extensions._sqlite_begin``): one that read
-    before another writer committed is refused at once ("database is locked"), and a fresh
-    transaction is not. Without this, the work was done but its outcome never recorded.
+    before another writer committed is refused at once ("database is locked"). This one takes
+    the write lock at its start (``begin_write``), waiting for other writers instead. Without
+    this, the work was done but its outcome never recorded.
     """
     for attempt in range(BOOKKEEPING_TRIES):
         try:
+            begin_write()
             return step(*args, **kwargs)
         except OperationalError:
             db.session.rollback()

@@ -1,9 +1,14 @@
 """CSV and XLSX exports of needs and patents, safe to open in a spreadsheet.
 
 Every text cell that a spreadsheet could read as a formula (starting with ``=`` ``+`` ``-``
-``@``, tab or carriage return) gets a leading single quote (OWASP "CSV injection"); so does
-every such character after a separator (``,`` ``;`` tab) or a quote inside the cell, because a
-spreadsheet that opens the CSV with ``;`` or tab as the separator starts a new cell there.
+``@``, tab or carriage return) gets one leading single quote (OWASP "CSV injection"), and
+nothing else in the text changes; the CSV writes every text cell in double quotes, as OWASP
+also asks, so no ``,`` ``;`` or tab inside a cell separates cells. The import removes exactly
+that quote again (``ingest.values.text``), so an export imported back is unchanged.
+
+Not covered: a spreadsheet told to split a row on ``;`` (not the file's ``,``) loses track of
+the quotes after the first cell and may start a cell after a ``;`` inside the text. Quotes
+inserted there (as before) changed the data of every re-import; the files are comma-separated.
 """
 
 from __future__ import annotations
@@ -25,16 +30,17 @@ from ..records import Need, Patent, User
 from .access import can_see_contacts, shows_need_owner
 from .record_checks import _
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_AFTER_SEPARATOR = re.compile(r"""([,;\t"]\s*)([=+\-@])""")
+# A formula starts with = + - @, tab or CR. Text whose first such character follows quotes
+# ("'=x" as someone typed it) gets one more quote too, so that removing one on import gives
+# back exactly what was stored.
+_NEEDS_ESCAPE = re.compile(r"'*[=+\-@\t\r]")
 
 
 def escape_cell(value):
     """Neutralise a text cell that a spreadsheet would run as a formula; other types pass."""
-    if not isinstance(value, str):
-        return value
-    escaped = _AFTER_SEPARATOR.sub(r"\1'\2", value)
-    return "'" + escaped if value.startswith(FORMULA_PREFIXES) else escaped
+    if isinstance(value, str) and _NEEDS_ESCAPE.match(value):
+        return "'" + value
+    return value
 
 
 def _plain(value):
@@ -57,7 +63,8 @@ def _plain(value):
 def csv_bytes(headers: list[str], rows: Iterable[list]) -> bytes:
     """UTF-8 CSV with a byte-order mark, so Excel shows Chinese text correctly."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    # Every text cell quoted (numbers not): a "," ";" or tab inside one separates nothing.
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow([escape_cell(h) for h in headers])
     for row in rows:
         cells = []
@@ -155,7 +162,9 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def file_bytes(headers: list[str], rows: Iterable[list], fmt: str, title: str) -> tuple[bytes, str]:
-    """The export as (body, mimetype) for ``fmt`` "csv" (UTF-8 with BOM) or "xlsx"."""
+    """The export as (body, content type) for ``fmt`` "csv" (UTF-8 with BOM) or "xlsx"; the
+    content type is complete (a response takes it as ``content_type``, not ``mimetype``,
+    which would add the charset a second time)."""
     if fmt == "csv":
         return csv_bytes(headers, rows), "text/csv; charset=utf-8"
     return xlsx_bytes(headers, rows, title), XLSX_MIME

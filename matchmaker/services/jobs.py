@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import Connection, and_, or_, select, true, update
+from sqlalchemy.exc import OperationalError
 
 from ..errors import MatchmakerError
 from ..extensions import db
@@ -24,6 +25,10 @@ from ..records import Job, JobStatus, User, utcnow
 
 log = logging.getLogger(__name__)
 ERROR_CHARS = 2000
+#: what an admin sees of an unexpected error (the log has its traceback)
+DETAIL_CHARS = 1500
+#: jobs this process is running now (claimed, outcome not yet recorded); see :func:`claim`
+_running_here: set[int] = set()
 
 
 def worker_id() -> str:
@@ -83,29 +88,51 @@ def send(job_id: int) -> None:
 
 
 def claim(job_id: int) -> Job | None:
-    """Mark the job running in this process; None when it is done or alive elsewhere."""
+    """Mark the job running in this process; None when it is done or alive elsewhere.
+
+    Call :func:`release` once the job's outcome is recorded (or could not be).
+    """
     now = utcnow()
+    me = worker_id()
     holder = db.session.scalar(select(Job.worker).where(Job.id == job_id,
                                                         Job.status == JobStatus.RUNNING))
     db.session.rollback()
-    if holder is not None and holder != worker_id() and _alive_here(holder):
+    if holder is not None and holder != me and _alive_here(holder):
         return None  # its lease may have run out, but its worker is still at it
     claimable = or_(
         Job.status == JobStatus.QUEUED,
         and_(Job.status == JobStatus.RUNNING, Job.lease_until < now),
     )
-    changed = db.session.execute(
-        update(Job).where(Job.id == job_id, claimable).values(
-            status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1,
-            worker=worker_id(), lease_until=now + _lease(), finished_at=None,
-        )
-    ).rowcount
-    db.session.commit()
-    return db.session.get(Job, job_id) if changed else None
+    if holder == me and job_id not in _running_here:
+        # An attempt in this process ended without recording its outcome (the database refused
+        # it): its retry takes the job over, else the job would stay "running" for good.
+        claimable = or_(claimable, and_(Job.status == JobStatus.RUNNING, Job.worker == me))
+    _running_here.add(job_id)  # before the commit: recovery never sees it unclaimed and idle
+    try:
+        changed = db.session.execute(
+            update(Job).where(Job.id == job_id, claimable).values(
+                status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1,
+                worker=me, lease_until=now + _lease(), finished_at=None,
+            )
+        ).rowcount
+        db.session.commit()
+    except BaseException:
+        _running_here.discard(job_id)
+        raise
+    if not changed:
+        _running_here.discard(job_id)
+        return None
+    return db.session.get(Job, job_id)
+
+
+def release(job_id: int) -> None:
+    """This process no longer runs job ``job_id`` (its outcome is recorded, or could not be)."""
+    _running_here.discard(job_id)
 
 
 def progress(job: Job, done: int, total: int | None = None) -> None:
-    """Set progress and extend the lease; saved by the work's next commit."""
+    """Set progress and extend the lease; saved by the work's next commit (``JobContext``
+    calls it as that commit starts: never inside a savepoint of the work)."""
     job.progress_done = done
     if total is not None:
         job.progress_total = total
@@ -144,13 +171,7 @@ def succeed(job_id: int, result: dict) -> None:
 def fail(job_id: int, exc: BaseException, *, final: bool) -> None:
     """Record the error; ``final`` marks the job failed, else it waits for its retry."""
     job = db.session.get(Job, job_id)
-    # An error raised with a reason, or a domain error, is a message for people (a reason
-    # is kept as its msgid: each reader sees it in their own language); anything else
-    # keeps its type for the admins.
-    message = reason_of(exc)
-    if not isinstance(message, Reason) and not isinstance(exc, MatchmakerError):
-        message = f"{type(exc).__name__}: {exc}"
-    job.error = _error_text(message)
+    job.error = _error_text(public_error(exc, final=final))
     job.lease_until = None
     if final:
         job.status = JobStatus.FAILED
@@ -161,6 +182,32 @@ def fail(job_id: int, exc: BaseException, *, final: bool) -> None:
         # for a lease, as it does a job it sent again itself
         job.lease_until = utcnow() + _lease()
     db.session.commit()
+
+
+def public_error(exc: BaseException, *, final: bool) -> str:
+    """What a job's error says to the people who read it.
+
+    An error raised with a reason, or a domain error, is a message for people (a reason is
+    kept as its msgid: each reader sees it in their own language). Anything else (the
+    database busy, a bug) is a translated sentence; its type and text are kept as the reason's
+    ``detail`` for the admins (:func:`error_detail`), never shown to the job's owner: they are
+    English, name tables and SQL, and say nothing the owner can act on.
+    """
+    message = reason_of(exc)
+    if isinstance(message, Reason) or isinstance(exc, MatchmakerError):
+        return message
+    detail = f"{type(exc).__name__}: {exc}"[:DETAIL_CHARS]
+    # A session broken by a refused write comes here as that refusal (registry.retryable_cause).
+    busy = isinstance(exc, OperationalError)
+    if not final:
+        return (reason("The database was busy; the job will be tried again", detail=detail)
+                if busy else
+                reason("The job met a temporary problem; it will be tried again", detail=detail))
+    if busy:
+        return reason("The database stayed busy, so the job failed; please try again later",
+                      detail=detail)
+    return reason("The job failed because of an unexpected error; the details are in the log",
+                  detail=detail)
 
 
 def _error_text(message: str) -> str:
@@ -175,6 +222,12 @@ def _error_text(message: str) -> str:
 def error_message(job: Job) -> str | None:
     """The job's error in the reader's language; errors stored as plain text, as they are."""
     return render(loads(job.error)) if job.error else None
+
+
+def error_detail(job: Job) -> str | None:
+    """The technical details of an unexpected error (for admins only; see :func:`public_error`)."""
+    stored = loads(job.error) if job.error else None
+    return (stored.get("params") or {}).get("detail") if isinstance(stored, dict) else None
 
 
 def jobs_query(*, status: JobStatus | None = None, user: User | None = None):
@@ -247,7 +300,11 @@ def recover() -> list[int]:
     for job in candidates:
         if job.status is JobStatus.RUNNING:
             expired = job.lease_until is None or job.lease_until < now
-            if _alive_here(job.worker) or not (_dead_here(job.worker) or expired):
+            # held by this very process, which is not running it: an attempt that could not
+            # record its outcome, and no retry came to take it over
+            abandoned = job.worker == worker_id() and job.id not in _running_here
+            if not abandoned and (_alive_here(job.worker)
+                                  or not (_dead_here(job.worker) or expired)):
                 running += 1
                 continue
             job.status = JobStatus.QUEUED

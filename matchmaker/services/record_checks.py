@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import validators
 from ..errors import ValidationError
@@ -111,8 +111,10 @@ def split_keywords(raw: str | list[str] | None) -> list[str]:
 
 def check_need(values: dict, *, need: Need | None = None, today: date | None = None) -> dict:
     """Validate and normalise need values; raises ValidationError naming the field."""
+    ref = values.get("external_ref")
     out = {
-        "external_ref": _text(values, "external_ref", NEED_LIMITS["external_ref"]),
+        "external_ref": _text({"external_ref": validators.need_ref(ref) if isinstance(ref, str)
+                               else ref}, "external_ref", NEED_LIMITS["external_ref"]),
         "title": _text(values, "title", NEED_LIMITS["title"], required=True),
         "description": _text(values, "description", NEED_LIMITS["description"], required=True),
         "technical_field": _text(values, "technical_field", NEED_LIMITS["technical_field"]),
@@ -140,16 +142,16 @@ def check_need(values: dict, *, need: Need | None = None, today: date | None = N
             raise ValidationError(_("The minimum budget exceeds the maximum."), "budget_max")
     if out["region_league"] and out["region_league"] not in LEAGUES:
         raise ValidationError(_("Choose a league or city of Inner Mongolia."), "region_league")
-    if _newly_past(out["deadline"], need, today):
+    if newly_past(out["deadline"], need, today):
         raise ValidationError(_("The deadline cannot be in the past."), "deadline")
-    if out["external_ref"]:
-        # QA-N-001 and qa-n-001 name one need for people (as publication numbers do)
-        taken = select(Need.id).where(
-            func.lower(Need.external_ref) == out["external_ref"].lower(),
-            Need.id != (need.id if need else -1),
-        )
-        if db.session.scalar(taken) is not None:
-            raise ValidationError(_("Another need has this reference."), "external_ref")
+    # A number kept exactly as stored passes: two needs saved with numbers differing only in
+    # case (before the import compared them so) must stay editable; a new or changed number
+    # must name no other need.
+    kept = need is not None and out["external_ref"] == need.external_ref
+    if out["external_ref"] and not kept and any(
+        other is not need for other in needs_with_ref(out["external_ref"])
+    ):
+        raise ValidationError(_("Another need has this reference."), "external_ref")
     enterprise = values.get("enterprise", need.enterprise if need else None)
     if not isinstance(enterprise, Organization) or enterprise.kind is not OrgKind.ENTERPRISE:
         raise ValidationError(_("Choose an enterprise."), "enterprise")
@@ -162,13 +164,43 @@ def check_need(values: dict, *, need: Need | None = None, today: date | None = N
     return out
 
 
-def _newly_past(deadline: date | None, need: Need | None, today: date | None) -> bool:
-    """Whether ``deadline`` is a past date the user sets now. A need whose stored deadline has
+def needs_with_ref(ref: str) -> list[Need]:
+    """The needs whose number is ``ref`` as ``validators.need_ref_key`` compares them (case
+    ignored), an exact match first; the form, the API and the import all look up here."""
+    ref = validators.need_ref(ref) or ""
+    found = db.session.scalars(
+        select(Need)
+        .where(or_(func.lower(Need.external_ref) == validators.need_ref_key(ref),
+                   # SQLite's lower() folds ASCII letters only: an exact match still counts
+                   Need.external_ref == ref))
+        .order_by(Need.id)
+    ).all()
+    return sorted(found, key=lambda n: n.external_ref != ref)
+
+
+def newly_past(deadline: date | None, need: Need | None, today: date | None = None) -> bool:
+    """Whether ``deadline`` is a past date the user sets now (a form, the API or an import
+    row; ``need`` is the stored need, None for a new one). A need whose stored deadline has
     passed keeps it while other fields change (it is history, not a typo); moving it, or
     giving a new need one, must look ahead."""
     if deadline is None or (need is not None and deadline == need.deadline):
         return False
     return deadline < (today or local_today())
+
+
+def future_date_problem(key: str, value: date | None, stored: date | None = None) -> str | None:
+    """Why a patent's filing or grant date ``value`` is refused, or None: both lie behind a
+    published patent, so a date after today is a typo (2099 for 2009). The annual fee falls
+    due ahead, and other keys are not checked. A ``stored`` date kept as it is passes, as a
+    need's passed deadline does (``newly_past``): a typo saved before this rule existed must
+    not block every other change of its record (or make an export re-import as a failure)."""
+    if value is None or key not in ("filing_date", "grant_date") or value == stored:
+        return None
+    if value <= local_today():
+        return None
+    if key == "filing_date":
+        return _("The filing date cannot be after today.")
+    return _("The grant date cannot be after today.")
 
 
 def check_patent(values: dict, *, patent: Patent | None = None) -> dict:
@@ -191,6 +223,9 @@ def check_patent(values: dict, *, patent: Patent | None = None) -> dict:
     out["legal_status"] = _enum(LegalStatus, values.get("legal_status"), "legal_status")
     for key in ("filing_date", "grant_date", "fee_due_date"):
         out[key] = _date(values, key)
+        problem = future_date_problem(key, out[key], getattr(patent, key) if patent else None)
+        if problem:
+            raise ValidationError(problem, key)
     if out["filing_date"] and out["grant_date"] and out["grant_date"] <= out["filing_date"]:
         raise ValidationError(_("The grant date must be after the filing date."), "grant_date")
     out["asking_price"] = _amount(values.get("asking_price"), "asking_price")

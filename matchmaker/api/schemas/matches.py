@@ -55,8 +55,8 @@ class MatchDetail(MatchOut):
 
 class MatchQuery(PageQuery):
     status: list[MatchStatus] | None = Field(None, description="default: candidate")
-    score_min: float | None = Field(None, ge=-1e6, le=1e6)
-    score_max: float | None = Field(None, ge=-1e6, le=1e6)
+    score_min: float | None = Field(None, ge=-1e6, le=1e6, allow_inf_nan=False)
+    score_max: float | None = Field(None, ge=-1e6, le=1e6, allow_inf_nan=False)
     calibrated_min: int | None = Field(None, ge=0, le=100, description="the 0-100 calibrated "
                                        "score, as the portal's score filter; pairs without one "
                                        "are left out when a bound is set")
@@ -75,5 +75,6 @@ class MoveIn(Strict):
     reason: PlainText | None = Field(None, max_length=2000)
     rejection_reason: RejectionReason | None = None
     note: PlainText | None = Field(None, max_length=2000)
-    contract_amount: float | None = Field(None, ge=0, le=1e10)
+    # NaN is "not a finite number", not "out of range" (it compares false with any bound)
+    contract_amount: float | None = Field(None, ge=0, le=1e10, allow_inf_nan=False)
     contract_number: PlainText | None = Field(None, max_length=60)

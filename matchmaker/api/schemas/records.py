@@ -23,6 +23,13 @@ AMOUNT = "万元; rounded to 0.01"
 DATE = f"year {validators.MIN_YEAR}-{validators.MAX_YEAR}"
 
 
+def amount():
+    """An amount field in 万元: NaN and infinities are refused as no number ("Input should be a
+    finite number"), not as out of range (NaN compares false with every bound)."""
+    return Field(None, ge=0, le=float(validators.MAX_AMOUNT), allow_inf_nan=False,
+                 description=AMOUNT)
+
+
 class NeedOut(BaseModel):
     id: int
     external_ref: str | None
@@ -64,8 +71,8 @@ class NeedIn(Strict):
     external_ref: PlainText | None = Field(None, max_length=40)
     technical_field: PlainText | None = Field(None, max_length=100)
     keywords: list[PlainText] = Field(default_factory=list, max_length=20)
-    budget_min: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
-    budget_max: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
+    budget_min: float | None = amount()
+    budget_max: float | None = amount()
     cooperation_mode: CooperationMode = CooperationMode.LICENCE
     deadline: date | None = Field(None, description=DATE)
     region_league: PlainText | None = Field(None, max_length=40)
@@ -81,8 +88,8 @@ class NeedPatch(Strict):
     external_ref: PlainText | None = Field(None, max_length=40)
     technical_field: PlainText | None = Field(None, max_length=100)
     keywords: list[PlainText] | None = Field(None, max_length=20)
-    budget_min: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
-    budget_max: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
+    budget_min: float | None = amount()
+    budget_max: float | None = amount()
     cooperation_mode: CooperationMode | None = None
     deadline: date | None = Field(None, description=DATE)
     region_league: PlainText | None = Field(None, max_length=40)
@@ -152,7 +159,7 @@ class PatentIn(Strict):
     ipc_codes: list[PlainText] = Field(default_factory=list, max_length=30)
     licensing_modes: list[LicenceMode] = Field(default_factory=list, max_length=4)
     technical_field: PlainText | None = Field(None, max_length=100)
-    asking_price: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
+    asking_price: float | None = amount()
     dormant: bool = True
     contact_note: PlainText | None = Field(None, max_length=500)
     owner_id: int | None = Field(None, ge=1, le=2**63 - 1, description="admins only")
@@ -174,7 +181,7 @@ class PatentPatch(Strict):
     ipc_codes: list[PlainText] | None = Field(None, max_length=30)
     licensing_modes: list[LicenceMode] | None = Field(None, max_length=4)
     technical_field: PlainText | None = Field(None, max_length=100)
-    asking_price: float | None = Field(None, ge=0, le=float(validators.MAX_AMOUNT), description=AMOUNT)
+    asking_price: float | None = amount()
     # Left out: unchanged; true or false: set; null is refused (a patent is dormant or not).
     dormant: bool = None
     contact_note: PlainText | None = Field(None, max_length=500)

@@ -45,7 +45,10 @@ class OrganizationForm(FlaskForm):
         _l("Unified social credit code"), validators=[Optional(), _max(18)],
         description=_l("18 characters; the last one is a check character."),
     )
-    region_league = SelectField(_l("League or city"), choices=league_choices(), default="")
+    # validate_region_league says what is wrong with a value not offered: WTForms' own
+    # "Not a valid choice" beside it would be a second message for one error.
+    region_league = SelectField(_l("League or city"), choices=league_choices(), default="",
+                                validate_choice=False)
     region_county = StringField(_l("County or district"), validators=[Optional(), _max(40)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), _max(80)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), _max(40)])

@@ -11,7 +11,7 @@ from ...labels import verdict_label
 from ...reasons import listing, render
 from ...records import Job, JobStatus, Role
 from ...security.params import page_number
-from ...services.jobs import error_message, jobs_query
+from ...services.jobs import error_detail, error_message, jobs_query
 from ..auth.session import roles_required
 from ..paging import paginate
 from . import bp
@@ -95,7 +95,8 @@ def result_items(result: dict) -> list[tuple[str, str]]:
 @bp.app_context_processor
 def job_helpers() -> dict:
     return {"job_status_label": status_label, "job_kind_label": kind_label,
-            "job_error": error_message, "job_result_items": result_items}
+            "job_error": error_message, "job_error_detail": error_detail,
+            "job_result_items": result_items}
 
 
 @bp.route("/admin/jobs")
