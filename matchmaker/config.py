@@ -117,6 +117,10 @@ def load_config(instance_path: str) -> dict:
         "JSONL_MAX_LINE_CHARS": _env_int("JSONL_MAX_LINE_CHARS", 1_000_000),
         "JSONL_MAX_DEPTH": _env_int("JSONL_MAX_DEPTH", 32),
         "WTF_CSRF_ENABLED": True,
+        # A form's token lives as long as its session (which ends after SESSION_IDLE_MINUTES
+        # unused, SESSION_MAX_HOURS at most, and at logout), not Flask-WTF's one hour: an
+        # hour spent on a long patent form must not end in a refusal that loses the text.
+        "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # None: Secure unless debug or testing (matchmaker.security.sessions); script/server

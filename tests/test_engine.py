@@ -138,3 +138,18 @@ def test_a_sync_appends_to_the_log_and_compact_index_folds_it(db_app):
     assert [s.manifest().version for s in stores] == [v + 1 for v in versions]
     assert [s.pending() for s in stores] == [0, 0]
     assert {h[0] for h in matching.search_patents("钕铁硼 液流电池", 5)} == {first.id, second.id}
+
+
+
+def test_calibrated_search_keeps_the_search_order_and_scores_in_bounds(settings):
+    """The portal's search lists the engine's hits in their order, each with a calibrated
+    0-100 score (the shipped calibration file)."""
+    task = load_task(TINY)
+    engine, _ = task_engine(task, "hybrid", settings, use_cache=False)
+    service = MatchingService(engine, settings)
+    assert engine.calibration.model is not None
+    for text in list(task.queries.values())[:5]:
+        plain = service.search("patents", text, 10)
+        scored = service.search_calibrated("patents", text, 10)
+        assert [h.id for h in plain] == [h.id for h, _ in scored]
+        assert all(isinstance(c, int) and 0 <= c <= 100 for _, c in scored)

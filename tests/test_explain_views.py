@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from matchmaker.extensions import db
 from matchmaker.records import Role
@@ -122,6 +123,40 @@ def test_no_keyword_hit_falls_back_to_semantic_search_with_a_count(library, app)
     html = client_as(app, "broker1").get("/patents/?q=风电叶片&semantic=1").get_data(
         as_text=True)
     assert f"语义搜索：{len(rows(html, 'patents'))} 条结果" in html
+
+
+def _hits_scored(monkeypatch, scores: list[int]) -> None:
+    """The engine's search answers the library's patents, in order, with these calibrated
+    scores (what matters to the page: which are strong)."""
+    from matchmaker.portal.patents.filters import PatentFilters
+    from matchmaker.records import Patent
+    from matchmaker.services.matching import SearchHit
+
+    def scored(self, user):
+        patents = db.session.scalars(select(Patent).order_by(Patent.id)).all()
+        return [(p, SearchHit(p.id, 0.9 - i / 10, c))
+                for i, (p, c) in enumerate(zip(patents, scores, strict=False))]
+
+    monkeypatch.setattr(PatentFilters, "semantic_results", scored)
+
+
+def test_the_fallback_lists_only_strong_hits_and_links_the_rest(library, app, monkeypatch):
+    """Nonsense ("zzqqxxyy") is in no row: the fallback shows no record "close in meaning"
+    unless the calibrated score is strong; the weaker ones are one link away."""
+    _hits_scored(monkeypatch, [81, 30, 12])
+    client = client_as(app, "broker1")
+    html = client.get("/patents/?q=zzqqxxyy").get_data(as_text=True)
+    assert len(rows(html, "patents")) == 1 and "以下为 1 条语义搜索结果" in html
+    assert "仅列出匹配度不低于 50 的结果" in html
+    assert 'href="/patents/?q=zzqqxxyy&amp;semantic=1">查看 2 条较弱的语义结果</a>' in html
+    assert '<strong class="score">81</strong>' in html  # the calibrated score, not 0.900
+    # asked for, semantic search lists every hit with its score
+    html = client.get("/patents/?q=zzqqxxyy&semantic=1").get_data(as_text=True)
+    assert len(rows(html, "patents")) == 3 and "较弱的语义结果" not in html
+    _hits_scored(monkeypatch, [30, 12])
+    html = client.get("/patents/?q=zzqqxxyy").get_data(as_text=True)
+    assert rows(html, "patents") == []
+    assert "没有记录包含全部关键词，也没有含义相近的强匹配。" in html
 
 
 def test_fallback_without_an_engine_keeps_the_empty_keyword_page_quietly(library, app,

@@ -187,7 +187,7 @@ def test_signing_and_cancelling_keep_the_needs_index_in_line(people):
     matching.rebuild_indexes()
 
     def found() -> bool:
-        return need.id in [i for i, _ in matching.search_needs(need.title, 10)]
+        return need.id in [hit.id for hit in matching.search_needs(need.title, 10)]
 
     def needs_index_state() -> str:
         collections = matching.index_status()["collections"]

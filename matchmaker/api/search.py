@@ -21,11 +21,12 @@ TAGS = ["search"]
 OVERFETCH = 5  # hits dropped by access rules are replaced from deeper in the ranking
 
 
-def _visible(model, rule, hits: list[tuple[int, float]], k: int) -> list[tuple[object, float]]:
-    ids = [record_id for record_id, _score in hits]
+def _visible(model, rule, hits: list[matching.SearchHit], k: int
+             ) -> list[tuple[object, matching.SearchHit]]:
+    ids = [hit.id for hit in hits]
     rows = {row.id: row for row in db.session.scalars(
         select(model).where(model.id.in_(ids), rule).options(*_options(model)))}
-    return [(rows[i], score) for i, score in hits if i in rows][:k]
+    return [(rows[hit.id], hit) for hit in hits if hit.id in rows][:k]
 
 
 def _options(model):
@@ -41,8 +42,9 @@ def search_patents():
     hits = matching.search_patents(body.text, k=body.k * OVERFETCH)
     viewer = user()
     found = _visible(Patent, access.patent_filter(viewer), hits, body.k)
-    return json_response(PatentHits(items=[PatentHit(score=float(s), patent=patent_out(p, viewer))
-                                           for p, s in found]))
+    return json_response(PatentHits(items=[
+        PatentHit(score=float(hit.score), calibrated_score=hit.calibrated,
+                  patent=patent_out(p, viewer)) for p, hit in found]))
 
 
 @bp.post("/search/needs")
@@ -53,5 +55,6 @@ def search_needs():
     body: SearchIn = request.context.json
     hits = matching.search_needs(body.text, k=body.k * OVERFETCH)
     found = _visible(Need, access.need_filter(user()), hits, body.k)
-    return json_response(NeedHits(items=[NeedHit(score=float(s), need=need_out(n))
-                                         for n, s in found]))
+    return json_response(NeedHits(items=[
+        NeedHit(score=float(hit.score), calibrated_score=hit.calibrated, need=need_out(n))
+        for n, hit in found]))

@@ -138,7 +138,7 @@ class Engine:
     # -- retrieval -------------------------------------------------------------------------
 
     def retrieve(self, side: str, query: Prepared, *, depth: int | None = None,
-                 vectors: dict[str, np.ndarray] | None = None
+                 vectors: dict[str, np.ndarray] | None = None, coverage: str | None = None
                  ) -> tuple[list[Fused], dict[str, np.ndarray]]:
         """Fused candidates for ``query`` in ``side`` (no rules) and the query's vectors.
 
@@ -146,7 +146,8 @@ class Engine:
         with its query vector moved towards the mean of the first ``feedback_docs`` fused hits
         (Rocchio), and the lists are fused again. Measured +0.006 nDCG@10 on both topical
         tasks; skipped when BM25 is sure of a known item. ``vectors`` (from ``embed``) spares
-        encoding a query whose vectors are known.
+        encoding a query whose vectors are known. ``coverage``: where BM25's sureness is
+        measured ("query" or "doc"; default: the side's setting, ``FusionConfig.coverage``).
         """
         given = vectors or {}
         depth = depth or self.fusion.depth
@@ -171,7 +172,7 @@ class Engine:
         lexical_sure = None
         if self.lexical is not None:
             weight = self.fusion.weight(language, self.lexical.name, "lexical")
-            of = self.fusion.coverage.get(side, "query")
+            of = coverage or self.fusion.coverage.get(side, "query")
             ids, scores, lexical_sure = (self.lexical.search(side, query.lexical, depth, of=of)
                                          if weight > 0 else (np.zeros(0, np.int64), np.zeros(0),
                                                              None))
@@ -218,6 +219,25 @@ class Engine:
     def search(self, side: str, query: Prepared, k: int) -> list[Fused]:
         """Top ``k`` fused candidates (free-text search and evaluation: no rules)."""
         return self.retrieve(side, query)[0][:k]
+
+    def search_calibrated(self, side: str, query: Prepared, k: int
+                          ) -> list[tuple[Fused, int | None]]:
+        """Top ``k`` fused candidates for typed words (the portal's and the API's search) with
+        their calibrated 0-100 scores (None without a calibration model); the order is the
+        fused one.
+
+        Typed words are read as a need's, whichever side is searched: BM25's sureness is
+        measured on them (on the needs side ``match`` measures it on the short need, since
+        there the query is a patent's abstract), and the main calibration model scores them
+        (the patent -> needs model was fitted on abstracts as queries).
+        """
+        fused, vectors = self.retrieve(side, query, coverage="query")
+        hits = fused[:k]
+        if self.calibration.model is None or not hits:
+            return [(hit, None) for hit in hits]
+        positions = {item.id: position for position, item in enumerate(fused, start=1)}
+        evidence = gather(self, side, query, hits, positions, vectors, fused)
+        return list(zip(hits, self.calibration.scores(evidence), strict=True))
 
     # -- matching --------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -33,6 +33,10 @@ def load_user(user_id: str) -> User | None:
 def start(user: User) -> None:
     """Stamp a fresh login: the absolute lifetime counts from here."""
     now = time.time()
+    # A new CSRF token with the new login: forms' tokens live as long as their session
+    # (WTF_CSRF_TIME_LIMIT None), so the anonymous login page's token must not outlive it.
+    session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop("csrf_token", None)
     session[AUTH_AT] = session[SEEN_AT] = now
     session.permanent = True  # the cookie itself expires after the absolute lifetime
 

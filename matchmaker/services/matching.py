@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import select
@@ -129,21 +130,32 @@ def pair_sentences(need: Need, patent: Patent) -> list[dict]:
     return service().pair_sentences(need, patent)
 
 
-def _search(side: str, model, query: str, k: int) -> list[tuple[int, float]]:
-    hits = service().search(side, query, k * 2)
+class SearchHit(NamedTuple):
+    """A free-text search hit: the record's id, the engine's fused score (relative to the
+    query) and the calibrated 0-100 score (None without a calibration model)."""
+
+    id: int
+    score: float
+    calibrated: int | None = None
+
+
+def _search(side: str, model, query: str, k: int) -> list[SearchHit]:
+    hits = service().search_calibrated(side, query, k * 2)
     if not hits:
         return []
-    alive = set(db.session.scalars(select(model.id).where(model.id.in_([h.id for h in hits]))))
-    return [(h.id, h.score) for h in hits if h.id in alive][:k]
+    alive = set(db.session.scalars(
+        select(model.id).where(model.id.in_([hit.id for hit, _score in hits]))))
+    return [SearchHit(hit.id, hit.score, calibrated) for hit, calibrated in hits
+            if hit.id in alive][:k]
 
 
-def search_patents(query: str, k: int = 20) -> list[tuple[int, float]]:
-    """Free-text semantic + lexical search over patents in force: (patent_id, score)."""
+def search_patents(query: str, k: int = 20) -> list[SearchHit]:
+    """Free-text semantic + lexical search over patents in force, best first."""
     return _search("patents", Patent, query, k)
 
 
-def search_needs(query: str, k: int = 20) -> list[tuple[int, float]]:
-    """Free-text search over open needs: (need_id, score). Callers apply visibility rules."""
+def search_needs(query: str, k: int = 20) -> list[SearchHit]:
+    """Free-text search over open needs, best first. Callers apply visibility rules."""
     return _search("needs", Need, query, k)
 
 
@@ -201,5 +213,5 @@ __all__ = [
     "index_status",
     "match_and_store_need", "match_and_store_patent", "match_need", "match_patent",
     "pair_sentences", "rebuild_indexes", "request_rebuild", "run_batch_matching", "search_needs",
-    "search_patents", "service", "sync_needs", "sync_patents", "warm_up", "freeze_heap",
+    "search_patents", "SearchHit", "service", "sync_needs", "sync_patents", "warm_up", "freeze_heap",
 ]

@@ -114,6 +114,14 @@ class MatchingService:
         self.ready(side)
         return self.engine.search(side, prepare_need(query), k)
 
+    def search_calibrated(self, side: str, query: str, k: int
+                          ) -> list[tuple[Fused, int | None]]:
+        """``search`` with each hit's calibrated 0-100 score (the portal's and API's search)."""
+        if not (query or "").strip():
+            return []
+        self.ready(side)
+        return self.engine.search_calibrated(side, prepare_need(query), k)
+
     def match_need(self, need: Need, k: int, *, explain: bool = True,
                    cache: SentenceCache | None = None, vectors: dict | None = None
                    ) -> list[Ranked]:

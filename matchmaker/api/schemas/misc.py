@@ -16,13 +16,21 @@ class SearchIn(Strict):
     k: int = Field(10, ge=1, le=50)
 
 
+_FUSED = "the engine's fused score, relative to this query: it orders the hits"
+_CALIBRATED = ("the calibrated 0-100 score (docs/matching.md, Calibrated score); null without a "
+               "calibration model. Fitted on need and patent texts: short queries (one or two "
+               "words) score lower than their relevance")
+
+
 class PatentHit(BaseModel):
-    score: float
+    score: float = Field(description=_FUSED)
+    calibrated_score: int | None = Field(None, description=_CALIBRATED)
     patent: PatentOut
 
 
 class NeedHit(BaseModel):
-    score: float
+    score: float = Field(description=_FUSED)
+    calibrated_score: int | None = Field(None, description=_CALIBRATED)
     need: NeedOut
 
 

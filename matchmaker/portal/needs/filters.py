@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
@@ -14,6 +15,9 @@ from ...records import Confidentiality, CooperationMode, Need, NeedStatus, User
 from ...regions import LEAGUES
 from ...services.access import need_filter
 from ...services.keyword_search import contains_all, contains_any, query_words
+
+if TYPE_CHECKING:
+    from ...services.matching import SearchHit
 
 log = logging.getLogger(__name__)
 SEMANTIC_K = 100  # semantic search asks the engine for this many hits, then applies access
@@ -42,13 +46,14 @@ class RankedPage:
     next_num = property(lambda self: self.page + 1)
 
 
-def ranked(stmt: Select, model, hits: list[tuple[int, float]]) -> list[tuple[object, float]]:
-    """Rows of ``stmt`` among the search ``hits``, in the engine's rank order, with scores."""
-    ids = [int(i) for i, _ in hits]
+def ranked(stmt: Select, model, hits: list) -> list[tuple[object, object]]:
+    """Rows of ``stmt`` among the search ``hits`` (``SearchHit``), in the engine's rank
+    order, each with its hit (fused and calibrated scores)."""
+    ids = [hit.id for hit in hits]
     if not ids:
         return []
     rows = {row.id: row for row in db.session.scalars(stmt.where(model.id.in_(ids)))}
-    return [(rows[int(i)], float(s)) for i, s in hits if int(i) in rows]
+    return [(rows[hit.id], hit) for hit in hits if hit.id in rows]
 
 
 def shared_terms(candidate) -> list[str]:
@@ -88,6 +93,12 @@ class NeedFilters:
             confidentiality=pick("confidentiality", {c.value for c in Confidentiality}),
         )
 
+    @property
+    def active(self) -> bool:
+        """Whether any filter or search is set (the semantic switch alone filters nothing): an
+        empty list then says "no match", else what to do first."""
+        return any(value for name, value in vars(self).items() if name != "semantic")
+
     def args(self) -> dict:
         """The non-empty filters as query arguments (for pager and export links)."""
         out = {k: v for k, v in vars(self).items() if v and k != "semantic"}
@@ -119,7 +130,7 @@ class NeedFilters:
         """(text columns, JSON list columns) that keyword search reads."""
         return [Need.title, Need.description, Need.technical_field], [Need.keywords]
 
-    def semantic_results(self, user: User) -> list[tuple[Need, float]]:
+    def semantic_results(self, user: User) -> list[tuple[Need, SearchHit]]:
         """Engine hits for ``q`` in rank order, restricted to what the user may see."""
         from ...services.matching import search_needs
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    HiddenField,
     SelectChoice,
     StringField,
     SubmitField,
@@ -83,7 +84,10 @@ class NeedForm(FlaskForm):
     cooperation_mode = SelectField(_l("Cooperation mode"), choices=options(choices(CooperationMode)),
                                    default=CooperationMode.LICENCE.value)
     deadline = DateField(_l("Deadline"), validators=[Optional(), plausible_year])
-    region_league = SelectField(_l("League or city"), choices=league_choices(), default="")
+    # validate_region_league says what is wrong with a value not offered: WTForms' own
+    # "Not a valid choice" beside it would be a second message for one error.
+    region_league = SelectField(_l("League or city"), choices=league_choices(), default="",
+                                validate_choice=False)
     region_county = StringField(_l("County or district"), validators=[Optional(), _max(40)])
     confidentiality = SelectField(
         _l("Visibility"), choices=options(choices(Confidentiality)), default=Confidentiality.PUBLIC.value,
@@ -94,6 +98,7 @@ class NeedForm(FlaskForm):
     )
     external_ref = StringField(_l("Your reference"), validators=[
         Optional(), _max(NEED_LIMITS["external_ref"])])
+    seen = HiddenField()  # what an edit form showed, per field (portal/edit_conflicts.py)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, is_new: bool = True, **kwargs):

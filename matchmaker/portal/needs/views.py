@@ -38,7 +38,7 @@ from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, need_progress, records
 from ...services.audit import record as audit
-from .. import find_now, search
+from .. import edit_conflicts, find_now, search
 from ..auth.session import roles_required
 from .filters import EXPORT_LIMIT, NeedFilters, RankedPage
 from .forms import ConfirmForm, NeedForm, add_error, options
@@ -104,7 +104,7 @@ def export(fmt: str):
     audit("needs_export", current_user, None, rows=len(table), format=fmt)
     db.session.commit()
     body, mime = exports.file_bytes(headers, table, fmt, "needs")
-    return Response(body, mimetype=mime,
+    return Response(body, content_type=mime,
                     headers={"Content-Disposition": f"attachment; filename=needs.{fmt}"})
 
 
@@ -233,9 +233,12 @@ def _flash_routing(need: Need) -> None:
 def edit(need_id: int):
     """Change a need (its enterprise or an administrator)."""
     need = _editable(need_id)
-    form = NeedForm(data=_form_data(need), is_new=False)
+    stored = _form_data(need)
+    form = NeedForm(data=stored, is_new=False)
     _prepare(form)
-    if form.validate_on_submit():
+    if request.method == "GET":
+        form.seen.data = edit_conflicts.fingerprint(stored)
+    if form.validate_on_submit() and edit_conflicts.reconcile(form, stored):
         try:
             saved = records.update_need(need, _values(form, need), actor=current_user)
         except ValidationError as exc:

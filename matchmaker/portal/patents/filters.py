@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import selectinload
@@ -21,6 +22,9 @@ from ...regions import LEAGUES
 from ...services.access import patent_filter
 from ...services.keyword_search import contains_all, contains_any, query_words
 from ..needs.filters import SEMANTIC_K, ranked
+
+if TYPE_CHECKING:
+    from ...services.matching import SearchHit
 
 IPC_SECTIONS = "ABCDEFGH"
 
@@ -58,6 +62,12 @@ class PatentFilters:
             field=(args.get("field") or "").strip()[:100],
             region=pick("region", LEAGUES),
         )
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter or search is set (the semantic switch alone filters nothing): an
+        empty list then says "no match", else what to do first."""
+        return any(value for name, value in vars(self).items() if name != "semantic")
 
     def args(self) -> dict:
         """The non-empty filters as query arguments (for pager and export links)."""
@@ -101,7 +111,7 @@ class PatentFilters:
         return [Patent.title, Patent.abstract, Patent.publication_number, Patent.applicants,
                 Patent.technical_field], []
 
-    def semantic_results(self, user: User) -> list[tuple[Patent, float]]:
+    def semantic_results(self, user: User) -> list[tuple[Patent, SearchHit]]:
         """Engine hits for ``q`` in rank order, restricted to what the user may see."""
         from ...services.matching import search_patents
 

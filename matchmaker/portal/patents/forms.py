@@ -8,6 +8,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
+    HiddenField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -21,6 +22,7 @@ from ...extensions import db
 from ...ingest.readers import FORMATS
 from ...labels import choices
 from ...records import PATENT_LIMITS, LegalStatus, LicenceMode, Patent, PatentType
+from ...services.record_checks import future_date_problem
 from ..fields import CheckboxesField, DateField, DecimalField, SelectField
 from ..needs.forms import options, plausible_year
 
@@ -34,6 +36,15 @@ def _max(n: int) -> Length:
 def _id_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
+
+def not_after_today(form, field) -> None:
+    """A filing or grant date lies behind a published patent; an edit may keep the stored one
+    (``object_data``), as ``record_checks.check_patent`` lets it."""
+    if field.errors or field.data is None:
+        return
+    problem = future_date_problem(field.name, field.data, field.object_data)
+    if problem:
+        raise FieldError(problem)
 
 
 class PatentForm(FlaskForm):
@@ -60,8 +71,10 @@ class PatentForm(FlaskForm):
         Optional(), _max(PATENT_LIMITS["inventors"])])
     legal_status = SelectField(_l("Legal status"), choices=options(choices(LegalStatus)),
                                default=LegalStatus.VALID.value)
-    filing_date = DateField(_l("Filing date"), validators=[Optional(), plausible_year])
-    grant_date = DateField(_l("Grant date"), validators=[Optional(), plausible_year])
+    filing_date = DateField(_l("Filing date"),
+                            validators=[Optional(), plausible_year, not_after_today])
+    grant_date = DateField(_l("Grant date"),
+                           validators=[Optional(), plausible_year, not_after_today])
     fee_due_date = DateField(_l("Annual fee due"), validators=[Optional(), plausible_year])
     ipc_codes = StringField(
         _l("IPC codes"),
@@ -78,6 +91,7 @@ class PatentForm(FlaskForm):
     dormant = BooleanField(_l("Dormant (not yet put to use)"), default=True)
     contact_note = TextAreaField(_l("Contact note"), validators=[
         Optional(), _max(PATENT_LIMITS["contact_note"])])
+    seen = HiddenField()  # what an edit form showed, per field (portal/edit_conflicts.py)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, patent_id: int | None = None, **kwargs):

@@ -27,7 +27,7 @@ from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, jobs, records
 from ...services.audit import record as audit
-from .. import find_now, search
+from .. import edit_conflicts, find_now, search
 from ..auth.session import roles_required
 from ..errors import upload_limit_mb
 from ..needs.filters import EXPORT_LIMIT, RankedPage
@@ -105,7 +105,7 @@ def export(fmt: str):
     audit("patents_export", current_user, None, rows=len(table), format=fmt)
     db.session.commit()
     body, mime = exports.file_bytes(headers, table, fmt, "patents")
-    return Response(body, mimetype=mime,
+    return Response(body, content_type=mime,
                     headers={"Content-Disposition": f"attachment; filename=patents.{fmt}"})
 
 
@@ -203,9 +203,13 @@ def edit(patent_id: int):
     """Change a patent (its owner organization or an administrator)."""
     patent = _editable(patent_id)
     _own_org_only()
-    form = PatentForm(data=_form_data(patent), patent_id=patent.id)
+    stored = _form_data(patent)
+    form = PatentForm(data=stored, patent_id=patent.id)
     _owner_choices(form)
-    if form.validate_on_submit() and (done := _save(form, patent)) is not None:
+    if request.method == "GET":
+        form.seen.data = edit_conflicts.fingerprint(stored)
+    if (form.validate_on_submit() and edit_conflicts.reconcile(form, stored)
+            and (done := _save(form, patent)) is not None):
         return done
     return render_template("patents/form.html", form=form, patent=patent)
 
