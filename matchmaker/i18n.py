@@ -13,7 +13,14 @@ from flask_login import current_user
 
 
 def select_locale() -> str:
-    """The session's choice, then the user's saved choice, then zh_CN.
+    """The session's choice, then the user's saved choice, then ``?lang=``, then the browser's
+    ``Accept-Language`` (the first language it asks for that we have), then the default
+    (``MATCHMAKER_LOCALE``, zh_CN).
+
+    The browser's languages come before the default so that a visitor whose session cookie
+    expired or was cleared (the 400 page of a form sent after a browser restart) reads the
+    language their browser asks for rather than the default. An API call with a token:
+    :func:`api_locale`.
 
     Outside a request: a ``flask`` command speaks its caller's language
     (:func:`command_line_locale`); other work (jobs, mail) the default.
@@ -34,7 +41,7 @@ def select_locale() -> str:
         return user_locale
     if request.args.get("lang") in languages:
         return request.args["lang"]
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return asked_language(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def api_locale(languages: list[str], default: str) -> str:
@@ -44,15 +51,23 @@ def api_locale(languages: list[str], default: str) -> str:
     got every business message in the default language."""
     if request.args.get("lang") in languages:
         return request.args["lang"]
-    asked = request.accept_languages
-    for value, _quality in asked:
-        chosen = _language_of(value, languages)
-        if chosen:
-            return chosen
+    chosen = asked_language(languages)
+    if chosen:
+        return chosen
     user = g.get("api_user")
     if getattr(user, "locale", None) in languages:
         return user.locale
     return default
+
+
+def asked_language(languages: list[str]) -> str | None:
+    """The first of ``languages`` the request's ``Accept-Language`` asks for, by quality
+    ("fr-FR, en;q=0.5" -> en, "zh" -> zh_CN); None when it asks for none of them."""
+    for value, _quality in request.accept_languages:
+        chosen = _language_of(value, languages)
+        if chosen:
+            return chosen
+    return None
 
 
 def command_line_locale(environ: Mapping[str, str], languages: list[str], default: str) -> str:

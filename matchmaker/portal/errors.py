@@ -78,9 +78,13 @@ def install(app) -> None:
 
     @app.errorhandler(405)
     def not_allowed(error):
-        if request.path.startswith("/api/"):
-            return _page(405)
-        return error
+        # A bookmarked or reloaded POST address (/auth/logout, /queue/bulk) opened in the
+        # browser: the portal's page in the reader's language, not Werkzeug's English one.
+        response = _page(405)
+        if getattr(error, "valid_methods", None):  # RFC 9110: a 405 names what is allowed
+            response = current_app.make_response(response)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(413)
     def too_large(error):

@@ -34,6 +34,10 @@ def add_headers(response: Response) -> Response:
     if request.endpoint != "static" and current_user.is_authenticated:
         # Pages and exports of a logged-in user carry contact details: never keep a copy.
         headers["Cache-Control"] = "no-store"
+    elif response.mimetype == "text/html":
+        # Anonymous pages speak the browser's language when the session names none
+        # (i18n.select_locale): a shared cache must keep one copy per language.
+        response.vary.add("Accept-Language")
     return response
 
 

@@ -67,7 +67,12 @@ def board(user: User, broker_id: int | None, per_column: int = 30) -> list[Colum
 
 
 def recommendations_page(user: User, page: int = 1, per_page: int = 25) -> Page:
-    """Recommended pairs for an enterprise (by need) or a university (by patent), paginated."""
+    """Recommended pairs for an enterprise (by need) or a university (by patent), paginated.
+
+    A page past the end shows the last one, as every other list does (``portal.paging``):
+    ``?page=9999``, a stale bookmark, or the page a feedback form posts back after the list
+    shrank once said "4 pairs" right above "Nothing recommended yet."
+    """
     if user.role not in (Role.ENTERPRISE, Role.UNIVERSITY):
         raise PermissionDenied(tr("Recommendations are for enterprise and university users."))
     group = Match.need_id if user.role is Role.ENTERPRISE else Match.patent_id
@@ -78,7 +83,7 @@ def recommendations_page(user: User, page: int = 1, per_page: int = 25) -> Page:
         .join(Patent, Patent.id == Match.patent_id)
         .where(*where)
     ) or 0
-    page = max(1, page)
+    page = max(1, min(page, -(-total // per_page)))
     rows = db.session.scalars(
         access.visible_matches(user)
         .options(
@@ -93,3 +98,16 @@ def recommendations_page(user: User, page: int = 1, per_page: int = 25) -> Page:
         .offset((page - 1) * per_page)
     ).unique().all()
     return Page(items=list(rows), page=page, per_page=per_page, total=total)
+
+
+def has_own_records(user: User) -> bool:
+    """Whether the organization of an enterprise user has posted a need, or that of a university
+    user listed a patent: without one there is nothing a broker could recommend, and the empty
+    recommendations page says to post one first."""
+    if user.role is Role.ENTERPRISE:
+        own = select(Need.id).where(Need.enterprise_id == user.organization_id)
+    elif user.role is Role.UNIVERSITY:
+        own = select(Patent.id).where(Patent.owner_id == user.organization_id)
+    else:
+        return False
+    return db.session.scalar(select(own.exists())) or False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -42,7 +43,7 @@ from ...services import (
 from ...services.queue import QueueFilters
 from ..auth.session import roles_required
 from ..helpers import as_written, channel_label
-from .forms import BulkForm, QueueFilterForm, SavedViewForm
+from .forms import WEAK, BulkForm, QueueFilterForm, SavedViewForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__)
@@ -122,8 +123,26 @@ def filtered_page(default_status: str, template: str, with_q: bool = False,
     return render_template(
         template, form=form, page=page, args=args, bulk=BulkForm(brokers),
         now=utcnow(), q=q, via=via, pending_mine_count=pending[0] if pending else None,
-        **extra,
+        weak=_hidden_weak(filters, pending, args) if valid and pending else None, **extra,
     )
+
+
+def _hidden_weak(filters: QueueFilters, pending: tuple[int, int], args: dict) -> dict | None:
+    """What the review queue's count line says about the weak candidates it hides by default
+    (the 待审 figure above counts them, the list does not): ``count`` (None when unknown) and
+    ``url``, the same list with them; None when the list hides none.
+
+    The default view (in any order) takes the number from ``figures.pending_counts``, which the
+    header needed anyway: all of one's candidates minus the strong ones. Other views say only
+    that weak candidates are left out: counting them would cost the page a second capped count.
+    """
+    if filters.weak or (filters.statuses and MatchStatus.CANDIDATE not in filters.statuses):
+        return None
+    url = url_for("queue.index", **{**args, "strength": WEAK})
+    if replace(filters, sort="score", reverse=False) == QueueFilters():
+        hidden = pending[0] - pending[1]
+        return {"count": hidden, "url": url} if hidden > 0 else None
+    return {"count": None, "url": url}
 
 
 @bp.get("/")

@@ -31,8 +31,10 @@ def _render(page, failed: FeedbackForm | None = None, failed_id: int | None = No
                     data={"feedback": m.enterprise_feedback.value if m.enterprise_feedback else None,
                           "reason": m.feedback_reason},
                 )
+    # Nothing to show: say whether that is because no need (patent) was posted yet.
+    has_records = bool(page.total) or pair_lists.has_own_records(current_user)
     return render_template(
-        "recommendations/index.html", page=page, forms=forms,
+        "recommendations/index.html", page=page, forms=forms, has_records=has_records,
         party=access.is_party(current_user),
         shows_owner=partial(access.shows_need_owner, current_user),
     ), status
