@@ -105,7 +105,7 @@ def need_table(needs: Iterable[Need], user: User) -> tuple[list[str], list[list]
     contacts = can_see_contacts(user)
     headers = [
         _("ID"), _("Reference"), _("Title"), _("Enterprise"), _("Technical field"),
-        _("Keywords"), _("Budget from (10k CNY)"), _("Budget to (10k CNY)"),
+        _("Keywords"), _("Budget from (10k yuan)"), _("Budget to (10k yuan)"),
         _("Cooperation mode"), _("Deadline"), _("League or city"), _("County or district"),
         _("Status"), _("Confidentiality"), _("Description"), _("Posted at"),
     ]
@@ -134,7 +134,7 @@ def patent_table(patents: Iterable[Patent], user: User) -> tuple[list[str], list
     headers = [
         _("Publication number"), _("Application number"), _("Patent type"), _("Title"),
         _("Applicants"), _("Inventors"), _("Legal status"), _("Filing date"), _("Grant date"),
-        _("Annual fee due"), _("IPC codes"), _("Licensing modes"), _("Asking price (10k CNY)"),
+        _("Annual fee due"), _("IPC codes"), _("Licensing modes"), _("Asking price (10k yuan)"),
         _("Dormant"), _("Technical field"), _("Owner"), _("Abstract"),
     ]
     if contacts:

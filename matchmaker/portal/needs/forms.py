@@ -79,8 +79,8 @@ class NeedForm(FlaskForm):
         _l("Keywords"),
         description=_l("Separate keywords with commas, at most %(n)d.", n=NEED_LIMITS["keywords"]),
     )
-    budget_min = DecimalField(_l("Budget from (10k CNY)"), places=2, validators=amount_range())
-    budget_max = DecimalField(_l("Budget to (10k CNY)"), places=2, validators=amount_range())
+    budget_min = DecimalField(_l("Budget from (10k yuan)"), places=2, validators=amount_range())
+    budget_max = DecimalField(_l("Budget to (10k yuan)"), places=2, validators=amount_range())
     cooperation_mode = SelectField(_l("Cooperation mode"), choices=options(choices(CooperationMode)),
                                    default=CooperationMode.LICENCE.value)
     deadline = DateField(_l("Deadline"), validators=[Optional(), plausible_year])

@@ -85,7 +85,7 @@ class PatentForm(FlaskForm):
     technical_field = StringField(_l("Technical field"), validators=[
         Optional(), _max(PATENT_LIMITS["technical_field"])])
     asking_price = DecimalField(
-        _l("Asking price (10k CNY)"), places=2,
+        _l("Asking price (10k yuan)"), places=2,
         validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount of zero or more."))],
     )
     dormant = BooleanField(_l("Dormant (not yet put to use)"), default=True)
