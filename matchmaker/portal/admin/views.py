@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from ...errors import PermissionDenied, ValidationError
 from ...extensions import db, login_manager
 from ...labels import choices, label
-from ...records import Organization, OrgKind, Role, User
+from ...reasons import listing
+from ...records import Feedback, MatchStatus, NeedStatus, Organization, OrgKind, Role, User
 from ...security.params import int_arg, page_number
 from ...services import organizations as admin
+from ...services.audit import ACTION_LABELS
 from ..needs.forms import add_error, options
 from ..paging import paginate
 from .forms import ConfirmForm, InviteForm, OrganizationForm, UserForm
@@ -194,12 +197,73 @@ def organization_edit(org_id: int):
     return render_template("admin/organization_form.html", form=form, org=org)
 
 
+#: What the keys of an entry's details (and the field names in "changed") mean; a key not
+#: named here is shown as its code.
+DETAIL_NAMES = {
+    "title": _l("Title"), "status": _l("Status"), "number": _l("Publication number"),
+    "need": _l("Need"), "patent": _l("Patent"), "token": _l("Token"), "scopes": _l("Scopes"),
+    "name": _l("Name"), "changed": _l("Changed fields"), "username": _l("Username"),
+    "role": _l("Role"), "subscription": _l("Subscription"), "on_stage": _l("On stage"),
+    "organization": _l("Organization"), "organization_id": _l("Organization"),
+    "frm": _l("Previous stage"), "to": _l("New stage"), "broker": _l("Broker"),
+    "previous": _l("Previous broker"), "feedback": _l("Feedback"), "listed": _l("Listing open"),
+    "accounts": _l("Accounts"), "users": _l("Users"), "organizations": _l("Organizations"),
+    "patents": _l("Patents"), "needs": _l("Needs"), "rows": _l("Rows"),
+    "created": _l("Created"), "updated": _l("Updated"), "unchanged": _l("Unchanged"),
+    "failed": _l("Failed"), "format": _l("Format"), "address": _l("IP address"),
+    "method": _l("Method"), "path": _l("Path"), "url": _l("Address"),
+    "display_name": _l("Display name"), "email": _l("Email"), "kind": _l("Kind"),
+    "broker_fields": _l("Broker's fields"), "broker_regions": _l("Broker's leagues and cities"),
+    "credit_code": _l("Unified social credit code"), "region_league": _l("League or city"),
+    "region_county": _l("County or district"), "contact_name": _l("Contact person"),
+    "contact_phone": _l("Contact phone"), "contact_email": _l("Contact email"),
+    "fields": _l("Industries and fields"),
+}
+#: Details that hold an enum's code, shown by its label (``labels.label``).
+DETAIL_ENUMS = {"role": Role, "status": NeedStatus, "frm": MatchStatus, "to": MatchStatus,
+                "feedback": Feedback, "kind": OrgKind}
+
+
+def _detail_value(key: str, value) -> str:
+    """One detail value as people read it: enum codes by their label, yes or no, field names."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list | tuple):
+        return listing(str(DETAIL_NAMES.get(v, v)) if key == "changed" else v for v in value)
+    enum = DETAIL_ENUMS.get(key)
+    if enum is not None and isinstance(value, str):
+        try:
+            return label(enum(value))
+        except ValueError:  # a code of an older version: as stored
+            pass
+    return "–" if value is None else str(value)
+
+
+def describe(entry) -> list[tuple[str, str | None, str]]:
+    """An entry's details as (code, name or None when unknown, value) for the audit page."""
+    return [(key, str(DETAIL_NAMES[key]) if key in DETAIL_NAMES else None,
+             _detail_value(key, value)) for key, value in (entry.detail or {}).items()]
+
+
 @bp.get("/audit")
 def audit():
-    """The audit log, newest first, filtered by action and user."""
+    """The audit log, newest first, filtered by action and user.
+
+    A code that is not in the log and not a known action (an edited or stale link) is dropped
+    and said so, rather than shown as "All" over an empty list; so is an unknown user."""
+    actions = admin.audit_actions()
     action = request.args.get("action", "")
-    actor_id = int_arg(request.args, "actor")
-    page = _page(admin.audit_query(action or None, actor_id))
+    unknown_action = None
+    if action and action not in actions:
+        if action in ACTION_LABELS:  # known, only not recorded yet: the filter shows it
+            actions = sorted([*actions, action])
+        else:
+            unknown_action, action = action, ""
     actors = db.session.scalars(select(User).order_by(User.username)).all()
+    actor_id = int_arg(request.args, "actor")
+    if actor_id is not None and actor_id not in {u.id for u in actors}:
+        actor_id = None
+    page = _page(admin.audit_query(action or None, actor_id))
     return render_template("admin/audit.html", page=page, action=action, actor_id=actor_id,
-                           actions=admin.audit_actions(), actors=actors)
+                           actions=actions, actors=actors, unknown_action=unknown_action,
+                           describe=describe)
