@@ -42,8 +42,8 @@ def test_assignments_read_as_sentences_in_the_screens_language(people, db_app):
     pipeline.assign(match, people["other_broker"], people["admin"])
     client = client_as(db_app, "admin1")
     zh = _history(client, match.id)
-    assert any(line.endswith("王海峰: 分配给 张三（熟悉稀土）") for line in zh), zh
-    assert any(line.endswith("王海峰: 由 张三 改派给 刘晓燕") for line in zh), zh
+    assert any(line.endswith("王海峰：分配给 张三（熟悉稀土）") for line in zh), zh
+    assert any(line.endswith("王海峰：由 张三 改派给 刘晓燕") for line in zh), zh
     en = _history(client, match.id, "en")
     assert any(line.endswith("王海峰: assigned to 张三 (熟悉稀土)") for line in en), en
     assert any(line.endswith("王海峰: reassigned from 张三 to 刘晓燕") for line in en), en
