@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from flask import g
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -19,6 +18,7 @@ from matchmaker.ingest import import_needs, import_patents
 from matchmaker.records import Need, OrgKind, Patent, Role
 from matchmaker.services.exports import XLSX_MIME, escape_cell
 from tests import factories as f
+from tests.pairs import client_as
 
 # Text as people write it: separators followed by signs, quotes, and formula signs in front.
 PATENT_TEXT = {
@@ -38,17 +38,8 @@ KEYWORDS = ["@钕铁硼", "-矫顽力", "=b"]  # one cell: "'@钕铁硼; -矫顽
 
 @pytest.fixture
 def web(db_app):
-    @db_app.before_request
-    def forget_cached_user():  # one app context spans the test: no user cached across clients
-        g.pop("_login_user", None)
-
+    client_as(db_app, None)  # every request starts without another client's cached user
     return db_app
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    assert f.login(client, username).status_code == 302
-    return client
 
 
 def counts(result) -> tuple:
@@ -73,7 +64,7 @@ def test_a_patent_export_imports_back_unchanged(web, fmt):
     patent = f.patent(owner=uni, number="CN119960030A", filing_date=date(2021, 3, 5),
                       asking_price=Decimal("12.5"), **PATENT_TEXT)
     db.session.commit()
-    body = signed_in(web, "uni-rt").get(f"/patents/export.{fmt}").data
+    body = client_as(web, "uni-rt").get(f"/patents/export.{fmt}").data
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
         assert rows[1][3] == PATENT_TEXT["title"]  # no quote inserted after ","
@@ -95,7 +86,7 @@ def test_a_need_export_imports_back_unchanged(web, fmt):
                   deadline=date.today() - timedelta(days=30), **NEED_TEXT)
     f.need("另一条需求", enterprise=ent)  # the export's "编号" column (ids) is no need number
     db.session.commit()
-    body = signed_in(web, "ent-rt").get(f"/needs/export.{fmt}").data
+    body = client_as(web, "ent-rt").get(f"/needs/export.{fmt}").data
 
     result = import_needs(body, f"needs.{fmt}", actor=user)
     assert counts(result) == (0, 0, 2, 0), result.errors
@@ -112,7 +103,7 @@ def test_csv_text_cells_are_quoted_and_numbers_not(web):
     f.user(Role.ENTERPRISE, ent, username="ent-quoted")
     need = f.need("x;=1+1", enterprise=ent, budget_max=Decimal("80"))
     db.session.commit()
-    text = signed_in(web, "ent-quoted").get("/needs/export.csv").data.decode("utf-8-sig")
+    text = client_as(web, "ent-quoted").get("/needs/export.csv").data.decode("utf-8-sig")
     line = text.splitlines()[1]
     assert line.startswith(f'{need.id},"') and ',"x;=1+1",' in line
     assert ',"",80.00,"' in line  # no budget from (an empty text); budget to a number
@@ -122,7 +113,7 @@ def test_exports_name_the_charset_once(web):
     f.user(Role.BROKER, username="broker-ct")
     f.need("需求", enterprise=f.org(OrgKind.ENTERPRISE))
     db.session.commit()
-    client = signed_in(web, "broker-ct")
+    client = client_as(web, "broker-ct")
     for path in ("/needs/export.csv", "/patents/export.csv"):
         assert client.get(path).headers["Content-Type"] == "text/csv; charset=utf-8"
     for path in ("/needs/export.xlsx", "/patents/export.xlsx"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from matchmaker import validators
@@ -15,6 +14,7 @@ from matchmaker.ingest import import_needs
 from matchmaker.records import Need, OrgKind, Role
 from tests import factories as f
 from tests.api_support import bearer, token_for
+from tests.pairs import client_as
 
 HEADER = "需求编号,需求名称,需求描述\n"
 TAKEN = "该需求编号已被其他需求使用。"
@@ -22,10 +22,7 @@ TAKEN = "该需求编号已被其他需求使用。"
 
 @pytest.fixture
 def web(db_app):
-    @db_app.before_request
-    def forget_cached_user():  # one app context spans the test: no user cached across clients
-        g.pop("_login_user", None)
-
+    client_as(db_app, None)  # every request starts without another client's cached user
     return db_app
 
 
@@ -40,12 +37,6 @@ def ent(web):
 
 def need_count() -> int:
     return db.session.scalar(select(func.count(Need.id)))
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    assert f.login(client, username).status_code == 302
-    return client
 
 
 def need_form(**overrides) -> dict:
@@ -70,7 +61,7 @@ def test_an_import_row_updates_the_need_of_its_number_in_any_case_or_width(web, 
     need = db.session.scalar(select(Need))
     assert (need.external_ref, need.description) == ("DEMO-XQ-001", "新的描述。")
     # ...after which the portal still saves it (the QA pass found both copies blocked)
-    answer = signed_in(web, "ent-refs").post(
+    answer = client_as(web, "ent-refs").post(
         f"/needs/{need.id}/edit", data=need_form(title="改过的需求", external_ref="DEMO-XQ-001"))
     assert answer.status_code == 302
     db.session.expire_all()
@@ -120,7 +111,7 @@ def test_needs_whose_stored_numbers_differ_in_case_stay_editable(ent, web):
     first = db.session.scalar(select(Need))
     second = f.need("小写的", enterprise=ent.organization, external_ref="demo-xq-001")
     db.session.commit()
-    client = signed_in(web, "ent-refs")
+    client = client_as(web, "ent-refs")
     for need in (first, second):
         answer = client.post(f"/needs/{need.id}/edit",
                              data=need_form(title=f"改过的{need.id}", external_ref=need.external_ref))
@@ -131,7 +122,7 @@ def test_needs_whose_stored_numbers_differ_in_case_stay_editable(ent, web):
 
 
 def test_the_form_refuses_a_full_width_copy_of_a_number_and_stores_nfkc(ent, web):
-    client = signed_in(web, "ent-refs")
+    client = client_as(web, "ent-refs")
     html = client.post("/needs/new", data=need_form(external_ref="ｄｅｍｏ－ｘｑ－００１")).text
     assert 'id="external_ref-err"' in html and TAKEN in html
     assert need_count() == 1

@@ -8,7 +8,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from matchmaker import validators
@@ -19,6 +18,7 @@ from matchmaker.records import Need, Organization, OrgKind, Patent, Role
 from matchmaker.services.record_checks import local_today
 from tests import factories as f
 from tests.api_support import bearer, token_for
+from tests.pairs import client_as
 
 IPC_ERROR = "IPC分类号格式不正确（例如 H01F 1/057）。"
 FUTURE = "2099-01-01"
@@ -26,10 +26,7 @@ FUTURE = "2099-01-01"
 
 @pytest.fixture
 def web(db_app):
-    @db_app.before_request
-    def forget_cached_user():  # one app context spans the test: no user cached across clients
-        g.pop("_login_user", None)
-
+    client_as(db_app, None)  # every request starts without another client's cached user
     return db_app
 
 
@@ -47,12 +44,6 @@ def enterprise(web):
                   username="ent-qa4")
     db.session.commit()
     return user
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    assert f.login(client, username).status_code == 302
-    return client
 
 
 def count(model) -> int:
@@ -96,7 +87,7 @@ def test_a_full_width_ipc_code_is_normalised():
 
 
 def test_the_patent_form_and_import_refuse_arabic_indic_digits_and_take_full_width(web, university):
-    client = signed_in(web, "uni-qa4")
+    client = client_as(web, "uni-qa4")
     html = client.post("/patents/new", data=patent_form(ipc_codes="H٠١F 1/057")).text
     assert errors_of(html, "ipc_codes") == [IPC_ERROR] and count(Patent) == 0
     assert client.post("/patents/new", data=patent_form(ipc_codes="Ｈ０１Ｆ　１／０５７")
@@ -114,12 +105,12 @@ def test_the_patent_form_and_import_refuse_arabic_indic_digits_and_take_full_wid
     ("filing_date", "申请日不能晚于今天。"), ("grant_date", "授权公告日不能晚于今天。")])
 def test_the_patent_form_refuses_a_date_after_today(web, university, field, message):
     data = patent_form(**{"filing_date": "", "grant_date": "", field: FUTURE})
-    html = signed_in(web, "uni-qa4").post("/patents/new", data=data).text
+    html = client_as(web, "uni-qa4").post("/patents/new", data=data).text
     assert errors_of(html, field) == [message] and count(Patent) == 0
 
 
 def test_the_patent_form_takes_today_and_keeps_a_stored_future_date(web, university):
-    client = signed_in(web, "uni-qa4")
+    client = client_as(web, "uni-qa4")
     today = local_today().isoformat()
     assert client.post("/patents/new", data=patent_form(filing_date="2020-01-01", grant_date=today)
                        ).status_code == 302
@@ -189,7 +180,7 @@ def test_a_need_import_keeps_a_stored_past_deadline_but_refuses_a_new_one(web, e
 
 
 def test_a_forged_league_gets_one_message_on_the_need_form(web, enterprise):
-    html = signed_in(web, "ent-qa4").post("/needs/new", data=need_form(region_league="北京市")).text
+    html = client_as(web, "ent-qa4").post("/needs/new", data=need_form(region_league="北京市")).text
     assert errors_of(html, "region_league") == ["请选择内蒙古的盟市。"]
     assert count(Need) == 0
 
@@ -197,7 +188,7 @@ def test_a_forged_league_gets_one_message_on_the_need_form(web, enterprise):
 def test_a_forged_league_gets_one_message_on_the_organization_form(web):
     f.user(Role.ADMIN, username="root-qa4")
     db.session.commit()
-    html = signed_in(web, "root-qa4").post("/admin/organizations/new", data={
+    html = client_as(web, "root-qa4").post("/admin/organizations/new", data={
         "kind": "enterprise", "name": "新公司", "region_league": "北京市"}).text
     assert errors_of(html, "region_league") == ["请选择内蒙古的盟市。"]
     assert count(Organization) == 0

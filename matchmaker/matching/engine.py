@@ -21,7 +21,7 @@ from ..encoders import counting
 from ..text import Prepared, key_terms, key_terms_among
 from .calibration import Calibrator
 from .channels import DenseChannel, LexicalChannel, stored_by_id
-from .evidence import gather
+from .evidence import calibrated
 from .explain import (
     MAX_SENTENCES,
     MAX_SENTENCES_PER_PATENT,
@@ -233,11 +233,8 @@ class Engine:
         """
         fused, vectors = self.retrieve(side, query, coverage="query")
         hits = fused[:k]
-        if self.calibration.model is None or not hits:
-            return [(hit, None) for hit in hits]
-        positions = {item.id: position for position, item in enumerate(fused, start=1)}
-        evidence = gather(self, side, query, hits, positions, vectors, fused)
-        return list(zip(hits, self.calibration.scores(evidence), strict=True))
+        return list(zip(hits, calibrated(self, side, query, hits, fused, vectors, None),
+                        strict=True))
 
     # -- matching --------------------------------------------------------------------------
 
@@ -284,9 +281,8 @@ class Engine:
         """Set each candidate's calibrated score and band (the order does not change)."""
         if self.calibration.model is None or not ranked:
             return
-        positions = {item.id: position for position, item in enumerate(fused, start=1)}
-        evidence = gather(self, side, query, ranked, positions, vectors, fused)
-        for item, score in zip(ranked, self.calibration.scores(evidence, side), strict=True):
+        scores = calibrated(self, side, query, ranked, fused, vectors, side)
+        for item, score in zip(ranked, scores, strict=True):
             item.calibrated, item.band = score, self.calibration.band(score)
             if item.explanation:
                 item.explanation.update(calibrated=score, band=item.band)

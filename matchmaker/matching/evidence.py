@@ -81,6 +81,18 @@ def gather(engine, side: str, query: Prepared, items: Sequence, positions: dict[
     return in_context(own, query.lexical, pool, [where.get(int(item.id)) for item in items])
 
 
+def calibrated(engine, side: str, query: Prepared, items: Sequence, fused: Sequence,
+               vectors: dict[str, np.ndarray], model_side: str | None) -> list[int | None]:
+    """The calibrated 0-100 score of each of ``items`` (None without a model), from their
+    evidence among ``fused``, the query's whole fused list; ``model_side`` picks the model
+    (``Calibrator.model_for``; None: the main one)."""
+    if engine.calibration.model is None or not items:
+        return [None] * len(items)
+    positions = {item.id: position for position, item in enumerate(fused, start=1)}
+    return engine.calibration.scores(
+        gather(engine, side, query, items, positions, vectors, fused), model_side)
+
+
 def rescore(engine, side: str, query: Prepared, ids: Sequence[int]) -> list[int | None]:
     """The calibrated score of each of ``ids`` for ``query``, computed as ``Engine.match``
     does (``flask recalibrate``: stored pairs after a new model, also pairs the query's fused
@@ -88,8 +100,6 @@ def rescore(engine, side: str, query: Prepared, ids: Sequence[int]) -> list[int 
     if engine.calibration.model is None or not ids:
         return [None] * len(ids)
     fused, vectors = engine.retrieve(side, query)
-    positions = {item.id: position for position, item in enumerate(fused, start=1)}
     by_id = {item.id: item for item in fused}
     items = [by_id.get(int(i)) or Fused(int(i), 0.0, {}) for i in ids]
-    return engine.calibration.scores(gather(engine, side, query, items, positions, vectors,
-                                            fused), side)
+    return calibrated(engine, side, query, items, fused, vectors, side)

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..records import Match, MatchStatus, Need, Patent, Role, User
 from . import access, figures, pipeline
 from .pipeline import tr
-from .queue import Page
+from .queue import Page, last_page
 
 
 @dataclass
@@ -83,7 +83,7 @@ def recommendations_page(user: User, page: int = 1, per_page: int = 25) -> Page:
         .join(Patent, Patent.id == Match.patent_id)
         .where(*where)
     ) or 0
-    page = max(1, min(page, -(-total // per_page)))
+    page = max(1, min(page, last_page(total, per_page)))
     rows = db.session.scalars(
         access.visible_matches(user)
         .options(

@@ -56,6 +56,12 @@ class QueueFilters:
     reverse: bool = False  # flip the sort's natural direction
 
 
+def last_page(total: int, per_page: int) -> int:
+    """The number of the last page of ``total`` rows (1 for none): a page asked for past it
+    shows it."""
+    return max(1, -(-total // per_page))
+
+
 @dataclass
 class Page:
     """One page of pairs (the shape of the ``pagination`` macro's argument)."""
@@ -68,7 +74,7 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return last_page(self.total, self.per_page)
 
     @property
     def has_prev(self) -> bool:
@@ -235,7 +241,7 @@ def queue_page(user: User, filters: QueueFilters, page: int = 1, per_page: int =
     where = _where(user, filters)
     if total is None or not exact:
         total = _capped_count(where, None) if exact else _capped_count(where, COUNT_CAP + 1)
-    page = max(1, min(page, -(-(total if exact else COUNT_CAP) // per_page)))
+    page = max(1, min(page, last_page(total if exact else COUNT_CAP, per_page)))
     offset = (page - 1) * per_page
     if filters.sort == "status" and not (filters.statuses and len(filters.statuses) == 1):
         rows = _by_stage(user, filters, offset, per_page)
