@@ -100,7 +100,8 @@ PATENT_FIELDS: dict[str, FieldSpec] = {
         FieldSpec("patent_type", "专利类型", ("类型", "patent type"), v.enum_parser(PATENT_TYPE_NAMES)),
         FieldSpec("filing_date", "申请日", ("申请日期", "filing date"), v.parse_date),
         FieldSpec("grant_date", "授权日", ("授权公告日", "授权日期", "grant date"), v.parse_date),
-        FieldSpec("fee_due_date", "年费截止日", ("年费缴纳截止日", "年费到期日", "fee due date"),
+        FieldSpec("fee_due_date", "年费截止日", ("年费缴纳截止日", "年费到期日", "fee due date",
+                                                 "annual fee due"),
                   v.parse_date),
         _text("owner", "专利权人", ("权利人", "当前权利人", "所属机构", "owner"), ORG_NAME_LIMIT),
         _text("technical_field", "技术领域", ("所属领域", "technical field"), P["technical_field"]),
@@ -119,7 +120,7 @@ N = NEED_LIMITS
 NEED_FIELDS: dict[str, FieldSpec] = {
     s.name: s
     for s in (
-        FieldSpec("external_ref", "需求编号", ("编号", "需求ID", "external ref", "ref"),
+        FieldSpec("external_ref", "需求编号", ("编号", "需求ID", "external ref", "ref", "reference"),
                   v.need_ref(N["external_ref"], "需求编号")),
         _text("enterprise", "企业名称", ("企业", "需求方", "需求单位", "enterprise", "company"),
               ORG_NAME_LIMIT, required=True),
@@ -129,23 +130,26 @@ NEED_FIELDS: dict[str, FieldSpec] = {
         _text("technical_field", "技术领域", ("所属领域", "technical field"), N["technical_field"]),
         FieldSpec("keywords", "关键词", ("关键字", "keywords"),
                   v.keywords_parser(N["keywords"], N["keyword"])),
-        FieldSpec("budget_min", "预算下限", ("最低预算", "budget min"), v.parse_amount),
-        FieldSpec("budget_max", "预算上限", ("最高预算", "budget max"), v.parse_amount),
+        FieldSpec("budget_min", "预算下限", ("最低预算", "budget min", "budget from"), v.parse_amount),
+        FieldSpec("budget_max", "预算上限", ("最高预算", "budget max", "budget to"), v.parse_amount),
         FieldSpec("budget", "预算", ("预算金额", "budget"), v.parse_budget),
         FieldSpec("cooperation_mode", "合作方式", ("cooperation mode", "cooperation"),
                   v.enum_parser(COOPERATION_NAMES)),
         FieldSpec("deadline", "截止日期", ("截止时间", "有效期至", "deadline"), v.parse_date),
-        FieldSpec("region_league", "盟市", ("所在盟市", "地区", "region league", "region", "league"),
+        FieldSpec("region_league", "盟市", ("所在盟市", "地区", "region league", "region", "league",
+                                             "league or city"),
                   v.parse_league),
-        _text("region_county", "旗县区", ("旗县", "区县", "region county", "county"), COUNTY_LIMIT),
+        _text("region_county", "旗县区", ("旗县", "区县", "region county", "county",
+                                         "county or district"), COUNTY_LIMIT),
         FieldSpec("status", "状态", ("需求状态", "status"), v.enum_parser(NEED_STATUS_NAMES)),
         FieldSpec("confidentiality", "保密", ("保密级别", "公开范围", "可见范围", "confidentiality"),
                   v.enum_parser(CONFIDENTIALITY_NAMES)),
     )
 }
 
-# Decorations people add to headers: units, required marks, "(必填)".
-_DECORATION = re.compile(r"\((?:万元|单位:万元|必填|选填|可选)\)$|[*\s_\-]")
+# Decorations people add to headers: units (the exports' own "(万元)" / "(10k yuan)"),
+# required marks, "(必填)". Spaces are gone before the unit is looked at.
+_DECORATION = re.compile(r"\((?:万元|单位:万元|10kyuan|必填|选填|可选|required|optional)\)$|[*\s_\-]")
 
 
 def normalise_header(header: str) -> str:
