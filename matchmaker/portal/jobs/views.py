@@ -11,7 +11,8 @@ from ...labels import verdict_label
 from ...reasons import listing, render
 from ...records import Job, JobStatus, Role
 from ...security.params import page_number
-from ...services.jobs import error_detail, error_message, jobs_query
+from ...services.job_errors import error_detail, error_message
+from ...services.jobs import jobs_query
 from ..auth.session import roles_required
 from ..paging import paginate
 from . import bp

@@ -6,7 +6,6 @@ from functools import partial
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -37,10 +36,10 @@ from ...regions import LEAGUES
 from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, need_progress, records
-from ...services.audit import record as audit
 from .. import edit_conflicts, find_now, search
 from ..auth.session import roles_required
-from .filters import EXPORT_LIMIT, NeedFilters, RankedPage
+from ..list_export import export_list
+from .filters import NeedFilters
 from .forms import ConfirmForm, NeedForm, add_error, options
 
 bp = Blueprint("needs", __name__)
@@ -90,22 +89,7 @@ def _own_progress(items) -> dict | None:
 @throttle.expensive
 def export(fmt: str):
     """The current filtered list as CSV (with BOM) or XLSX, formula cells escaped."""
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
-    filters = NeedFilters.from_args(request.args)
-    needs = None
-    if filters.q:  # the rows the list shows: the semantic ones when it fell back to them
-        page, _info = search.results(filters, current_user, 1)
-        if isinstance(page, RankedPage):  # the semantic list, in rank order
-            needs = [need for need, _score in page.all_items]
-    if needs is None:
-        needs = db.session.scalars(filters.query(current_user).limit(EXPORT_LIMIT)).all()
-    headers, table = exports.need_table(needs, current_user)
-    audit("needs_export", current_user, None, rows=len(table), format=fmt)
-    db.session.commit()
-    body, mime = exports.file_bytes(headers, table, fmt, "needs")
-    return Response(body, content_type=mime,
-                    headers={"Content-Disposition": f"attachment; filename=needs.{fmt}"})
+    return export_list("needs", NeedFilters.from_args(request.args), fmt, exports.need_table)
 
 
 @bp.get("/<int:need_id>")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -26,11 +25,10 @@ from ...regions import LEAGUES
 from ...security import throttle
 from ...security.params import page_number
 from ...services import access, exports, jobs, records
-from ...services.audit import record as audit
 from .. import edit_conflicts, find_now, search
 from ..auth.session import roles_required
 from ..errors import upload_limit_mb
-from ..needs.filters import EXPORT_LIMIT, RankedPage
+from ..list_export import export_list
 from ..needs.forms import ConfirmForm, add_error, options
 from .filters import IPC_SECTIONS, PatentFilters
 from .forms import PatentForm, UploadForm
@@ -91,22 +89,7 @@ def index():
 @throttle.expensive
 def export(fmt: str):
     """The current filtered list as CSV (with BOM) or XLSX, formula cells escaped."""
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
-    filters = PatentFilters.from_args(request.args)
-    patents = None
-    if filters.q:  # the rows the list shows: the semantic ones when it fell back to them
-        page, _info = search.results(filters, current_user, 1)
-        if isinstance(page, RankedPage):  # the semantic list, in rank order
-            patents = [patent for patent, _score in page.all_items]
-    if patents is None:
-        patents = db.session.scalars(filters.query(current_user).limit(EXPORT_LIMIT)).all()
-    headers, table = exports.patent_table(patents, current_user)
-    audit("patents_export", current_user, None, rows=len(table), format=fmt)
-    db.session.commit()
-    body, mime = exports.file_bytes(headers, table, fmt, "patents")
-    return Response(body, content_type=mime,
-                    headers={"Content-Disposition": f"attachment; filename=patents.{fmt}"})
+    return export_list("patents", PatentFilters.from_args(request.args), fmt, exports.patent_table)
 
 
 @bp.get("/<int:patent_id>")
