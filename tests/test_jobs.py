@@ -28,6 +28,7 @@ from matchmaker.records import (
     Role,
 )
 from matchmaker.services import jobs
+from matchmaker.services.job_errors import error_message
 from tests import factories as f
 
 CSV = (
@@ -226,7 +227,7 @@ def test_a_bad_input_fails_at_once_with_a_clear_error(queued_app):
     with worker(queued_app):
         done = wait_for(jobs.submit("import_patents", {"path": path, "filename": "p.csv"}).id)
     assert done.status is JobStatus.FAILED and done.attempts == 1
-    assert jobs.error_message(done).startswith("缺少必需的列")  # stored as its msgid
+    assert error_message(done).startswith("缺少必需的列")  # stored as its msgid
 
 
 def test_a_message_delivered_twice_runs_the_work_once(app_factory):

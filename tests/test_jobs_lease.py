@@ -9,6 +9,7 @@ from matchmaker.extensions import db
 from matchmaker.jobs.heartbeat import Heartbeat
 from matchmaker.records import Job, JobStatus, utcnow
 from matchmaker.services import jobs
+from matchmaker.services.job_recovery import recover
 from tests import factories as f
 from tests import job_kinds  # noqa: F401  (registers the test_slow kind)
 from tests.test_jobs import wait_for, worker
@@ -36,7 +37,7 @@ def test_a_job_running_past_its_lease_is_not_recovered_nor_run_twice(app_factory
         renewed = running.lease_until > utcnow()
         assert renewed if backend == "postgresql" else not renewed
         db.session.rollback()
-        assert jobs.recover() == []  # alive: not sent again
+        assert recover() == []  # alive: not sent again
         db.session.rollback()
         jobs.send(job_id)  # a broker delivering it again (Redis after its visibility timeout)
         done = wait_for(job_id)

@@ -15,8 +15,8 @@ from sqlalchemy import func, select, text
 from matchmaker.extensions import db
 from matchmaker.ingest import import_patents
 from matchmaker.records import Job, JobStatus, Need, Notification, OrgKind, Patent, Role
-from matchmaker.services import jobs
 from matchmaker.services import matching as engine
+from matchmaker.services.job_recovery import recover
 from tests import factories as f
 from tests.test_jobs import CSV, broker_config, wait_for, worker
 from tests.test_needs_portal import form as need_form
@@ -177,7 +177,7 @@ def test_recover_leaves_a_live_workers_job_alone(app):
     db.session.add(Job(kind="mail", status=JobStatus.RUNNING, attempts=1,
                        worker=f"{socket.gethostname()}:1"))  # pid 1 is alive
     db.session.commit()
-    assert jobs.recover() == []
+    assert recover() == []
 
 
 # --- imports commit in batches and analyse ---------------------------------------------------

@@ -19,6 +19,7 @@ from matchmaker.jobs.registry import TASKS
 from matchmaker.records import Job, JobStatus
 from matchmaker.services import jobs as service
 from matchmaker.services import matching, records
+from matchmaker.services.job_recovery import recover
 from tests import factories as f
 from tests import job_kinds  # noqa: F401  (registers test_noop)
 
@@ -141,11 +142,11 @@ def test_a_lost_job_is_sent_again_once_per_lease_not_at_every_sweep(app_factory)
     app = app_factory({"JOBS_EAGER": False})
     with app.app_context():
         lost = _old_job(app, JobStatus.QUEUED, "used-up")
-        assert service.recover() == [lost.id]
-        assert service.recover() == []  # sent a moment ago: not again within the lease
+        assert recover() == [lost.id]
+        assert recover() == []  # sent a moment ago: not again within the lease
         db.session.execute(Job.__table__.update().values(lease_until=lost.created_at))
         db.session.commit()
-        assert service.recover() == [lost.id]  # a lease later, still queued: once more
+        assert recover() == [lost.id]  # a lease later, still queued: once more
 
 
 def test_a_job_waiting_for_its_retry_is_not_sent_again_meanwhile(app_factory):
@@ -155,7 +156,7 @@ def test_a_job_waiting_for_its_retry_is_not_sent_again_meanwhile(app_factory):
         job = _old_job(app, JobStatus.RUNNING, "t")
         service.fail(job.id, _locked(), final=False)  # as run() records a retryable failure
         assert db.session.get(Job, job.id).status is JobStatus.QUEUED
-        assert service.recover() == []
+        assert recover() == []
 
 
 def _queued_for(seconds: float, task_id: str = "sent") -> Job:
@@ -179,8 +180,8 @@ def test_idle_workers_send_a_lost_job_again_long_before_its_lease(app_factory):
         assert lost_after < app.config["JOB_LEASE_SECONDS"]
         fresh = _queued_for(lost_after / 2, "just-sent")  # may still be on its way
         lost = _queued_for(lost_after + 30)
-        assert service.recover() == [lost.id]
-        assert service.recover() == []  # once, then a lease before the next time
+        assert recover() == [lost.id]
+        assert recover() == []  # once, then a lease before the next time
         assert db.session.get(Job, fresh.id).lease_until is None
 
 
@@ -199,13 +200,13 @@ def test_a_queued_job_waits_its_turn_while_workers_take_jobs(app_factory):
                    lease_until=utcnow() + timedelta(minutes=30))
         db.session.add(busy)
         db.session.commit()
-        assert service.recover() == []
+        assert recover() == []
         busy.status, busy.finished_at = JobStatus.SUCCEEDED, utcnow()
         just_started = Job(kind="test_noop", params={}, status=JobStatus.SUCCEEDED,
                            task_id="quick", started_at=utcnow() - timedelta(seconds=5))
         db.session.add(just_started)
         db.session.commit()
-        assert service.recover() == []
+        assert recover() == []
         just_started.started_at = utcnow() - timedelta(seconds=app.config["JOB_LOST_SECONDS"] + 1)
         db.session.commit()
-        assert service.recover() == [waiting.id]
+        assert recover() == [waiting.id]

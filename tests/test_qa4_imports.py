@@ -27,6 +27,7 @@ from matchmaker.reasons import render
 from matchmaker.records import Job, JobStatus, OrgKind, Patent, Role
 from matchmaker.services import jobs, records
 from matchmaker.services import matching as engine
+from matchmaker.services.job_errors import error_detail, error_message
 from tests import factories as f
 from tests import job_kinds  # noqa: F401  (registers test_noop)
 
@@ -116,7 +117,7 @@ def test_an_import_job_waits_for_a_busy_neighbour_instead_of_failing(app, upload
         neighbour.on = False
     done = _finished(job_id)
     assert neighbour.committed > 0 and neighbour.refused > 0  # it wrote between, never inside
-    assert done.status is JobStatus.SUCCEEDED, jobs.error_message(done)
+    assert done.status is JobStatus.SUCCEEDED, error_message(done)
     assert (done.result["created"], done.result["failed"], done.result["errors"]) == (10, 0, [])
     assert done.result["warnings"] == [] and done.result["matched"] > 0  # matched, none left
     assert done.attempts == 1  # the writes waited for the lock: no retry was needed
@@ -197,11 +198,11 @@ def test_an_unexpected_error_is_a_translated_sentence_with_details_for_admins(ap
     done = _finished(job_id)
     assert done.status is JobStatus.FAILED
     with force_locale("zh_CN"):
-        assert jobs.error_message(done) == "任务因意外错误失败，详情已记录在日志中"
+        assert error_message(done) == "任务因意外错误失败，详情已记录在日志中"
     with force_locale("en"):
-        assert jobs.error_message(done) == ("The job failed because of an unexpected error; "
+        assert error_message(done) == ("The job failed because of an unexpected error; "
                                             "the details are in the log")
-    assert "secret.py" in jobs.error_detail(done)
+    assert "secret.py" in error_detail(done)
     owner = _page(app, "qa4uni", job_id)
     assert "任务因意外错误失败" in owner and "secret.py" not in owner and "Boom" not in owner
     status = app.test_client()
@@ -216,10 +217,10 @@ def test_a_busy_database_is_said_in_the_readers_language(app, uploader):
     locked = OperationalError("UPDATE jobs SET progress_done=?", {}, Exception("database is locked"))
     jobs.fail(job_id, locked, final=False)
     with force_locale("en"):
-        assert jobs.error_message(_finished(job_id)) == (
+        assert error_message(_finished(job_id)) == (
             "The database was busy; the job will be tried again")
     jobs.fail(job_id, locked, final=True)
-    assert "database is locked" in jobs.error_detail(_finished(job_id))
+    assert "database is locked" in error_detail(_finished(job_id))
     for lang, words in (("zh_CN", "数据库持续繁忙"), ("en", "The database stayed busy")):
         page = _page(app, "qa4uni", job_id, lang)
         assert words in page and "UPDATE jobs" not in page and "OperationalError" not in page

@@ -18,6 +18,7 @@ from ..jobs.imports import save_bytes
 from ..reasons import render
 from ..records import Job, JobStatus, Role
 from ..services import jobs
+from ..services.job_errors import error_message
 from . import bp, spec, user
 from .common import idempotent, json_response
 from .docs_spec import responses
@@ -89,7 +90,7 @@ def job_out(job: Job) -> ImportJobOut:
                         started_at=_iso(job.started_at), finished_at=_iso(job.finished_at),
                         progress_done=job.progress_done, progress_total=job.progress_total,
                         report=_report(job.result) if job.status is JobStatus.SUCCEEDED else None,
-                        error=jobs.error_message(job) if job.status is JobStatus.FAILED else None)
+                        error=error_message(job) if job.status is JobStatus.FAILED else None)
 
 
 @bp.post("/imports/<any(patents, needs):kind>")

@@ -43,7 +43,8 @@ def jobs_group() -> None:
 @with_appcontext
 def list_command(status: str | None, limit: int) -> None:
     """Show the newest jobs: id, kind, status, progress, attempts and error."""
-    from ..services.jobs import error_message, jobs_query
+    from ..services.job_errors import error_message
+    from ..services.jobs import jobs_query
 
     stmt = jobs_query(status=JobStatus(status) if status else None).limit(limit)
     rows = list(db.session.scalars(stmt))
@@ -60,7 +61,7 @@ def list_command(status: str | None, limit: int) -> None:
 @with_appcontext
 def recover_command() -> None:
     """Send again the jobs whose worker died (a worker also does this when it starts)."""
-    from ..services.jobs import recover
+    from ..services.job_recovery import recover
 
     ids = recover()
     click.echo(_("sent again: %(ids)s", ids=", ".join(map(str, ids)) or _("(none)")))

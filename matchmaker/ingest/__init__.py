@@ -5,10 +5,11 @@ column names, encodings and upsert keys are documented in ``docs/import-formats.
 """
 
 from .columns import NEED_FIELDS, PATENT_FIELDS, ColumnMapper, FieldSpec, normalise_header
-from .readers import Table, open_table
+from .readers import open_table
 from .report import error_table, format_report, summary
 from .result import ImportFileError, ImportResult, RowError
 from .service import import_needs, import_patents
+from .table import Table
 
 __all__ = [
     "NEED_FIELDS",

@@ -38,7 +38,7 @@ def register_jobs(app: Flask) -> Celery:
         task_default_queue=config["JOB_QUEUE"],
         task_always_eager=config["JOBS_EAGER"],
         # A task is acknowledged when it ends, and one at a time: a killed worker holds at most
-        # one job, which the broker (or services.jobs.recover) hands to another worker.
+        # one job, which the broker (or services.job_recovery.recover) hands to another worker.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

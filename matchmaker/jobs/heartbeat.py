@@ -5,7 +5,7 @@ run out. A job renews its lease when it reports progress, but one step may run f
 the lease without reporting (encoding 100k patents, matching after an import): the heartbeat
 renews it every third of the lease on a connection of its own, whatever the work is doing.
 On SQLite (one machine) a live worker process keeps its jobs instead: see
-``services.jobs.heartbeat_needed``.
+``services.job_liveness.heartbeat_needed``.
 """
 
 from __future__ import annotations

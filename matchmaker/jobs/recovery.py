@@ -28,8 +28,8 @@ def recover_on_start(app: Flask) -> None:
 
 
 def recover_now(app: Flask) -> list[int]:
-    """One pass of ``services.jobs.recover`` in a context of its own; never raises."""
-    from ..services.jobs import recover
+    """One pass of ``services.job_recovery.recover`` in a context of its own; never raises."""
+    from ..services.job_recovery import recover
 
     try:
         with app.app_context():

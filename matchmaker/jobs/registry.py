@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..extensions import begin_write, db
 from ..records import Job
 from ..services import jobs as service
+from ..services.job_liveness import heartbeat_needed
 from .heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def run(task: Task, job_id: int, work) -> str:
     try:
         try:
             beating = (Heartbeat(db.engine, job_id, service.lease_seconds())
-                       if service.heartbeat_needed() else nullcontext())
+                       if heartbeat_needed() else nullcontext())
             with beating:
                 result = work(dict(record.params or {}), ctx)
             # The work's last writes, then the outcome in a transaction of its own: on SQLite

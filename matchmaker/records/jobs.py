@@ -24,7 +24,7 @@ class Job(db.Model):
     """A queued task: its parameters, progress, report or error, and who asked for it.
 
     ``worker`` (``host:pid``) and ``lease_until`` say who is running it and until when it may
-    be presumed alive; a job whose worker died is sent again (see ``services.jobs.recover``).
+    be presumed alive; a job whose worker died is sent again (see ``services.job_recovery.recover``).
     """
 
     __tablename__ = "jobs"

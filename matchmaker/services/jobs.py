@@ -1,4 +1,5 @@
-"""Background jobs: submit one, follow its progress, list them, and recover dead workers' jobs.
+"""Background jobs: submit one, follow its progress, list them (recovery of dead workers' jobs
+is in :mod:`.job_recovery`, error texts in :mod:`.job_errors`).
 
 A job is a ``records.Job`` row first and a queue message second: ``submit`` commits the row,
 then sends the message, so a worker never looks for a row that is not there yet. A worker
@@ -7,7 +8,6 @@ claims a job with one conditional UPDATE, so a message delivered twice runs the 
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import socket
@@ -15,18 +15,15 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Connection, and_, or_, select, true, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, and_, or_, select, update
 
-from ..errors import MatchmakerError
 from ..extensions import db
-from ..reasons import Reason, dumps, loads, reason, reason_of, render
+from ..reasons import reason
 from ..records import Job, JobStatus, User, utcnow
+from .job_errors import error_text, public_error
+from .job_liveness import alive_here
 
 log = logging.getLogger(__name__)
-ERROR_CHARS = 2000
-#: what an admin sees of an unexpected error (the log has its traceback)
-DETAIL_CHARS = 1500
 #: jobs this process is running now (claimed, outcome not yet recorded); see :func:`claim`
 _running_here: set[int] = set()
 
@@ -46,7 +43,7 @@ def submit(kind: str, params: dict | None = None, *, user: User | None = None,
 
     ``after_response`` holds the message back until a request's response is sent (an eager
     job then never runs inside the request); a job whose message never went is queued with no
-    ``task_id``, which :func:`recover` sends.
+    ``task_id``, which :func:`.job_recovery.recover` sends.
     """
     from ..jobs.registry import TASKS
 
@@ -82,7 +79,7 @@ def send(job_id: int) -> None:
         db.session.rollback()
         log.exception("job %s could not be queued", job_id)
         db.session.execute(update(Job).where(Job.id == job_id).values(
-            task_id=None, error=_error_text(reason("The job queue is unavailable: %(error)s",
+            task_id=None, error=error_text(reason("The job queue is unavailable: %(error)s",
                                                    error=str(exc)))))
         db.session.commit()
 
@@ -97,7 +94,7 @@ def claim(job_id: int) -> Job | None:
     holder = db.session.scalar(select(Job.worker).where(Job.id == job_id,
                                                         Job.status == JobStatus.RUNNING))
     db.session.rollback()
-    if holder is not None and holder != me and _alive_here(holder):
+    if holder is not None and holder != me and alive_here(holder):
         return None  # its lease may have run out, but its worker is still at it
     claimable = or_(
         Job.status == JobStatus.QUEUED,
@@ -171,7 +168,7 @@ def succeed(job_id: int, result: dict) -> None:
 def fail(job_id: int, exc: BaseException, *, final: bool) -> None:
     """Record the error; ``final`` marks the job failed, else it waits for its retry."""
     job = db.session.get(Job, job_id)
-    job.error = _error_text(public_error(exc, final=final))
+    job.error = error_text(public_error(exc, final=final))
     job.lease_until = None
     if final:
         job.status = JobStatus.FAILED
@@ -184,51 +181,6 @@ def fail(job_id: int, exc: BaseException, *, final: bool) -> None:
     db.session.commit()
 
 
-def public_error(exc: BaseException, *, final: bool) -> str:
-    """What a job's error says to the people who read it.
-
-    An error raised with a reason, or a domain error, is a message for people (a reason is
-    kept as its msgid: each reader sees it in their own language). Anything else (the
-    database busy, a bug) is a translated sentence; its type and text are kept as the reason's
-    ``detail`` for the admins (:func:`error_detail`), never shown to the job's owner: they are
-    English, name tables and SQL, and say nothing the owner can act on.
-    """
-    message = reason_of(exc)
-    if isinstance(message, Reason) or isinstance(exc, MatchmakerError):
-        return message
-    detail = f"{type(exc).__name__}: {exc}"[:DETAIL_CHARS]
-    # A session broken by a refused write comes here as that refusal (registry.retryable_cause).
-    busy = isinstance(exc, OperationalError)
-    if not final:
-        return (reason("The database was busy; the job will be tried again", detail=detail)
-                if busy else
-                reason("The job met a temporary problem; it will be tried again", detail=detail))
-    if busy:
-        return reason("The database stayed busy, so the job failed; please try again later",
-                      detail=detail)
-    return reason("The job failed because of an unexpected error; the details are in the log",
-                  detail=detail)
-
-
-def _error_text(message: str) -> str:
-    """What ``Job.error`` stores: a reason as its msgid with parameters (see ``reasons.dumps``),
-    rendered now only when that form would not fit; any other message as it is."""
-    text = dumps(message)
-    if len(text) > ERROR_CHARS and isinstance(message, Reason):
-        text = str(message)
-    return text[:ERROR_CHARS]
-
-
-def error_message(job: Job) -> str | None:
-    """The job's error in the reader's language; errors stored as plain text, as they are."""
-    return render(loads(job.error)) if job.error else None
-
-
-def error_detail(job: Job) -> str | None:
-    """The technical details of an unexpected error (for admins only; see :func:`public_error`)."""
-    stored = loads(job.error) if job.error else None
-    return (stored.get("params") or {}).get("detail") if isinstance(stored, dict) else None
-
 
 def jobs_query(*, status: JobStatus | None = None, user: User | None = None):
     """``select(Job)`` newest first, optionally one status or one user's jobs."""
@@ -238,104 +190,3 @@ def jobs_query(*, status: JobStatus | None = None, user: User | None = None):
     if user is not None:
         stmt = stmt.where(Job.created_by_id == user.id)
     return stmt.order_by(Job.created_at.desc(), Job.id.desc())
-
-
-def _alive_here(worker: str | None) -> bool:
-    """True when ``worker`` runs on this host and, on SQLite, its process still exists.
-
-    On PostgreSQL a running job's heartbeat renews its lease (``jobs.heartbeat``), and a
-    recycled process id must not keep a dead job alive, so the lease decides there. SQLite
-    serves one machine, and a heartbeat's commit would refuse the job's own read-then-write
-    transactions, so there a live worker process is what counts.
-    """
-    if db.engine.dialect.name != "sqlite":
-        return False
-    host, _sep, pid = (worker or "").rpartition(":")
-    return host == socket.gethostname() and pid.isdigit() and not _dead_here(worker)
-
-
-def heartbeat_needed() -> bool:
-    """Whether running jobs must renew their lease (see :func:`_alive_here`)."""
-    return db.engine.dialect.name != "sqlite"
-
-
-def _dead_here(worker: str | None) -> bool:
-    """True when ``worker`` was a process on this host that no longer exists."""
-    host, _sep, pid = (worker or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except OSError as exc:
-        return exc.errno == errno.ESRCH
-    return False
-
-
-def recover() -> list[int]:
-    """Send again the jobs a dead worker held or a broker lost; returns their ids.
-
-    Redis and RabbitMQ deliver an unacknowledged message again by themselves; kombu's
-    SQLAlchemy transport does not, and a Redis that restarts without persistence forgets its
-    queue, so each worker calls this when it starts and every ``JOB_RECOVER_SECONDS``
-    (``jobs.recovery``). Sending twice is harmless: :func:`claim` lets only one delivery run
-    the work; a queued job is sent again at most once per lease.
-
-    A queued job's message counts as lost when the job is older than a lease, or sooner, once
-    the workers are idle: no job runs and none started for ``JOB_LOST_SECONDS``, yet a job
-    sent that long ago is still queued (a live queue would have handed it to a worker).
-    """
-    now = utcnow()
-    stale = now - _lease()
-    # A queued job sent again waits another lease before the next time (``lease_until`` marks
-    # it): workers sweep every few minutes, and one still waiting its turn behind a long import
-    # must not gain a copy of its message at every sweep.
-    resendable = or_(Job.lease_until.is_(None), Job.lease_until < now)
-    lost = and_(Job.status == JobStatus.QUEUED, Job.created_at < stale, resendable)
-    candidates = db.session.scalars(select(Job).where(or_(
-        Job.status == JobStatus.RUNNING,
-        and_(Job.status == JobStatus.QUEUED, Job.task_id.is_(None)),
-        lost,
-    ))).all()
-    again, running = [], 0
-    for job in candidates:
-        if job.status is JobStatus.RUNNING:
-            expired = job.lease_until is None or job.lease_until < now
-            # held by this very process, which is not running it: an attempt that could not
-            # record its outcome, and no retry came to take it over
-            abandoned = job.worker == worker_id() and job.id not in _running_here
-            if not abandoned and (_alive_here(job.worker)
-                                  or not (_dead_here(job.worker) or expired)):
-                running += 1
-                continue
-            job.status = JobStatus.QUEUED
-            job.error = _error_text(reason("The worker %(worker)s stopped during attempt %(n)d",
-                                           worker=job.worker or "?", n=job.attempts))
-        job.lease_until = now + _lease()  # claim() replaces it; a queued job's next resend
-        again.append(job.id)
-    if not running:
-        again += _lost_while_idle(now, resendable, exclude=again)
-    db.session.commit()
-    for job_id in again:
-        send(job_id)
-    if again:
-        log.warning("sent %d interrupted jobs again: %s", len(again), again)
-    return again
-
-
-def lost_seconds() -> int:
-    """How long idle workers leave a sent job queued before its message counts as lost."""
-    return int(current_app.config["JOB_LOST_SECONDS"])
-
-
-def _lost_while_idle(now, resendable, *, exclude: list[int]) -> list[int]:
-    """Queued jobs sent over ``JOB_LOST_SECONDS`` ago while no job started since: the workers
-    are idle, so the queue no longer holds their messages. Marks them as sent now."""
-    quiet = now - timedelta(seconds=lost_seconds())
-    if db.session.scalar(select(Job.id).where(Job.started_at >= quiet).limit(1)) is not None:
-        return []  # the workers are taking jobs: a queued one may still be waiting its turn
-    jobs = db.session.scalars(select(Job).where(
-        Job.status == JobStatus.QUEUED, Job.task_id.is_not(None), Job.created_at < quiet,
-        resendable, Job.id.not_in(exclude) if exclude else true())).all()
-    for job in jobs:
-        job.lease_until = now + _lease()
-    return [job.id for job in jobs]
