@@ -305,3 +305,34 @@ def test_an_event_without_venue_or_patents_says_what_to_do(live_app, base_url, b
         assert page.locator("a[href$='/booklet.pdf']").count() == 1
     finally:
         context.close()
+
+
+def test_preference_flags_are_marked_favourable_or_not(live_app, base_url, browser, extra):
+    """The pair page's preference flags were a plain bullet list: "未提供开放许可" looked like
+    "与需求同一盟市". Each is now a chip, ✓ on green when favourable, ✗ on grey when not."""
+    flags = [{"rule": "region", "value": True, "label": "Same region as the need", "delta": 0.02},
+             {"rule": "open_licence", "value": False, "label": "No open licence", "delta": 0.0}]
+    with live_app.app_context():
+        match = pair(need=f.need("偏好标记测试需求"), patent=f.patent("偏好标记测试专利", number="CN119099901A"),
+                     explanation={"flags": flags, "score": 0.7, "channels": {}})
+        db.session.commit()
+        match_id = match.id
+        db.session.remove()
+    context = _context(browser, PHONE)
+    page = context.new_page()
+    try:
+        log_in(page, base_url, "e2e-broker", "zh_CN")
+        page.goto(f"{base_url}/queue/{match_id}")
+        chips = page.evaluate("""() => [...document.querySelectorAll('.flags .flag')].map(el => {
+            const s = getComputedStyle(el), mark = getComputedStyle(el, '::before').content;
+            return [el.textContent.trim(), mark, s.backgroundColor, s.display];
+        })""")
+        assert len(chips) == 2, chips
+        (yes_text, yes_mark, yes_bg, _), (no_text, no_mark, no_bg, _) = chips
+        assert "✓" in yes_mark and "✗" in no_mark, chips
+        assert yes_bg != no_bg, chips
+        assert yes_text and no_text and yes_text != no_text
+        assert page.evaluate(WIDE) <= PHONE["width"]
+        shot(page, "qa4/390-zh_CN-pair-flags")
+    finally:
+        context.close()
