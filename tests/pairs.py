@@ -39,7 +39,7 @@ def pair(*, need=None, patent=None, score: float = 0.5, status=MatchStatus.CANDI
         need=need or f.need(),
         patent=patent or f.patent(),
         score=score,
-        rank=1,
+        rank=kw.pop("rank", 1),
         channel_scores={"use-multilingual": {"score": score, "rank": 1}},
         explanation=explanation if explanation is not None else dict(EXPLANATION),
         status=status,

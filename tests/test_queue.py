@@ -186,6 +186,19 @@ def test_pair_page_without_explanation(world, db_app):
     assert html.count('class="empty"') >= 3  # no rules, no shared terms, no sentences
 
 
+def test_pair_page_names_the_list_its_rank_belongs_to(world, db_app):
+    """A pair found from a dormant patent's side has its rank among the patent's needs: the
+    page said "该需求第 2 名" (the need's list) for it."""
+    from_patent = pair(need=world["need"], score=0.5, explanation={"direction": "patent"}, rank=2)
+    from_need = pair(need=world["need"], score=0.5, explanation={"direction": "need"}, rank=3)
+    db.session.commit()
+    client = client_as(db_app, "admin1")
+    html = client.get(f"/queue/{from_patent.id}").get_data(as_text=True)
+    assert "该专利第 2 名" in html and "该需求第" not in html
+    html = client.get(f"/queue/{from_need.id}").get_data(as_text=True)
+    assert "该需求第 3 名" in html and "该专利第" not in html
+
+
 def test_pair_page_escapes_engine_text(world, db_app):
     odd = pair(need=world["need"], explanation={
         "shared_terms": ["<b>"], "rules": [{"rule": "x", "label": "<script>", "delta": 0.1}],
