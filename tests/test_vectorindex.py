@@ -221,6 +221,21 @@ def test_save_load_round_trip(filled, tmp_path):
     assert set(loaded.ids().tolist()) == set(ids[10:].tolist())
 
 
+@pytest.mark.parametrize("kind", ["milvus", "milvus-hnsw"])
+def test_a_milvus_collection_opened_by_another_process_is_searchable(kind, tmp_path):
+    """Milvus Lite (and a Milvus server after a restart) keeps a reopened collection released:
+    every search of a second process (a gunicorn worker, the job worker, the next start)
+    failed with "collection ... is in state 'released'; call load() before search"."""
+    index = make(kind)
+    data, ids = clustered(50), np.arange(1, 51, dtype=np.int64)
+    index.add(ids, data)
+    index.save(tmp_path)
+    index.client.release_collection(index.collection)  # what another process finds
+    loaded = type(index).load(tmp_path)
+    scores, found = loaded.search(data[:3], 5)
+    assert found[:, 0].tolist() == ids[:3].tolist()
+
+
 def test_hnsw_compact_drops_tombstones():
     index = make("hnsw")
     data, ids = clustered(500), primary_keys(500)
@@ -232,3 +247,18 @@ def test_hnsw_compact_drops_tombstones():
     assert set(fresh.ids().tolist()) == set(ids[200:].tolist())
     _, found = fresh.search(data[300:301], 1)
     assert found[0, 0] == ids[300]
+
+
+def test_a_milvus_lite_file_that_cannot_be_opened_says_why(monkeypatch, tmp_path):
+    """A second process on one Milvus Lite file (or no milvus-lite installed) got pymilvus's
+    bare "Open local milvus failed"; the message now names the cause and the way out."""
+    import pymilvus
+
+    from matchmaker.indexing.dense import milvus
+
+    def refuse(uri):
+        raise pymilvus.exceptions.ConnectionConfigException(message="Open local milvus failed")
+
+    monkeypatch.setattr(pymilvus, "MilvusClient", refuse)
+    with pytest.raises(RuntimeError, match="one process at a time.*MATCHMAKER_MILVUS_URI"):
+        milvus.connect(str(tmp_path / "busy.db"))

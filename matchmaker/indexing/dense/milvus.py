@@ -50,9 +50,20 @@ def connect(uri: str):
             raise RuntimeError("MATCHMAKER_VECTOR_BACKEND=milvus needs pymilvus (and milvus-lite "
                                "for a local file): pip install -r requirements-milvus.txt"
                                ) from exc
-        if "://" not in str(uri):
+        local = "://" not in str(uri)
+        if local:
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
-        _clients[key] = MilvusClient(str(uri))
+        try:
+            _clients[key] = MilvusClient(str(uri))
+        except Exception as exc:
+            if not local:
+                raise
+            # pymilvus says only "milvus-lite is required" or "Open local milvus failed".
+            raise RuntimeError(
+                f"cannot open the Milvus Lite file {uri} ({exc}). Milvus Lite needs the package "
+                "milvus-lite (pip install -r requirements-milvus.txt) and serves one process "
+                "at a time: for several web or job workers, run a Milvus server and set "
+                "MATCHMAKER_MILVUS_URI (docs/vector-backends.md)") from exc
     return _clients[key]
 
 
@@ -200,5 +211,8 @@ class MilvusIndex(VectorIndex):
         client = connect(uri)
         if not client.has_collection(meta["collection"]):
             raise ValueError(f"Milvus collection {meta['collection']!r} is gone from {uri}")
+        # A collection another process created (or any, after Milvus restarted) is released:
+        # it answers no search until it is loaded into memory again.
+        client.load_collection(meta["collection"])
         return cls(int(meta["dim"]), client=client, collection=meta["collection"], uri=uri,
                    index_type=meta["index_type"], previous=meta.get("previous"))
