@@ -1,6 +1,13 @@
 """gunicorn settings, read from the working directory (``script/server`` runs in the repository
 root; elsewhere pass ``-c path/to/gunicorn.conf.py``). Command-line options override these."""
 
+import os
+
+# gunicorn's control socket defaults to one per user (~/.gunicorn/gunicorn.ctl): a second portal
+# on the machine took it over, and stopping either deleted it. Each instance keeps its own.
+control_socket = os.path.join(os.environ.get("MATCHMAKER_INSTANCE_PATH", "instance"),
+                              "gunicorn.ctl")
+
 
 def post_worker_init(worker):
     """Load the encoders and indexes and compile the templates in each worker before it takes

@@ -401,6 +401,8 @@ def test_demo_if_empty_is_idempotent(app, runner, stub_matching):
     second = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo", "--if-empty"])
     assert second.exit_code == 0
     assert "nothing loaded" in second.output
+    # script/server's later starts list the accounts (once, no password: set at the first load)
+    assert "demo-admin" in second.output and "(unchanged)" in second.output
     assert state() == before
     assert stub_matching == ["rebuild_indexes", "run_batch_matching", "sync_needs"]  # not again
 

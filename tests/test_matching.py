@@ -369,9 +369,14 @@ def test_pair_sentences_rank_every_sentence_of_the_patent(world):
     assert matching.pair_sentences(needs["magnet"], magnet) == []
 
 
-def test_warm_up_loads_models_and_every_index_before_the_first_request(world, db_app):
+def test_warm_up_loads_models_and_every_index_before_the_first_request(world, db_app,
+                                                                       monkeypatch):
+    from matchmaker.text import segment
+
     db_app.extensions.pop(matching.EXTENSION, None)  # a fresh worker: nothing loaded yet
+    monkeypatch.setattr(segment, "_tokenizer", None)  # nor jieba's dictionary (~1 s to load)
     assert matching.warm_up() is True
+    assert segment._tokenizer is not None  # the first keyword search does not load it
     eng = matching.engine()
     stores = [c.stores[side] for c in eng.channels() for side in ("patents", "needs")]
     assert stores and all(store.loaded for store in stores)

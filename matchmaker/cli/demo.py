@@ -35,6 +35,7 @@ def demo(if_empty: bool) -> None:
     seeded = is_seeded()
     if if_empty and (seeded or has_patents()):
         click.echo(_("demo: the database is not empty; nothing loaded."))
+        _list_accounts()  # what script/server shows at every later start
         return
     if seeded and _count(Match) > 0:
         raise CommandError(
@@ -91,16 +92,13 @@ def demo(if_empty: bool) -> None:
 @with_appcontext
 def demo_accounts(reset: bool) -> None:
     """List the demo accounts; they are never re-activated and, without --reset, never changed."""
-    from ..demo.seed import demo_accounts as accounts
     from ..demo.seed import is_seeded, reset_demo_passwords
 
+    if not reset:
+        _list_accounts()
+        return
     if not is_seeded():
         click.echo(_("no demo accounts in this database (load them with `flask demo`)."))
-        return
-    if not reset:
-        _print_accounts(accounts(), _("(unchanged)"))
-        click.echo(_("passwords: as printed when the demo was loaded, or as their users changed "
-                     "them; `flask demo-accounts --reset` sets new ones"))
         return
     password = _password()
     try:
@@ -108,6 +106,19 @@ def demo_accounts(reset: bool) -> None:
     except ValidationError as exc:
         raise CommandError(f"DEMO_PASSWORD: {exc}") from exc
     _print_accounts(rows, password)
+
+
+def _list_accounts() -> None:
+    """The demo accounts as they are (passwords not shown: set once, when the demo was loaded)."""
+    from ..demo.seed import demo_accounts as accounts
+    from ..demo.seed import is_seeded
+
+    if not is_seeded():
+        click.echo(_("no demo accounts in this database (load them with `flask demo`)."))
+        return
+    _print_accounts(accounts(), _("(unchanged)"))
+    click.echo(_("passwords: as printed when the demo was loaded, or as their users changed "
+                 "them; `flask demo-accounts --reset` sets new ones"))
 
 
 def _password() -> str:

@@ -29,6 +29,7 @@ from ..matching.settings import EngineSettings
 from ..records import Need, NeedStatus, Patent
 from ..signals import index_rebuild_requested
 from ..text import prepare_need
+from ..text.segment import tokenizer
 from . import batch_pool
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,9 @@ class MatchingService:
         return True
 
     def warm_up(self) -> None:
-        """Load the models and every collection that exists."""
+        """Load the models, jieba's dictionary (the keyword search's and BM25's tokenizer: about
+        a second, which each worker's first search paid) and every collection that exists."""
+        tokenizer()
         for channel in self.engine.dense:
             channel.encoder.encode(["warm up"])
         for side in SIDES:
