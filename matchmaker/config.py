@@ -61,6 +61,11 @@ def load_config(instance_path: str) -> dict:
         # One thread per encoder: on shared cores 2 threads made a USE call 40-100x slower.
         "ENCODER_THREADS": _env_int("ENCODER_THREADS", 1),
         "EXACT_INDEX_LIMIT": _env_int("EXACT_INDEX_LIMIT", 50_000),
+        # A background job folds a collection's change log into a new base once the log holds
+        # this share of the collection's documents (at least INDEX_COMPACT_MIN of them): until
+        # then BM25 scores the log with the base's statistics, which drift with every change.
+        "INDEX_COMPACT_SHARE": _env_float("INDEX_COMPACT_SHARE", 0.02),
+        "INDEX_COMPACT_MIN": _env_int("INDEX_COMPACT_MIN", 10),
         # Where dense collections live: "faiss" (files under INDEX_DIR, memory-mapped) or
         # "milvus" (a Milvus server at MILVUS_URI; empty: a Milvus Lite file under INDEX_DIR).
         "VECTOR_BACKEND": _env("VECTOR_BACKEND", "faiss"),

@@ -20,3 +20,6 @@ import_finished = _signals.signal("import-finished")
 #: sent with ``side`` ("patents" or "needs") when a request found that side's index unusable;
 #: a background job rebuilds it (requests never do)
 index_rebuild_requested = _signals.signal("index-rebuild-requested")
+#: sent with ``side`` after a save left that side's change logs due for compaction
+#: (``MatchingService.compaction_due``); a background job folds them (requests never do)
+index_compaction_due = _signals.signal("index-compaction-due")

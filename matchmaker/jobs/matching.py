@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..services import maintenance, records
-from ..signals import index_rebuild_requested
+from ..signals import index_compaction_due, index_rebuild_requested
 from .registry import JobContext, job
 
 
@@ -47,15 +47,28 @@ def compact_index(params: dict, ctx: JobContext) -> dict:
 
 
 def connect_receivers(app) -> None:
-    """A request that meets an unusable index asks for a rebuild: queue one build job."""
+    """A request that meets an unusable index asks for a rebuild: queue one build job; a save
+    that leaves a long change log asks for a compaction: queue one compaction job."""
     index_rebuild_requested.connect(on_rebuild_requested)
+    index_compaction_due.connect(on_compaction_due)
 
 
 def on_rebuild_requested(sender, side: str | None = None, **_kw) -> None:
-    """Queue ``build_index`` unless one is waiting or running; never rebuilds inline.
+    """Queue ``build_index`` unless one is waiting or running; never rebuilds inline."""
+    _submit_once("build_index", {"reason": f"{side} index unusable"})
+
+
+def on_compaction_due(sender, side: str | None = None, **_kw) -> None:
+    """Queue ``compact_index`` unless one is waiting or running; never compacts inline."""
+    _submit_once("compact_index", {"reason": f"{side} change log due"})
+
+
+def _submit_once(kind: str, params: dict) -> None:
+    """Queue a job of ``kind`` unless one is already waiting or running.
 
     In eager mode (tests, one-process installs) a job would run inside the request that asked,
-    which is exactly what must not happen: there the command line (`build-index`) does it.
+    which is exactly what must not happen: there the command line (`build-index`,
+    `compact-index`) does it.
     """
     from flask import current_app
     from sqlalchemy import select
@@ -67,6 +80,6 @@ def on_rebuild_requested(sender, side: str | None = None, **_kw) -> None:
     if current_app.config.get("JOBS_EAGER"):
         return
     pending = db.session.scalar(select(Job.id).where(
-        Job.kind == "build_index", Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])))
+        Job.kind == kind, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])))
     if pending is None:
-        jobs.submit("build_index", {"reason": f"{side} index unusable"})
+        jobs.submit(kind, params)

@@ -33,6 +33,9 @@ class EngineSettings:
         thresholds: score bands and the strong-candidate line (SCORE_BAND_*, STRONG_MATCH_MIN).
         preference_margin: relevance margin of the preference tie-break (PREFERENCE_MARGIN).
         family_threshold: cross-language cosine of a family twin (FAMILY_THRESHOLD).
+        compact_share, compact_min: a collection's change log is due for compaction once it
+            holds ``max(compact_min, compact_share * documents)`` changed ids
+            (INDEX_COMPACT_SHARE, INDEX_COMPACT_MIN).
         fusion: how the channels' lists are fused, pseudo-relevance feedback included
             (``FusionConfig``: its defaults are the measured choice, docs/matching.md); not
             read from the configuration, so every path ranks with the same method.
@@ -51,6 +54,8 @@ class EngineSettings:
     thresholds: Thresholds
     preference_margin: float
     family_threshold: float
+    compact_share: float = 0.02
+    compact_min: int = 10
     fusion: FusionConfig = field(default_factory=FusionConfig)
 
     @classmethod
@@ -73,6 +78,8 @@ class EngineSettings:
                                   strong=int(config["STRONG_MATCH_MIN"])),
             preference_margin=float(config["PREFERENCE_MARGIN"]),
             family_threshold=float(config["FAMILY_THRESHOLD"]),
+            compact_share=float(config["INDEX_COMPACT_SHARE"]),
+            compact_min=int(config["INDEX_COMPACT_MIN"]),
         )
 
     def but(self, **changes) -> EngineSettings:

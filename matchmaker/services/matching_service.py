@@ -27,7 +27,7 @@ from ..matching.explain import SentenceCache
 from ..matching.fusion import Fused
 from ..matching.settings import EngineSettings
 from ..records import Need, NeedStatus, Patent
-from ..signals import index_rebuild_requested
+from ..signals import index_compaction_due, index_rebuild_requested
 from ..text import prepare_need
 from ..text.segment import tokenizer
 from . import batch_pool
@@ -199,6 +199,7 @@ class MatchingService:
             self.engine.upsert(side, [r.id for r in live], [prepare(r) for r in live])
         if gone:
             self.engine.remove(side, gone)
+        self._announce_compaction(side)
 
     def index_and_match(self, direction: str, record_id: int, k: int | None = None) -> int:
         """Index one saved need ("need") or patent ("patent") and store its candidates.
@@ -218,11 +219,13 @@ class MatchingService:
                      else R.is_indexable_patent(record))
         if not self.writable(side):
             pass  # the requested rebuild indexes it
-        elif indexable:
-            self.engine.upsert(side, [record.id], [prepared],
-                               vectors={name: v[None, :] for name, v in vectors.items()})
         else:
-            self.engine.remove(side, [record.id])
+            if indexable:
+                self.engine.upsert(side, [record.id], [prepared],
+                                   vectors={name: v[None, :] for name, v in vectors.items()})
+            else:
+                self.engine.remove(side, [record.id])
+            self._announce_compaction(side)
         if direction == "patent" and not R.is_indexable_patent(record):
             return 0
         k = int(k or self.settings.top_k)
@@ -258,6 +261,23 @@ class MatchingService:
         report = {side: self.rebuild_side(side, progress, workers) for side in SIDES}
         report["encoders"] = [c.name for c in self.engine.dense]
         return report
+
+    def compaction_due(self, side: str) -> bool:
+        """Whether a collection of ``side`` holds enough logged changes to fold: at least
+        ``compact_min``, and ``compact_share`` of its documents. Until a compaction, BM25 scores
+        the log with the base's document count, idf and average length (a removed need still
+        counts), so rankings drift from a rebuild's as the log grows."""
+        share, least = self.settings.compact_share, self.settings.compact_min
+        for store in self.stores(side):
+            if store.exists():
+                view = store.fresh()
+                if view.pending >= max(least, share * len(view)):
+                    return True
+        return False
+
+    def _announce_compaction(self, side: str) -> None:
+        if self.compaction_due(side):
+            index_compaction_due.send(None, side=side)
 
     def compact(self) -> dict:
         """Fold every collection's delta log into a new base (jobs and CLI); the number of
