@@ -14,6 +14,7 @@ class Importer:
     """One record type's rules: required fields, in-file key, cross-field checks, the upsert."""
 
     kind: str  # "patents" / "needs"
+    model: type  # Patent / Need
     specs: dict[str, FieldSpec]
     org_field: str  # the column naming the organization ("owner" / "enterprise")
     key_field: str  # where an in-file duplicate is reported

@@ -46,6 +46,7 @@ def _merge_budget(values: dict[str, Any]) -> None:
 
 class NeedImporter(Importer):
     kind = "needs"
+    model = Need
     specs = NEED_FIELDS
     org_field = "enterprise"
     key_field = "external_ref"

@@ -55,6 +55,7 @@ def type_from_number(number: str) -> PatentType:
 
 class PatentImporter(Importer):
     kind = "patents"
+    model = Patent
     specs = PATENT_FIELDS
     org_field = "owner"
     key_field = "publication_number"

@@ -1,6 +1,9 @@
 """The import use cases: read, validate and upsert row by row, commit in batches, sync the index.
 
 The whole file is read before anything is written: a file damaged half way writes nothing.
+A job's retry after its worker was killed (``resumed_since``: when the job was queued) finds the
+rows the killed attempt committed unchanged; written since then, they count as this import's
+(created or updated), so they are still indexed, matched and announced.
 Each valid row is written inside its own SAVEPOINT, so a row that fails while writing is rolled
 back alone and never blocks the others; the rows are committed every ``IMPORT_BATCH_ROWS``
 rows and at the end (a dry run rolls everything back), then the tables are analysed. Each batch
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Hashable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,19 +54,23 @@ Progress = Callable[[int, int | None], None]
 def import_patents(stream_or_path, filename: str | None = None, *,
                    owner: Organization | str | None = None, actor: User | None = None,
                    dry_run: bool = False, progress: Progress | None = None,
-                   sheet: str | None = None, notify: bool = True) -> ImportResult:
+                   sheet: str | None = None, notify: bool = True,
+                   resumed_since: datetime | None = None) -> ImportResult:
     """Import patents from CSV/TSV/XLSX/JSONL; ``owner`` pins every row to one organization."""
     return _run(PatentImporter, stream_or_path, filename, org=owner, actor=actor,
-                dry_run=dry_run, progress=progress, sheet=sheet, notify=notify)
+                dry_run=dry_run, progress=progress, sheet=sheet, notify=notify,
+                since=resumed_since)
 
 
 def import_needs(stream_or_path, filename: str | None = None, *,
                  enterprise: Organization | str | None = None, actor: User | None = None,
                  dry_run: bool = False, progress: Progress | None = None,
-                 sheet: str | None = None, notify: bool = True) -> ImportResult:
+                 sheet: str | None = None, notify: bool = True,
+                 resumed_since: datetime | None = None) -> ImportResult:
     """Import technical needs; ``enterprise`` pins every row to one enterprise."""
     return _run(NeedImporter, stream_or_path, filename, org=enterprise, actor=actor,
-                dry_run=dry_run, progress=progress, sheet=sheet, notify=notify)
+                dry_run=dry_run, progress=progress, sheet=sheet, notify=notify,
+                since=resumed_since)
 
 
 def _authorise(importer_cls: type[Importer], actor: User | None,
@@ -89,7 +97,7 @@ def _authorise(importer_cls: type[Importer], actor: User | None,
 
 
 def _run(importer_cls: type[Importer], source, filename: str | None, *, org, actor, dry_run,
-         progress, sheet, notify) -> ImportResult:
+         progress, sheet, notify, since: datetime | None = None) -> ImportResult:
     name = filename or (Path(source).name if isinstance(source, str | os.PathLike) else "upload")
     forced, restricted = _authorise(importer_cls, actor, org)
     table = open_table(source, filename or os.fspath(name), sheet=sheet)
@@ -111,7 +119,7 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
     try:
         seen: dict[Hashable, int] = {}
         for done, (row, record) in enumerate(table.rows, start=1):
-            _import_row(importer, mapper, row, record, seen, result)
+            _import_row(importer, mapper, row, record, seen, result, since)
             if progress is not None:
                 progress(done, table.total)
             if not dry_run and done % batch == 0:
@@ -174,7 +182,8 @@ def _interrupted(result: ImportResult, committed: int) -> None:
 
 
 def _import_row(importer: Importer, mapper: ColumnMapper, row: int, record: Any,
-                seen: dict[Hashable, int], result: ImportResult) -> None:
+                seen: dict[Hashable, int], result: ImportResult,
+                since: datetime | None = None) -> None:
     """Validate one row and write it in its own savepoint; problems become RowErrors."""
     result.rows += 1
     if isinstance(record, Malformed):
@@ -234,11 +243,24 @@ def _import_row(importer: Importer, mapper: ColumnMapper, row: int, record: Any,
         result.errors.append(error(None, reason("Writing to the database failed: %(error)s",
                                                 error=detail)))
         return
+    if outcome == "unchanged" and since is not None:
+        outcome = _written_since(importer, record_id, since)
     setattr(result, outcome, getattr(result, outcome) + 1)
     if outcome != "unchanged":
         result.changed_ids.append(record_id)
     if outcome == "created":
         result.created_ids.append(record_id)
+
+
+def _written_since(importer: Importer, record_id: int, since: datetime) -> str:
+    """What an earlier attempt of this import did to a record the file leaves unchanged now:
+    "created" or "updated" when that happened since ``since``, else "unchanged"."""
+    stored = db.session.get(importer.model, record_id)
+    if stored is not None and stored.created_at >= since:
+        return "created"
+    if stored is not None and stored.updated_at is not None and stored.updated_at >= since:
+        return "updated"
+    return "unchanged"
 
 
 def _after_commit(result: ImportResult, notify: bool) -> None:

@@ -76,7 +76,7 @@ def import_patents(params: dict, ctx: JobContext) -> dict:
     owner = db.session.get(Organization, params["owner_id"]) if params.get("owner_id") else None
     imported = records.import_patent_file(
         path, params["filename"], owner=owner, actor=actor,
-        dry_run=bool(params.get("dry_run")), progress=ctx.progress,
+        dry_run=bool(params.get("dry_run")), progress=ctx.progress, resumed_since=_resumed(ctx),
     )
     return report(imported)
 
@@ -91,7 +91,7 @@ def import_needs(params: dict, ctx: JobContext) -> dict:
     ctx.when_finished(lambda: path.unlink(missing_ok=True))  # kept while a retry may come
     actor = db.session.get(User, params["actor_id"]) if params.get("actor_id") else None
     result = run(path, params["filename"], actor=actor, dry_run=bool(params.get("dry_run")),
-                 progress=ctx.progress)
+                 progress=ctx.progress, resumed_since=_resumed(ctx))
     return report(records.Imported(result))
 
 
@@ -100,3 +100,9 @@ def _uploaded(params: dict) -> Path:
     if not path.is_file():
         raise ImportFileError(reason("The uploaded file is missing: %(name)s", name=path.name))
     return path
+
+
+def _resumed(ctx: JobContext):
+    """For a second or later attempt, when the job was queued: rows an earlier attempt committed
+    before its worker died are this import's, although the file now leaves them unchanged."""
+    return ctx.job.created_at if (ctx.job.attempts or 0) > 1 else None

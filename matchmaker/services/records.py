@@ -355,7 +355,7 @@ class Imported:
 
 
 def import_patent_file(stream, filename: str, *, owner, actor: User,
-                       dry_run: bool = False, progress=None) -> Imported:
+                       dry_run: bool = False, progress=None, resumed_since=None) -> Imported:
     """Import patents from a file, then store matches for the changed ones (up to a limit).
 
     The importer itself syncs the index and announces new patents; this adds what a form
@@ -364,7 +364,7 @@ def import_patent_file(stream, filename: str, *, owner, actor: User,
     from ..ingest import import_patents
 
     result = import_patents(stream, filename, owner=owner, actor=actor, dry_run=dry_run,
-                            progress=progress)
+                            progress=progress, resumed_since=resumed_since)
     imported = Imported(result)
     if dry_run or not result.changed_ids:
         return imported
