@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, true
+from sqlalchemy.orm import defer, selectinload
 
 from .. import validators
 from ..errors import PermissionDenied
@@ -169,7 +170,11 @@ def rank_dormant(
     """Dormant patents visible to ``user``, most revivable first (urgent ones flagged)."""
     today = today or local_today()
     demand = demand_by_patent()
-    stmt = select(Patent).where(Patent.dormant.is_(True), dormant_filter(user))
+    # Every dormant patent is scored: load what scoring and the list read in one query each
+    # (the licence modes were one query per patent: 2.1 s for 5,000 patents), not the texts.
+    stmt = (select(Patent).where(Patent.dormant.is_(True), dormant_filter(user))
+            .options(selectinload(Patent.licence_links), selectinload(Patent.owner),
+                     defer(Patent.abstract), defer(Patent.claims)))
     rows = [assess(p, demand.get(p.id, (0, 0.0, 0.0, None)), today) for p in db.session.scalars(stmt)]
     if not include_unrevivable:
         rows = [r for r in rows if r.revivable]
