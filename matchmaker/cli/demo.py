@@ -136,8 +136,8 @@ def _print_accounts(rows: list[dict], password: str) -> None:
     click.echo(_("demo accounts:"))
     for row in table:
         click.echo("  " + "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)))
-    port = os.environ.get("PORT", "8000")
-    click.echo(_("sign in at %(url)s", url=f"http://127.0.0.1:{port}/auth/login"))
+    base = current_app.config.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+    click.echo(_("sign in at %(url)s", url=f"{base}/auth/login"))
 
 
 def _role(code: str) -> str:

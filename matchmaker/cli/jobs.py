@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -29,6 +31,8 @@ def worker_command(concurrency: int, pool: str, loglevel: str) -> None:
     celery.worker_main([
         "worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}",
         f"--queues={app.config['JOB_QUEUE']}",
+        # One name per process (celery@host clashed for two workers on one machine).
+        f"--hostname=matchmaker-{os.getpid()}@%h",
     ])
 
 

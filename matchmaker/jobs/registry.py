@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError, PendingRollbackError
 from sqlalchemy.orm import Session
 
+from ..errors import MatchmakerError
 from ..extensions import begin_write, db
 from ..records import Job
 from ..services import jobs as service
@@ -110,7 +111,11 @@ def run(task: Task, job_id: int, work) -> str:
                 if cause is exc:
                     raise  # autoretry_for sends it again with exponential backoff
                 raise cause from exc
-            log.exception("job %s (%s) failed", job_id, record.kind)
+            if isinstance(exc, MatchmakerError):  # the user's input (a file without a
+                # required column): its message says it all, no traceback for the admins' logs
+                log.warning("job %s (%s) failed: %s", job_id, record.kind, exc)
+            else:
+                log.exception("job %s (%s) failed", job_id, record.kind)
             _steps(job_id, ctx.finished)
             return "failed"
         _bookkeeping(service.succeed, job_id, result or {})
