@@ -125,7 +125,8 @@ def mine():
 def detail(job_id: int):
     """One job: status, progress, error and, for an import, the per-row report."""
     job = _own(job_id)
-    return render_template("jobs/detail.html", job=job, terminal=job.status in TERMINAL)
+    return render_template("jobs/detail.html", job=job, terminal=job.status in TERMINAL,
+                           note=progress_note(job))
 
 
 @bp.route("/jobs/<int:job_id>/status")
@@ -140,8 +141,21 @@ def status(job_id: int):
         "done": job.progress_done,
         "total": job.progress_total,
         "percent": job.percent,
+        "note": progress_note(job),
         "error": error_message(job),
         "finished": job.status in TERMINAL,
         "url": url_for("jobs.detail", job_id=job.id),
     })
 
+
+IMPORTS = ("import_patents", "import_needs")
+
+
+def progress_note(job) -> str | None:
+    """What a running import does once every row is saved: indexing, matching and announcing
+    the new records takes minutes on a large file, with the bar at 100 %."""
+    if (job.kind in IMPORTS and job.status not in TERMINAL and job.progress_total
+            and job.progress_done >= job.progress_total):
+        return _("Every row is saved; the new records are being indexed and matched "
+                 "(a large file takes a few minutes).")
+    return None

@@ -19,6 +19,8 @@
     if (bar && state.percent !== null) { bar.value = state.percent; bar.textContent = state.percent + "%"; }
     var counts = field("counts");
     if (counts && state.total) { counts.textContent = state.done + "/" + state.total; }
+    var note = field("note");
+    if (note) { note.textContent = state.note || ""; note.hidden = !state.note; }
   }
 
   function poll() {
