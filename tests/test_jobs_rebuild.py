@@ -39,3 +39,27 @@ def test_compaction_is_a_job(app):
     with app.app_context():
         job = jobs.submit("compact_index")
         assert job.status is JobStatus.SUCCEEDED, job.error
+
+
+def test_quick_edits_of_one_record_share_its_waiting_matching_job(app_factory):
+    """Six saves of one patent queued six jobs that each encoded and matched it (QA pass 5). A
+    job still waiting reads the record when it starts, so it takes later edits too; once it
+    runs, the next edit queues a new one."""
+    from matchmaker.services.records import Saved, _after_save
+    from tests import factories as f
+
+    app = app_factory({"JOBS_EAGER": False, "JOB_QUEUE": f"edits-{uuid.uuid4().hex[:8]}"})
+    with app.app_context():
+        patent, other = f.patent("一种稀土合金"), f.patent("一种风电叶片")
+        db.session.commit()
+        first = _after_save(Saved(patent, created=False))
+        again = _after_save(Saved(patent, created=False))
+        elsewhere = _after_save(Saved(other, created=False))
+        assert again.job_id == first.job_id and elsewhere.job_id != first.job_id
+        running = db.session.get(Job, first.job_id)
+        running.status = JobStatus.RUNNING
+        db.session.commit()
+        later = _after_save(Saved(patent, created=False))
+        assert later.job_id not in (first.job_id, elsewhere.job_id)
+        kinds = list(db.session.scalars(select(Job.kind).where(Job.kind == "match_patent")))
+        assert len(kinds) == 3

@@ -20,6 +20,7 @@ from ..reasons import reason, render
 from ..reasons import stored as language_neutral
 from ..records import (
     EventPatent,
+    Job,
     JobStatus,
     Match,
     MatchHistory,
@@ -310,6 +311,10 @@ def _after_save(saved: Saved) -> Saved:
 
     kind = "need" if isinstance(saved.record, Need) else "patent"
     params = {f"{kind}_id": saved.record.id, "announce": saved.created}
+    waiting = None if saved.created else _waiting_match(f"match_{kind}", params)
+    if waiting is not None:  # that job reads the record when it starts: it takes this edit too
+        saved.job_id = waiting
+        return saved
     try:
         job = jobs.submit(f"match_{kind}", params)
     except Exception:  # the record is saved; the next batch run matches it
@@ -322,6 +327,16 @@ def _after_save(saved: Saved) -> Saved:
         saved.stored_matches = (job.result or {}).get("stored")
         saved.warnings = [render(w) for w in (job.result or {}).get("warnings", [])]
     return saved
+
+
+def _waiting_match(kind: str, params: dict) -> int | None:
+    """A queued (not yet started) matching job of the same record, if any: six quick edits of
+    one patent queued six jobs that each encoded and matched it again."""
+    key = next(k for k in params if k.endswith("_id"))
+    queued = db.session.execute(select(Job.id, Job.params).where(
+        Job.kind == kind, Job.status == JobStatus.QUEUED).order_by(Job.id)).all()
+    return next((job_id for job_id, queued_params in queued
+                 if (queued_params or {}).get(key) == params[key]), None)
 
 
 def match_saved(kind: str, record_id: int, *, announce: bool) -> dict:
