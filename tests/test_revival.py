@@ -18,7 +18,13 @@ from matchmaker.records import (
     PatentType,
     Role,
 )
-from matchmaker.services.revival import DEMAND_NEEDS_FULL, WARNING_DAYS, rank_dormant, term_end
+from matchmaker.services.revival import (
+    DEMAND_NEEDS_FULL,
+    WARNING_DAYS,
+    attach_patents,
+    rank_dormant,
+    term_end,
+)
 from tests import factories as f
 
 TODAY = date(2026, 3, 1)
@@ -190,8 +196,8 @@ def test_ranking_runs_as_many_statements_for_30_patents_as_for_3(app):
         db.session.commit()
         db.session.expire_all()
         with statements() as seen:
-            rows = rank_dormant(broker, TODAY)
-            assert all(row.patent.owner is not None for row in rows)  # as the page reads them
+            rows = attach_patents(rank_dormant(broker, TODAY))  # as the page does, for its page
+            assert all(row.patent.owner is not None for row in rows)
         return len(seen)
 
     assert counted(3) == counted(27)  # 3, then 30 patents

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ...records import Role
 from ...security.params import page_number
-from ...services.revival import WARNING_DAYS, WEIGHTS, rank_dormant
+from ...services.revival import WARNING_DAYS, WEIGHTS, attach_patents, rank_dormant
 from ..auth.session import roles_required
 from .forms import RevivalFilterForm
 
@@ -38,6 +38,7 @@ def index():
         urgent_only=bool(form.urgent.data),
     )
     page = _Page(rows, page_number(request.args), current_app.config["PAGE_SIZE"])
+    attach_patents(page.items)
     urgent = sum(1 for r in rows if r.urgent)
     args = {k: v for k, v in request.args.items() if k in ("urgent", "everything")}
     return render_template(
