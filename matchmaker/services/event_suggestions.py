@@ -150,8 +150,10 @@ _LIKELIHOOD = case(
 )
 
 
-def demand_by_patent() -> dict[int, tuple[int, float, float, int | None]]:
-    """patent_id -> (open needs, best score, demand, best calibrated score) over live pairs.
+def demand_by_patent(*patents) -> dict[int, tuple[int, float, float, int | None]]:
+    """patent_id -> (open needs, best score, demand, best calibrated score) over live pairs;
+    ``patents``: conditions on ``Patent`` that limit the patents counted (the revival list's
+    scope), else every patent.
 
     Demand is the expected number of open needs a broker would recommend the patent for: the
     sum of its pairs' ``likelihood`` (calibrated scores / 100), on one scale for every patent.
@@ -168,6 +170,8 @@ def demand_by_patent() -> dict[int, tuple[int, float, float, int | None]]:
         .where(Need.status == NeedStatus.OPEN, Match.status != MatchStatus.REJECTED)
         .group_by(Match.patent_id)
     )
+    if patents:
+        stmt = stmt.join(Patent, Patent.id == Match.patent_id).where(*patents)
     return {
         pid: (n, float(best or 0), float(total or 0), calibrated)
         for pid, n, best, total, calibrated in db.session.execute(stmt)

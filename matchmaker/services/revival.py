@@ -194,10 +194,10 @@ def rank_dormant(
 ) -> list[RevivalRow]:
     """Dormant patents visible to ``user``, most revivable first (urgent ones flagged)."""
     today = today or local_today()
-    demand = demand_by_patent()
     # Every dormant patent of the scope is scored from a few columns (whole records, with
     # their licence modes one query per patent, took 2.1 s for 5,000); the page loads its own.
     scope = (Patent.dormant.is_(True), dormant_filter(user))
+    demand = demand_by_patent(*scope)
     open_ids = set(db.session.scalars(
         select(PatentLicence.patent_id).join(Patent, Patent.id == PatentLicence.patent_id)
         .where(PatentLicence.mode == LicenceMode.OPEN, *scope)))
