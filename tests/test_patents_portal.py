@@ -358,6 +358,18 @@ def test_find_needs_for_a_patent_and_queue_one(cast):
     assert uni.post(f"/patents/{ours.id}/matches/{need.id}").status_code == 403
 
 
+def test_find_matches_on_a_lapsed_patent_says_it_is_matched_no_more(cast):
+    """It said the engine found no need one may see (QA pass 5): the patent is simply out."""
+    matching.rebuild_indexes()
+    ours = cast["ours"]
+    ours.legal_status = LegalStatus.LAPSED
+    db.session.commit()
+    html = signed_in(cast["app"], "broker1").get(f"/patents/{ours.id}/matches").get_data(
+        as_text=True)
+    assert "该专利已失效、届满或已下架，不再参与匹配" in html
+    assert f'href="/needs/{cast["need"].id}"' not in html
+
+
 # --- CSRF -----------------------------------------------------------------------------------
 
 

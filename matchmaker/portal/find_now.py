@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..errors import IndexUnusable, ValidationError
 from ..extensions import db
+from ..matching.rows import is_indexable_need, is_indexable_patent
 from ..records import Match, Need, Patent
 from ..services import access, records
 from .needs.filters import shared_terms
@@ -38,6 +39,7 @@ class Direction:
     other_key: str  # the pair's (and a candidate's) column naming the ranked record
     other_filter: Callable  # access filter of the ranked records for a user
     can_view_other: Callable
+    matchable: Callable  # whether the engine still matches the page's record
 
     def rank(self, record, k: int) -> list:
         from ..services.matching import match_need, match_patent
@@ -46,9 +48,9 @@ class Direction:
 
 
 NEED_TO_PATENTS = Direction("need", "need_id", Patent, "patent_id", access.patent_filter,
-                            access.can_view_patent)
+                            access.can_view_patent, is_indexable_need)
 PATENT_TO_NEEDS = Direction("patent", "patent_id", Need, "need_id", access.need_filter,
-                            access.can_view_need)
+                            access.can_view_need, is_indexable_patent)
 
 
 def requested_k() -> int:
@@ -61,6 +63,10 @@ def ranked_rows(direction: Direction, record, k: int) -> tuple[list[tuple], str 
     """(candidate, ranked record, stored pair or None, shared terms) per candidate the user may
     see, and the error to show when the engine could not rank (the record is unaffected)."""
     error = None
+    if not direction.matchable(record):  # the engine matches it no more: say why
+        return [], (_("This patent has lapsed, expired or left the listings: it is no longer "
+                      "matched.") if direction.side == "patent" else
+                    _("This need is closed or already matched: it is no longer matched."))
     try:
         candidates = direction.rank(record, k)
     except IndexUnusable:  # a rebuild was requested; it runs outside this request
