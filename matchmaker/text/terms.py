@@ -155,7 +155,7 @@ def _cut_words(text: str) -> list[str]:
     if not text:
         return []
     out: list[str] = []
-    for token in tokenizer().cut(text, HMM=False):
+    for token in _domain_first(list(tokenizer().cut(text, HMM=False))):
         token = token.strip()
         if not token:
             continue
@@ -164,6 +164,33 @@ def _cut_words(text: str) -> list[str]:
         elif _CJK.search(token):
             out.append(token)
             out.extend(_sub_words(token))
+    return out
+
+
+def _domain_first(tokens: list[str]) -> list[str]:
+    """jieba's words, re-cut where a word and the single character after it end in a domain
+    term and the word's rest is a word itself: 单位制 + 氢 -> 单位 + 制氢 (jieba's general
+    corpus prefers 单位制, "unit system"; the text means the unit hydrogen output), 露天矿 + 山
+    -> 露天 + 矿山. A following word of two or more characters is left alone (存储 + 能力 never
+    becomes 存 + 储能 + 力), as is any cut that no domain term crosses."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        word = tokens[i]
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if len(after) == 1 and len(word) >= 3 and _CJK.match(after) and _CJK.search(word):
+            for k in range(1, len(word) - 1):  # the domain term takes the word's last k chars
+                rest, term = word[:-k], word[-k:] + after
+                if term in domain_set() and _is_word(rest):
+                    out += [rest, term]
+                    i += 2
+                    break
+            else:
+                out.append(word)
+                i += 1
+            continue
+        out.append(word)
+        i += 1
     return out
 
 
