@@ -251,6 +251,9 @@ def test_unsupported_files_get_clear_errors(db_app, tmp_path):
         import_patents(b"title,publication_number\nx,CN114081026A\n", "p.csv")
     named = str(missing.value).split("：", 2)[-1]  # the column names it accepts, each once
     assert named.count("abstract") == 1 and named.count("摘要") == 1, named
+    with pytest.raises(ImportFileError) as no_number:  # an English name among Chinese aliases
+        import_patents(b"title,abstract\nx,y\n", "p.csv")
+    assert "publication number" in str(no_number.value), str(no_number.value)
 
 
 # --- validation ----------------------------------------------------------------------------

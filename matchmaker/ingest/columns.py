@@ -222,7 +222,11 @@ class ColumnMapper:
     def describe(self, name: str) -> Reason:
         """"公开号（可用列名：公开号、公开(公告)号、publication_number ...）" for error messages."""
         spec = self.specs[name]
-        names = dict.fromkeys(str(n) for n in (spec.label, *spec.aliases[:3], spec.name))
+        # Chinese names first, and always an English one: a reader of the English screens
+        # names columns in English ("publication number"), QA pass 5.
+        chinese = [a for a in spec.aliases if not a.isascii()][:2]
+        english = [a for a in spec.aliases if a.isascii()][:1]
+        names = dict.fromkeys(str(n) for n in (spec.label, *chinese, *english, spec.name))
         return reason("%(label)s (column names: %(names)s)", label=spec.label, names=list(names))
 
     @property
