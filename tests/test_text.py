@@ -149,3 +149,19 @@ def test_patent_title_counts_twice_for_bm25():
     prepared = prepare_patent("Blade heater", "It melts ice.")
     assert prepared.lexical.count("Blade heater") == 2
     assert prepared.parts[0][0].count("Blade heater") == 1  # not for the encoders
+
+
+def test_a_needs_boilerplate_about_its_own_ip_rights_is_no_keyword():
+    """具有自主知识产权的 is said of any subject; its 知识产权 (and the bigrams 知识 / 产权) made
+    an IP-management text a strong keyword match for a mining-truck need (QA pass 5)."""
+    from matchmaker.text import prepare_need
+    from matchmaker.text.segment import lexical_terms
+
+    need = prepare_need("大吨位矿用自卸车电传动系统国产化",
+                        "希望引进具有自主知识产权的交流电传动系统技术，包括轮边电机。")
+    words = lexical_terms(need.lexical)
+    assert "知识产权" not in words and "产权" not in words and "识产" not in words
+    assert {"交流电", "轮边"} & set(words)
+    assert "自主知识产权" in need.parts[0][0]  # the encoders still read the sentence whole
+    # a need about IP itself keeps the word
+    assert "知识产权" in lexical_terms(prepare_need("知识产权管理系统").lexical)

@@ -20,9 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .ipc import describe
 from .normalize import detect_language, normalize, windows
+from .segment import read_list
 
 FIRST_CLAIM_MAX = 1500
 PATENT_MAIN_WEIGHT = 0.75
@@ -76,8 +78,15 @@ def prepare_need(
     """Texts of a need (or of a free-text query, given as ``title``)."""
     keyword_text = " ".join(k.strip() for k in keywords or () if k and k.strip())
     dense = _join(title, description, keyword_text)
-    lexical = _join(title, description, keyword_text, technical_field)
+    lexical = _need_boilerplate().sub("", _join(title, description, keyword_text, technical_field))
     return Prepared(lexical=lexical, parts=((dense, 1.0),), language=detect_language(dense))
+
+
+@lru_cache(maxsize=1)
+def _need_boilerplate() -> re.Pattern:
+    """Phrases of ``data/need_boilerplate.txt`` (具有自主知识产权的 ...), longest first."""
+    phrases = sorted(read_list("need_boilerplate.txt"), key=len, reverse=True)
+    return re.compile("|".join(re.escape(p) for p in phrases))
 
 
 def prepare_patent(

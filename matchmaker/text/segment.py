@@ -27,7 +27,7 @@ _WORD_CHARS = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 BIGRAM_MARK = "#"  # bigram terms live beside word terms in one vocabulary: keep them apart
 
 
-def _read_list(name: str) -> list[str]:
+def read_list(name: str) -> list[str]:
     lines = (DATA / name).read_text(encoding="utf-8").splitlines()
     return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
@@ -35,13 +35,13 @@ def _read_list(name: str) -> list[str]:
 @lru_cache(maxsize=1)
 def domain_terms() -> tuple[str, ...]:
     """The domain dictionary's terms (first column of ``data/domain_dict.txt``)."""
-    return tuple(line.split()[0] for line in _read_list("domain_dict.txt"))
+    return tuple(line.split()[0] for line in read_list("domain_dict.txt"))
 
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     """Chinese and English stopwords, patent boilerplate included."""
-    return frozenset(_read_list("stopwords_zh.txt")) | frozenset(_read_list("stopwords_en.txt"))
+    return frozenset(read_list("stopwords_zh.txt")) | frozenset(read_list("stopwords_en.txt"))
 
 
 def tokenizer():
@@ -55,7 +55,7 @@ def tokenizer():
                 jieba.setLogLevel(logging.WARNING)
                 tok = jieba.Tokenizer()
                 tok.initialize()
-                for line in _read_list("domain_dict.txt"):
+                for line in read_list("domain_dict.txt"):
                     parts = line.split()
                     freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
                     tok.add_word(parts[0], freq)
