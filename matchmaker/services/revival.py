@@ -114,7 +114,7 @@ class RevivalRow:
         return self.lapse_soon or self.fee_overdue or self.expire_soon
 
 
-def term_end(patent: Patent) -> date | None:
+def term_end(patent: Patent | DormantFacts) -> date | None:
     """The end of the statutory term counted from the filing date (None when unknown).
 
     A filing date outside the years every form, the API and the import accept
@@ -133,7 +133,7 @@ def term_end(patent: Patent) -> date | None:
         return start.replace(year=start.year + years, day=28)
 
 
-def assess(patent: DormantFacts | Patent, demand: tuple[int, float, float, int | None],
+def assess(patent: DormantFacts, demand: tuple[int, float, float, int | None],
            today: date) -> RevivalRow:
     """Score one patent; ``demand`` is (open needs, best score, score sum, best calibrated)."""
     open_needs, best, _total, calibrated = demand
@@ -168,11 +168,8 @@ def assess(patent: DormantFacts | Patent, demand: tuple[int, float, float, int |
     ]
     total = round(sum(f.points for f in factors), 1) if revivable else 0.0
     fee_days = (patent.fee_due_date - today).days if patent.fee_due_date else None
-    facts = patent if isinstance(patent, DormantFacts) else DormantFacts(
-        patent.id, patent.legal_status, patent.patent_type, patent.filing_date,
-        patent.fee_due_date, patent.open_licence)
     return RevivalRow(
-        facts, factors, total, revivable, end, days_left, fee_days, open_needs, round(best, 3)
+        patent, factors, total, revivable, end, days_left, fee_days, open_needs, round(best, 3)
     )
 
 
