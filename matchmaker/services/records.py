@@ -311,7 +311,7 @@ def _after_save(saved: Saved) -> Saved:
 
     kind = "need" if isinstance(saved.record, Need) else "patent"
     params = {f"{kind}_id": saved.record.id, "announce": saved.created}
-    waiting = None if saved.created else _waiting_match(f"match_{kind}", params)
+    waiting = None if saved.created else _waiting_match(kind, saved.record.id)
     if waiting is not None:  # that job reads the record when it starts: it takes this edit too
         saved.job_id = waiting
         return saved
@@ -329,14 +329,13 @@ def _after_save(saved: Saved) -> Saved:
     return saved
 
 
-def _waiting_match(kind: str, params: dict) -> int | None:
-    """A queued (not yet started) matching job of the same record, if any: six quick edits of
-    one patent queued six jobs that each encoded and matched it again."""
-    key = next(k for k in params if k.endswith("_id"))
+def _waiting_match(kind: str, record_id: int) -> int | None:
+    """A queued (not yet started) ``match_<kind>`` job of record ``record_id``, if any: six
+    quick edits of one patent queued six jobs that each encoded and matched it again."""
     queued = db.session.execute(select(Job.id, Job.params).where(
-        Job.kind == kind, Job.status == JobStatus.QUEUED).order_by(Job.id)).all()
-    return next((job_id for job_id, queued_params in queued
-                 if (queued_params or {}).get(key) == params[key]), None)
+        Job.kind == f"match_{kind}", Job.status == JobStatus.QUEUED).order_by(Job.id)).all()
+    return next((job_id for job_id, params in queued
+                 if (params or {}).get(f"{kind}_id") == record_id), None)
 
 
 def match_saved(kind: str, record_id: int, *, announce: bool) -> dict:
