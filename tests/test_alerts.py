@@ -140,6 +140,34 @@ def test_new_patent_tells_brokers_of_matching_open_needs_only(cast):
     assert "新上架专利" in message and "乙需求" in message and "甲需求" not in message
 
 
+def test_a_record_announced_again_alerts_nobody_twice(cast):
+    """A job killed after its alerts were committed runs again (and an import's retry counts
+    the rows its killed attempt wrote as created): the second announcement adds nothing."""
+    app = current_app._get_current_object()
+    need = posted_need(cast, broker=cast["b_assigned"])
+    need_posted.send(app, need_id=need.id)
+    need_posted.send(app, need_id=need.id)
+    assert recipients() == {"uni_a": ["need_posted"], "b_assigned": ["need_posted"]}
+    patent = f.patent(title="新上架专利", owner=cast["uni_a"].organization, ipc=["H01F 1/08"])
+    match(f.need(title="甲需求", enterprise=cast["ent"].organization,
+                 broker=cast["b_ordos"]), patent, 0.9)
+    db.session.commit()
+    patent_listed.send(app, patent_id=patent.id)
+    patent_listed.send(app, patent_id=patent.id)
+    assert recipients()["b_ordos"] == ["patent_listed"]
+
+
+def test_an_announcement_rolled_back_is_made_by_the_retry(cast):
+    """The claim is written with the notifications: an attempt that died before its commit
+    leaves nothing behind, so the retry alerts."""
+    need = posted_need(cast, broker=cast["b_assigned"])
+    assert alerts.alert_need_posted(need.id)
+    db.session.rollback()  # the worker died before the job's commit
+    assert recipients() == {}
+    need_posted.send(current_app._get_current_object(), need_id=need.id)
+    assert recipients() == {"uni_a": ["need_posted"], "b_assigned": ["need_posted"]}
+
+
 def test_a_failing_alert_never_breaks_the_sender(cast, monkeypatch, caplog):
     need = posted_need(cast)
 

@@ -84,6 +84,26 @@ def test_deliver_due_sweeps_what_no_job_sent(app, receiver):
     assert not webhooks.verify(outsider_sub.secret, headers["X-Matchmaker-Signature"], body)
 
 
+def test_a_record_announced_again_makes_no_second_delivery(app, receiver, held_deliveries):
+    """need.posted / patent.listed once per record, also when a retried job sends the signal
+    again for a record its killed attempt announced."""
+    from matchmaker.signals import need_posted, patent_listed
+
+    user, _sub = _enterprise_with_hook(receiver)
+    need = f.need(enterprise=user.organization)
+    uni = f.org(OrgKind.UNIVERSITY)
+    owner = f.user(Role.UNIVERSITY, uni)
+    webhooks.create_subscription(uni, _url(receiver), ["patent.listed"], actor=owner)
+    patent = f.patent(owner=uni)
+    db.session.commit()
+    for _attempt in range(2):
+        need_posted.send(app, need_id=need.id)
+        patent_listed.send(app, patent_id=patent.id)
+    events = sorted(db.session.scalars(select(WebhookDelivery.event)))
+    assert events == ["need.posted", "patent.listed"]
+    assert len(held_deliveries) == 2
+
+
 def test_signature_is_hmac_over_timestamp_and_body():
     header = webhooks.signature_header("s3cret", b'{"a":1}', timestamp=1700000000)
     import hashlib

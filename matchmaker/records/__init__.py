@@ -1,5 +1,6 @@
 """The ORM: the database is the source of truth for every record."""
 
+from .announcements import Announcement
 from .api import ApiToken, IdempotencyKey, WebhookDelivery, WebhookSubscription
 from .base import utcnow
 from .enums import (
@@ -27,6 +28,7 @@ from .showcase import CONTACT_LIMITS, ContactRequest
 from .views import SavedView
 
 __all__ = [
+    "Announcement",
     "ApiToken",
     "IdempotencyKey",
     "WebhookDelivery",

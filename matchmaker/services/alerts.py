@@ -44,7 +44,7 @@ from ..records import (
     User,
 )
 from ..signals import need_posted, patent_listed
-from . import access, matching, scores
+from . import access, announcements, matching, scores
 from .audit import record
 from .events import split_list
 from .notify import email_notifications, notify, recipient_locale
@@ -151,6 +151,9 @@ def alert_need_posted(need_id: int) -> list[Notification]:
     if found and not patents:  # 暂无强匹配: nothing to announce
         log.info("need %s has no strong candidate: no alert", need.id)
         return []
+    if not announcements.first_time("alert:need_posted", f"need:{need.id}"):
+        log.info("need %s was announced before: no second alert", need.id)
+        return []
     notes: list[Notification] = []
     if need.confidentiality == Confidentiality.PUBLIC:
         for user, theirs in _university_users(patents).items():
@@ -196,6 +199,9 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
         for n in _load(Need, [c[0] for c in strong(found)])
         if n.status == NeedStatus.OPEN
     ]
+    if needs and not announcements.first_time("alert:patent_listed", f"patent:{patent.id}"):
+        log.info("patent %s was announced before: no second alert", patent.id)
+        return []
     per_broker: dict[int, tuple[User, list[Need]]] = {}
     for need in needs:
         for broker in _may_open(brokers_for(need, set(patent.ipc_codes), fallback_all=False), need):

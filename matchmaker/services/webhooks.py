@@ -30,7 +30,7 @@ from ..records import (
     WebhookSubscription,
     utcnow,
 )
-from . import access
+from . import access, announcements
 from .audit import record
 from .record_checks import _
 from .webhook_signing import SIGNATURE_HEADER, sign, signature_header, verify
@@ -155,14 +155,15 @@ def enqueue_deliveries(ids: list[int]) -> None:
 
 def on_need_posted(sender, need_id: int | None = None, **_kw) -> None:
     need = db.session.get(Need, need_id)
-    if need is not None:
+    if need is not None and announcements.first_time("webhook:need.posted", f"need:{need.id}"):
         emit("need.posted", {"need_id": need.id, "url": f"/api/v1/needs/{need.id}"},
              lambda u: access.can_view_need(db.session, u, need))
 
 
 def on_patent_listed(sender, patent_id: int | None = None, **_kw) -> None:
     patent = db.session.get(Patent, patent_id)
-    if patent is not None:
+    if patent is not None and announcements.first_time("webhook:patent.listed",
+                                                       f"patent:{patent.id}"):
         emit("patent.listed", {"patent_id": patent.id, "url": f"/api/v1/patents/{patent.id}"},
              lambda u: access.can_view_patent(db.session, u, patent))
 

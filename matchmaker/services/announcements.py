@@ -1,0 +1,32 @@
+"""Announce a record once: a new need's alerts and a new record's webhook event.
+
+A job that announced a record and was then killed (the worker lost before the job's outcome was
+recorded) runs again, and an import's retry counts the rows its killed attempt wrote as its own
+(``ingest.service._written_since``), so the signals ``need_posted`` and ``patent_listed`` can
+come twice for one record. Each receiver claims its announcement in the transaction that
+writes its effects (the notifications, the webhook deliveries): the claim and the effects are
+committed together or not at all, and a second claim of the same announcement finds the first.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..records import Announcement
+
+
+def first_time(event: str, subject: str) -> bool:
+    """Claim announcement ``event`` about ``subject`` in the current transaction; False when it
+    was made before (the caller then announces nothing). The caller commits."""
+    claimed = select(Announcement.id).where(Announcement.event == event,
+                                            Announcement.subject == subject)
+    if db.session.scalar(claimed) is not None:
+        return False
+    try:
+        with db.session.begin_nested():  # another worker's claim of the same one: unique key
+            db.session.add(Announcement(event=event, subject=subject))
+    except IntegrityError:
+        return False
+    return True
