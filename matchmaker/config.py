@@ -209,6 +209,9 @@ def _job_settings(instance: Path) -> dict:
         "JOB_LOST_SECONDS": _env_int("JOB_LOST_SECONDS", 180),
         # Imports commit every this many rows, never one transaction for a whole file.
         "IMPORT_BATCH_ROWS": _env_int("IMPORT_BATCH_ROWS", 500),
+        # After an import, one follow-up job indexes, matches and announces this many of the
+        # changed records (services.import_follow_up).
+        "IMPORT_FOLLOW_UP_ROWS": _env_int("IMPORT_FOLLOW_UP_ROWS", 500),
     }
 
 

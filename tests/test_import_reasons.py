@@ -18,7 +18,6 @@ from matchmaker.reasons import reason, render, stored
 from matchmaker.records import Job, JobStatus, Role
 from matchmaker.services import jobs
 from matchmaker.services import matching as matching_service
-from matchmaker.services.records import Imported
 from tests import factories as f
 from tests.api_support import bearer, token_for
 from tests.script_text import other_script
@@ -47,7 +46,7 @@ def _job(user, content: bytes) -> Job:
     db.session.commit()  # a dry run rolls the session back: keep the user
     result = import_patents(content, "patents.csv", actor=None, dry_run=True)
     job = Job(kind="import_patents", created_by_id=user.id, status=JobStatus.SUCCEEDED,
-              params={"filename": "patents.csv"}, result=report(Imported(result)), attempts=1)
+              params={"filename": "patents.csv"}, result=report(result), attempts=1)
     db.session.add(job)
     db.session.commit()
     return job

@@ -19,7 +19,6 @@ from matchmaker.ingest.values import enum_parser
 from matchmaker.jobs.imports import report
 from matchmaker.reasons import render, stored
 from matchmaker.records import Job, JobStatus, Role
-from matchmaker.services.records import Imported
 from tests import factories as f
 
 CSV = ("公开号,专利名称,摘要,法律状态,许可方式\n"
@@ -60,7 +59,7 @@ def test_the_import_report_page_in_both_languages(app):
     db.session.commit()
     result = import_patents(CSV, "patents.csv", actor=None, dry_run=True)
     job = Job(kind="import_patents", created_by_id=uni.id, status=JobStatus.SUCCEEDED,
-              params={"filename": "patents.csv"}, result=report(Imported(result)), attempts=1)
+              params={"filename": "patents.csv"}, result=report(result), attempts=1)
     db.session.add(job)
     db.session.commit()
     for locale in ("zh_CN", "en"):

@@ -25,7 +25,7 @@ from matchmaker.extensions import db
 from matchmaker.jobs.registry import TASKS, job
 from matchmaker.reasons import render
 from matchmaker.records import Job, JobStatus, OrgKind, Patent, Role
-from matchmaker.services import jobs, records
+from matchmaker.services import import_follow_up, jobs
 from matchmaker.services import matching as engine
 from matchmaker.services.job_errors import error_detail, error_message
 from tests import factories as f
@@ -119,7 +119,10 @@ def test_an_import_job_waits_for_a_busy_neighbour_instead_of_failing(app, upload
     assert neighbour.committed > 0 and neighbour.refused > 0  # it wrote between, never inside
     assert done.status is JobStatus.SUCCEEDED, error_message(done)
     assert (done.result["created"], done.result["failed"], done.result["errors"]) == (10, 0, [])
-    assert done.result["warnings"] == [] and done.result["matched"] > 0  # matched, none left
+    assert done.result["warnings"] == []
+    [follow_up] = [_finished(i) for i in done.result["follow_up"]]  # 10 rows: one job
+    assert follow_up.status is JobStatus.SUCCEEDED, error_message(follow_up)
+    assert follow_up.result["stored"] > 0 and follow_up.result["warnings"] == []  # matched all
     assert done.attempts == 1  # the writes waited for the lock: no retry was needed
     assert (done.progress_done, done.progress_total) == (10, 10)
     assert db.session.scalar(select(func.count(Patent.id))) == 10
@@ -229,39 +232,49 @@ def test_a_busy_database_is_said_in_the_readers_language(app, uploader):
 # --- matching after an import ---------------------------------------------------------------
 
 
-def test_matching_after_an_import_retries_a_refused_write(app, uploader, monkeypatch):
-    """QA 8: "database is locked" in match_and_store_patent while the uploader's page polls."""
-    real, calls = engine.match_and_store_patent, []
+def _imported(uploader, n: int = 3) -> list[int]:
+    """Rows written by an import whose follow-up job has not run yet; their ids."""
+    from matchmaker.ingest import import_patents
 
-    def refused_once_each(patent_id, k=None):
-        calls.append(patent_id)
-        if calls.count(patent_id) == 1:
+    result = import_patents(_csv(n).encode(), "p.csv", owner=uploader.organization,
+                            actor=uploader, follow_up=True)
+    assert result.created == n
+    return list(result.changed_ids)
+
+
+def test_matching_after_an_import_retries_a_refused_write(app, uploader, monkeypatch):
+    """QA 8: "database is locked" while the matches of an imported patent were written (the
+    uploader's page polls the job)."""
+    real, calls = engine.match_indexed, []
+
+    def refused_once_each(direction, record_id, k=None):
+        calls.append(record_id)
+        if calls.count(record_id) == 1:
             raise OperationalError("INSERT INTO matches", {}, Exception("database is locked"))
-        return real(patent_id, k)
+        return real(direction, record_id, k)
 
     engine.rebuild_indexes()
-    monkeypatch.setattr(engine, "match_and_store_patent", refused_once_each)
-    imported = records.import_patent_file(_csv(3).encode(), "p.csv", owner=uploader.organization,
-                                          actor=uploader)
-    assert imported.result.created == 3 and imported.warnings == []
-    assert sorted(calls) == [1, 1, 2, 2, 3, 3]
+    ids = _imported(uploader)
+    monkeypatch.setattr(engine, "match_indexed", refused_once_each)
+    done = import_follow_up.run("patents", ids, ids)
+    assert done["warnings"] == [] and done["records"] == 3
+    assert sorted(calls) == sorted(ids * 2)
 
 
 def test_patents_an_import_could_not_match_are_named(app, uploader, monkeypatch):
-    def refused(patent_id, k=None):
+    def refused(direction, record_id, k=None):
         raise OperationalError("INSERT INTO matches", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(engine, "match_and_store_patent", refused)
-    monkeypatch.setattr(records, "IMPORT_UNMATCHED_NAMED", 2, raising=False)
-    imported = records.import_patent_file(_csv(3).encode(), "p.csv", owner=uploader.organization,
-                                          actor=uploader)
-    assert imported.result.created == 3 and len(imported.warnings) == 1
+    ids = _imported(uploader)
+    monkeypatch.setattr(engine, "match_indexed", refused)
+    monkeypatch.setattr(import_follow_up, "UNMATCHED_NAMED", 2)
+    [warning] = import_follow_up.run("patents", ids, ids)["warnings"]
     with force_locale("zh_CN"):
-        text = render(imported.warnings[0])
+        text = render(warning)
     assert text == ("3 件专利暂未匹配（CN120000000A、CN120000001A 等）；"
                     "下次批量匹配时会自动处理。")
     with force_locale("en"):
-        text = render(imported.warnings[0])
+        text = render(warning)
     assert text == ("3 imported patents could not be matched now (CN120000000A, CN120000001A "
                     "and others); the next batch run matches them.")
 

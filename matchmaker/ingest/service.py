@@ -55,22 +55,29 @@ def import_patents(stream_or_path, filename: str | None = None, *,
                    owner: Organization | str | None = None, actor: User | None = None,
                    dry_run: bool = False, progress: Progress | None = None,
                    sheet: str | None = None, notify: bool = True,
-                   resumed_since: datetime | None = None) -> ImportResult:
-    """Import patents from CSV/TSV/XLSX/JSONL; ``owner`` pins every row to one organization."""
+                   resumed_since: datetime | None = None,
+                   follow_up: bool = False) -> ImportResult:
+    """Import patents from CSV/TSV/XLSX/JSONL; ``owner`` pins every row to one organization.
+
+    The changed rows are indexed and the new ones announced (``notify``) after the commit,
+    unless ``follow_up``: then the caller does both (the import job's follow-up jobs,
+    ``services.import_follow_up``)."""
     return _run(PatentImporter, stream_or_path, filename, org=owner, actor=actor,
                 dry_run=dry_run, progress=progress, sheet=sheet, notify=notify,
-                since=resumed_since)
+                since=resumed_since, follow_up=follow_up)
 
 
 def import_needs(stream_or_path, filename: str | None = None, *,
                  enterprise: Organization | str | None = None, actor: User | None = None,
                  dry_run: bool = False, progress: Progress | None = None,
                  sheet: str | None = None, notify: bool = True,
-                 resumed_since: datetime | None = None) -> ImportResult:
-    """Import technical needs; ``enterprise`` pins every row to one enterprise."""
+                 resumed_since: datetime | None = None,
+                 follow_up: bool = False) -> ImportResult:
+    """Import technical needs; ``enterprise`` pins every row to one enterprise (``notify``
+    and ``follow_up`` as in :func:`import_patents`)."""
     return _run(NeedImporter, stream_or_path, filename, org=enterprise, actor=actor,
                 dry_run=dry_run, progress=progress, sheet=sheet, notify=notify,
-                since=resumed_since)
+                since=resumed_since, follow_up=follow_up)
 
 
 def _authorise(importer_cls: type[Importer], actor: User | None,
@@ -97,7 +104,8 @@ def _authorise(importer_cls: type[Importer], actor: User | None,
 
 
 def _run(importer_cls: type[Importer], source, filename: str | None, *, org, actor, dry_run,
-         progress, sheet, notify, since: datetime | None = None) -> ImportResult:
+         progress, sheet, notify, since: datetime | None = None,
+         follow_up: bool = False) -> ImportResult:
     name = filename or (Path(source).name if isinstance(source, str | os.PathLike) else "upload")
     forced, restricted = _authorise(importer_cls, actor, org)
     table = open_table(source, filename or os.fspath(name), sheet=sheet)
@@ -150,7 +158,8 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
     else:
         if result.created or result.updated:
             analyze()  # a bulk load changes row counts the planner relies on
-        _after_commit(result, notify)
+        if not follow_up:
+            _after_commit(result, notify)
     return result
 
 

@@ -13,10 +13,10 @@ from flask import current_app
 from werkzeug.utils import secure_filename
 
 from ..extensions import db
-from ..ingest import ImportFileError
+from ..ingest import ImportFileError, ImportResult
 from ..reasons import reason, stored
 from ..records import Organization, User
-from ..services import records
+from ..services import import_follow_up
 from ..signals import import_finished
 from .registry import JobContext, job
 
@@ -50,15 +50,15 @@ def _announce(ctx: JobContext, actor_id: int | None) -> None:
     ctx.when_finished(lambda: import_finished.send(app, job_id=job_id, actor_id=actor_id))
 
 
-def report(imported: records.Imported) -> dict:
-    """The per-row report of an import as plain JSON."""
-    result = imported.result
+def report(result: ImportResult, follow_up: list[int] | None = None) -> dict:
+    """The per-row report of an import as plain JSON, with its follow-up jobs' ids."""
     return {
         "kind": result.kind, "filename": result.filename, "dry_run": result.dry_run,
         "rows": result.rows, "created": result.created, "updated": result.updated,
-        "unchanged": result.unchanged, "failed": result.failed, "matched": imported.matched,
+        "unchanged": result.unchanged, "failed": result.failed,
+        "follow_up": list(follow_up or []),
         # Reasons stay msgids with parameters: each reader sees them in their own language.
-        "warnings": [stored(w) for w in (*result.warnings, *imported.warnings)],
+        "warnings": [stored(w) for w in result.warnings],
         "errors": [{"row": e.row, "where": e.where, "field": e.field, "column": e.column,
                     "reason": stored(e.reason)}
                    for e in result.errors[:REPORT_ERRORS]],
@@ -68,22 +68,26 @@ def report(imported: records.Imported) -> dict:
 
 @job("import_patents")
 def import_patents(params: dict, ctx: JobContext) -> dict:
-    """Import an uploaded patents file (committed in batches), match the changed patents."""
+    """Import an uploaded patents file (committed in batches); queue the indexing, matching
+    and announcing of the changed patents as follow-up jobs."""
+    from ..ingest import import_patents as run
+
     _announce(ctx, params.get("actor_id"))  # a missing file is an outcome to hear about too
     path = _uploaded(params)
     ctx.when_finished(lambda: path.unlink(missing_ok=True))  # kept while a retry may come
     actor = db.session.get(User, params["actor_id"]) if params.get("actor_id") else None
     owner = db.session.get(Organization, params["owner_id"]) if params.get("owner_id") else None
-    imported = records.import_patent_file(
-        path, params["filename"], owner=owner, actor=actor,
-        dry_run=bool(params.get("dry_run")), progress=ctx.progress, resumed_since=_resumed(ctx),
-    )
-    return report(imported)
+    result = run(path, params["filename"], owner=owner, actor=actor,
+                 dry_run=bool(params.get("dry_run")), progress=ctx.progress,
+                 resumed_since=_resumed(ctx), follow_up=True)
+    return report(result, import_follow_up.queue("patents", result.changed_ids,
+                                                 result.created_ids, actor))
 
 
 @job("import_needs")
 def import_needs(params: dict, ctx: JobContext) -> dict:
-    """Import an uploaded needs file (committed in batches), as the API's needs import."""
+    """Import an uploaded needs file (committed in batches), as the API's needs import; the
+    changed needs are indexed, matched and announced by follow-up jobs."""
     from ..ingest import import_needs as run
 
     _announce(ctx, params.get("actor_id"))  # a missing file is an outcome to hear about too
@@ -91,8 +95,16 @@ def import_needs(params: dict, ctx: JobContext) -> dict:
     ctx.when_finished(lambda: path.unlink(missing_ok=True))  # kept while a retry may come
     actor = db.session.get(User, params["actor_id"]) if params.get("actor_id") else None
     result = run(path, params["filename"], actor=actor, dry_run=bool(params.get("dry_run")),
-                 progress=ctx.progress, resumed_since=_resumed(ctx))
-    return report(records.Imported(result))
+                 progress=ctx.progress, resumed_since=_resumed(ctx), follow_up=True)
+    return report(result, import_follow_up.queue("needs", result.changed_ids,
+                                                 result.created_ids, actor))
+
+
+@job("index_imported")
+def index_imported(params: dict, ctx: JobContext) -> dict:
+    """Index, match and announce a share of an import's changed records (its own progress)."""
+    return import_follow_up.run(params["kind"], params["ids"], params.get("created", []),
+                                ctx.progress)
 
 
 def _uploaded(params: dict) -> Path:

@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..reasons import listing
 from ..records import (
     Confidentiality,
@@ -97,6 +97,9 @@ def _safely(sender, job, record_id) -> None:
             _safely(sender, job, record_id)
         return
     try:
+        # Off the request path (a job, the CLI): one writer's transaction, so that on SQLite a
+        # web request's commit between the alert's reads and its writes cannot refuse them.
+        begin_write()
         notes = job(record_id)
         db.session.commit()
         if email_notifications(current_app.config, notes):

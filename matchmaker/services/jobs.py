@@ -64,15 +64,24 @@ def submit(kind: str, params: dict | None = None, *, user: User | None = None,
     return db.session.get(Job, job_id)
 
 
+def jobs_by_id(ids: list[int]) -> list[Job]:
+    """The jobs with these ids, oldest first (an import's follow-up jobs)."""
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.id)))
+
+
 def send(job_id: int) -> None:
     """Send (or send again) the queue message of job ``job_id``; a broker error is recorded."""
     from ..jobs.registry import TASKS
 
-    job = db.session.get(Job, job_id)
-    task = current_app.extensions["celery"].tasks[TASKS[job.kind].name]
     task_id = uuid.uuid4().hex
-    job.task_id = task_id
+    # Write first, then read: on SQLite a transaction that read before another writer's commit
+    # may not write any more (a job queueing a follow-up job while web requests write).
+    db.session.execute(update(Job).where(Job.id == job_id).values(task_id=task_id))
+    kind = db.session.scalar(select(Job.kind).where(Job.id == job_id))
     db.session.commit()
+    task = current_app.extensions["celery"].tasks[TASKS[kind].name]
     try:
         task.apply_async(args=[job_id], task_id=task_id)
     except Exception as exc:  # the row stays queued: ``recover`` sends it again later

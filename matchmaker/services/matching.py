@@ -203,6 +203,12 @@ def match_and_store_need(need_id: int, k: int | None = None) -> int:
     return service().index_and_match("need", need_id, k)
 
 
+def match_indexed(direction: str, record_id: int, k: int | None = None) -> int:
+    """Store the candidates of one indexed need or patent without encoding it (rows written,
+    uncommitted)."""
+    return service().match_indexed(direction, record_id, k)
+
+
 def match_and_store_patent(patent_id: int, k: int | None = None) -> int:
     """Index one patent and store its candidates like the batch (encoded once); rows written."""
     return service().index_and_match("patent", patent_id, k)
@@ -211,7 +217,8 @@ def match_and_store_patent(patent_id: int, k: int | None = None) -> int:
 __all__ = [
     "Candidate", "MatchingService", "build_service", "compact_indexes", "engine",
     "index_status",
-    "match_and_store_need", "match_and_store_patent", "match_need", "match_patent",
-    "pair_sentences", "rebuild_indexes", "request_rebuild", "run_batch_matching", "search_needs",
+    "match_and_store_need", "match_and_store_patent", "match_indexed", "match_need",
+    "match_patent", "pair_sentences", "rebuild_indexes", "request_rebuild", "run_batch_matching",
+    "search_needs",
     "search_patents", "SearchHit", "service", "sync_needs", "sync_patents", "warm_up", "freeze_heap",
 ]

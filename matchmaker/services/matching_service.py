@@ -239,6 +239,22 @@ class MatchingService:
         db.session.commit()
         return created + refreshed
 
+    def match_indexed(self, direction: str, record_id: int, k: int | None = None) -> int:
+        """Store the candidates of one need ("need") or patent ("patent") whose index entry is
+        already synced (an import's follow-up job): queried with the vectors its collections
+        hold, so nothing is encoded again. A record gone, closed or lapsed gets none; rows
+        written are returned (uncommitted)."""
+        model = Need if direction == "need" else Patent
+        record = db.session.get(model, record_id)
+        indexable = R.is_indexable_need if direction == "need" else R.is_indexable_patent
+        if record is None or not indexable(record):
+            return 0
+        ranked = self.rank_record(direction, record_id, int(k or self.settings.top_k))
+        triples = ([(record_id, r.id, r) for r in ranked] if direction == "need"
+                   else [(r.id, record_id, r) for r in ranked])
+        created, refreshed = batch.store(triples, direction)
+        return created + refreshed
+
     def rebuild_side(self, side: str, progress: bool = False, workers: int = 1) -> dict:
         """Rebuild ``side``'s collections from the database (CLI and jobs, never a request);
         ``workers`` > 1 encodes in that many processes (``batch_pool.vector_source``)."""

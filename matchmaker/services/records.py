@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..errors import IndexUnusable, ValidationError
-from ..extensions import begin_write, db
+from ..extensions import db
 from ..reasons import reason, render
 from ..reasons import stored as language_neutral
 from ..records import (
@@ -41,9 +41,6 @@ from .record_checks import _, check_need, check_patent
 log = logging.getLogger(__name__)
 # Pairs in these statuses may be removed together with their need or patent.
 DISPOSABLE = (MatchStatus.CANDIDATE, MatchStatus.REJECTED)
-IMPORT_MATCH_LIMIT = 200  # records matched right after an upload; the batch run does the rest
-IMPORT_MATCH_TRIES = 3  # per imported patent, when the database refuses the matches' write
-IMPORT_UNMATCHED_NAMED = 5  # publication numbers named in the warning about unmatched ones
 
 
 @dataclass
@@ -357,78 +354,3 @@ def match_saved(kind: str, record_id: int, *, announce: bool) -> dict:
             log.exception("%s signal receivers failed for %s", kind, record_id)
     return {"stored": stored if isinstance(stored, int) else None,
             "warnings": [language_neutral(warning)] if warning else []}
-
-
-@dataclass
-class Imported:
-    """An import's report plus the warnings of the engine steps that followed it."""
-
-    result: object  # matchmaker.ingest.ImportResult
-    warnings: list[str] = field(default_factory=list)
-    matched: int = 0
-
-
-def import_patent_file(stream, filename: str, *, owner, actor: User,
-                       dry_run: bool = False, progress=None, resumed_since=None) -> Imported:
-    """Import patents from a file, then store matches for the changed ones (up to a limit).
-
-    The importer itself syncs the index and announces new patents; this adds what a form
-    save does too, so an uploaded patent reaches the review queue without waiting for a batch.
-    """
-    from ..ingest import import_patents
-
-    result = import_patents(stream, filename, owner=owner, actor=actor, dry_run=dry_run,
-                            progress=progress, resumed_since=resumed_since)
-    imported = Imported(result)
-    if dry_run or not result.changed_ids:
-        return imported
-    unmatched: list[int] = []
-    # Matching is per record; a large file is left to the batch run rather than block the page.
-    for patent_id in result.changed_ids[:IMPORT_MATCH_LIMIT]:
-        stored, match_warning = _match_imported(patent_id)
-        imported.matched += stored if isinstance(stored, int) else 0
-        if match_warning:
-            unmatched.append(patent_id)
-    if len(result.changed_ids) > IMPORT_MATCH_LIMIT:
-        # A Reason, not text: the job's report keeps the msgid for each reader's language.
-        imported.warnings.append(reason("Only the first %(n)d patents were matched now; "
-                                        "the next batch run matches the rest.",
-                                        n=IMPORT_MATCH_LIMIT))
-    if unmatched:
-        imported.warnings.append(_unmatched_warning(unmatched))
-    return imported
-
-
-def _match_imported(patent_id: int) -> tuple[object, str | None]:
-    """Match one imported patent, as ``_engine_step``; a write the database refused (SQLite:
-    another writer, such as the uploader's page polling the job) is tried again in a fresh
-    writer's transaction, which waits for the lock instead of being refused at once."""
-    for attempt in range(1, IMPORT_MATCH_TRIES + 1):
-        try:
-            return _engine_step(matching.match_and_store_patent, patent_id,
-                                reraise=(OperationalError,))
-        except OperationalError:  # rolled back by _engine_step
-            if attempt == IMPORT_MATCH_TRIES:
-                log.exception("matching imported patent %s failed %d times", patent_id, attempt)
-                return None, _engine_warning()
-            log.warning("matching imported patent %s: the database refused a write, trying "
-                        "again", patent_id)
-            try:
-                begin_write()
-            except OperationalError:  # still locked after the busy timeout: the next try asks again
-                db.session.rollback()
-    return None, _engine_warning()  # not reached
-
-
-def _unmatched_warning(patent_ids: list[int]) -> str:
-    """"3 件专利暂未匹配（CN…、CN… 等）": the imported patents the engine could not match now."""
-    shown = patent_ids[:IMPORT_UNMATCHED_NAMED]
-    numbers = dict(db.session.execute(select(Patent.id, Patent.publication_number)
-                                      .where(Patent.id.in_(shown))).all())
-    named = [numbers.get(i, f"#{i}") for i in shown]
-    if len(patent_ids) > len(shown):
-        return reason("%(n)d imported patents could not be matched now (%(numbers)s and "
-                      "others); the next batch run matches them.", n=len(patent_ids),
-                      numbers=named)
-    return reason("%(n)d imported patents could not be matched now (%(numbers)s); the next "
-                  "batch run matches them.", n=len(patent_ids), numbers=named)

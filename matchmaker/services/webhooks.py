@@ -14,11 +14,11 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import select, update
 
 from ..errors import PermissionDenied, ValidationError
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..records import (
     Match,
     Need,
@@ -153,7 +153,15 @@ def enqueue_deliveries(ids: list[int]) -> None:
     after_response(lambda: enqueue(list(ids)))
 
 
+def _writer() -> None:
+    """Off the request path (a job announcing a record): a writer's transaction, so that on
+    SQLite a web request's commit between the reads and the deliveries cannot refuse them."""
+    if not has_request_context():
+        begin_write()
+
+
 def on_need_posted(sender, need_id: int | None = None, **_kw) -> None:
+    _writer()
     need = db.session.get(Need, need_id)
     if need is not None and announcements.first_time("webhook:need.posted", f"need:{need.id}"):
         emit("need.posted", {"need_id": need.id, "url": f"/api/v1/needs/{need.id}"},
@@ -161,6 +169,7 @@ def on_need_posted(sender, need_id: int | None = None, **_kw) -> None:
 
 
 def on_patent_listed(sender, patent_id: int | None = None, **_kw) -> None:
+    _writer()
     patent = db.session.get(Patent, patent_id)
     if patent is not None and announcements.first_time("webhook:patent.listed",
                                                        f"patent:{patent.id}"):

@@ -76,11 +76,10 @@ def _import_report(owner: User) -> Job:
     """A finished import job whose report the owner (and an admin) can open (/jobs/<id>)."""
     from matchmaker.ingest import import_patents
     from matchmaker.jobs.imports import report
-    from matchmaker.services.records import Imported
-
+    
     result = import_patents(IMPORT, "patents.csv", dry_run=True)
     job = Job(kind="import_patents", created_by_id=owner.id, status=JobStatus.SUCCEEDED,
-              params={"filename": "patents.csv"}, result=report(Imported(result)), attempts=1)
+              params={"filename": "patents.csv"}, result=report(result), attempts=1)
     db.session.add(job)
     db.session.commit()
     return job

@@ -12,7 +12,7 @@ from ...reasons import listing, render
 from ...records import Job, JobStatus, Role
 from ...security.params import page_number
 from ...services.job_errors import error_detail, error_message
-from ...services.jobs import jobs_query
+from ...services.jobs import jobs_by_id, jobs_query
 from ..auth.session import roles_required
 from ..paging import paginate
 from . import bp
@@ -49,6 +49,7 @@ def kind_label(kind: str) -> str:
     labels = {
         "import_patents": _("Patent import"),
         "import_needs": _("Needs import"),
+        "index_imported": _("Indexing and matching imported records"),
         "batch_match": _("Batch matching"),
         "build_index": _("Index build"),
         "match_need": _("Matching a need"),
@@ -78,6 +79,7 @@ def result_items(result: dict) -> list[tuple[str, str]]:
         "encoders": _("Encoders"), "version": _("Model version"), "activate": _("Activated"),
         "reason": _("Reason"), "needs": _("Needs"), "patents": _("Patents"),
         "created": _("New candidates"), "refreshed": _("Refreshed candidates"),
+        "records": _("Records"), "announced": _("New records announced"),
     }
     items = []
     for key, value in result.items():
@@ -97,7 +99,7 @@ def result_items(result: dict) -> list[tuple[str, str]]:
 def job_helpers() -> dict:
     return {"job_status_label": status_label, "job_kind_label": kind_label,
             "job_error": error_message, "job_error_detail": error_detail,
-            "job_result_items": result_items}
+            "job_result_items": result_items, "job_follow_up": follow_up_jobs}
 
 
 @bp.route("/admin/jobs")
@@ -152,10 +154,16 @@ IMPORTS = ("import_patents", "import_needs")
 
 
 def progress_note(job) -> str | None:
-    """What a running import does once every row is saved: indexing, matching and announcing
-    the new records takes minutes on a large file, with the bar at 100 %."""
+    """What a running import does once every row is saved: it refreshes the database's
+    statistics and queues the follow-up jobs that index, match and announce the new records
+    (each with its own progress), with the bar at 100 %."""
     if (job.kind in IMPORTS and job.status not in TERMINAL and job.progress_total
             and job.progress_done >= job.progress_total):
-        return _("Every row is saved; the new records are being indexed and matched "
-                 "(a large file takes a few minutes).")
+        return _("Every row is saved; the jobs that index and match the new records are "
+                 "being queued.")
     return None
+
+
+def follow_up_jobs(result: dict) -> list[Job]:
+    """An import's follow-up jobs (``index_imported``), for its report."""
+    return jobs_by_id([i for i in (result or {}).get("follow_up") or [] if isinstance(i, int)])

@@ -1,0 +1,133 @@
+"""After an import: index, match and announce its changed records, in jobs of their own.
+
+The import job only writes rows. Then one follow-up job per ``IMPORT_FOLLOW_UP_ROWS`` changed
+records (``index_imported``) encodes them into the index, stores their candidates (queried with
+the vectors just indexed: each record is encoded once) and announces the new ones, whose
+alerts then read the stored candidates instead of asking the engine again. Each job has its own
+progress counter, and jobs queued meanwhile (a need posted while a large file is imported) run
+between them instead of after the whole file. Every step is idempotent, so a job run again
+after its worker was killed redoes its records without duplicating a pair or an announcement.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import begin_write, db
+from ..reasons import Reason, reason
+from ..reasons import stored as stored_reason
+from ..records import Need, Patent, User
+from ..signals import need_posted, patent_listed
+from . import jobs, matching
+
+log = logging.getLogger(__name__)
+#: records indexed, matched and announced between two progress reports (and commits)
+STEP = 50
+MATCH_TRIES = 3  # per record, when the database refuses the candidates' write
+UNMATCHED_NAMED = 5  # record numbers named in the warning about unmatched ones
+DIRECTION = {"patents": "patent", "needs": "need"}
+
+
+def queue(kind: str, changed_ids: list[int], created_ids: list[int],
+          actor: User | None) -> list[int]:
+    """Queue the follow-up jobs of an import of ``kind`` ("patents" or "needs"); their ids."""
+    size = max(1, int(current_app.config["IMPORT_FOLLOW_UP_ROWS"]))
+    created = set(created_ids)
+    queued = []
+    for start in range(0, len(changed_ids), size):
+        part = changed_ids[start:start + size]
+        begin_write()  # SQLite: the job's earlier reads must not make this write stale
+        job = jobs.submit("index_imported", {
+            "kind": kind, "ids": part, "created": [i for i in part if i in created]}, user=actor)
+        queued.append(job.id)
+    return queued
+
+
+def run(kind: str, ids: list[int], created: list[int],
+        progress: Callable[[int, int | None], None] | None = None) -> dict:
+    """Index, match and announce ``ids`` (the work of one ``index_imported`` job)."""
+    sync = matching.sync_patents if kind == "patents" else matching.sync_needs
+    new = set(created)
+    stored, unmatched = 0, []
+    for start in range(0, len(ids), STEP):
+        part = ids[start:start + STEP]
+        sync(part)
+        for record_id in part:
+            rows = _match(DIRECTION[kind], record_id)
+            if rows is None:
+                unmatched.append(record_id)
+            else:
+                stored += rows
+        if progress is not None:
+            begin_write()  # SQLite: a writer's transaction, as in _match
+            progress(start + len(part), len(ids))
+            db.session.commit()
+        announce(kind, [i for i in part if i in new])
+    return {"records": len(ids), "stored": stored, "announced": len(new),
+            "warnings": [stored_reason(_unmatched_warning(kind, unmatched))] if unmatched else []}
+
+
+def announce(kind: str, ids: list[int]) -> None:
+    """Tell the subscribers (alerts, webhooks) about new records; each one is announced once
+    (``services.announcements``), also when this runs again."""
+    signal, key = (patent_listed, "patent_id") if kind == "patents" else (need_posted, "need_id")
+    app = current_app._get_current_object()
+    for record_id in ids:
+        try:
+            signal.send(app, **{key: record_id})
+        except Exception:  # a failing subscriber never undoes the stored candidates
+            db.session.rollback()
+            log.exception("%s signal receivers failed for %s", kind, record_id)
+
+
+def _match(direction: str, record_id: int) -> int | None:
+    """Store one record's candidates; None when the engine could not (logged). A write the
+    database refused (SQLite: another writer) is tried again in a writer's transaction, which
+    waits for the lock instead of being refused at once."""
+    for attempt in range(1, MATCH_TRIES + 1):
+        try:
+            rows = matching.match_indexed(direction, record_id)
+            db.session.commit()
+            return rows
+        except OperationalError:
+            db.session.rollback()
+            if attempt == MATCH_TRIES:
+                log.exception("matching imported %s %s failed %d times", direction, record_id,
+                              attempt)
+                return None
+            log.warning("matching imported %s %s: the database refused a write, trying again",
+                        direction, record_id)
+            try:
+                begin_write()
+            except OperationalError:  # still locked after the busy timeout: the next try asks
+                db.session.rollback()
+        except Exception:  # the rows are saved; the engine is best effort
+            db.session.rollback()
+            log.exception("matching imported %s %s failed", direction, record_id)
+            return None
+    return None  # not reached
+
+
+def _unmatched_warning(kind: str, ids: list[int]) -> Reason:
+    """"3 件专利暂未匹配（CN…、CN… 等）": the records the engine could not match now."""
+    shown = ids[:UNMATCHED_NAMED]
+    model, number = ((Patent, Patent.publication_number) if kind == "patents"
+                     else (Need, Need.title))
+    names = dict(db.session.execute(select(model.id, number).where(model.id.in_(shown))).all())
+    named = [names.get(i, f"#{i}") for i in shown]
+    if kind == "needs" and len(ids) > len(shown):
+        return reason("%(n)d imported needs could not be matched now (%(names)s and others); "
+                      "the next batch run matches them.", n=len(ids), names=named)
+    if kind == "needs":
+        return reason("%(n)d imported needs could not be matched now (%(names)s); the next "
+                      "batch run matches them.", n=len(ids), names=named)
+    if len(ids) > len(shown):
+        return reason("%(n)d imported patents could not be matched now (%(numbers)s and "
+                      "others); the next batch run matches them.", n=len(ids), numbers=named)
+    return reason("%(n)d imported patents could not be matched now (%(numbers)s); the next "
+                  "batch run matches them.", n=len(ids), numbers=named)

@@ -1,0 +1,131 @@
+"""After an import, follow-up jobs index, match and announce the changed records.
+
+Before: the import job matched the first 200 changed patents itself (the rest waited for a
+batch run that nothing in the portal queued), imported needs got no candidates at all, the
+import's alerts asked the engine again for every new record, and the job page stood at 100 %
+with no counter while all that ran."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from matchmaker.encoders import counting
+from matchmaker.extensions import db
+from matchmaker.jobs.registry import TASKS
+from matchmaker.records import Job, JobStatus, Match, Need, OrgKind, Patent, Role
+from matchmaker.services import matching
+from matchmaker.signals import need_posted, patent_listed
+from tests import factories as f
+
+PATENTS = "公开号,专利名称,摘要,IPC分类号,法律状态,许可方式\n" + "".join(
+    f"CN13{i:07d}A,一种稀土合金{i},本发明公开了一种稀土合金及其制备方法。,C22C 19/00,有效,转让\n"
+    for i in range(5))
+NEEDS = "需求名称,需求描述\n" + "".join(
+    f"稀土合金降本需求{i},希望找到一种稀土合金及其制备方法。\n" for i in range(3))
+
+
+@pytest.fixture
+def heard():
+    """Records announced to the subscribers (alerts, webhooks)."""
+    seen: list[int] = []
+
+    def patent(sender, patent_id):
+        seen.append(patent_id)
+
+    def need(sender, need_id):
+        seen.append(need_id)
+
+    patent_listed.connect(patent)
+    need_posted.connect(need)
+    yield seen
+    patent_listed.disconnect(patent)
+    need_posted.disconnect(need)
+
+
+def _run_import(app, kind: str, content: str, user, **params) -> Job:
+    path = f"{app.instance_path}/follow-up-{kind}.csv"
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(content)
+    job = Job(kind=f"import_{kind}", status=JobStatus.QUEUED, created_by_id=user.id,
+              params={"path": path, "filename": f"{kind}.csv", "actor_id": user.id, **params})
+    db.session.add(job)
+    db.session.commit()
+    assert TASKS[job.kind](job.id) == "succeeded"  # as a worker calls it
+    db.session.rollback()
+    return db.session.get(Job, job.id)
+
+
+def test_every_imported_patent_is_indexed_matched_and_announced_by_follow_up_jobs(app, heard):
+    app.config["IMPORT_FOLLOW_UP_ROWS"] = 2
+    uni = f.org(OrgKind.UNIVERSITY)
+    uploader = f.user(Role.UNIVERSITY, uni, username="fu-uni")
+    f.need("稀土合金降本需求", "希望找到一种稀土合金及其制备方法。")
+    db.session.commit()
+    matching.rebuild_indexes()
+    counting.reset()
+
+    done = _run_import(app, "patents", PATENTS, uploader, owner_id=uni.id)
+    assert done.status is JobStatus.SUCCEEDED and done.result["created"] == 5
+    follow_up = [db.session.get(Job, i) for i in done.result["follow_up"]]
+    assert [j.kind for j in follow_up] == ["index_imported"] * 3  # 5 rows, 2 per job
+    assert [len(j.params["ids"]) for j in follow_up] == [2, 2, 1]
+    for job in follow_up:
+        assert job.status is JobStatus.SUCCEEDED and job.created_by_id == uploader.id
+        assert job.progress_done == job.progress_total == len(job.params["ids"])
+        assert job.result["records"] == len(job.params["ids"]) and job.result["warnings"] == []
+    ids = db.session.scalars(select(Patent.id).order_by(Patent.id)).all()
+    matched = db.session.scalars(select(Match.patent_id).distinct()).all()
+    assert sorted(matched) == ids  # every row, not only the first IMPORT_MATCH_LIMIT
+    assert sorted(heard) == ids  # each new patent announced, after its candidates were stored
+    counts = counting.snapshot()["fake"]
+    assert counts["documents"]["documents"] == 5  # each imported patent encoded once
+    assert "queries" not in counts, counts  # matched with the vectors just indexed
+
+
+def test_imported_needs_get_candidates_too(app, heard):
+    enterprise = f.org(OrgKind.ENTERPRISE)
+    user = f.user(Role.ENTERPRISE, enterprise, username="fu-ent")
+    f.patent("一种稀土合金及其制备方法", "本发明公开了一种稀土合金及其制备方法。")
+    db.session.commit()
+    matching.rebuild_indexes()
+
+    done = _run_import(app, "needs", NEEDS, user)
+    assert done.result["created"] == 3 and len(done.result["follow_up"]) == 1
+    ids = db.session.scalars(select(Need.id).order_by(Need.id)).all()
+    assert sorted(db.session.scalars(select(Match.need_id).distinct()).all()) == ids
+    assert sorted(heard) == ids
+
+
+def test_a_follow_up_job_run_again_duplicates_nothing(app):
+    """A worker killed during a follow-up job: its retry redoes the records' candidates
+    (refreshed, not duplicated)."""
+    uni = f.org(OrgKind.UNIVERSITY)
+    uploader = f.user(Role.UNIVERSITY, uni, username="fu-uni2")
+    f.need("稀土合金降本需求", "希望找到一种稀土合金及其制备方法。")
+    db.session.commit()
+    matching.rebuild_indexes()
+    done = _run_import(app, "patents", PATENTS, uploader, owner_id=uni.id)
+    pairs = db.session.scalar(select(func.count(Match.id)))
+    [job_id] = done.result["follow_up"]
+    db.session.execute(Job.__table__.update().where(Job.id == job_id).values(
+        status=JobStatus.QUEUED))  # as if its worker died before recording the outcome
+    db.session.commit()
+    assert TASKS["index_imported"](job_id) == "succeeded"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Match.id))) == pairs
+    assert db.session.get(Job, job_id).result["stored"] > 0  # the candidates were refreshed
+
+
+def test_the_import_report_links_its_follow_up_jobs(app):
+    uni = f.org(OrgKind.UNIVERSITY)
+    uploader = f.user(Role.UNIVERSITY, uni, username="fu-uni3")
+    db.session.commit()
+    done = _run_import(app, "patents", PATENTS, uploader, owner_id=uni.id)
+    [job_id] = done.result["follow_up"]
+    client = app.test_client()
+    assert f.login(client, "fu-uni3", "password-123").status_code == 302
+    page = client.get(f"/jobs/{done.id}").get_data(as_text=True)
+    assert f'href="/jobs/{job_id}"' in page and "新增和更新记录的索引与匹配" in page
+    follow_up = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "为导入的记录建立索引并匹配" in follow_up and "已完成" in follow_up
