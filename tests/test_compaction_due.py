@@ -55,6 +55,29 @@ def test_a_long_change_log_announces_one_compaction(db_app):
     assert not service.compaction_due("needs")
 
 
+def test_a_caller_that_compacts_itself_queues_no_compaction(db_app):
+    """``flask demo`` syncs its closed needs and compacts at once: a compaction job queued by
+    that sync found nothing left to fold (QA pass 5B)."""
+    needs = _world(20)
+    service = _compact_at(0.1, 3)
+    announced = []
+
+    def receiver(sender, side):
+        announced.append(side)
+
+    index_compaction_due.connect(receiver)
+    try:
+        for need in needs[:5]:
+            need.status = NeedStatus.CLOSED
+        db.session.commit()
+        matching.sync_needs([n.id for n in needs[:5]], compact_later=False)
+        assert announced == [] and service.compaction_due("needs")
+        matching.sync_needs([needs[0].id])  # the default: a long log asks for the job
+        assert announced == ["needs"]
+    finally:
+        index_compaction_due.disconnect(receiver)
+
+
 def test_a_compaction_folds_removed_documents_out_of_bm25s_statistics(db_app):
     needs = _world(6)
     index = matching.engine().lexical.index

@@ -100,8 +100,8 @@ def stub_matching(monkeypatch):
         calls.append("run_batch_matching")
         return {"created": _make_candidates()}
 
-    def sync_needs(ids) -> None:
-        calls.append("sync_needs")
+    def sync_needs(ids, *, compact_later: bool = True) -> None:
+        calls.append("sync_needs" if compact_later else "sync_needs(compact_later=False)")
 
     def compact_indexes() -> dict:
         calls.append("compact_indexes")
@@ -379,8 +379,8 @@ def test_simulated_activity_is_deterministic(app_factory):
 def test_demo_command_seeds_matches_and_simulates(app, runner, stub_matching):
     result = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo"])
     assert result.exit_code == 0, result.output
-    assert stub_matching == ["rebuild_indexes", "run_batch_matching", "sync_needs",
-                            "compact_indexes"]
+    assert stub_matching == ["rebuild_indexes", "run_batch_matching",
+                            "sync_needs(compact_later=False)", "compact_indexes"]
     assert is_seeded() and _count(Match) > 0 and _count(MatchHistory) > 30
     statuses = set(db.session.scalars(select(Match.status).distinct()))
     assert statuses == set(MatchStatus)
@@ -410,8 +410,8 @@ def test_demo_if_empty_is_idempotent(app, runner, stub_matching):
     # script/server's later starts list the accounts (once, no password: set at the first load)
     assert "demo-admin" in second.output and "(unchanged)" in second.output
     assert state() == before
-    assert stub_matching == ["rebuild_indexes", "run_batch_matching", "sync_needs",
-                            "compact_indexes"]  # not again
+    assert stub_matching == ["rebuild_indexes", "run_batch_matching",
+                            "sync_needs(compact_later=False)", "compact_indexes"]  # not again
 
 
 def test_demo_if_empty_leaves_a_database_with_patents_alone(app, runner, stub_matching):
@@ -432,7 +432,7 @@ def test_demo_resumes_after_matching_failed(app, runner, monkeypatch):
     module = types.ModuleType("matchmaker.services.matching")
     module.rebuild_indexes = lambda progress=False: {}
     module.run_batch_matching = lambda top_k=None, progress=False: {"created": _make_candidates()}
-    module.sync_needs = lambda ids: None
+    module.sync_needs = lambda ids, compact_later=True: None
     module.compact_indexes = dict
     monkeypatch.setitem(sys.modules, "matchmaker.services.matching", module)
     resumed = runner.invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["demo"])

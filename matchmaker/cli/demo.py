@@ -75,7 +75,8 @@ def demo(if_empty: bool) -> None:
         click.echo(_("events: %(summary)s", summary=_brief(events)))
     # The simulated activity and events sign contracts directly (no pipeline signals), which
     # marks needs matched: take them out of the needs index so /healthz says "built".
-    sync_needs(db.session.scalars(select(Need.id).where(Need.status != NeedStatus.OPEN)).all())
+    sync_needs(db.session.scalars(select(Need.id).where(Need.status != NeedStatus.OPEN)).all(),
+               compact_later=False)  # no compaction job: it is done here, at once
     from ..services.matching import compact_indexes
 
     compact_indexes()  # fold those removals: the demo ranks as a fresh build would

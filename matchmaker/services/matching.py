@@ -178,9 +178,10 @@ def sync_patents(ids: Iterable[int]) -> None:
     service().sync("patents", ids)
 
 
-def sync_needs(ids: Iterable[int]) -> None:
-    """Bring the needs' index entries in line with the database (add, update or remove)."""
-    service().sync("needs", ids)
+def sync_needs(ids: Iterable[int], *, compact_later: bool = True) -> None:
+    """Bring the needs' index entries in line with the database (add, update or remove);
+    ``compact_later=False``: queue no compaction job, the caller compacts."""
+    service().sync("needs", ids, compact_later=compact_later)
 
 
 # -- storing matches -------------------------------------------------------------------------

@@ -182,8 +182,10 @@ class MatchingService:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def sync(self, side: str, ids: Iterable[int]) -> None:
-        """Bring ``side``'s entries for ``ids`` in line with the database (add, update, remove)."""
+    def sync(self, side: str, ids: Iterable[int], *, compact_later: bool = True) -> None:
+        """Bring ``side``'s entries for ``ids`` in line with the database (add, update, remove);
+        a long change log then asks for a compaction job, unless ``compact_later`` is False
+        (the caller compacts itself, as ``flask demo`` does)."""
         ids = sorted({int(i) for i in ids})
         if not ids:
             return
@@ -199,7 +201,8 @@ class MatchingService:
             self.engine.upsert(side, [r.id for r in live], [prepare(r) for r in live])
         if gone:
             self.engine.remove(side, gone)
-        self._announce_compaction(side)
+        if compact_later:
+            self._announce_compaction(side)
 
     def index_and_match(self, direction: str, record_id: int, k: int | None = None) -> int:
         """Index one saved need ("need") or patent ("patent") and store its candidates.
