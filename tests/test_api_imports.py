@@ -38,6 +38,8 @@ def test_import_job_runs_after_the_response_and_reports_rows(app):
     report = status["report"]
     assert (report["rows"], report["created"], report["failed"]) == (2, 1, 1)
     assert report["errors"][0]["row"] == 3 and report["errors"][0]["field"] == "publication_number"
+    # The new patent is indexed, matched and announced by a follow-up job (eager here).
+    assert report["matching"] == {"status": "finished", "records": 1, "records_done": 1}
     assert db.session.scalar(select(func.count(Patent.id))) == 1
     assert not upload.exists()  # the file is not kept
     assert db.session.get(Job, job["id"]).status is JobStatus.SUCCEEDED
@@ -90,3 +92,26 @@ def test_needs_import_is_a_job_listed_for_its_owner(app):
     assert db.session.scalar(select(func.count(Need.id))) == 1
     page = client_as(app, "ent-importer").get("/jobs/")
     assert page.status_code == 200 and "需求导入" in page.get_data(as_text=True)
+
+
+def test_the_report_counts_the_follow_up_jobs_as_one_matching_status(app):
+    from matchmaker.api.imports import _matching
+
+    def follow_up(status, done, n):
+        job = Job(kind="index_imported", status=status, progress_done=done, progress_total=n,
+                  params={"kind": "patents", "ids": list(range(n)), "created": []})
+        db.session.add(job)
+        db.session.flush()
+        return job
+
+    first, second = follow_up(JobStatus.RUNNING, 3, 5), follow_up(JobStatus.QUEUED, 0, 5)
+    ids = [first.id, second.id]
+    assert _matching(ids).model_dump() == {"status": "running", "records": 10, "records_done": 3}
+    first.status, second.status = JobStatus.SUCCEEDED, JobStatus.SUCCEEDED
+    assert _matching(ids).model_dump() == {"status": "finished", "records": 10,
+                                           "records_done": 10}
+    second.status = JobStatus.FAILED
+    assert _matching(ids).status == "failed"
+    first.status = second.status = JobStatus.QUEUED
+    assert _matching(ids).status == "queued"
+    assert _matching([]) is None

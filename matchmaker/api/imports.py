@@ -45,6 +45,15 @@ class RowErrorOut(BaseModel):
     reason: str
 
 
+class MatchingOut(BaseModel):
+    status: Literal["queued", "running", "finished", "failed"] = Field(
+        description="finished: every new or changed record is indexed, has its candidates "
+                    "and was announced; failed: a follow-up job failed (its records wait for "
+                    "the next batch run)")
+    records: int = Field(description="new and changed records to index and match")
+    records_done: int
+
+
 class ImportReport(BaseModel):
     rows: int
     created: int
@@ -53,6 +62,9 @@ class ImportReport(BaseModel):
     failed: int
     errors: list[RowErrorOut]
     warnings: list[str]
+    matching: MatchingOut | None = Field(
+        default=None, description="the follow-up jobs that index, match and announce the new "
+                                  "and changed records; null when nothing changed")
 
 
 class ImportJobOut(BaseModel):
@@ -81,7 +93,29 @@ def _report(result: dict | None) -> ImportReport | None:
     return ImportReport(rows=result["rows"], created=result["created"],
                         updated=result["updated"], unchanged=result["unchanged"],
                         failed=result["failed"], errors=errors,
-                        warnings=[render(w) for w in result.get("warnings", [])])
+                        warnings=[render(w) for w in result.get("warnings", [])],
+                        matching=_matching(result.get("follow_up") or []))
+
+
+def _matching(job_ids: list[int]) -> MatchingOut | None:
+    """The follow-up jobs of an import, as one status and counter."""
+    found = jobs.jobs_by_id(job_ids)
+    if not found:
+        return None
+    records = sum(len((j.params or {}).get("ids") or []) for j in found)
+    done = sum(len((j.params or {}).get("ids") or []) if j.status is JobStatus.SUCCEEDED
+               else min(j.progress_done or 0, len((j.params or {}).get("ids") or []))
+               for j in found)
+    statuses = {j.status for j in found}
+    if JobStatus.FAILED in statuses:
+        status = "failed"
+    elif statuses == {JobStatus.SUCCEEDED}:
+        status = "finished"
+    elif statuses == {JobStatus.QUEUED}:
+        status = "queued"
+    else:
+        status = "running"
+    return MatchingOut(status=status, records=records, records_done=done)
 
 
 def job_out(job: Job) -> ImportJobOut:
