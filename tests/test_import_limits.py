@@ -14,9 +14,10 @@ from flask import current_app
 from flask_babel import refresh
 from sqlalchemy import func, select
 
+from matchmaker.errors import ValidationError
 from matchmaker.extensions import db
 from matchmaker.ingest import ImportFileError, import_needs, import_patents
-from matchmaker.ingest import values as v
+from matchmaker.ingest.dates_and_amounts import parse_date
 from matchmaker.reasons import render, stored
 from matchmaker.records import Job, Need, Patent, Role
 from tests import factories as f
@@ -131,8 +132,8 @@ def test_a_bad_json_line_is_told_in_the_readers_language(app, line, column, zh, 
 
 @pytest.mark.parametrize("raw", ["2101-01-01", "1899/12/31", "2101年1月1日", 21010101])
 def test_a_supported_date_form_with_a_year_out_of_range_is_refused_for_its_year(app, raw):
-    with pytest.raises(v.ValidationError) as caught:
-        v.parse_date(raw)
+    with pytest.raises(ValidationError) as caught:
+        parse_date(raw)
     told = caught.value.args[0]
     assert "年份须在 1900–2100 之间" in told and "支持 2021-03-05" not in told, told
     assert "must be between 1900 and 2100" in _in("en", told)

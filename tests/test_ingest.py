@@ -23,6 +23,7 @@ from matchmaker.ingest import (
     normalise_header,
 )
 from matchmaker.ingest import values as v
+from matchmaker.ingest.dates_and_amounts import parse_amount, parse_budget, parse_date
 from matchmaker.ingest.patents import PatentImporter
 from matchmaker.records import (
     AuditLog,
@@ -503,14 +504,14 @@ def test_cli_import_needs_with_enterprise_and_sheet(db_app, tmp_path):
 @pytest.mark.parametrize("raw", ["2021-03-05", "2021/3/5", "2021.03.05", "20210305", "2021年3月5日",
                                  "2021-03-05 00:00:00", datetime(2021, 3, 5, 8, 0), 44260, 20210305])
 def test_dates_in_every_accepted_form(raw):
-    assert v.parse_date(raw) == date(2021, 3, 5)
+    assert parse_date(raw) == date(2021, 3, 5)
 
 
 @pytest.mark.parametrize("raw", ["2021-02-30", "2021-3", "05/03/2021", "去年", "1021-03-05",
                                  date(9999, 12, 31), datetime(1899, 12, 25), 2958465])
 def test_bad_dates_are_refused(app, raw):  # app: the reason in the default locale
     with pytest.raises(v.ValidationError, match="日期不正确"):
-        v.parse_date(raw)
+        parse_date(raw)
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -519,16 +520,16 @@ def test_bad_dates_are_refused(app, raw):  # app: the reason in the default loca
     (80, (None, "80.00")),
 ])
 def test_budget_forms(raw, expected):
-    low, high = v.parse_budget(raw)
+    low, high = parse_budget(raw)
     assert (low, high) == tuple(None if e is None else Decimal(e) for e in expected)
 
 
 def test_amounts_and_booleans():
-    assert v.parse_amount("1,200.5万") == Decimal("1200.50")
-    assert v.parse_amount("面议") is None
+    assert parse_amount("1,200.5万") == Decimal("1200.50")
+    assert parse_amount("面议") is None
     for bad in ("-5", "abc", "5000元", "NaN"):
         with pytest.raises(v.ValidationError):
-            v.parse_amount(bad)
+            parse_amount(bad)
     assert [v.parse_bool(x) for x in ("是", "否", "TRUE", "0", 1, False)] == [True, False, True, False, True, False]
     with pytest.raises(v.ValidationError):
         v.parse_bool("也许")

@@ -22,6 +22,7 @@ from ..records import (
     PatentType,
 )
 from . import values as v
+from .dates_and_amounts import parse_amount, parse_budget, parse_date
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,16 @@ PATENT_FIELDS: dict[str, FieldSpec] = {
         FieldSpec("legal_status", "法律状态", ("当前法律状态", "legal status"),
                   v.enum_parser(LEGAL_STATUS_NAMES)),
         FieldSpec("patent_type", "专利类型", ("类型", "patent type"), v.enum_parser(PATENT_TYPE_NAMES)),
-        FieldSpec("filing_date", "申请日", ("申请日期", "filing date"), v.parse_date),
-        FieldSpec("grant_date", "授权日", ("授权公告日", "授权日期", "grant date"), v.parse_date),
+        FieldSpec("filing_date", "申请日", ("申请日期", "filing date"), parse_date),
+        FieldSpec("grant_date", "授权日", ("授权公告日", "授权日期", "grant date"), parse_date),
         FieldSpec("fee_due_date", "年费截止日", ("年费缴纳截止日", "年费到期日", "fee due date",
                                                  "annual fee due"),
-                  v.parse_date),
+                  parse_date),
         _text("owner", "专利权人", ("权利人", "当前权利人", "所属机构", "owner"), ORG_NAME_LIMIT),
         _text("technical_field", "技术领域", ("所属领域", "technical field"), P["technical_field"]),
         FieldSpec("licensing_modes", "许可方式", ("转化方式", "交易方式", "licensing modes", "licensing"),
                   v.enum_list_parser(LICENCE_NAMES)),
-        FieldSpec("asking_price", "报价", ("价格", "转让价格", "asking price", "price"), v.parse_amount),
+        FieldSpec("asking_price", "报价", ("价格", "转让价格", "asking price", "price"), parse_amount),
         FieldSpec("dormant", "是否休眠", ("休眠", "休眠专利", "dormant"), v.parse_bool),
         _text("contact_note", "联系说明", ("联系备注", "contact note"), P["contact_note"]),
         FieldSpec("family_id", "同族号", ("专利族", "同族专利号", "优先权号", "优先权", "family",
@@ -130,12 +131,12 @@ NEED_FIELDS: dict[str, FieldSpec] = {
         _text("technical_field", "技术领域", ("所属领域", "technical field"), N["technical_field"]),
         FieldSpec("keywords", "关键词", ("关键字", "keywords"),
                   v.keywords_parser(N["keywords"], N["keyword"])),
-        FieldSpec("budget_min", "预算下限", ("最低预算", "budget min", "budget from"), v.parse_amount),
-        FieldSpec("budget_max", "预算上限", ("最高预算", "budget max", "budget to"), v.parse_amount),
-        FieldSpec("budget", "预算", ("预算金额", "budget"), v.parse_budget),
+        FieldSpec("budget_min", "预算下限", ("最低预算", "budget min", "budget from"), parse_amount),
+        FieldSpec("budget_max", "预算上限", ("最高预算", "budget max", "budget to"), parse_amount),
+        FieldSpec("budget", "预算", ("预算金额", "budget"), parse_budget),
         FieldSpec("cooperation_mode", "合作方式", ("cooperation mode", "cooperation"),
                   v.enum_parser(COOPERATION_NAMES)),
-        FieldSpec("deadline", "截止日期", ("截止时间", "有效期至", "deadline"), v.parse_date),
+        FieldSpec("deadline", "截止日期", ("截止时间", "有效期至", "deadline"), parse_date),
         FieldSpec("region_league", "盟市", ("所在盟市", "地区", "region league", "region", "league",
                                              "league or city"),
                   v.parse_league),
