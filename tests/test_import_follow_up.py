@@ -129,3 +129,63 @@ def test_the_import_report_links_its_follow_up_jobs(app):
     assert f'href="/jobs/{job_id}"' in page and "新增和更新记录的索引与匹配" in page
     follow_up = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "为导入的记录建立索引并匹配" in follow_up and "已完成" in follow_up
+
+
+@pytest.fixture
+def queued_only(app_factory, monkeypatch):
+    """An app whose jobs are queued for a worker (none runs here); the messages sent."""
+    import uuid
+
+    from matchmaker.services import jobs
+
+    app = app_factory({"JOBS_EAGER": False, "IMPORT_FOLLOW_UP_ROWS": 2,
+                       "JOB_QUEUE": f"follow-up-{uuid.uuid4().hex[:8]}"})
+    sent: list[int] = []
+    monkeypatch.setattr(jobs, "send", sent.append)
+    with app.app_context():
+        yield sent
+
+
+def test_follow_up_jobs_run_as_a_chain_so_other_jobs_get_in_between(queued_only):
+    """All shares queued at once put a need posted during a large import behind every one of
+    them; as a chain, only the first is sent and each sends the next when it ends."""
+    from matchmaker.services import import_follow_up, jobs
+
+    sent = queued_only
+    chain = import_follow_up.queue("patents", [11, 12, 13, 14, 15], [11, 15], None)
+    assert sent == [chain[0]]  # the others wait for their turn
+    held = [db.session.get(Job, i) for i in chain]
+    assert [j.params["ids"] for j in held] == [[11, 12], [13, 14], [15]]
+    assert [j.params["created"] for j in held] == [[11], [], [15]]
+    assert [j.params["then"] for j in held] == [chain[1], chain[2], None]
+    assert [j.task_id for j in held[1:]] == [jobs.HELD, jobs.HELD]
+    import_follow_up.send_next(chain[1])  # the first one ended
+    assert sent == chain[:2]
+    held[2].status = JobStatus.SUCCEEDED  # recovery sent it meanwhile and it ran
+    db.session.commit()
+    import_follow_up.send_next(chain[2])
+    assert sent == chain[:2]  # not sent again
+
+
+def test_a_held_job_is_recovered_only_when_the_workers_fall_idle(queued_only):
+    """A chain that broke (a worker killed between a job's end and its next one's message) is
+    picked up by recovery; a long chain that runs is not sent out of turn for its age."""
+    from datetime import timedelta
+
+    from matchmaker.records import utcnow
+    from matchmaker.services import import_follow_up
+    from matchmaker.services.job_recovery import recover
+
+    sent = queued_only
+    chain = import_follow_up.queue("patents", [1, 2, 3], [], None)  # two shares
+    old = utcnow() - timedelta(hours=3)  # older than a lease (an hour)
+    for job_id in chain:
+        db.session.get(Job, job_id).created_at = old
+    first = db.session.get(Job, chain[0])
+    first.status, first.started_at = JobStatus.SUCCEEDED, utcnow()  # the workers are busy
+    db.session.commit()
+    sent.clear()
+    assert recover() == [] and sent == []
+    first.started_at = old  # nothing started for longer than JOB_LOST_SECONDS: idle
+    db.session.commit()
+    assert recover() == [chain[1]] and sent == [chain[1]]

@@ -153,10 +153,13 @@ def broken_session(params: dict, ctx) -> dict:
 
 
 def test_a_session_broken_by_a_busy_database_is_retried(app):
+    """Run again at once, in the same attempt (QA pass 6: a Celery retry sent the job to the
+    back of the queue, and a need's matching waited 3.5 minutes)."""
     BROKEN_ONCE.clear()
     job_id = jobs.submit("test_qa4_broken_session").id
     done = _finished(job_id)
-    assert done.status is JobStatus.SUCCEEDED and done.attempts == 2
+    assert done.status is JobStatus.SUCCEEDED and done.attempts == 1
+    assert done.result == {"done": True} and done.error is None
 
 
 def test_a_retry_takes_over_a_job_whose_outcome_could_not_be_recorded(app, monkeypatch):

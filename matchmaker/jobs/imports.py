@@ -102,7 +102,9 @@ def import_needs(params: dict, ctx: JobContext) -> dict:
 
 @job("index_imported")
 def index_imported(params: dict, ctx: JobContext) -> dict:
-    """Index, match and announce a share of an import's changed records (its own progress)."""
+    """Index, match and announce a share of an import's changed records (its own progress),
+    then send the next share's job."""
+    ctx.when_finished(lambda: import_follow_up.send_next(params.get("then")))
     return import_follow_up.run(params["kind"], params["ids"], params.get("created", []),
                                 ctx.progress)
 

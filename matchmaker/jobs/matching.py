@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from ..services import maintenance, records
 from ..signals import index_compaction_due, index_rebuild_requested
 from .registry import JobContext, job
+
+log = logging.getLogger(__name__)
 
 
 @job("batch_match")
@@ -73,13 +77,20 @@ def _submit_once(kind: str, params: dict) -> None:
     from flask import current_app
     from sqlalchemy import select
 
-    from ..extensions import db
+    from ..extensions import begin_write, db
     from ..records import Job, JobStatus
     from ..services import jobs
 
     if current_app.config.get("JOBS_EAGER"):
         return
-    pending = db.session.scalar(select(Job.id).where(
-        Job.kind == kind, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])))
-    if pending is None:
-        jobs.submit(kind, params)
+    try:
+        begin_write()  # SQLite: the check and the new row in one writer's transaction
+        pending = db.session.scalar(select(Job.id).where(
+            Job.kind == kind, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])))
+        if pending is None:
+            jobs.submit(kind, params)
+        else:
+            db.session.commit()
+    except Exception:  # a lost request is asked again by the next save; the caller goes on
+        db.session.rollback()
+        log.exception("could not queue %s", kind)

@@ -4,8 +4,8 @@ The import job only writes rows. Then one follow-up job per ``IMPORT_FOLLOW_UP_R
 records (``index_imported``) encodes them into the index, stores their candidates (queried with
 the vectors just indexed: each record is encoded once) and announces the new ones, whose
 alerts then read the stored candidates instead of asking the engine again. Each job has its own
-progress counter, and jobs queued meanwhile (a need posted while a large file is imported) run
-between them instead of after the whole file. Every step is idempotent, so a job run again
+progress counter, and the jobs run one after the other as a chain, so jobs queued meanwhile (a
+need posted while a large file is imported) run between them instead of after the whole file. Every step is idempotent, so a job run again
 after its worker was killed redoes its records without duplicating a pair or an announcement.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from ..extensions import begin_write, db
 from ..reasons import Reason, reason
 from ..reasons import stored as stored_reason
-from ..records import Need, Patent, User
+from ..records import Job, JobStatus, Need, Patent, User
 from ..signals import need_posted, patent_listed
 from . import jobs, matching
 
@@ -35,17 +35,41 @@ DIRECTION = {"patents": "patent", "needs": "need"}
 
 def queue(kind: str, changed_ids: list[int], created_ids: list[int],
           actor: User | None) -> list[int]:
-    """Queue the follow-up jobs of an import of ``kind`` ("patents" or "needs"); their ids."""
+    """Queue the follow-up jobs of an import of ``kind`` ("patents" or "needs"); their ids.
+
+    They form a chain: the first is sent now, each sends the next when it ends (``then``), so
+    a job queued meanwhile (a need posted during a large import) runs after the current share,
+    not after the whole file. The others wait as ``jobs.HELD``; should the chain break (a
+    worker killed between a job's end and the next one's message), recovery sends them once
+    the workers are idle."""
     size = max(1, int(current_app.config["IMPORT_FOLLOW_UP_ROWS"]))
     created = set(created_ids)
-    queued = []
-    for start in range(0, len(changed_ids), size):
-        part = changed_ids[start:start + size]
+    parts = [changed_ids[start:start + size] for start in range(0, len(changed_ids), size)]
+    chain: list[int] = []
+    for part in reversed(parts):  # the last one first: each names the one after it
         begin_write()  # SQLite: the job's earlier reads must not make this write stale
-        job = jobs.submit("index_imported", {
-            "kind": kind, "ids": part, "created": [i for i in part if i in created]}, user=actor)
-        queued.append(job.id)
-    return queued
+        chain.append(jobs.hold("index_imported", {
+            "kind": kind, "ids": part, "created": [i for i in part if i in created],
+            "then": chain[-1] if chain else None}, user=actor))
+    chain.reverse()
+    # Eager jobs (tests, one-process installs) run inside ``send``: there the chain is walked
+    # here, one job after the other, not by each job sending the next (nested, 200 deep).
+    for job_id in chain if current_app.config.get("JOBS_EAGER") else chain[:1]:
+        begin_write()
+        jobs.send(job_id)
+    return chain
+
+
+def send_next(job_id: int | None) -> None:
+    """Send the next job of a chain (``then``) unless recovery sent it and it ran already."""
+    if job_id is None or current_app.config.get("JOBS_EAGER"):
+        return
+    begin_write()
+    waiting = db.session.scalar(select(Job.id).where(Job.id == job_id,
+                                                     Job.status == JobStatus.QUEUED))
+    db.session.commit()
+    if waiting is not None:
+        jobs.send(job_id)
 
 
 def run(kind: str, ids: list[int], created: list[int],

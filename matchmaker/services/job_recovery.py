@@ -11,7 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, true
 
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..reasons import reason
 from ..records import Job, JobStatus, utcnow
 from . import jobs as jobs_service
@@ -34,13 +34,20 @@ def recover() -> list[int]:
     the workers are idle: no job runs and none started for ``JOB_LOST_SECONDS``, yet a job
     sent that long ago is still queued (a live queue would have handed it to a worker).
     """
+    # A writer's transaction: on SQLite a web request's commit between this sweep's reads and
+    # its writes made it fail (QA pass 6: at a restarted worker's start, so a killed import
+    # stayed "running" under its dead worker until the next sweep).
+    begin_write()
     now = utcnow()
     stale = now - jobs_service._lease()
     # A queued job sent again waits another lease before the next time (``lease_until`` marks
     # it): workers sweep every few minutes, and one still waiting its turn behind a long import
     # must not gain a copy of its message at every sweep.
     resendable = or_(Job.lease_until.is_(None), Job.lease_until < now)
-    lost = and_(Job.status == JobStatus.QUEUED, Job.created_at < stale, resendable)
+    # A job held for its chain (``jobs.HELD``: an import's follow-up jobs, hours of them for a
+    # large file) is not lost for its age, only when the workers fall idle with it waiting.
+    lost = and_(Job.status == JobStatus.QUEUED, Job.created_at < stale, resendable,
+                or_(Job.task_id.is_(None), Job.task_id != jobs_service.HELD))
     candidates = db.session.scalars(select(Job).where(or_(
         Job.status == JobStatus.RUNNING,
         and_(Job.status == JobStatus.QUEUED, Job.task_id.is_(None)),

@@ -17,7 +17,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import Connection, and_, or_, select, update
 
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..reasons import reason
 from ..records import Job, JobStatus, User, utcnow
 from .job_errors import error_text, public_error
@@ -37,6 +37,13 @@ def _lease() -> timedelta:
     return timedelta(seconds=lease_seconds())
 
 
+#: ``task_id`` of a job stored to be sent later, by the job before it in a chain (an import's
+#: follow-up jobs, ``services.import_follow_up``), so jobs queued meanwhile run in between.
+#: Recovery treats it as sent: it sends it itself only once the workers are idle with it still
+#: queued, or it is older than a lease (``job_recovery.recover``), i.e. when the chain broke.
+HELD = "held"
+
+
 def submit(kind: str, params: dict | None = None, *, user: User | None = None,
            after_response: bool = False) -> Job:
     """Store a queued job of ``kind`` and send it to the workers (eagerly run when configured).
@@ -45,16 +52,7 @@ def submit(kind: str, params: dict | None = None, *, user: User | None = None,
     job then never runs inside the request); a job whose message never went is queued with no
     ``task_id``, which :func:`.job_recovery.recover` sends.
     """
-    from ..jobs.registry import TASKS
-
-    if kind not in TASKS:
-        raise ValueError(f"unknown job kind: {kind}")
-    job = Job(kind=kind, params=params or {}, status=JobStatus.QUEUED,
-              created_by_id=user.id if user is not None else None)
-    db.session.add(job)
-    db.session.flush()
-    job_id = job.id
-    db.session.commit()
+    job_id = _store(kind, params, user, task_id=None)
     if after_response:
         from ..jobs.deferred import after_response as later
 
@@ -64,11 +62,32 @@ def submit(kind: str, params: dict | None = None, *, user: User | None = None,
     return db.session.get(Job, job_id)
 
 
+def hold(kind: str, params: dict | None = None, *, user: User | None = None) -> int:
+    """Store a queued job of ``kind`` that the job before it sends when it ends (``HELD``);
+    its id."""
+    return _store(kind, params, user, task_id=HELD)
+
+
+def _store(kind: str, params: dict | None, user: User | None, *, task_id: str | None) -> int:
+    from ..jobs.registry import TASKS
+
+    if kind not in TASKS:
+        raise ValueError(f"unknown job kind: {kind}")
+    job = Job(kind=kind, params=params or {}, status=JobStatus.QUEUED, task_id=task_id,
+              created_by_id=user.id if user is not None else None)
+    db.session.add(job)
+    db.session.flush()
+    job_id = job.id
+    db.session.commit()
+    return job_id
+
+
 def jobs_by_id(ids: list[int]) -> list[Job]:
-    """The jobs with these ids, oldest first (an import's follow-up jobs)."""
+    """The jobs with these ids that exist, in the order given (an import's follow-up jobs)."""
     if not ids:
         return []
-    return list(db.session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.id)))
+    found = {j.id: j for j in db.session.scalars(select(Job).where(Job.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def send(job_id: int) -> None:
@@ -76,8 +95,10 @@ def send(job_id: int) -> None:
     from ..jobs.registry import TASKS
 
     task_id = uuid.uuid4().hex
-    # Write first, then read: on SQLite a transaction that read before another writer's commit
-    # may not write any more (a job queueing a follow-up job while web requests write).
+    # A writer's transaction: on SQLite one that read before another writer's commit may not
+    # write any more (QA pass 6: sent after a response, by recovery or by a job, while brokers
+    # clicked, "UPDATE jobs SET task_id" was refused and the job waited for the next sweep).
+    begin_write()
     db.session.execute(update(Job).where(Job.id == job_id).values(task_id=task_id))
     kind = db.session.scalar(select(Job.kind).where(Job.id == job_id))
     db.session.commit()

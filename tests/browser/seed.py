@@ -76,7 +76,7 @@ def _import_report(owner: User) -> Job:
     """A finished import job whose report the owner (and an admin) can open (/jobs/<id>)."""
     from matchmaker.ingest import import_patents
     from matchmaker.jobs.imports import report
-    
+
     result = import_patents(IMPORT, "patents.csv", dry_run=True)
     job = Job(kind="import_patents", created_by_id=owner.id, status=JobStatus.SUCCEEDED,
               params={"filename": "patents.csv"}, result=report(result), attempts=1)

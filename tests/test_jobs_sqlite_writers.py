@@ -1,0 +1,54 @@
+"""Job bookkeeping from a session that read before another writer committed (QA pass 6, the
+README's default deployment: SQLite, brokers clicking while the job worker works).
+
+SQLite refuses at once the first write of a transaction whose snapshot another writer's commit
+made stale ("database is locked", whatever the busy timeout). Sending a job after a response
+and the worker's recovery sweep read first, then wrote: the job stayed unsent until the next
+sweep, two minutes later, and a killed import stayed "running" under its dead worker."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from matchmaker.extensions import db
+from matchmaker.records import Job, JobStatus, utcnow
+from matchmaker.services import jobs
+from matchmaker.services.job_recovery import recover
+from tests import job_kinds  # noqa: F401  (registers test_noop)
+
+
+def _stale_read() -> None:
+    """Open a read transaction, then let another connection commit a write."""
+    db.session.execute(select(Job.id)).all()
+    with sqlite3.connect(db.engine.url.database, isolation_level=None) as other:
+        other.execute("CREATE TABLE IF NOT EXISTS neighbour (n INTEGER)")
+        other.execute("INSERT INTO neighbour VALUES (1)")
+    other.close()
+
+
+def _unsent(**values) -> int:
+    job = Job(kind="test_noop", params={}, status=JobStatus.QUEUED, **values)
+    db.session.add(job)
+    db.session.commit()
+    return job.id
+
+
+def test_a_job_is_sent_from_a_session_whose_snapshot_went_stale(app):
+    job_id = _unsent()
+    _stale_read()
+    jobs.send(job_id)  # eager here: sent, then run
+    db.session.rollback()
+    assert db.session.get(Job, job_id).status is JobStatus.SUCCEEDED
+
+
+def test_recovery_works_from_a_session_whose_snapshot_went_stale(app):
+    dead = _unsent(worker="gone-host:1", lease_until=utcnow() - timedelta(minutes=5))
+    db.session.get(Job, dead).status = JobStatus.RUNNING
+    db.session.commit()
+    _stale_read()
+    assert recover() == [dead]
+    db.session.rollback()
+    assert db.session.get(Job, dead).status is JobStatus.SUCCEEDED  # sent again, and run
