@@ -189,3 +189,35 @@ def test_a_held_job_is_recovered_only_when_the_workers_fall_idle(queued_only):
     first.started_at = old  # nothing started for longer than JOB_LOST_SECONDS: idle
     db.session.commit()
     assert recover() == [chain[1]] and sent == [chain[1]]
+
+
+def test_only_the_last_job_of_a_chain_asks_for_a_compaction(app):
+    """One compaction per share rewrote the whole collection every IMPORT_FOLLOW_UP_ROWS
+    records of a large import; the chain's last job asks once for all."""
+    import dataclasses
+
+    from matchmaker.services import import_follow_up
+    from matchmaker.signals import index_compaction_due
+
+    f.need("稀土合金降本需求", "希望找到一种稀土合金及其制备方法。")
+    first = [f.patent(f"一种稀土合金{i}", "本发明公开了一种稀土合金。").id for i in range(3)]
+    db.session.commit()
+    matching.rebuild_indexes()
+    service = matching.service()
+    service.settings = dataclasses.replace(service.settings, compact_share=0.0, compact_min=1)
+    asked: list[str] = []
+
+    def receiver(sender, side):
+        asked.append(side)
+
+    index_compaction_due.connect(receiver)
+    try:
+        more = [f.patent(f"一种稀土合金新{i}", "本发明公开了一种稀土合金。").id for i in range(4)]
+        db.session.commit()
+        import_follow_up.run("patents", more[:2], [], last=False)
+        assert asked == []
+        import_follow_up.run("patents", more[2:], [], last=True)
+        assert asked == ["patents"]
+    finally:
+        index_compaction_due.disconnect(receiver)
+    assert first  # indexed by the rebuild, before the chain

@@ -106,7 +106,7 @@ def index_imported(params: dict, ctx: JobContext) -> dict:
     then send the next share's job."""
     ctx.when_finished(lambda: import_follow_up.send_next(params.get("then")))
     return import_follow_up.run(params["kind"], params["ids"], params.get("created", []),
-                                ctx.progress)
+                                ctx.progress, last=params.get("then") is None)
 
 
 def _uploaded(params: dict) -> Path:

@@ -73,14 +73,17 @@ def send_next(job_id: int | None) -> None:
 
 
 def run(kind: str, ids: list[int], created: list[int],
-        progress: Callable[[int, int | None], None] | None = None) -> dict:
-    """Index, match and announce ``ids`` (the work of one ``index_imported`` job)."""
+        progress: Callable[[int, int | None], None] | None = None, *,
+        last: bool = True) -> dict:
+    """Index, match and announce ``ids`` (the work of one ``index_imported`` job). Only the
+    ``last`` job of a chain may ask for a compaction of the change log: one per share rewrote
+    the whole collection every ``IMPORT_FOLLOW_UP_ROWS`` records."""
     sync = matching.sync_patents if kind == "patents" else matching.sync_needs
     new = set(created)
     stored, unmatched = 0, []
     for start in range(0, len(ids), STEP):
         part = ids[start:start + STEP]
-        sync(part)
+        sync(part, compact_later=last and start + STEP >= len(ids))
         for record_id in part:
             rows = _match(DIRECTION[kind], record_id)
             if rows is None:

@@ -73,6 +73,9 @@ def _store(kind: str, params: dict | None, user: User | None, *, task_id: str | 
 
     if kind not in TASKS:
         raise ValueError(f"unknown job kind: {kind}")
+    # A writer's transaction (what the caller has open is committed first, as below anyway):
+    # on SQLite a job or command that read before another writer's commit may not write.
+    begin_write()
     job = Job(kind=kind, params=params or {}, status=JobStatus.QUEUED, task_id=task_id,
               created_by_id=user.id if user is not None else None)
     db.session.add(job)

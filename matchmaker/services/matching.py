@@ -173,9 +173,10 @@ def compact_indexes() -> dict:
     return service().compact()
 
 
-def sync_patents(ids: Iterable[int]) -> None:
-    """Bring the patents' index entries in line with the database (add, update or remove)."""
-    service().sync("patents", ids)
+def sync_patents(ids: Iterable[int], *, compact_later: bool = True) -> None:
+    """Bring the patents' index entries in line with the database (add, update or remove);
+    ``compact_later=False``: queue no compaction job, the caller compacts or asks later."""
+    service().sync("patents", ids, compact_later=compact_later)
 
 
 def sync_needs(ids: Iterable[int], *, compact_later: bool = True) -> None:
