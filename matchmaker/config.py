@@ -194,6 +194,9 @@ def _job_settings(instance: Path) -> dict:
     return {
         # kombu's SQLAlchemy transport on a SQLite file; redis://... or amqp://... in production.
         "JOB_BROKER_URL": _env("JOB_BROKER_URL", f"sqla+sqlite:///{instance / 'jobs.sqlite3'}"),
+        # How often an idle worker asks the embedded queue (kombu's SQLAlchemy transport) for a
+        # message; kombu's 1 s made it hand out one job a second whatever the jobs' length.
+        "JOB_POLL_SECONDS": _env_float("JOB_POLL_SECONDS", 0.2),
         # Empty: no Celery result backend, the ``jobs`` table holds status and reports.
         "JOB_RESULT_BACKEND": _env("JOB_RESULT_BACKEND", "") or None,
         "JOB_QUEUE": _env("JOB_QUEUE", "matchmaker"),

@@ -15,6 +15,7 @@ def register_jobs(app: Flask) -> Celery:
     """Create the Celery app for ``app`` and keep it in ``app.extensions["celery"]``."""
     from . import alerts, booklet, imports, learning, mail, matching, webhooks  # noqa: F401
     from .deferred import run_after_response
+    from .embedded_queue import broker_url
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
@@ -32,7 +33,7 @@ def register_jobs(app: Flask) -> Celery:
     config = app.config
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.conf.update(
-        broker_url=config["JOB_BROKER_URL"],
+        broker_url=broker_url(config["JOB_BROKER_URL"], config["JOB_POLL_SECONDS"]),
         result_backend=config["JOB_RESULT_BACKEND"],
         task_ignore_result=not config["JOB_RESULT_BACKEND"],
         task_default_queue=config["JOB_QUEUE"],
