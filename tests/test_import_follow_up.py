@@ -120,7 +120,9 @@ def test_a_follow_up_job_run_again_duplicates_nothing(app):
 def test_the_import_report_links_its_follow_up_jobs(app):
     uni = f.org(OrgKind.UNIVERSITY)
     uploader = f.user(Role.UNIVERSITY, uni, username="fu-uni3")
+    f.need("稀土合金降本需求", "希望找到一种稀土合金及其制备方法。")
     db.session.commit()
+    matching.rebuild_indexes()
     done = _run_import(app, "patents", PATENTS, uploader, owner_id=uni.id)
     [job_id] = done.result["follow_up"]
     client = app.test_client()
@@ -129,6 +131,8 @@ def test_the_import_report_links_its_follow_up_jobs(app):
     assert f'href="/jobs/{job_id}"' in page and "新增和更新记录的索引与匹配" in page
     follow_up = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "为导入的记录建立索引并匹配" in follow_up and "已完成" in follow_up
+    assert "所属导入" in follow_up and f'href="/jobs/{done.id}"' in follow_up  # back to it
+    assert "<dt>提示</dt>" not in follow_up  # no warnings: no empty line for them
 
 
 @pytest.fixture
@@ -152,12 +156,14 @@ def test_follow_up_jobs_run_as_a_chain_so_other_jobs_get_in_between(queued_only)
     from matchmaker.services import import_follow_up, jobs
 
     sent = queued_only
-    chain = import_follow_up.queue("patents", [11, 12, 13, 14, 15], [11, 15], None)
+    chain = import_follow_up.queue("patents", [11, 12, 13, 14, 15], [11, 15], None, 7)
     assert sent == [chain[0]]  # the others wait for their turn
+    assert chain == sorted(chain)  # the jobs list reads in the chain's order
     held = [db.session.get(Job, i) for i in chain]
     assert [j.params["ids"] for j in held] == [[11, 12], [13, 14], [15]]
     assert [j.params["created"] for j in held] == [[11], [], [15]]
     assert [j.params["then"] for j in held] == [chain[1], chain[2], None]
+    assert {j.params["import_job"] for j in held} == {7}
     assert [j.task_id for j in held[1:]] == [jobs.HELD, jobs.HELD]
     import_follow_up.send_next(chain[1])  # the first one ended
     assert sent == chain[:2]

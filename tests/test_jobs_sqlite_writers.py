@@ -52,3 +52,39 @@ def test_recovery_works_from_a_session_whose_snapshot_went_stale(app):
     assert recover() == [dead]
     db.session.rollback()
     assert db.session.get(Job, dead).status is JobStatus.SUCCEEDED  # sent again, and run
+
+
+def test_a_records_candidates_are_written_after_other_writers_commit_during_its_ranking(app):
+    """QA pass 7: a need's matching job was refused three times within 0.8 s on
+    ``INSERT INTO matches`` while brokers clicked: the ranking reads, another writer commits,
+    the first write of the stale transaction is refused at once."""
+    from sqlalchemy import event, func
+
+    from matchmaker.records import Match
+    from matchmaker.services import matching
+    from tests import factories as f
+
+    need = f.need("稀土合金降本需求", "希望找到一种稀土合金及其制备方法。")
+    f.patent("一种稀土合金及其制备方法", "本发明公开了一种稀土合金及其制备方法。")
+    db.session.commit()
+    matching.rebuild_indexes()
+    other = sqlite3.connect(db.engine.url.database, timeout=0.02, isolation_level=None)
+    other.execute("CREATE TABLE IF NOT EXISTS neighbour (n INTEGER)")
+    commits = []
+
+    def neighbour(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            try:
+                other.execute("INSERT INTO neighbour VALUES (1)")
+                commits.append(1)
+            except sqlite3.OperationalError:  # the job holds the write lock: nobody gets in
+                pass
+
+    event.listen(db.engine, "after_cursor_execute", neighbour)
+    try:
+        written = matching.match_and_store_need(need.id)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", neighbour)
+        other.close()
+    assert commits and written >= 1
+    assert db.session.scalar(select(func.count(Match.id)).where(Match.need_id == need.id)) >= 1

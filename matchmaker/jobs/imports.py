@@ -81,7 +81,7 @@ def import_patents(params: dict, ctx: JobContext) -> dict:
                  dry_run=bool(params.get("dry_run")), progress=ctx.progress,
                  resumed_since=_resumed(ctx), follow_up=True)
     return report(result, import_follow_up.queue("patents", result.changed_ids,
-                                                 result.created_ids, actor))
+                                                 result.created_ids, actor, ctx.job.id))
 
 
 @job("import_needs")
@@ -97,7 +97,7 @@ def import_needs(params: dict, ctx: JobContext) -> dict:
     result = run(path, params["filename"], actor=actor, dry_run=bool(params.get("dry_run")),
                  progress=ctx.progress, resumed_since=_resumed(ctx), follow_up=True)
     return report(result, import_follow_up.queue("needs", result.changed_ids,
-                                                 result.created_ids, actor))
+                                                 result.created_ids, actor, ctx.job.id))
 
 
 @job("index_imported")

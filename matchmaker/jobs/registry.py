@@ -133,6 +133,8 @@ def _work_through_locks(job_id: int, work, record: Job, ctx: JobContext):
     """
     for attempt in range(1, LOCKED_TRIES + 1):
         try:
+            if attempt > 1:
+                begin_write()  # the rerun's first transaction is a writer's: it cannot go stale
             beating = (Heartbeat(db.engine, job_id, service.lease_seconds())
                        if heartbeat_needed() else nullcontext())
             with beating:

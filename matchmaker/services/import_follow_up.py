@@ -34,7 +34,7 @@ DIRECTION = {"patents": "patent", "needs": "need"}
 
 
 def queue(kind: str, changed_ids: list[int], created_ids: list[int],
-          actor: User | None) -> list[int]:
+          actor: User | None, import_job: int | None = None) -> list[int]:
     """Queue the follow-up jobs of an import of ``kind`` ("patents" or "needs"); their ids.
 
     They form a chain: the first is sent now, each sends the next when it ends (``then``), so
@@ -45,13 +45,15 @@ def queue(kind: str, changed_ids: list[int], created_ids: list[int],
     size = max(1, int(current_app.config["IMPORT_FOLLOW_UP_ROWS"]))
     created = set(created_ids)
     parts = [changed_ids[start:start + size] for start in range(0, len(changed_ids), size)]
-    chain: list[int] = []
-    for part in reversed(parts):  # the last one first: each names the one after it
-        begin_write()  # SQLite: the job's earlier reads must not make this write stale
-        chain.append(jobs.hold("index_imported", {
-            "kind": kind, "ids": part, "created": [i for i in part if i in created],
-            "then": chain[-1] if chain else None}, user=actor))
-    chain.reverse()
+    chain = [jobs.hold("index_imported", {
+        "kind": kind, "ids": part, "created": [i for i in part if i in created],
+        "import_job": import_job, "then": None}, user=actor) for part in parts]
+    if len(chain) > 1:
+        begin_write()
+        for job_id, then in zip(chain, chain[1:], strict=False):
+            held = db.session.get(Job, job_id)
+            held.params = {**held.params, "then": then}  # a new dict: the JSON is saved
+        db.session.commit()
     # Eager jobs (tests, one-process installs) run inside ``send``: there the chain is walked
     # here, one job after the other, not by each job sending the next (nested, 200 deep).
     for job_id in chain if current_app.config.get("JOBS_EAGER") else chain[:1]:

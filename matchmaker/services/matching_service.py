@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import select
 
 from ..errors import IndexUnusable, NotFound
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..learning import teach
 from ..learning.apply import pool_size, rerank
 from ..matching import batch
@@ -238,6 +238,7 @@ class MatchingService:
         else:
             ranked = self.match_patent(record, k, vectors=vectors)
             triples = [(r.id, record.id, r) for r in ranked]
+        begin_write()  # see match_indexed
         created, refreshed = batch.store(triples, direction)
         db.session.commit()
         return created + refreshed
@@ -255,6 +256,10 @@ class MatchingService:
         ranked = self.rank_record(direction, record_id, int(k or self.settings.top_k))
         triples = ([(record_id, r.id, r) for r in ranked] if direction == "need"
                    else [(r.id, record_id, r) for r in ranked])
+        # The pairs are written in a writer's transaction: on SQLite the one the ranking read in
+        # may have gone stale (a broker's click committed meanwhile), and its first write would
+        # be refused at once (QA pass 6: a need's matching refused three times in 0.8 s).
+        begin_write()
         created, refreshed = batch.store(triples, direction)
         return created + refreshed
 

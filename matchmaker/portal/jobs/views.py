@@ -85,6 +85,8 @@ def result_items(result: dict) -> list[tuple[str, str]]:
     for key, value in result.items():
         if isinstance(value, dict) and "msgid" not in value:
             continue
+        if isinstance(value, list | tuple) and not value:  # no warnings: no empty line
+            continue
         if isinstance(value, bool):
             text = _("Yes") if value else _("No")
         elif isinstance(value, list | tuple):
