@@ -133,7 +133,7 @@ def test_an_import_with_every_row_saved_says_it_is_indexing_and_matching(app, pe
     job.progress_done = job.progress_total
     db.session.commit()
     note = owner.get(f"/jobs/{job.id}/status").get_json()["note"]
-    assert note and "正在为新记录排入建立索引和匹配的作业" in note
+    assert note and "正在为新记录排入建立索引和匹配的任务" in note
     page = owner.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert f'data-job-field="note">{note}</p>' in page
 
