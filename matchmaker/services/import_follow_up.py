@@ -5,8 +5,9 @@ records (``index_imported``) encodes them into the index, stores their candidate
 the vectors just indexed: each record is encoded once) and announces the new ones, whose
 alerts then read the stored candidates instead of asking the engine again. Each job has its own
 progress counter, and the jobs run one after the other as a chain, so jobs queued meanwhile (a
-need posted while a large file is imported) run between them instead of after the whole file. Every step is idempotent, so a job run again
-after its worker was killed redoes its records without duplicating a pair or an announcement.
+need posted while a large file is imported) run between them instead of after the whole file.
+Every step is idempotent, so a job run again after its worker was killed redoes its records
+without duplicating a pair or an announcement.
 """
 
 from __future__ import annotations
