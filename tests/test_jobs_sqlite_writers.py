@@ -88,3 +88,20 @@ def test_a_records_candidates_are_written_after_other_writers_commit_during_its_
         other.close()
     assert commits and written >= 1
     assert db.session.scalar(select(func.count(Match.id)).where(Match.need_id == need.id)) >= 1
+
+
+def test_a_retried_jobs_progress_never_goes_back(app):
+    """QA pass 6: an import resumed after a kill showed 1000, then 500, then 2258 rows."""
+    job = Job(kind="test_noop", params={}, status=JobStatus.RUNNING, attempts=1,
+              progress_done=0, progress_total=2258)
+    db.session.add(job)
+    db.session.commit()
+    jobs.progress(job, 1000, 2258)
+    job.attempts = 2  # killed, then resumed from the top of the file
+    jobs.progress(job, 500, 2258)
+    assert job.progress_done == 1000
+    jobs.progress(job, 1500, 2258)
+    assert job.progress_done == 1500
+    job.attempts = 1
+    jobs.progress(job, 200, 2258)  # a first attempt reports what it does
+    assert job.progress_done == 200

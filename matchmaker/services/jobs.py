@@ -162,8 +162,13 @@ def release(job_id: int) -> None:
 
 def progress(job: Job, done: int, total: int | None = None) -> None:
     """Set progress and extend the lease; saved by the work's next commit (``JobContext``
-    calls it as that commit starts: never inside a savepoint of the work)."""
-    job.progress_done = done
+    calls it as that commit starts: never inside a savepoint of the work).
+
+    A later attempt starts its count again (an import resumed after its worker was killed
+    reads the file from the top), so its bar holds where the last one stood until it passes
+    it: QA pass 6 saw 1000, then 500, then 2258."""
+    again = (job.attempts or 0) > 1 and total == job.progress_total
+    job.progress_done = max(done, job.progress_done or 0) if again else done
     if total is not None:
         job.progress_total = total
     job.lease_until = utcnow() + _lease()
