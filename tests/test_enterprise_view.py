@@ -54,6 +54,30 @@ def test_candidates_only_show_as_awaiting_the_brokers_review(world):
     assert "待审队列" not in html and "/matches" not in html
 
 
+def test_candidates_found_from_the_patent_side_do_not_hide_the_needs_own_matching(world):
+    """QA pass 6 (D8): the page said 候选已生成 from three weak pairs that newly listed
+    patents had found, while the need's own matching job still waited in the queue."""
+    from matchmaker.records import Job, JobStatus
+
+    need, patents = world["need"], world["patents"]
+    _pair(need, patents[0], MatchStatus.CANDIDATE, 1)
+    client = signed_in(world["app"], "ent1")
+    assert "平台仍在为这条需求匹配专利" not in client.get(f"/needs/{need.id}").text
+    job = Job(kind="match_need", params={"need_id": need.id}, status=JobStatus.QUEUED)
+    other = Job(kind="index_imported", status=JobStatus.RUNNING,
+                params={"kind": "patents", "ids": [need.id], "created": []})  # patents' ids
+    db.session.add_all([job, other])
+    db.session.commit()
+    html = client.get(f"/needs/{need.id}").text
+    assert "候选已生成，待经纪人审核" in html and "平台仍在为这条需求匹配专利" in html
+    job.status = JobStatus.SUCCEEDED
+    db.session.commit()
+    assert "平台仍在为这条需求匹配专利" not in client.get(f"/needs/{need.id}").text
+    other.params = {"kind": "needs", "ids": [need.id], "created": [need.id]}  # an import's share
+    db.session.commit()
+    assert "平台仍在为这条需求匹配专利" in client.get(f"/needs/{need.id}").text
+
+
 def test_recommended_pairs_are_counted_and_listed_without_scores(world):
     need, patents = world["need"], world["patents"]
     _pair(need, patents[0], MatchStatus.RECOMMENDED, 1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..records import Match, MatchStatus
+from ..records import Job, JobStatus, Match, MatchStatus
 from .access import SHOWN_TO_PARTIES
 
 
@@ -48,3 +48,22 @@ def progress_of(need_ids: Iterable[int]) -> dict[int, NeedProgress]:
         elif status in SHOWN_TO_PARTIES:
             counts[need_id]["recommended"] += n
     return {i: NeedProgress(**c) for i, c in counts.items()}
+
+
+def being_matched(need_id: int) -> bool:
+    """Whether a job that matches this need waits or runs: its own matching after a save
+    (``match_need``) or the share of an import that holds it (``index_imported``). Candidates
+    that patents found for it may already exist meanwhile (QA pass 6: the page said 候选已生成
+    from three weak pairs while the need's own matching still waited)."""
+    pending = db.session.execute(select(Job.kind, Job.params).where(
+        Job.kind.in_(["match_need", "index_imported"]),
+        Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))).all()
+    for kind, params in pending:
+        params = params or {}
+        if kind == "match_need" and params.get("need_id") == need_id:
+            return True
+        if kind == "index_imported" and params.get("kind") == "needs" \
+                and need_id in (params.get("ids") or []):
+            return True
+    return False
+

@@ -111,6 +111,8 @@ def detail(need_id: int):
         shows_owner=access.shows_need_owner(current_user, need),
         progress=need_progress.progress_of([need.id])[need.id]
         if current_user.role is Role.ENTERPRISE else None,
+        being_matched=current_user.role is Role.ENTERPRISE
+        and need_progress.being_matched(need.id),
         contacts=access.can_see_contacts(current_user)
         or current_user.organization_id == need.enterprise_id,
         can_edit=access.can_edit_need(current_user, need),
