@@ -101,6 +101,25 @@ def test_a_due_compaction_queues_one_job_and_never_compacts_inline(app_factory):
         assert queued[0].params == {"reason": "needs change log due"}
 
 
+def test_no_compaction_is_queued_while_an_imports_shares_are_still_to_come(app_factory):
+    """QA pass 7: a single save between two shares of an import queued a compaction of a log
+    the next share lengthened again; the chain's last share asks for it."""
+    app = app_factory({"JOBS_EAGER": False, "JOB_QUEUE": f"compact-{uuid.uuid4().hex[:8]}"})
+    with app.app_context():
+        share = Job(kind="index_imported", status=JobStatus.QUEUED, task_id="held",
+                    params={"kind": "patents", "ids": [1], "created": [], "then": None})
+        running = Job(kind="index_imported", status=JobStatus.RUNNING,
+                      params={"kind": "patents", "ids": [2], "created": [], "then": share.id})
+        db.session.add_all([share, running])
+        db.session.commit()
+        on_compaction_due(None, side="patents")
+        assert db.session.scalar(select(Job.id).where(Job.kind == "compact_index")) is None
+        share.status = JobStatus.RUNNING  # the last share runs: it asks, and gets one
+        db.session.commit()
+        on_compaction_due(None, side="patents")
+        assert db.session.scalar(select(Job.id).where(Job.kind == "compact_index")) is not None
+
+
 def test_eager_mode_never_compacts_inside_the_request(app):
     with app.app_context():
         on_compaction_due(None, side="needs")

@@ -63,12 +63,17 @@ def on_rebuild_requested(sender, side: str | None = None, **_kw) -> None:
 
 
 def on_compaction_due(sender, side: str | None = None, **_kw) -> None:
-    """Queue ``compact_index`` unless one is waiting or running; never compacts inline."""
-    _submit_once("compact_index", {"reason": f"{side} change log due"})
+    """Queue ``compact_index`` unless one is waiting or running, or an import's shares are
+    still to come (``index_imported`` queued: the chain's last share asks for it; QA pass 7
+    saw a single save between two shares queue a compaction of a log the next share
+    lengthened again). Never compacts inline."""
+    _submit_once("compact_index", {"reason": f"{side} change log due"},
+                 unless=("index_imported",))
 
 
-def _submit_once(kind: str, params: dict) -> None:
-    """Queue a job of ``kind`` unless one is already waiting or running.
+def _submit_once(kind: str, params: dict, *, unless: tuple[str, ...] = ()) -> None:
+    """Queue a job of ``kind`` unless one is already waiting or running, or a job of a kind
+    in ``unless`` is waiting.
 
     In eager mode (tests, one-process installs) a job would run inside the request that asked,
     which is exactly what must not happen: there the command line (`build-index`,
@@ -87,6 +92,9 @@ def _submit_once(kind: str, params: dict) -> None:
         begin_write()  # SQLite: the check and the new row in one writer's transaction
         pending = db.session.scalar(select(Job.id).where(
             Job.kind == kind, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])))
+        if pending is None and unless:
+            pending = db.session.scalar(select(Job.id).where(
+                Job.kind.in_(unless), Job.status == JobStatus.QUEUED).limit(1))
         if pending is None:
             jobs.submit(kind, params)
         else:
