@@ -97,15 +97,20 @@ def test_imported_needs_get_candidates_too(app, heard):
     assert sorted(heard) == ids
 
 
-def test_a_follow_up_job_run_again_duplicates_nothing(app):
-    """A worker killed during a follow-up job: its retry redoes the records' candidates
-    (refreshed, not duplicated)."""
+def _imported_for_one_need(app, username: str) -> Job:
+    """PATENTS imported by a university user ``username``, with one indexed need to match."""
     uni = f.org(OrgKind.UNIVERSITY)
-    uploader = f.user(Role.UNIVERSITY, uni, username="fu-uni2")
+    uploader = f.user(Role.UNIVERSITY, uni, username=username)
     f.need("稀土合金降本需求", "希望找到一种稀土合金及其制备方法。")
     db.session.commit()
     matching.rebuild_indexes()
-    done = _run_import(app, "patents", PATENTS, uploader, owner_id=uni.id)
+    return _run_import(app, "patents", PATENTS, uploader, owner_id=uni.id)
+
+
+def test_a_follow_up_job_run_again_duplicates_nothing(app):
+    """A worker killed during a follow-up job: its retry redoes the records' candidates
+    (refreshed, not duplicated)."""
+    done = _imported_for_one_need(app, "fu-uni2")
     pairs = db.session.scalar(select(func.count(Match.id)))
     [job_id] = done.result["follow_up"]
     db.session.execute(Job.__table__.update().where(Job.id == job_id).values(
@@ -118,12 +123,7 @@ def test_a_follow_up_job_run_again_duplicates_nothing(app):
 
 
 def test_the_import_report_links_its_follow_up_jobs(app):
-    uni = f.org(OrgKind.UNIVERSITY)
-    uploader = f.user(Role.UNIVERSITY, uni, username="fu-uni3")
-    f.need("稀土合金降本需求", "希望找到一种稀土合金及其制备方法。")
-    db.session.commit()
-    matching.rebuild_indexes()
-    done = _run_import(app, "patents", PATENTS, uploader, owner_id=uni.id)
+    done = _imported_for_one_need(app, "fu-uni3")
     [job_id] = done.result["follow_up"]
     client = app.test_client()
     assert f.login(client, "fu-uni3", "password-123").status_code == 302

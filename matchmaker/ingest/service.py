@@ -32,8 +32,8 @@ from ..extensions import begin_write, db
 from ..reasons import reason, reason_of
 from ..records import Organization, OrgKind, Role, User
 from ..services import audit, matching
+from ..services.announcements import announce_new
 from ..services.maintenance import analyze
-from ..signals import need_posted, patent_listed
 from .base import Importer
 from .columns import ColumnMapper
 from .needs import NeedImporter
@@ -276,16 +276,8 @@ def _after_commit(result: ImportResult, notify: bool) -> None:
     """Update the matching index, then tell alert subscribers about new records."""
     if result.changed_ids:
         _sync_index(result)
-    if not (notify and result.created_ids):
-        return
-    signal, key = (patent_listed, "patent_id") if result.kind == "patents" else (need_posted, "need_id")
-    app = current_app._get_current_object()
-    for record_id in result.created_ids:
-        try:
-            signal.send(app, **{key: record_id})
-        except Exception:  # a failing subscriber never undoes the committed import
-            db.session.rollback()
-            logger.exception("%s signal receivers failed for %s", result.kind, record_id)
+    if notify and result.created_ids:
+        announce_new(result.kind, result.created_ids)
 
 
 def _sync_index(result: ImportResult) -> None:

@@ -82,14 +82,13 @@ def _submit_once(kind: str, params: dict, *, unless: tuple[str, ...] = ()) -> No
     from flask import current_app
     from sqlalchemy import select
 
-    from ..extensions import begin_write, db
+    from ..extensions import db
     from ..records import Job, JobStatus
     from ..services import jobs
 
     if current_app.config.get("JOBS_EAGER"):
         return
-    try:
-        begin_write()  # SQLite: the check and the new row in one writer's transaction
+    try:  # the new row takes a writer's transaction of its own (``jobs.submit``)
         pending = db.session.scalar(select(Job.id).where(
             Job.kind == kind, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])))
         if pending is None and unless:
@@ -97,8 +96,6 @@ def _submit_once(kind: str, params: dict, *, unless: tuple[str, ...] = ()) -> No
                 Job.kind.in_(unless), Job.status == JobStatus.QUEUED).limit(1))
         if pending is None:
             jobs.submit(kind, params)
-        else:
-            db.session.commit()
     except Exception:  # a lost request is asked again by the next save; the caller goes on
         db.session.rollback()
         log.exception("could not queue %s", kind)

@@ -10,11 +10,17 @@ committed together or not at all, and a second claim of the same announcement fi
 
 from __future__ import annotations
 
+import logging
+
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..records import Announcement
+from ..signals import need_posted, patent_listed
+
+log = logging.getLogger(__name__)
 
 
 def first_time(event: str, subject: str) -> bool:
@@ -30,3 +36,16 @@ def first_time(event: str, subject: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def announce_new(kind: str, ids) -> None:
+    """Send ``patent_listed`` or ``need_posted`` (``kind``: "patents" or "needs") for each new
+    record of ``ids``, after its commit; a failing subscriber is logged and never undoes it."""
+    signal, key = (patent_listed, "patent_id") if kind == "patents" else (need_posted, "need_id")
+    app = current_app._get_current_object()
+    for record_id in ids:
+        try:
+            signal.send(app, **{key: record_id})
+        except Exception:
+            db.session.rollback()
+            log.exception("%s signal receivers failed for %s", kind, record_id)

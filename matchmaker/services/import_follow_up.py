@@ -23,8 +23,8 @@ from ..extensions import begin_write, db
 from ..reasons import Reason, reason
 from ..reasons import stored as stored_reason
 from ..records import Job, JobStatus, Need, Patent, User
-from ..signals import need_posted, patent_listed
 from . import jobs, matching
+from .announcements import announce_new
 
 log = logging.getLogger(__name__)
 #: records indexed, matched and announced between two progress reports (and commits)
@@ -58,7 +58,6 @@ def queue(kind: str, changed_ids: list[int], created_ids: list[int],
     # Eager jobs (tests, one-process installs) run inside ``send``: there the chain is walked
     # here, one job after the other, not by each job sending the next (nested, 200 deep).
     for job_id in chain if current_app.config.get("JOBS_EAGER") else chain[:1]:
-        begin_write()
         jobs.send(job_id)
     return chain
 
@@ -67,12 +66,10 @@ def send_next(job_id: int | None) -> None:
     """Send the next job of a chain (``then``) unless recovery sent it and it ran already."""
     if job_id is None or current_app.config.get("JOBS_EAGER"):
         return
-    begin_write()
     waiting = db.session.scalar(select(Job.id).where(Job.id == job_id,
                                                      Job.status == JobStatus.QUEUED))
-    db.session.commit()
     if waiting is not None:
-        jobs.send(job_id)
+        jobs.send(job_id)  # in a writer's transaction of its own
 
 
 def run(kind: str, ids: list[int], created: list[int],
@@ -97,28 +94,15 @@ def run(kind: str, ids: list[int], created: list[int],
             begin_write()  # SQLite: a writer's transaction, as in _match
             progress(start + len(part), len(ids))
             db.session.commit()
-        announce(kind, [i for i in part if i in new])
+        announce_new(kind, [i for i in part if i in new])  # each once (``first_time``)
     return {"records": len(ids), "stored": stored, "announced": len(new),
             "warnings": [stored_reason(_unmatched_warning(kind, unmatched))] if unmatched else []}
 
 
-def announce(kind: str, ids: list[int]) -> None:
-    """Tell the subscribers (alerts, webhooks) about new records; each one is announced once
-    (``services.announcements``), also when this runs again."""
-    signal, key = (patent_listed, "patent_id") if kind == "patents" else (need_posted, "need_id")
-    app = current_app._get_current_object()
-    for record_id in ids:
-        try:
-            signal.send(app, **{key: record_id})
-        except Exception:  # a failing subscriber never undoes the stored candidates
-            db.session.rollback()
-            log.exception("%s signal receivers failed for %s", kind, record_id)
-
-
 def _match(direction: str, record_id: int) -> int | None:
     """Store one record's candidates; None when the engine could not (logged). A write the
-    database refused (SQLite: another writer) is tried again in a writer's transaction, which
-    waits for the lock instead of being refused at once."""
+    database still refused (``match_indexed`` writes in a writer's transaction, which waits up
+    to the busy timeout) is tried again."""
     for attempt in range(1, MATCH_TRIES + 1):
         try:
             rows = matching.match_indexed(direction, record_id)
@@ -132,10 +116,6 @@ def _match(direction: str, record_id: int) -> int | None:
                 return None
             log.warning("matching imported %s %s: the database refused a write, trying again",
                         direction, record_id)
-            try:
-                begin_write()
-            except OperationalError:  # still locked after the busy timeout: the next try asks
-                db.session.rollback()
         except Exception:  # the rows are saved; the engine is best effort
             db.session.rollback()
             log.exception("matching imported %s %s failed", direction, record_id)

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -33,8 +32,8 @@ from ..records import (
     User,
     utcnow,
 )
-from ..signals import need_posted, patent_listed
 from . import matching
+from .announcements import announce_new
 from .audit import record
 from .record_checks import _, check_need, check_patent
 
@@ -346,11 +345,6 @@ def match_saved(kind: str, record_id: int, *, announce: bool) -> dict:
     # job with backoff, before the record is announced; other engine failures stay warnings.
     stored, warning = _engine_step(step, record_id, reraise=(OperationalError,))
     if announce:
-        signal, key = (need_posted, "need_id") if kind == "need" else (patent_listed, "patent_id")
-        try:
-            signal.send(current_app._get_current_object(), **{key: record_id})
-        except Exception:  # a failing subscriber never undoes the committed change
-            db.session.rollback()
-            log.exception("%s signal receivers failed for %s", kind, record_id)
+        announce_new(f"{kind}s", [record_id])
     return {"stored": stored if isinstance(stored, int) else None,
             "warnings": [language_neutral(warning)] if warning else []}
