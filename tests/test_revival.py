@@ -201,3 +201,94 @@ def test_ranking_runs_as_many_statements_for_30_patents_as_for_3(app):
         return len(seen)
 
     assert counted(3) == counted(27)  # 3, then 30 patents
+
+
+def test_the_ranking_scores_every_patent_but_builds_rows_for_the_page_only(db_app, monkeypatch):
+    """After a 100k-row import every patent is dormant: the page must not build 100k rows of
+    factors to show 20 (the light pass ranks and counts, ``assess`` runs for the page)."""
+    from matchmaker.services import revival
+
+    uni = f.org(OrgKind.UNIVERSITY)
+    kinds = [
+        {"fee_due_date": TODAY + timedelta(days=30)},  # lapses soon
+        {"fee_due_date": TODAY - timedelta(days=10)},  # fee overdue
+        {"fee_due_date": TODAY + timedelta(days=WARNING_DAYS + 1)},  # not urgent
+        {"filing_date": date(2006, 6, 1)},  # term ends within the window
+        {"filing_date": None},  # unknown term
+        {"status": LegalStatus.PENDING},
+        {"status": LegalStatus.LAPSED},  # not revivable
+        {"filing_date": date(2000, 1, 1)},  # past its term: not revivable
+    ]
+    for i in range(45):
+        extra = {"filing_date": date(2015 + i % 8, 1 + i % 12, 1), **kinds[i % len(kinds)]}
+        patent = f.patent(title=f"休眠{i}", owner=uni, **extra)
+        if i % 5 == 0:
+            patent.licensing_modes = [LicenceMode.OPEN]
+        if i % 3 == 0:
+            demand(patent, [0.3 + i / 100], calibrated=i)
+    broker = f.user(Role.BROKER)
+    db.session.commit()
+
+    built = []
+    real_assess = revival.assess
+    monkeypatch.setattr(revival, "assess", lambda *a: built.append(a[0].id) or real_assess(*a))
+    ranking = rank_dormant(broker, TODAY, include_unrevivable=True)
+    assert len(ranking) == 45 and built == []
+    page = ranking[20:40]
+    assert len(page) == 20 and len(built) == 20
+
+    # the light pass agrees with the rows: order, totals, revivability and the urgent count
+    rows = list(ranking)
+    assert [(not r.revivable, -r.total, r.facts.id) for r in rows] == sorted(
+        (not r.revivable, -r.total, r.facts.id) for r in rows)
+    assert ranking.urgent == sum(r.urgent for r in rows) > 0
+    assert all(r.total == round(sum(fa.points for fa in r.factors), 1) for r in rows if r.revivable)
+    revivable = rank_dormant(broker, TODAY)
+    assert [r.facts.id for r in revivable] == [r.facts.id for r in rows if r.revivable]
+    urgent = rank_dormant(broker, TODAY, urgent_only=True)
+    assert [r.facts.id for r in urgent] == [r.facts.id for r in rows if r.urgent]
+    assert urgent.urgent == len(urgent)
+    assert ranking[-1] is rows[-1] and ranking[-1] is ranking[44]
+    with pytest.raises(IndexError):
+        ranking[45]
+
+
+def test_the_numpy_ranking_rounds_and_counts_terms_as_python_does():
+    """``revival_ranking`` ranks by the totals ``assess`` shows: Python's ``round`` (numpy's
+    rounds 0.35 x 10 = 3.5 up, Python reads 0.34999... and rounds down) and ``term_end``'s
+    29 February rule and unknown dates."""
+    import random
+
+    import numpy as np
+
+    from matchmaker.services import revival_ranking
+
+    rng = random.Random(7)
+    values = [0.35, 0.25, 1.45, 12.25, 2.675, 37.5, 0.05, 9.95, 0.0, 40.0]
+    values += [rng.uniform(0, 40) for _ in range(2000)]
+    values += [rng.randrange(0, 4000) / 100 + 0.05 for _ in range(2000)]  # ties in decimal
+    ours = revival_ranking.round1(np.array(values))
+    assert ours.tolist() == [round(v, 1) for v in values]
+
+    class P:
+        def __init__(self, kind, filed):
+            self.patent_type, self.filing_date = kind, filed
+
+    dates = [date(2020, 2, 29), date(2016, 2, 29), date(2019, 12, 31), None, date(9999, 1, 1),
+             date(1899, 5, 5), date(1900, 1, 1), date(2100, 12, 31)]
+    dates += [date(2000, 1, 1) + timedelta(days=rng.randrange(0, 9000)) for _ in range(500)]
+    kinds = [rng.choice(list(PatentType)) for _ in dates]
+    filed = revival_ranking._plausible(revival_ranking._dates(dates))
+    years = np.array([{PatentType.INVENTION: 20, PatentType.UTILITY: 10,
+                       PatentType.DESIGN: 15}[k] for k in kinds])
+    ends = revival_ranking.term_ends(filed, years)
+    expected = [term_end(P(k, d)) for k, d in zip(kinds, dates, strict=True)]
+    assert [None if np.isnat(e) else e.astype(object) for e in ends] == expected
+
+
+def test_a_scope_without_dormant_patents_ranks_nothing(db_app):
+    uni = f.org(OrgKind.UNIVERSITY)
+    user = f.user(Role.UNIVERSITY, uni)
+    db.session.commit()
+    ranking = rank_dormant(user, TODAY, include_unrevivable=True)
+    assert len(ranking) == 0 and ranking.urgent == 0 and list(ranking) == []

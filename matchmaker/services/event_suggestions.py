@@ -161,7 +161,7 @@ def demand_by_patent(*patents) -> dict[int, tuple[int, float, float, int | None]
     stmt = (
         select(
             Match.patent_id,
-            func.count(func.distinct(Match.need_id)),
+            func.count(),  # one pair per need and patent (unique): no DISTINCT to sort out
             func.max(Match.score),
             func.sum(_LIKELIHOOD),
             func.max(Match.calibrated),
@@ -172,9 +172,10 @@ def demand_by_patent(*patents) -> dict[int, tuple[int, float, float, int | None]
     )
     if patents:
         stmt = stmt.join(Patent, Patent.id == Match.patent_id).where(*patents)
+    # Core, not the ORM's result machinery: a row per patent, up to 100k for the revival list
     return {
         pid: (n, float(best or 0), float(total or 0), calibrated)
-        for pid, n, best, total, calibrated in db.session.execute(stmt)
+        for pid, n, best, total, calibrated in db.session.connection().execute(stmt)
     }
 
 

@@ -9,18 +9,21 @@ ends within ``WARNING_DAYS``: those should be offered first, before the chance i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import numpy as np
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, true
+from sqlalchemy import String, select, true, type_coerce
 from sqlalchemy.orm import selectinload
 
 from .. import validators
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..records import LegalStatus, LicenceMode, Patent, PatentLicence, PatentType, Role, User
+from . import revival_ranking
 from .event_suggestions import demand_by_patent, likelihood
 from .record_checks import local_today
 
@@ -37,6 +40,11 @@ LABELS = {
 # Demand saturates at this many open needs; strength is the best match score (0..1).
 DEMAND_NEEDS_FULL = 10
 _STATUS_SHARE = {LegalStatus.VALID: 1.0, LegalStatus.PENDING: 0.5}
+_NO_DEMAND = (0, 0.0, 0.0, None)
+_READ_BATCH = 500  # rows read by id in one statement
+#: What scoring reads of a patent (``DormantFacts`` without the open licence).
+_FACTS = (Patent.id, Patent.legal_status, Patent.patent_type, Patent.filing_date,
+          Patent.fee_due_date)
 
 
 @dataclass
@@ -135,7 +143,8 @@ def term_end(patent: Patent | DormantFacts) -> date | None:
 
 def assess(patent: DormantFacts, demand: tuple[int, float, float, int | None],
            today: date) -> RevivalRow:
-    """Score one patent; ``demand`` is (open needs, best score, score sum, best calibrated)."""
+    """Score one patent with its factors; ``demand`` is (open needs, best score, score sum,
+    best calibrated). ``revival_ranking.rank`` computes the same totals for a whole scope."""
     open_needs, best, _total, calibrated = demand
     status = LegalStatus(patent.legal_status)
     end = term_end(patent)
@@ -173,6 +182,40 @@ def assess(patent: DormantFacts, demand: tuple[int, float, float, int | None],
     )
 
 
+class Ranking(Sequence):
+    """The ranked dormant patents of a scope. Every patent is scored to rank it (in numpy:
+    ``revival_ranking``), but a row with its factors (``RevivalRow``) is built only when read:
+    a page shows 20 of up to 100,000, read again by id in one query."""
+
+    def __init__(self, ids: list[int], demand: dict, open_ids: set, n_urgent: int, today: date):
+        self._ids, self._demand, self._open_ids = ids, demand, open_ids
+        self._rows: dict[int, RevivalRow] = {}
+        self.urgent = n_urgent  #: how many of them lapse or expire soon (``RevivalRow.urgent``)
+        self._today = today
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def _build(self, ids: list[int]) -> list[RevivalRow]:
+        missing = [pid for pid in ids if pid not in self._rows]
+        for start in range(0, len(missing), _READ_BATCH):
+            stmt = select(*_FACTS).where(Patent.id.in_(missing[start:start + _READ_BATCH]))
+            for row in db.session.execute(stmt):
+                facts = DormantFacts(*row, row[0] in self._open_ids)
+                self._rows[row[0]] = assess(facts, self._demand.get(row[0], _NO_DEMAND),
+                                            self._today)
+        return [self._rows[pid] for pid in ids]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._build(self._ids[index])
+        return self._build([self._ids[index]])[0]
+
+    def __iter__(self):
+        for start in range(0, len(self._ids), _READ_BATCH):
+            yield from self._build(self._ids[start:start + _READ_BATCH])
+
+
 def dormant_filter(user: User):
     """Which dormant patents ``user`` may rank: universities their own, brokers/admins all."""
     if user.role in (Role.ADMIN, Role.BROKER):
@@ -188,7 +231,7 @@ def rank_dormant(
     *,
     include_unrevivable: bool = False,
     urgent_only: bool = False,
-) -> list[RevivalRow]:
+) -> Ranking:
     """Dormant patents visible to ``user``, most revivable first (urgent ones flagged)."""
     today = today or local_today()
     # Every dormant patent of the scope is scored from a few columns (whole records, with
@@ -198,17 +241,20 @@ def rank_dormant(
     open_ids = set(db.session.scalars(
         select(PatentLicence.patent_id).join(Patent, Patent.id == PatentLicence.patent_id)
         .where(PatentLicence.mode == LicenceMode.OPEN, *scope)))
-    stmt = select(Patent.id, Patent.legal_status, Patent.patent_type, Patent.filing_date,
-                  Patent.fee_due_date).where(*scope)
-    rows = [assess(DormantFacts(*row, row[0] in open_ids),
-                   demand.get(row[0], (0, 0.0, 0.0, None)), today)
-            for row in db.session.execute(stmt)]
-    if not include_unrevivable:
-        rows = [r for r in rows if r.revivable]
+    # The columns as stored (enum values, SQLite's ISO dates): converting 100k of them into
+    # enums and dates in SQLAlchemy took longer than ranking them; the page's rows are read
+    # again, typed, by ``Ranking``.
+    raw = select(*(type_coerce(column, String) if column is not Patent.id else column
+                   for column in _FACTS)).where(*scope)
+    cols = revival_ranking.columns(db.session.connection().execute(raw).all(), demand, open_ids,
+                                   _STATUS_SHARE, TERM_YEARS)
+    ranked = revival_ranking.rank(cols, today, WEIGHTS, DEMAND_NEEDS_FULL, WARNING_DAYS)
+    keep = np.ones(len(cols.ids), dtype=bool) if include_unrevivable else ranked.revivable
     if urgent_only:
-        rows = [r for r in rows if r.urgent]
-    rows.sort(key=lambda r: (not r.revivable, -r.total, r.facts.id))
-    return rows
+        keep = keep & ranked.urgent
+    picked = ranked.order[keep[ranked.order]]
+    return Ranking(cols.ids[picked].tolist(), demand, open_ids,
+                   int(ranked.urgent[picked].sum()), today)
 
 
 def attach_patents(rows: list[RevivalRow]) -> list[RevivalRow]:

@@ -15,7 +15,8 @@ bp = Blueprint("revival", __name__)
 
 
 class _Page:
-    """A page over an already ranked list (the ranking happens in Python, not in SQL)."""
+    """A page over an already ranked list (the ranking happens in Python, not in SQL); the
+    rows of the page are built when sliced (``revival.Ranking``)."""
 
     def __init__(self, rows: list, page: int, per_page: int):
         self.total = len(rows)
@@ -39,13 +40,12 @@ def index():
     )
     page = _Page(rows, page_number(request.args), current_app.config["PAGE_SIZE"])
     attach_patents(page.items)
-    urgent = sum(1 for r in rows if r.urgent)
     args = {k: v for k, v in request.args.items() if k in ("urgent", "everything")}
     return render_template(
         "revival/index.html",
         page=page,
         form=form,
-        urgent=urgent,
+        urgent=rows.urgent,
         weights=WEIGHTS,
         warning_days=WARNING_DAYS,
         args=args,
