@@ -15,8 +15,10 @@ import argparse
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,6 +26,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.server import BIN, ROOT, add_users, bench_env, serving  # noqa: E402
 
 PASSWORD = "bench-password-1"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_group(server) -> dict[str, float]:
+    """CPU seconds used so far by the portal's workers, the job worker, PostgreSQL (every
+    process whose command line names it) and Locust (this process's finished children)."""
+    web = set(server.worker_pids())
+    job = {server.worker.pid} if server.worker is not None else set()
+    out = {"web workers": 0.0, "job worker": 0.0, "postgres": 0.0, "locust": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+        pid = int(entry.name)
+        group = ("web workers" if pid in web else "job worker" if pid in job
+                 else "postgres" if cmd.startswith("postgres") else None)
+        if group:
+            out[group] += seconds
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["locust"] = children.ru_utime + children.ru_stime
+    return out
 
 
 def step(url: str, out: Path, name: str, users: int, seconds: int, env: dict) -> dict:
@@ -53,6 +82,8 @@ def main() -> None:
     parser.add_argument("--instance", type=Path, required=True)
     parser.add_argument("--port", type=int, default=8077)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="gunicorn threads per worker (default: gunicorn.conf.py's)")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--saturation-users", type=int, default=20)
     parser.add_argument("--paced-users", type=int, default=13,
@@ -70,14 +101,20 @@ def main() -> None:
     add_users(env, "load-uni-", "university", counts["uni"], PASSWORD, "university")
     load_env = {**env, "LOAD_PASSWORD": PASSWORD, "LOAD_MAX_REQUESTS": str(args.max_requests),
                 "LOAD_BROKERS": "50", "LOAD_ENTERPRISES": "10", "LOAD_UNIVERSITIES": "10"}
-    with serving(env, port=args.port, workers=args.workers) as server:
+    with serving(env, port=args.port, workers=args.workers, threads=args.threads) as server:
         print(json.dumps({"warm_rss_mib": server.worker_rss_mib(),
                           "load_average": os.getloadavg()}), flush=True)
         plan = [("saturation", args.saturation_users, {"LOAD_WAIT": "0"}),
                 ("paced", args.paced_users, {"LOAD_PACE": "1"})]
         for name, users, extra in plan:
+            before, started = cpu_by_group(server), time.monotonic()
             result = step(server.url, args.out, name, users, args.seconds,
                           {**load_env, **extra})
+            after, wall = cpu_by_group(server), time.monotonic() - started
+            # share of the machine's cores over the step (Locust's own run and stop included)
+            cores = os.cpu_count() or 1
+            result["cpu_share"] = {k: round((after[k] - before[k]) / (wall * cores), 3)
+                                   for k in after}
             result["rss_mib"] = server.worker_rss_mib()
             result["load_average"] = [round(x, 1) for x in os.getloadavg()]
             print(json.dumps(result, ensure_ascii=False), flush=True)

@@ -62,7 +62,8 @@ class Server:
 
 
 @contextmanager
-def serving(env: dict, *, port: int = 8077, workers: int = 2, job_worker: bool = True,
+def serving(env: dict, *, port: int = 8077, workers: int = 2, threads: int | None = None,
+            job_worker: bool = True,
             log: Path | None = None, warm_timeout: float = 600):
     """Serve on 127.0.0.1:``port``; yields once every worker is warm and /healthz answers."""
     instance = Path(env["MATCHMAKER_INSTANCE_PATH"])
@@ -74,7 +75,7 @@ def serving(env: dict, *, port: int = 8077, workers: int = 2, job_worker: bool =
                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     gunicorn = subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--timeout", "120", "wsgi:app"],
+         *(["--threads", str(threads)] if threads else []), "--timeout", "120", "wsgi:app"],
         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
