@@ -66,6 +66,7 @@ class Result:
     page: str
     cpu_ms: list[float] = field(default_factory=list)
     statements: list[int] = field(default_factory=list)
+    sql: list[str] = field(default_factory=list)  # the statements of the last request
 
 
 def seed(env: dict, instance: Path, cache: Path | None) -> None:
@@ -159,9 +160,11 @@ def measure(app, page: str, clients: dict, pairs: list[int], runs: int,
     with app.app_context():
         engine = db.engine
     count = [0]
+    seen: list[str] = []
 
-    def counted(*_args, **_kw):
+    def counted(_conn, _cursor, statement, *_args, **_kw):
         count[0] += 1
+        seen.append(" ".join(statement.split()))
 
     event.listen(engine, "before_cursor_execute", counted)
     result = Result(page)
@@ -170,6 +173,7 @@ def measure(app, page: str, clients: dict, pairs: list[int], runs: int,
         for i in range(runs + 2):  # two warm-up requests first
             client, method, url, data = next(source)
             count[0] = 0
+            seen.clear()
             if profile is not None and i >= 2:
                 profile.enable()
             start = time.process_time()
@@ -183,6 +187,7 @@ def measure(app, page: str, clients: dict, pairs: list[int], runs: int,
             if i >= 2:
                 result.cpu_ms.append(spent * 1000)
                 result.statements.append(count[0])
+                result.sql = list(seen)
     finally:
         event.remove(engine, "before_cursor_execute", counted)
     return result
@@ -197,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="PAGE", help="print a cProfile top 30 for PAGE")
     parser.add_argument("--sort", default="tottime", help="pstats sort key for --profile")
     parser.add_argument("--seed-cache", type=Path, help="SQLite: keep/copy the seeded demo here")
+    parser.add_argument("--show-sql", action="store_true",
+                        help="print the statements of each page's last request")
     parser.add_argument("--no-freeze", action="store_true",
                         help="skip the worker's warm-up and gc.freeze (measured before 11-30)")
     args = parser.parse_args(argv)
@@ -256,6 +263,11 @@ def report(args, seeded: float) -> int:
         return 0
     pages = args.pages.split(",") if args.pages else list(WEIGHTS)
     results = [measure(app, page, clients, pairs, args.runs, rng) for page in pages]
+    if args.show_sql:
+        for r in results:
+            print(f"-- {r.page}: {len(r.sql)} statements")
+            for statement in r.sql:
+                print(f"   {statement[:160]}")
     print(f"{'page':<22} {'weight':>6} {'p50 ms':>7} {'mean ms':>8} {'SQL':>5}")
     for r in results:
         sql = statistics.median(r.statements)
