@@ -42,6 +42,7 @@ from bench.html_forms import form_fields  # noqa: E402
 from bench.server import add_users, bench_env, flask  # noqa: E402
 
 PASSWORD = "bench-password-1"
+SQL_WIDTH = int(os.environ.get("SQL_WIDTH", "160"))  # --show-sql: characters per statement
 QUEUE = "/queue/?strength=weak"  # the locustfile's queue
 PAIR = re.compile(r'href="/queue/(\d+)')
 WORDS = ["稀土", "永磁", "氢能", "风电", "煤化工", "矿用", "无人机", "铝合金", "储能", "农牧"]
@@ -267,7 +268,7 @@ def report(args, seeded: float) -> int:
         for r in results:
             print(f"-- {r.page}: {len(r.sql)} statements")
             for statement in r.sql:
-                print(f"   {statement[:160]}")
+                print(f"   {statement[:SQL_WIDTH]}")
     print(f"{'page':<22} {'weight':>6} {'p50 ms':>7} {'mean ms':>8} {'SQL':>5}")
     for r in results:
         sql = statistics.median(r.statements)
