@@ -16,18 +16,16 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_portal import seed  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from matchmaker import create_app  # noqa: E402
+from bench.scratch_app import scratch_app  # noqa: E402
 from matchmaker.extensions import db  # noqa: E402
 from matchmaker.records import Match, Need, Patent, User  # noqa: E402
 from matchmaker.services import access, api_tokens  # noqa: E402
@@ -104,25 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     rng = random.Random(20261129)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    schema = None
-    config = {"TESTING": False, "SECRET_KEY": "bench", "INSTANCE_PATH": str(tmp / "instance"),
-              "ENCODER": "fake", "EXTRA_ENCODERS": "", "INDEX_DIR": str(tmp / "indexes"),
-              "MAIL_ENABLED": False, "API_RATE_LIMIT": "100000/minute"}
-    if args.database_url:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(args.database_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        config["SQLALCHEMY_DATABASE_URI"] = args.database_url
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"options": f"-csearch_path={schema} -cjit=off"}}
-    else:
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    app = create_app(config)
-    try:
+    with scratch_app("bench-api-", args.database_url,
+                     API_RATE_LIMIT="100000/minute") as app:
         with app.app_context():
-            db.create_all()
             start = time.perf_counter()
             counts = seed(args.matches, rng)
             seeded = time.perf_counter() - start
@@ -130,13 +112,6 @@ def main(argv: list[str] | None = None) -> int:
             db.session.remove()
         print(f"backend={backend} seeded {counts} in {seeded:.1f}s", flush=True)
         results = measure(app, args.runs, rng)
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
     print(f"{'user':<17} {'call':<32} {'p50 ms':>8} {'p95 ms':>8}")
     for row in results:
         flag = "" if row["p95_ms"] < TARGET_MS else f"  <-- over {TARGET_MS} ms"

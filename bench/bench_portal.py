@@ -15,19 +15,16 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
-from matchmaker import create_app  # noqa: E402
+from bench.scratch_app import scratch_app  # noqa: E402
 from matchmaker.extensions import db  # noqa: E402
-from matchmaker.portal import compile_templates  # noqa: E402
 from matchmaker.records import (  # noqa: E402
     Match,
     MatchHistory,
@@ -242,28 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     rng = random.Random(20260601)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-portal-"))
-    schema = None
-    config = {"TESTING": False, "SECRET_KEY": "bench", "INSTANCE_PATH": str(tmp / "instance"),
-              "ENCODER": "fake", "EXTRA_ENCODERS": "", "WTF_CSRF_ENABLED": False,
-              "INDEX_DIR": str(tmp / "indexes"), "MAIL_ENABLED": False,
-              "DASHBOARD_CACHE_SECONDS": 0}  # measure the dashboard's real work, not its cache
-    if args.database_url:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(args.database_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        config["SQLALCHEMY_DATABASE_URI"] = args.database_url
-        # the app's own options (jit=off) with the bench's schema
-        options = f"-csearch_path={schema}" + ("" if args.jit else " -cjit=off")
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": options}}
-    else:
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    app = create_app(config)
-    compile_templates(app)  # as gunicorn's post_worker_init does before a worker takes requests
-    try:
+    # DASHBOARD_CACHE_SECONDS 0: measure the dashboard's real work, not its cache
+    with scratch_app("bench-portal-", args.database_url, jit=args.jit,
+                     WTF_CSRF_ENABLED=False, DASHBOARD_CACHE_SECONDS=0) as app:
         with app.app_context():
-            db.create_all()
             start = time.perf_counter()
             counts = seed(args.matches, rng)
             seeded = time.perf_counter() - start
@@ -272,13 +251,6 @@ def main(argv: list[str] | None = None) -> int:
         jit = " jit=on" if args.jit and backend == "postgresql" else ""
         print(f"backend={backend}{jit} seeded {counts} in {seeded:.1f}s", flush=True)
         results = measure(app, args.runs, rng)
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
     print(f"{'user':<15} {'page':<34} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8}")
     for row in results:
         flag = "" if row["p95_ms"] < 200 else "  <-- over 200 ms"

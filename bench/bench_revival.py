@@ -21,20 +21,17 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from bench.bench_portal import PASSWORD, _bulk  # noqa: E402
-from matchmaker import create_app  # noqa: E402
+from bench.scratch_app import scratch_app  # noqa: E402
 from matchmaker.extensions import db  # noqa: E402
-from matchmaker.portal import compile_templates  # noqa: E402
 from matchmaker.records import (  # noqa: E402
     Match,
     Need,
@@ -157,26 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also build every row and check the ranking's order and counts")
     args = parser.parse_args(argv)
     rng = random.Random(20261201)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-revival-"))
-    schema = None
-    config = {"TESTING": False, "SECRET_KEY": "bench", "INSTANCE_PATH": str(tmp / "instance"),
-              "ENCODER": "fake", "EXTRA_ENCODERS": "", "WTF_CSRF_ENABLED": False,
-              "INDEX_DIR": str(tmp / "indexes"), "MAIL_ENABLED": False}
-    if args.database_url:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(args.database_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        config["SQLALCHEMY_DATABASE_URI"] = args.database_url
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"options": f"-csearch_path={schema} -cjit=off"}}
-    else:
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    app = create_app(config)
-    compile_templates(app)
-    try:
+    with scratch_app("bench-revival-", args.database_url, WTF_CSRF_ENABLED=False) as app:
         with app.app_context():
-            db.create_all()
             start = time.perf_counter()
             seed(args.patents, args.needs, args.pairs, rng)
             print(f"backend={db.engine.dialect.name} seeded {args.patents} dormant patents, "
@@ -201,13 +180,6 @@ def main(argv: list[str] | None = None) -> int:
                           "revival everything": "/revival/?everything=y"}.items():
             first, p50, p95 = _time(client, url, args.runs)
             print(f"{name:<34} {first:>9} {p50:>8} {p95:>8}", flush=True)
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
     return 0
 
 

@@ -40,7 +40,6 @@ LABELS = {
 # Demand saturates at this many open needs; strength is the best match score (0..1).
 DEMAND_NEEDS_FULL = 10
 _STATUS_SHARE = {LegalStatus.VALID: 1.0, LegalStatus.PENDING: 0.5}
-_NO_DEMAND = (0, 0.0, 0.0, None)
 _READ_BATCH = 500  # rows read by id in one statement
 #: What scoring reads of a patent (``DormantFacts`` without the open licence).
 _FACTS = (Patent.id, Patent.legal_status, Patent.patent_type, Patent.filing_date,
@@ -202,8 +201,8 @@ class Ranking(Sequence):
             stmt = select(*_FACTS).where(Patent.id.in_(missing[start:start + _READ_BATCH]))
             for row in db.session.execute(stmt):
                 facts = DormantFacts(*row, row[0] in self._open_ids)
-                self._rows[row[0]] = assess(facts, self._demand.get(row[0], _NO_DEMAND),
-                                            self._today)
+                wanted = self._demand.get(row[0], revival_ranking.NO_DEMAND)
+                self._rows[row[0]] = assess(facts, wanted, self._today)
         return [self._rows[pid] for pid in ids]
 
     def __getitem__(self, index):

@@ -18,6 +18,9 @@ import numpy as np
 
 from .. import validators
 
+#: The demand of a patent no live pair names: (open needs, best score, score sum, calibrated).
+NO_DEMAND = (0, 0.0, 0.0, None)
+
 
 @dataclass(frozen=True)
 class Columns:
@@ -52,8 +55,7 @@ def columns(rows, demand: dict, open_ids: set, status_shares: dict, term_years: 
     share = np.fromiter((shares.get(r[1], np.nan) for r in rows), dtype=np.float64, count=n)
     years_of = {str(kind.value): years for kind, years in term_years.items()}
     years = np.fromiter((years_of.get(r[2], 20) for r in rows), dtype=np.int64, count=n)
-    none = (0, 0.0, 0.0, None)
-    wanted = [demand.get(pid, none) for pid in ids.tolist()]
+    wanted = [demand.get(pid, NO_DEMAND) for pid in ids.tolist()]
     return Columns(
         ids=ids, status_share=share, term_years=years,
         filed=_plausible(_dates([r[3] for r in rows])), fee_due=_dates([r[4] for r in rows]),
