@@ -227,3 +227,136 @@ def test_only_the_last_job_of_a_chain_asks_for_a_compaction(app):
     finally:
         index_compaction_due.disconnect(receiver)
     assert first  # indexed by the rebuild, before the chain
+
+
+def _share_with_someone_waiting(queued_only, monkeypatch, interrupt, rows: int = 10):
+    """Three imported patents in shares of ``rows`` (one record a step) and a need to match;
+    after the first step ``interrupt()`` runs (a job queued meanwhile). The first share, run as
+    a worker runs it, the records' ids and the import job's id."""
+    from flask import current_app
+
+    from matchmaker.services import import_follow_up
+
+    monkeypatch.setattr(import_follow_up, "STEP", 1)
+    monkeypatch.setitem(current_app.config, "IMPORT_FOLLOW_UP_ROWS", rows)
+    uni = f.org(OrgKind.UNIVERSITY)
+    uploader = f.user(Role.UNIVERSITY, uni, username="fu-yield")
+    f.need("稀土合金降本需求", "希望找到一种稀土合金及其制备方法。")
+    ids = [f.patent(f"一种稀土合金{i}", "本发明公开了一种稀土合金及其制备方法。", owner=uni).id
+           for i in range(3)]
+    importer = Job(kind="import_patents", status=JobStatus.SUCCEEDED, created_by_id=uploader.id)
+    db.session.add(importer)
+    db.session.commit()
+    matching.rebuild_indexes()
+    chain = import_follow_up.queue("patents", ids, ids, uploader, importer.id)
+    share = chain[0]
+    importer.result = {"follow_up": chain}
+    db.session.commit()
+    announce, calls = import_follow_up.announce_new, []
+
+    def announce_then_interrupt(kind, part):
+        announce(kind, part)
+        calls.append(part)
+        if len(calls) == 1:
+            interrupt()
+
+    monkeypatch.setattr(import_follow_up, "announce_new", announce_then_interrupt)
+    assert TASKS["index_imported"](share) == "succeeded"  # as a worker calls it
+    db.session.rollback()
+    return db.session.get(Job, share), ids, importer.id
+
+
+def test_a_share_hands_its_rest_to_a_new_share_when_a_person_waits(queued_only, monkeypatch):
+    """A need posted while a share of a large import runs waited for the whole share (45 s in
+    QA pass 8: 500 records). Now the share stops after its current step and hands the rest to
+    a new share, sent after the need's job."""
+    from matchmaker.services import jobs
+
+    sent, waiting = queued_only, []
+
+    def post_a_need():
+        need = f.need("稀土永磁需求", "希望找到一种稀土永磁材料。")
+        db.session.commit()
+        waiting.append(jobs.submit("match_need", {"need_id": need.id}).id)
+
+    share, ids, importer = _share_with_someone_waiting(queued_only, monkeypatch, post_a_need)
+    rest = db.session.get(Job, share.result["handed_over"]["job"])
+    assert share.result["handed_over"] == {"job": rest.id, "records": 2}
+    assert share.params["ids"] == share.params["created"] == ids[:1] and share.result["records"] == 1
+    assert share.params["then"] == rest.id and share.progress_done == share.progress_total == 1
+    assert rest.kind == "index_imported" and rest.status is JobStatus.QUEUED
+    assert rest.params["ids"] == rest.params["created"] == ids[1:] and rest.params["then"] is None
+    assert rest.task_id == jobs.HELD and rest.created_by_id == share.created_by_id
+    assert sent[-2:] == [waiting[0], rest.id]  # the need's job first, then the rest
+    assert db.session.get(Job, importer).result["follow_up"] == [share.id, rest.id]
+    matched = set(db.session.scalars(select(Match.patent_id).where(Match.patent_id.in_(ids))))
+    assert matched == {ids[0]}  # the records after the step wait for the new share
+
+    client = current_app_client(share.created_by_id)
+    page = client.get(f"/jobs/{share.id}").get_data(as_text=True)
+    assert "为让有人等待的任务先运行，本任务已将其余 2 条记录交给" in page
+    assert f'href="/jobs/{rest.id}"' in page
+
+    db.session.get(Job, waiting[0]).status = JobStatus.SUCCEEDED  # the need's job ran
+    db.session.commit()
+    assert TASKS["index_imported"](rest.id) == "succeeded"
+    db.session.rollback()
+    matched = set(db.session.scalars(select(Match.patent_id).where(Match.patent_id.in_(ids))))
+    assert matched == set(ids) and "handed_over" not in db.session.get(Job, rest.id).result
+
+
+def test_the_chains_next_share_takes_the_rest_so_the_list_does_not_grow(queued_only,
+                                                                       monkeypatch):
+    """A busy portal (a need posted every few seconds) must not split a large import into a
+    thousand jobs: the rest goes first into the next share, which still waits its turn."""
+    from matchmaker.services import jobs
+
+    sent = queued_only
+
+    def post_a_need():
+        need = f.need("稀土永磁需求", "希望找到一种稀土永磁材料。")
+        db.session.commit()
+        jobs.submit("match_need", {"need_id": need.id})
+
+    share, ids, importer = _share_with_someone_waiting(queued_only, monkeypatch, post_a_need,
+                                                       rows=2)
+    taker = db.session.get(Job, share.params["then"])
+    assert share.params["ids"] == ids[:1]
+    assert share.result["handed_over"] == {"job": taker.id, "records": 1}
+    assert taker.params["ids"] == taker.params["created"] == [ids[1], ids[2]]
+    assert taker.task_id == jobs.HELD and sent[-1] == taker.id
+    assert db.session.get(Job, importer).result["follow_up"] == [share.id, taker.id]
+
+
+def current_app_client(user_id: int):
+    """A test client logged in as ``user_id`` (password "password-123")."""
+    from flask import current_app
+
+    from matchmaker.records import User
+
+    client = current_app.test_client()
+    assert f.login(client, db.session.get(User, user_id).username, "password-123").status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("queued", ["before the share started", "a bulk job"])
+def test_a_share_does_not_yield_to_bulk_jobs_or_to_jobs_older_than_itself(queued_only, monkeypatch,
+                                                                          queued):
+    """Another import's share, a compaction or a job whose message was lost before the share
+    began (nobody may ever take it) must not cut the share into one job per step."""
+    from datetime import timedelta
+
+    from matchmaker.records import utcnow
+    from matchmaker.services import jobs
+
+    def queue_one():
+        if queued == "a bulk job":
+            jobs.submit("compact_index", {})
+            return
+        old = jobs.submit("match_need", {"need_id": 1})
+        old.created_at = utcnow() - timedelta(minutes=5)
+        db.session.commit()
+
+    share, ids, _ = _share_with_someone_waiting(queued_only, monkeypatch, queue_one)
+    assert "handed_over" not in share.result and share.params["ids"] == ids
+    assert share.result["records"] == 3 and share.params["then"] is None

@@ -15,13 +15,13 @@ def _then_mail(ctx: JobContext, notes: list) -> dict:
     return {"notifications": len(notes)}
 
 
-@job("alert_need_posted")
+@job("alert_need_posted", interactive=True)
 def alert_need_posted(params: dict, ctx: JobContext) -> dict:
     """Notify the owners of matching patents and the brokers about a new need."""
     return _then_mail(ctx, alerts.alert_need_posted(params["need_id"]))
 
 
-@job("alert_patent_listed")
+@job("alert_patent_listed", interactive=True)
 def alert_patent_listed(params: dict, ctx: JobContext) -> dict:
     """Notify the brokers of open needs that a newly listed patent matches."""
     return _then_mail(ctx, alerts.alert_patent_listed(params["patent_id"]))

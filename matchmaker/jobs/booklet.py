@@ -20,7 +20,7 @@ def booklet_path(event_id: int) -> Path:
     return Path(current_app.instance_path) / "booklets" / f"event-{event_id}.pdf"
 
 
-@job("booklet")
+@job("booklet", interactive=True)
 def booklet(params: dict, ctx: JobContext) -> dict:
     """Render the booklet; written to a temporary name first, so a reader never sees half."""
     event = db.session.get(ReleaseEvent, params["event_id"])

@@ -103,10 +103,21 @@ def import_needs(params: dict, ctx: JobContext) -> dict:
 @job("index_imported")
 def index_imported(params: dict, ctx: JobContext) -> dict:
     """Index, match and announce a share of an import's changed records (its own progress),
-    then send the next share's job."""
-    ctx.when_finished(lambda: import_follow_up.send_next(params.get("then")))
-    return import_follow_up.run(params["kind"], params["ids"], params.get("created", []),
-                                ctx.progress, last=params.get("then") is None)
+    then send the next share's job. A job a person waits for, queued meanwhile, gets the
+    worker after the current step: the share hands the rest of its records on to the next
+    share and sends it now, behind that job (``import_follow_up.hand_over``)."""
+    chain = {"next": params.get("then")}
+    ctx.when_finished(lambda: import_follow_up.send_next(chain["next"]))
+    started = ctx.job.started_at
+    report = import_follow_up.run(
+        params["kind"], params["ids"], params.get("created", []), ctx.progress,
+        last=params.get("then") is None,
+        yield_to=lambda: import_follow_up.someone_waits(started))
+    rest = report.pop("rest", None)
+    if rest:
+        chain["next"] = import_follow_up.hand_over(ctx.job, rest)
+        report["handed_over"] = {"job": chain["next"], "records": len(rest)}
+    return report
 
 
 def _uploaded(params: dict) -> Path:

@@ -29,13 +29,13 @@ def build_index(params: dict, ctx: JobContext) -> dict:
     return rebuild_indexes()
 
 
-@job("match_need")
+@job("match_need", interactive=True)
 def match_need(params: dict, ctx: JobContext) -> dict:
     """Sync, match and store one saved need; announce it when it is new."""
     return records.match_saved("need", params["need_id"], announce=params.get("announce", False))
 
 
-@job("match_patent")
+@job("match_patent", interactive=True)
 def match_patent(params: dict, ctx: JobContext) -> dict:
     """Sync, match and store one saved patent; announce it when it is new."""
     return records.match_saved("patent", params["patent_id"],

@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 #: a fact about the input and fails the job at once.
 RETRYABLE = (OperationalError, smtplib.SMTPException, OSError)
 TASKS: dict[str, Task] = {}
+#: Kinds a person waits for (a saved need's or patent's candidates and alerts, a booklet): a
+#: running import share hands its remaining records on to let them in
+#: (``services.import_follow_up.someone_waits``). Not mail (a share's own alerts may send it)
+#: nor a rejection's lesson (every "not relevant" click queues one).
+INTERACTIVE: set[str] = set()
 BOOKKEEPING_TRIES = 5
 #: runs of a job's work in one attempt when SQLite refused a write for another writer's commit
 LOCKED_TRIES = 3
@@ -65,8 +70,9 @@ class JobContext:
         self.finished.append(step)
 
 
-def job(kind: str):
-    """Register ``work(params, ctx) -> dict`` as the task of job ``kind``."""
+def job(kind: str, *, interactive: bool = False):
+    """Register ``work(params, ctx) -> dict`` as the task of job ``kind``; ``interactive``: a
+    person waits for it (``INTERACTIVE``)."""
 
     def decorator(work: Callable[[dict, JobContext], dict | None]) -> Task:
         @shared_task(
@@ -78,6 +84,8 @@ def job(kind: str):
             return run(self, job_id, work)
 
         TASKS[kind] = task
+        if interactive:
+            INTERACTIVE.add(kind)
         return task
 
     return decorator

@@ -6,6 +6,9 @@ the vectors just indexed: each record is encoded once) and announces the new one
 alerts then read the stored candidates instead of asking the engine again. Each job has its own
 progress counter, and the jobs run one after the other as a chain, so jobs queued meanwhile (a
 need posted while a large file is imported) run between them instead of after the whole file.
+A job a person waits for does not even wait for the rest of the current share: after its
+current step (``STEP`` records, a few seconds) the share hands the records it did not reach on
+to the chain's next share, sent behind that job (``someone_waits``, ``hand_over``).
 Every step is idempotent, so a job run again after its worker was killed redoes its records
 without duplicating a pair or an announcement.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -74,10 +78,13 @@ def send_next(job_id: int | None) -> None:
 
 def run(kind: str, ids: list[int], created: list[int],
         progress: Callable[[int, int | None], None] | None = None, *,
-        last: bool = True) -> dict:
+        last: bool = True, yield_to: Callable[[], bool] | None = None) -> dict:
     """Index, match and announce ``ids`` (the work of one ``index_imported`` job). Only the
     ``last`` job of a chain may ask for a compaction of the change log: one per share rewrote
-    the whole collection every ``IMPORT_FOLLOW_UP_ROWS`` records."""
+    the whole collection every ``IMPORT_FOLLOW_UP_ROWS`` records.
+
+    ``yield_to`` is asked after each step but the last; when it says yes, the run stops there
+    and its report's ``"rest"`` holds the ids it did not reach (for ``hand_over``)."""
     sync = matching.sync_patents if kind == "patents" else matching.sync_needs
     new = set(created)
     stored, unmatched = 0, []
@@ -95,8 +102,72 @@ def run(kind: str, ids: list[int], created: list[int],
             progress(start + len(part), len(ids))
             db.session.commit()
         announce_new(kind, [i for i in part if i in new])  # each once (``first_time``)
-    return {"records": len(ids), "stored": stored, "announced": len(new),
+        rest = ids[start + STEP:]
+        if rest and yield_to is not None and yield_to():
+            done = ids[:start + STEP]
+            return {**_report(kind, done, new, stored, unmatched), "rest": rest}
+    return _report(kind, ids, new, stored, unmatched)
+
+
+def _report(kind: str, ids: list[int], new: set[int], stored: int, unmatched: list[int]) -> dict:
+    return {"records": len(ids), "stored": stored, "announced": len(new.intersection(ids)),
             "warnings": [stored_reason(_unmatched_warning(kind, unmatched))] if unmatched else []}
+
+
+def someone_waits(since: datetime | None) -> bool:
+    """Whether a job a person waits for (``jobs.registry.INTERACTIVE``: a saved need's
+    matching, a booklet ...) was queued after ``since`` (when the asking share started) and no
+    worker has taken it yet. Only jobs queued after the share started count, so each such job
+    splits a share at most once, even one whose message was lost. Eager installs run every job
+    inline: nothing waits there."""
+    from ..jobs.registry import INTERACTIVE
+
+    if since is None or current_app.config.get("JOBS_EAGER"):
+        return False
+    found = db.session.scalar(select(Job.id).where(
+        Job.status == JobStatus.QUEUED, Job.kind.in_(sorted(INTERACTIVE)),
+        Job.created_at > since).limit(1))
+    db.session.commit()  # end the read: the next step's writes take a writer's transaction
+    return found is not None
+
+
+def hand_over(share: Job, rest: list[int]) -> int:
+    """Hand the records of ``share`` it did not reach (``rest``) on, and return the job that
+    takes them, which ``share`` sends when it ends (so behind the job it yielded to): the
+    chain's next share while it still waits its turn (they go first in it), else a new share
+    after ``share``, added to the import's list of follow-up jobs. So a busy portal lengthens
+    the chain's shares, not the list. ``share`` keeps the records it did, so its counter, the
+    import's report and matching counter, and ``need_progress.being_matched`` stay right."""
+    params = dict(share.params or {})
+    left = set(rest)
+    created = params.get("created") or []
+    moved = {"ids": list(rest), "created": [i for i in created if i in left]}
+    begin_write()
+    taker = db.session.scalar(select(Job).where(  # not sent by recovery meanwhile
+        Job.id == params.get("then"), Job.status == JobStatus.QUEUED,
+        Job.task_id == jobs.HELD).with_for_update()) if params.get("then") else None
+    if taker is not None:
+        waiting = dict(taker.params or {})
+        taker.params = {**waiting, "ids": moved["ids"] + list(waiting.get("ids") or []),
+                        "created": moved["created"] + list(waiting.get("created") or [])}
+        taker_id = taker.id
+    else:
+        db.session.commit()
+        taker_id = jobs.hold("index_imported", {**params, **moved}, user=share.created_by)
+        begin_write()
+        importer = (db.session.get(Job, params["import_job"]) if params.get("import_job")
+                    else None)
+        listed = list((importer.result or {}).get("follow_up") or []) if importer else []
+        if share.id in listed:
+            listed.insert(listed.index(share.id) + 1, taker_id)
+            importer.result = {**importer.result, "follow_up": listed}
+    share = db.session.get(Job, share.id)
+    done = [i for i in params.get("ids") or [] if i not in left]
+    share.params = {**params, "ids": done, "created": [i for i in created if i not in left],
+                    "then": taker_id}
+    share.progress_done = share.progress_total = len(done)
+    db.session.commit()
+    return taker_id
 
 
 def _match(direction: str, record_id: int) -> int | None:

@@ -61,7 +61,7 @@ def seed() -> dict:
     report = _import_report(professor)
     return {"to_sign": to_sign.id, "to_reject": to_reject.id, "broker": broker.id,
             "need": need.id, "patent": patents[0].id, "enterprise": enterprise.id,
-            "import_job": report.id}
+            "import_job": report.id, "handed_share": _handed_share(report).id}
 
 
 #: An upload with a bad date, a bad publication number and an empty title: the report page shows
@@ -70,6 +70,25 @@ IMPORT = ("公开号,专利名称,摘要,申请日\n"
           "CN119000101A,一种稀土抛光粉回收方法,本发明公开了一种回收方法。,2021-02-30\n"
           "BAD-NUMBER,一种坏行,本发明公开了一种坏行。,2021-03-05\n"
           "CN119000102A,,本发明公开了一种没有名称的方法。,2021-03-05\n").encode()
+
+
+def _handed_share(importer: Job) -> Job:
+    """A follow-up share of ``importer`` that handed its other records on to the next share
+    for a need posted meanwhile (its page says so, with a link)."""
+    then = Job(kind="index_imported", created_by_id=importer.created_by_id,
+               status=JobStatus.QUEUED, params={"kind": "patents", "ids": [3, 4],
+                                                "created": [], "import_job": importer.id})
+    db.session.add(then)
+    db.session.flush()
+    share = Job(kind="index_imported", created_by_id=importer.created_by_id,
+                status=JobStatus.SUCCEEDED, attempts=1, progress_done=2, progress_total=2,
+                params={"kind": "patents", "ids": [1, 2], "created": [],
+                        "import_job": importer.id, "then": then.id},
+                result={"records": 2, "stored": 6, "announced": 0, "warnings": [],
+                        "handed_over": {"job": then.id, "records": 2}})
+    db.session.add(share)
+    db.session.commit()
+    return share
 
 
 def _import_report(owner: User) -> Job:

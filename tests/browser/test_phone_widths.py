@@ -22,7 +22,7 @@ DETAILS = ["/queue/{to_sign}", "/needs/{need}", "/needs/{need}/matches", "/needs
            "/patents/{patent}", "/patents/{patent}/matches", "/patents/{patent}/edit",
            "/admin/organizations/{enterprise}/edit", "/admin/users/{broker}/edit",
            "/showcase/patents/{patent}", "/showcase/needs/{need}",
-           "/showcase/patents/{patent}/contact", "/jobs/{import_job}"]
+           "/showcase/patents/{patent}/contact", "/jobs/{import_job}", "/jobs/{handed_share}"]
 # The outermost elements that stick out on the right, to name in a failure.
 CULPRITS = """limit => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > limit)
