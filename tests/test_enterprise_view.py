@@ -157,3 +157,33 @@ def test_the_progress_column_is_the_enterprises_alone(world):
     html = signed_in(world["app"], "broker1").get("/needs/").text
     assert world["need"].title in html
     assert "need-progress" not in html and "匹配进展" not in html
+
+
+def test_being_matched_finds_the_needs_own_job_and_its_import_share_on_every_database(db_app):
+    """The jobs are picked by their parameters in SQL (JSON on SQLite and PostgreSQL): the
+    need's own matching, a share of a needs import that holds it, never a patents share that
+    happens to hold the same number nor another need's job."""
+    from matchmaker.records import Job, JobStatus
+    from matchmaker.services.need_progress import being_matched
+
+    def job(kind, params, status=JobStatus.QUEUED):
+        row = Job(kind=kind, params=params, status=status)
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    job("match_need", {"need_id": 8})
+    job("index_imported", {"kind": "patents", "ids": [7, 9], "created": []}, JobStatus.RUNNING)
+    job("index_imported", {"kind": "needs", "ids": [9], "created": []},
+        JobStatus.SUCCEEDED)  # done: no longer matching
+    assert not being_matched(7) and not being_matched(9) and being_matched(8)
+    share = job("index_imported", {"kind": "needs", "ids": [5, 7], "created": [7]})
+    assert being_matched(7) and not being_matched(9)
+    share.status = JobStatus.RUNNING
+    db.session.commit()
+    assert being_matched(5)
+    own = job("match_need", {"need_id": 9, "announce": True}, JobStatus.RUNNING)
+    assert being_matched(9)
+    own.status = JobStatus.FAILED
+    db.session.commit()
+    assert not being_matched(9)
