@@ -13,7 +13,9 @@ This bench runs the real path with the real encoders on SQLite and the embedded 
 2. the import of ``--patents`` more, submitted as the portal submits an upload;
 3. once the import's first share has matched ``--after`` records, and then every
    ``--every`` seconds while shares run, a need posted as the portal posts one
-   (``services.records.create_need``), ``--posts`` needs in all.
+   (``services.records.create_need``), ``--posts`` needs in all; with ``--during rows``, once
+   the import job has written ``--after`` rows, and then every ``--every`` seconds while it
+   writes rows.
 
 Printed: per need, the seconds from its save to its matching job's end (the enterprise's wait
 for candidates), and the import's seconds from upload to its last share's end.
@@ -99,6 +101,9 @@ with app.app_context():
         time.sleep(0.2)
         found = shares()
         running = [j for j in found if j.status is JobStatus.RUNNING]
+        if args["during"] == "rows":  # the import job itself, while it writes the rows
+            own = db.session.get(Job, importer_id)
+            running = [own] if own.status is JobStatus.RUNNING else []
         done = bool(found) and all(j.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
                                    for j in found)
         if done and db.session.get(Job, importer_id).status is JobStatus.SUCCEEDED:
@@ -153,6 +158,8 @@ def main() -> None:
     parser.add_argument("--after", type=int, default=100,
                         help="records the first share has done when the first need is posted")
     parser.add_argument("--every", type=float, default=40.0, help="seconds between posts")
+    parser.add_argument("--during", choices=("shares", "rows"), default="shares",
+                        help="post while the follow-up shares run, or while the rows are written")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep", action="store_true")
@@ -191,7 +198,8 @@ def main() -> None:
         worker = subprocess.Popen([str(BIN / "flask"), "worker", "--concurrency", "1"], cwd=ROOT,
                                   env=env, stdout=worker_log, stderr=subprocess.STDOUT)
         spec = {"university": UNIVERSITY, "file": str(timed), "posts": args.posts,
-                "after": args.after, "every": args.every, "needs": posted}
+                "after": args.after, "every": args.every, "needs": posted,
+                "during": args.during}
         _, output = run(env, "driver", [sys.executable, "-c", DRIVER, json.dumps(spec)], log)
         result = json.loads(next(ln for ln in output.splitlines() if ln.startswith('{"waits"')))
     finally:

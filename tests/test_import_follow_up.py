@@ -229,10 +229,12 @@ def test_only_the_last_job_of_a_chain_asks_for_a_compaction(app):
     assert first  # indexed by the rebuild, before the chain
 
 
-def _share_with_someone_waiting(queued_only, monkeypatch, interrupt, rows: int = 10):
+def _share_with_someone_waiting(queued_only, monkeypatch, interrupt, rows: int = 10,
+                                meanwhile=None):
     """Three imported patents in shares of ``rows`` (one record a step) and a need to match;
-    after the first step ``interrupt()`` runs (a job queued meanwhile). The first share, run as
-    a worker runs it, the records' ids and the import job's id."""
+    after the first step ``interrupt()`` runs (a job queued meanwhile); ``meanwhile()`` runs
+    after the chain is stored, before its first share starts. The first share, run as a worker
+    runs it, the records' ids and the import job's id."""
     from flask import current_app
 
     from matchmaker.services import import_follow_up
@@ -252,6 +254,8 @@ def _share_with_someone_waiting(queued_only, monkeypatch, interrupt, rows: int =
     share = chain[0]
     importer.result = {"follow_up": chain}
     db.session.commit()
+    if meanwhile is not None:
+        meanwhile()
     announce, calls = import_follow_up.announce_new, []
 
     def announce_then_interrupt(kind, part):
@@ -326,6 +330,23 @@ def test_the_chains_next_share_takes_the_rest_so_the_list_does_not_grow(queued_o
     assert taker.params["ids"] == taker.params["created"] == [ids[1], ids[2]]
     assert taker.task_id == jobs.HELD and sent[-1] == taker.id
     assert db.session.get(Job, importer).result["follow_up"] == [share.id, taker.id]
+
+
+def test_a_need_posted_before_the_first_share_started_lets_it_yield_too(queued_only,
+                                                                         monkeypatch):
+    """Posted while the import wrote its rows, the need's job is queued behind the first share
+    (sent at the end of the import job) and waited 62.9 s for all of it
+    (bench_need_during_import.py --during rows): it counts from the chain's creation."""
+    from matchmaker.services import jobs
+
+    def post_a_need():
+        need = f.need("稀土永磁需求", "希望找到一种稀土永磁材料。")
+        db.session.commit()
+        jobs.submit("match_need", {"need_id": need.id})
+
+    share, ids, _ = _share_with_someone_waiting(queued_only, monkeypatch, lambda: None,
+                                                meanwhile=post_a_need)
+    assert share.params["ids"] == ids[:1] and share.result["handed_over"]["records"] == 2
 
 
 def current_app_client(user_id: int):

@@ -108,11 +108,11 @@ def index_imported(params: dict, ctx: JobContext) -> dict:
     share and sends it now, behind that job (``import_follow_up.hand_over``)."""
     chain = {"next": params.get("then")}
     ctx.when_finished(lambda: import_follow_up.send_next(chain["next"]))
-    started = ctx.job.started_at
+    stored = ctx.job.created_at
     report = import_follow_up.run(
         params["kind"], params["ids"], params.get("created", []), ctx.progress,
         last=params.get("then") is None,
-        yield_to=lambda: import_follow_up.someone_waits(started))
+        yield_to=lambda: import_follow_up.someone_waits(stored))
     rest = report.pop("rest", None)
     if rest:
         chain["next"] = import_follow_up.hand_over(ctx.job, rest)
