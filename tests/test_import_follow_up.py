@@ -234,12 +234,14 @@ def _share_with_someone_waiting(queued_only, monkeypatch, interrupt, rows: int =
     """Three imported patents in shares of ``rows`` (one record a step) and a need to match;
     after the first step ``interrupt()`` runs (a job queued meanwhile); ``meanwhile()`` runs
     after the chain is stored, before its first share starts. The first share, run as a worker
-    runs it, the records' ids and the import job's id."""
+    runs it, the records' ids and the import job's id. A queued job counts as waiting at once
+    (no worker could take it here) unless ``interrupt`` sets ``UNCLAIMED_SECONDS`` again."""
     from flask import current_app
 
     from matchmaker.services import import_follow_up
 
     monkeypatch.setattr(import_follow_up, "STEP", 1)
+    monkeypatch.setattr(import_follow_up, "UNCLAIMED_SECONDS", 0)
     monkeypatch.setitem(current_app.config, "IMPORT_FOLLOW_UP_ROWS", rows)
     uni = f.org(OrgKind.UNIVERSITY)
     uploader = f.user(Role.UNIVERSITY, uni, username="fu-yield")
@@ -360,19 +362,27 @@ def current_app_client(user_id: int):
     return client
 
 
-@pytest.mark.parametrize("queued", ["before the share started", "a bulk job"])
+@pytest.mark.parametrize("queued", ["before the share started", "a bulk job", "just now"])
 def test_a_share_does_not_yield_to_bulk_jobs_or_to_jobs_older_than_itself(queued_only, monkeypatch,
                                                                           queued):
     """Another import's share, a compaction or a job whose message was lost before the share
-    began (nobody may ever take it) must not cut the share into one job per step."""
+    began (nobody may ever take it) must not cut the share into one job per step; nor a job
+    queued a moment ago, which a free interactive worker is about to take (with two workers a
+    share handed its rest over for nothing: bench_need_during_import.py)."""
     from datetime import timedelta
 
     from matchmaker.records import utcnow
-    from matchmaker.services import jobs
+    from matchmaker.services import import_follow_up, jobs
 
     def queue_one():
         if queued == "a bulk job":
             jobs.submit("compact_index", {})
+            return
+        if queued == "just now":
+            monkeypatch.setattr(import_follow_up, "UNCLAIMED_SECONDS", 60.0)
+            need = f.need("稀土永磁需求", "希望找到一种稀土永磁材料。")
+            db.session.commit()
+            jobs.submit("match_need", {"need_id": need.id})
             return
         old = jobs.submit("match_need", {"need_id": 1})
         old.created_at = utcnow() - timedelta(minutes=5)

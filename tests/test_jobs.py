@@ -16,6 +16,7 @@ from celery.contrib.testing.worker import start_worker
 from sqlalchemy import func, select
 
 from matchmaker.extensions import db
+from matchmaker.jobs import queues
 from matchmaker.records import (
     EventPatent,
     Job,
@@ -66,14 +67,16 @@ def queued_app(request, app_factory):
         yield app
     if request.param == "rabbitmq":  # leave no test queue behind on the shared server
         with app.extensions["celery"].connection_for_write() as conn:
-            conn.default_channel.queue_delete(app.config["JOB_QUEUE"])
+            for name in queues(app.config):
+                conn.default_channel.queue_delete(name)
 
 
 @contextmanager
-def worker(app):
-    """Celery's test worker for ``app``, in a thread of this process."""
+def worker(app, **options):
+    """Celery's test worker for ``app``, in a thread of this process (``queues=[...]``: only
+    those; by default both of the app's)."""
     with start_worker(app.extensions["celery"], pool="solo", perform_ping_check=False,
-                      shutdown_timeout=30):
+                      shutdown_timeout=30, **options):
         yield
 
 
@@ -199,6 +202,55 @@ def test_booklet_job_writes_the_pdf(queued_app):
     assert done.status is JobStatus.SUCCEEDED, done.error
     with open(done.result["path"], "rb") as fh:
         assert fh.read(5) == b"%PDF-" and done.result["bytes"] > 1000
+
+
+def test_jobs_a_person_waits_for_have_a_queue_of_their_own(queued_app):
+    """A worker on the interactive queue runs a posted need's alerts and leaves an import queued
+    (``flask worker --interactive``, started by ``script/server`` beside the main worker)."""
+    uni = f.org(OrgKind.UNIVERSITY, name="甲大学")
+    broker = f.user(Role.BROKER, username="b1")
+    need = f.need(title="高矫顽力磁体需求", broker=broker)
+    db.session.commit()
+    importer = jobs.submit("import_patents", {"path": upload(queued_app), "filename": "p.csv",
+                                              "owner_id": uni.id})
+    alert = jobs.submit("alert_need_posted", {"need_id": need.id})
+    everyone, interactive = queues(queued_app.config)
+    with worker(queued_app, queues=[interactive]):
+        alerted = wait_for(alert.id)
+        time.sleep(1)  # time enough to take the import too, were it in this queue
+        db.session.rollback()
+        assert db.session.get(Job, importer.id).status is JobStatus.QUEUED
+        db.session.rollback()
+    assert alerted.status is JobStatus.SUCCEEDED and alerted.result == {"notifications": 1}
+    assert db.session.scalar(select(func.count(Patent.id))) == 0
+    # the main worker takes both queues (named: the first worker's choice stays on the app)
+    with worker(queued_app, queues=[everyone, interactive]):
+        imported = wait_for(importer.id)
+    assert imported.status is JobStatus.SUCCEEDED and imported.result["created"] == 1
+    assert everyone == queued_app.config["JOB_QUEUE"] and interactive != everyone
+
+
+@pytest.mark.parametrize("transport", [p for p in TRANSPORTS if p.id != "rabbitmq"])
+def test_a_worker_on_both_queues_runs_a_waiting_persons_job_before_older_bulk_jobs(
+        app_factory, transport):
+    """Without an interactive worker (``INTERACTIVE_WORKER=0``, a machine with one ``flask
+    worker``) a posted need's job still goes before the imports queued ahead of it: the worker
+    polls the interactive queue first (the embedded queue and Redis; RabbitMQ delivers from
+    both queues as messages come)."""
+    app = app_factory(broker_config(transport))
+    with app.app_context():
+        uni = f.org(OrgKind.UNIVERSITY, name="甲大学")
+        broker = f.user(Role.BROKER, username="b1")
+        needs = [f.need(title=f"高矫顽力磁体需求{i}", broker=broker).id for i in range(2)]
+        db.session.commit()
+        imports = [jobs.submit("import_patents", {"path": upload(app), "filename": "p.csv",
+                                                  "owner_id": uni.id}).id for _ in range(2)]
+        alerts = [jobs.submit("alert_need_posted", {"need_id": i}).id for i in needs]
+        with worker(app):
+            done = {job_id: wait_for(job_id) for job_id in [*imports, *alerts]}
+    assert all(job.status is JobStatus.SUCCEEDED for job in done.values())
+    # taking the queues in turn ran the second alert after an import
+    assert max(done[a].started_at for a in alerts) < min(done[i].started_at for i in imports)
 
 
 # --- retries, duplicates, failures ----------------------------------------------------------

@@ -11,8 +11,9 @@ import uuid
 from pathlib import Path
 
 from matchmaker.extensions import db
-from matchmaker.records import Job, JobStatus
+from matchmaker.records import Job, JobStatus, Role
 from matchmaker.services import jobs
+from tests import factories as f
 from tests import job_kinds  # noqa: F401  (registers the test_slow kind here too)
 from tests.test_jobs import wait_for
 
@@ -82,6 +83,41 @@ def test_a_killed_worker_loses_nothing(app_factory, tmp_path):
     assert done.status is JobStatus.SUCCEEDED and done.attempts == 2
     assert done.result == {"pid": second.pid}
     assert marker.read_text().split() == [str(first.pid), str(second.pid)]
+
+
+def test_a_posted_needs_job_runs_while_the_main_worker_is_busy(app_factory, tmp_path):
+    """``script/server``'s two workers: while the main one runs a long job, ``flask worker
+    --interactive`` runs a posted need's alerts."""
+    app = app_factory({"JOBS_EAGER": False, "JOB_QUEUE": f"two-{uuid.uuid4().hex[:8]}"})
+    marker, log = tmp_path / "attempts.txt", tmp_path / "worker.log"
+    with app.app_context():
+        broker = f.user(Role.BROKER, username="b1")
+        need_id = f.need(title="高矫顽力磁体需求", broker=broker).id
+        db.session.commit()
+        slow_id = jobs.submit("test_slow", {"marker": str(marker), "seconds": 300}).id
+        db.session.rollback()
+        main = _worker(app, log)
+        quick_log = tmp_path / "worker-interactive.log"
+        interactive = subprocess.Popen(  # as script/server starts it (a prefork pool)
+            [sys.executable, "-m", "matchmaker", "worker", "--interactive"],
+            cwd=ROOT, env=_env(app), stdout=quick_log.open("ab"), stderr=subprocess.STDOUT)
+        try:
+            _until(marker.exists, 120, "the long job to start", log)
+            # its pool process loads the engine before it takes a job
+            _until(lambda: "engine warmed up" in quick_log.read_text(), 120, "the warm-up",
+                   quick_log)
+            alert_id = jobs.submit("alert_need_posted", {"need_id": need_id}).id
+            db.session.rollback()
+            alerted = wait_for(alert_id, timeout=120)
+            assert db.session.get(Job, slow_id).status is JobStatus.RUNNING
+            db.session.rollback()
+        finally:
+            main.send_signal(signal.SIGKILL)  # the long job would hold a warm shutdown
+            interactive.terminate()
+            main.wait(30)
+            interactive.wait(60)
+    assert alerted.status is JobStatus.SUCCEEDED and alerted.result == {"notifications": 1}
+    assert alerted.worker.split(":")[-1] != str(main.pid)  # the interactive worker's process
 
 
 def test_the_worker_loads_no_model_when_it_starts(tmp_path, app):

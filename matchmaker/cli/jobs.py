@@ -20,17 +20,26 @@ from .language import command, group, option
 @option("--pool", "-P", type=click.Choice(["prefork", "solo", "threads"]),
               default="prefork", show_default=True)
 @option("--loglevel", "-l", default="INFO", show_default=True)
+@option("--interactive", is_flag=True,
+        help="Take only the jobs a person waits for (a saved need's or patent's candidates and "
+             "alerts, a booklet), never an import or a batch run; load the engine at start.")
 @with_appcontext
-def worker_command(concurrency: int, pool: str, loglevel: str) -> None:
-    """Run a Celery worker for this app's job queue (like ``celery -A matchmaker.jobs.worker``)."""
+def worker_command(concurrency: int, pool: str, loglevel: str, interactive: bool) -> None:
+    """Run a Celery worker for this app's job queues (like ``celery -A matchmaker.jobs.worker``)."""
+    from ..jobs import queues
     from ..jobs.recovery import recover_on_start
+    from ..jobs.warm import warm_at_start
 
     app = current_app._get_current_object()
     recover_on_start(app)
+    if interactive:
+        warm_at_start(app, pool)
+    everyone, waited_for = queues(app.config)
     celery = app.extensions["celery"]
     celery.worker_main([
         "worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}",
-        f"--queues={app.config['JOB_QUEUE']}",
+        # the queue of jobs a person waits for first (``jobs.queues``)
+        f"--queues={waited_for if interactive else f'{waited_for},{everyone}'}",
         # One name per process (celery@host clashed for two workers on one machine).
         f"--hostname=matchmaker-{os.getpid()}@%h",
     ])

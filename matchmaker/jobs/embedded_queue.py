@@ -6,18 +6,41 @@ more than one queue, so it handed out about one job a second however short the j
 cannot go through ``broker_transport_options``: this transport passes those to
 ``create_engine``. So the queue uses this subclass, under an alias of its own, with the
 interval ``JOB_POLL_SECONDS``; kombu's ``sqla`` transport itself is left as it is.
+
+The subclass also polls its queues in the order the worker names them, first queue first
+(kombu polls them in turn): a worker that takes both of the app's queues runs a job a person
+waits for before the bulk jobs queued ahead of it (``jobs.queues``); Redis does the same with
+its ``queue_order_strategy`` "priority".
 """
 
 from __future__ import annotations
 
+from queue import Empty
+
 from kombu.transport import TRANSPORT_ALIASES
+from kombu.transport.sqlalchemy import Channel as SQLAlchemyChannel
 from kombu.transport.sqlalchemy import Transport as SQLAlchemyTransport
+from kombu.utils.scheduling import FairCycle
 
 ALIAS = "matchmaker-sqla"
 PREFIX = "sqla+"
 
 
+class FirstQueueFirst(FairCycle):
+    """Every poll starts at the first queue and goes on to the next only when it is empty."""
+
+    def get(self, callback, **kwargs):
+        self.pos = 0
+        return super().get(callback, **kwargs)
+
+
+class Channel(SQLAlchemyChannel):
+    def _reset_cycle(self):
+        self._cycle = FirstQueueFirst(self._get_and_deliver, self._active_queues, Empty)
+
+
 class Transport(SQLAlchemyTransport):
+    Channel = Channel
     polling_interval = 0.2
 
 

@@ -6,9 +6,11 @@ the vectors just indexed: each record is encoded once) and announces the new one
 alerts then read the stored candidates instead of asking the engine again. Each job has its own
 progress counter, and the jobs run one after the other as a chain, so jobs queued meanwhile (a
 need posted while a large file is imported) run between them instead of after the whole file.
-A job a person waits for does not even wait for the rest of the current share: after its
-current step (``STEP`` records, a few seconds) the share hands the records it did not reach on
-to the chain's next share, sent behind that job (``someone_waits``, ``hand_over``).
+Such jobs have a queue and, with ``script/server``, a worker of their own (``jobs.queues``);
+where none is free, a job a person waits for does not even wait for the rest of the current
+share: after its current step (``STEP`` records, a few seconds) the share hands the records it
+did not reach on to the chain's next share, which a worker takes after that job, since it
+polls their queue first (``someone_waits``, ``hand_over``).
 Every step is idempotent, so a job run again after its worker was killed redoes its records
 without duplicating a pair or an announcement.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -26,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 from ..extensions import begin_write, db
 from ..reasons import Reason, reason
 from ..reasons import stored as stored_reason
-from ..records import Job, JobStatus, Need, Patent, User
+from ..records import Job, JobStatus, Need, Patent, User, utcnow
 from . import jobs, matching
 from .announcements import announce_new
 
@@ -36,6 +38,11 @@ STEP = 50
 MATCH_TRIES = 3  # per record, when the database refuses the candidates' write
 UNMATCHED_NAMED = 5  # record numbers named in the warning about unmatched ones
 DIRECTION = {"patents": "patent", "needs": "need"}
+#: how long a job a person waits for stays queued before a share yields to it: a free worker
+#: (``flask worker --interactive``) takes one well within this (the whole job ended 0.4-0.8 s
+#: after the save in bench_need_during_import.py); the share that found one queued younger
+#: handed its rest over for nothing
+UNCLAIMED_SECONDS = 2.0
 
 
 def queue(kind: str, changed_ids: list[int], created_ids: list[int],
@@ -117,7 +124,7 @@ def _report(kind: str, ids: list[int], new: set[int], stored: int, unmatched: li
 def someone_waits(since: datetime | None) -> bool:
     """Whether a job a person waits for (``jobs.registry.INTERACTIVE``: a saved need's
     matching, a booklet ...) was queued after ``since`` (when the asking share was stored) and
-    no worker has taken it yet. Such a job waits behind this chain: one queued before the
+    no worker has taken it in ``UNCLAIMED_SECONDS``. Such a job waits behind this chain: one queued before the
     chain was stored ran before it, and the share that takes the rest is sent after the job,
     so each job splits at most one share (a job whose message was lost, at most one per
     share). A need posted while the import wrote its rows, before the first share started,
@@ -129,7 +136,8 @@ def someone_waits(since: datetime | None) -> bool:
         return False
     found = db.session.scalar(select(Job.id).where(
         Job.status == JobStatus.QUEUED, Job.kind.in_(sorted(INTERACTIVE)),
-        Job.created_at > since).limit(1))
+        Job.created_at > since,
+        Job.created_at <= utcnow() - timedelta(seconds=UNCLAIMED_SECONDS)).limit(1))
     db.session.commit()  # end the read: the next step's writes take a writer's transaction
     return found is not None
 
