@@ -56,6 +56,32 @@ def test_batch_creates_candidates(world):
     assert best.rank == 1 and best.explanation["shared_terms"]
 
 
+def test_a_save_committed_while_the_batch_ranks_does_not_break_it(world, monkeypatch):
+    """A need posted while the nightly batch ranked (another connection's commit between the
+    batch's reads and its writes) made SQLite refuse the batch's next write, and the job ran
+    the whole batch again; each chunk's rows now go in a writer's transaction of their own."""
+    from sqlalchemy import update
+
+    from matchmaker.records import Need
+    from matchmaker.services.matching_service import MatchingService
+
+    _, needs = world
+    need_id, rank, saves = needs[1].id, MatchingService.rank_record, []
+
+    def rank_then_someone_saves(self, *args, **kwargs):
+        ranked = rank(self, *args, **kwargs)
+        with db.engine.connect() as other:  # a request of another process saving a record
+            other.execute(update(Need).where(Need.id == need_id).values(
+                description=f"风电场叶片冬季结冰，需要除冰技术。{len(saves)}"))
+            other.commit()
+        saves.append(need_id)
+        return ranked
+
+    monkeypatch.setattr(MatchingService, "rank_record", rank_then_someone_saves)
+    report = matching.run_batch_matching(top_k=2)
+    assert len(saves) == 4 and report["created"] == len(_pairs()) > 0
+
+
 def test_rerun_is_idempotent(world):
     matching.run_batch_matching(top_k=2)
     first = {k: (m.score, m.rank) for k, m in _pairs().items()}

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from itertools import islice
 
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import begin_write, db
 from ..records import Match, MatchHistory, MatchStatus, utcnow
 from .engine import Ranked
 from .rules import flag_values
@@ -83,7 +84,14 @@ def records(need_ids: list[int], patent_ids: list[int]) -> list[tuple[int, str]]
 def run(todo: list[tuple[int, str]], rankings: Iterable[list[Ranked]], *,
         progress: bool = False, commit_every: int = 50) -> dict:
     """Store each record's ranked list (``rankings``: one per record of ``todo``, in its order,
-    computed as they are consumed), committing as it goes; returns counts.
+    computed as they are consumed), ``commit_every`` records a transaction; returns counts.
+
+    Each chunk's lists are computed first, then stored in a writer's transaction of its own
+    (``begin_write``). On SQLite the write lock is then held while rows are written
+    (milliseconds), not while 50 records are ranked (seconds: every save in the portal waited
+    for it), and no other writer's commit can make a chunk's reads stale: a need posted during
+    the batch made the chunk's first write fail ("database is locked") and the job ran the whole
+    batch again (bench_need_during_import.py --during batch: 58 s became 94 s).
 
     Stored in ``todo``'s order whoever ranked them, so the rows do not depend on how many
     processes ranked: a pair both directions found keeps the need's list entry."""
@@ -95,15 +103,16 @@ def run(todo: list[tuple[int, str]], rankings: Iterable[list[Ranked]], *,
         from tqdm import tqdm  # stderr progress bar for the CLI
 
         steps = tqdm(steps, total=len(todo), desc="matching", unit="record")
-    for done, ((record_id, direction), ranked) in enumerate(steps, start=1):
-        if direction == "need":
-            pairs = [(record_id, r.id, r) for r in ranked]
-        else:
-            pairs = [(r.id, record_id, r) for r in ranked]
-        created, refreshed = store(pairs, direction, skip=written)
-        totals["created"] += created
-        totals["refreshed"] += refreshed
-        if done % commit_every == 0:
-            db.session.commit()
-    db.session.commit()
+    steps = iter(steps)
+    while chunk := list(islice(steps, max(1, commit_every))):
+        begin_write()
+        for (record_id, direction), ranked in chunk:
+            if direction == "need":
+                pairs = [(record_id, r.id, r) for r in ranked]
+            else:
+                pairs = [(r.id, record_id, r) for r in ranked]
+            created, refreshed = store(pairs, direction, skip=written)
+            totals["created"] += created
+            totals["refreshed"] += refreshed
+        db.session.commit()
     return totals
