@@ -122,6 +122,7 @@ with app.app_context():
             or (last_post is not None and time.monotonic() - last_post >= args["every"]))
 
     while True:
+        db.session.rollback()  # hold no snapshot while waiting: SQLite could never reset its WAL
         time.sleep(0.2)
         found = shares()
         running = [j for j in found if j.status is JobStatus.RUNNING]
@@ -144,8 +145,8 @@ with app.app_context():
     if args["during"] == "batch":  # the nightly batch over everything just imported
         batch_id, batch_started = jobs.submit("batch_match").id, None
         while True:
-            time.sleep(0.2)
             db.session.rollback()
+            time.sleep(0.2)
             batch = db.session.get(Job, batch_id)
             if batch.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
                 batch_s = round((batch.finished_at - batch.started_at).total_seconds(), 1)
@@ -156,8 +157,8 @@ with app.app_context():
                     post(batch)
             collect()
     while len(waits) < len(posted):  # needs posted near the end
-        time.sleep(0.2)
         db.session.rollback()
+        time.sleep(0.2)
         collect()
     found = shares()
     print(json.dumps({"waits": waits, "import_s": import_s, "batch_s": batch_s,
