@@ -24,7 +24,7 @@ def warm_at_start(app: Flask, pool: str) -> None:
 
     if pool == "prefork":
         # In each pool process after the fork, never in the parent: torch's thread pools do not
-        # survive a fork, and a process that loaded the models before it would share them badly.
+        # survive a fork (the worker's own process loads no model: test_jobs_worker.py).
         app.extensions["celery"].conf.worker_proc_alive_timeout = WARM_START_SECONDS
         worker_process_init.connect(warm, weak=False)
     else:  # solo and threads run the jobs in this process: once it is set up, before the first

@@ -91,7 +91,8 @@ def run(todo: list[tuple[int, str]], rankings: Iterable[list[Ranked]], *,
     (milliseconds), not while 50 records are ranked (seconds: every save in the portal waited
     for it), and no other writer's commit can make a chunk's reads stale: a need posted during
     the batch made the chunk's first write fail ("database is locked") and the job ran the whole
-    batch again (bench_need_during_import.py --during batch: 58 s became 94 s).
+    batch again (bench_need_during_import.py --during batch, three needs posted: 131 s from the
+    batch's start to its end, with a retry; 45.7 s in one attempt now).
 
     Stored in ``todo``'s order whoever ranked them, so the rows do not depend on how many
     processes ranked: a pair both directions found keeps the need's list entry."""

@@ -124,12 +124,12 @@ def _report(kind: str, ids: list[int], new: set[int], stored: int, unmatched: li
 def someone_waits(since: datetime | None) -> bool:
     """Whether a job a person waits for (``jobs.registry.INTERACTIVE``: a saved need's
     matching, a booklet ...) was queued after ``since`` (when the asking share was stored) and
-    no worker has taken it in ``UNCLAIMED_SECONDS``. Such a job waits behind this chain: one queued before the
-    chain was stored ran before it, and the share that takes the rest is sent after the job,
-    so each job splits at most one share (a job whose message was lost, at most one per
-    share). A need posted while the import wrote its rows, before the first share started,
-    counts too (it waited 62.9 s behind a whole first share when the share's start was the
-    mark). Eager installs run every job inline: nothing waits there."""
+    no worker has taken it in ``UNCLAIMED_SECONDS``. Such a job waits behind this chain: one
+    queued before the chain was stored ran before it, and the share that takes the rest is
+    sent after the job, so each job splits at most one share (a job whose message was lost,
+    at most one per share). A need posted while the import wrote its rows, before the first
+    share started, counts too (it waited 62.9 s behind a whole first share when the share's
+    start was the mark). Eager installs run every job inline: nothing waits there."""
     from ..jobs.registry import INTERACTIVE
 
     if since is None or current_app.config.get("JOBS_EAGER"):
