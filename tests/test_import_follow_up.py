@@ -145,7 +145,7 @@ def queued_only(app_factory, monkeypatch):
     app = app_factory({"JOBS_EAGER": False, "IMPORT_FOLLOW_UP_ROWS": 2,
                        "JOB_QUEUE": f"follow-up-{uuid.uuid4().hex[:8]}"})
     sent: list[int] = []
-    monkeypatch.setattr(jobs, "send", sent.append)
+    monkeypatch.setattr(jobs, "send", lambda job_id, kind=None: sent.append(job_id))
     with app.app_context():
         yield sent
 

@@ -25,7 +25,7 @@ TOPICS = [
 @pytest.fixture
 def pairs(app, monkeypatch):
     """Candidate pairs of two needs; queued jobs stay queued (no worker picks them up)."""
-    monkeypatch.setattr(jobs, "send", lambda job_id: None)
+    monkeypatch.setattr(jobs, "send", lambda job_id, kind=None: None)
     for title, abstract in TOPICS:
         f.patent(title, abstract)
     f.need("钕铁硼矫顽力提升", "希望提高钕铁硼磁体矫顽力并降低重稀土用量。")

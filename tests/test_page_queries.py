@@ -75,3 +75,62 @@ def test_a_move_and_a_note_never_reload_the_pages_history_and_notes(app):
     # the pair page still shows them all
     page = client.get(f"/queue/{match.id}").get_data(as_text=True)
     assert "已联系" in page and "备注2" in page
+
+
+def _visibility_checks(seen: list[str]) -> list[str]:
+    """The statements that ask whether a pair is in the user's scope (or the queue's)."""
+    return [s for s in seen if s.startswith("SELECT matches.id FROM matches JOIN needs")]
+
+
+def test_the_pair_page_asks_about_the_pairs_scope_once_and_about_withdrawals_once(app):
+    people = cast()
+    match = people["match"]
+    pair(need=people["need"], score=0.3)  # the next pair in the broker's queue
+    db.session.commit()
+    client = client_as(app, "broker1")
+    client.get(f"/queue/{match.id}")
+    with statements() as seen:
+        response = client.get(f"/queue/{match.id}")
+    assert response.status_code == 200
+    # one scope check (the view's; the actions' check reuses it) and one read of the
+    # queue's head for the next pair (the pair is in it: no separate membership check)
+    assert len(_visibility_checks(seen)) == 2, "\n".join(seen)
+    withdrawals = [s for s in seen if "matches.rejection_reason IN" in s]
+    assert len(withdrawals) == 1, "\n".join(seen)
+
+
+def test_a_move_reads_the_webhook_subscriptions_once_and_checks_the_scope_once(app):
+    people = cast()
+    match = people["match"]
+    client = client_as(app, "broker1")
+    with statements() as seen:
+        response = client.post(f"/pipeline/{match.id}/move/recommended",
+                               data={"recommended-seen_status": "candidate"})
+    assert response.status_code == 302
+    assert len([s for s in seen if "FROM webhook_subscriptions" in s]) == 1, "\n".join(seen)
+    assert len(_visibility_checks(seen)) == 1, "\n".join(seen)
+    db.session.expire_all()
+    assert db.session.get(type(match), match.id).status.value == "recommended"
+
+
+def test_the_scope_answer_is_kept_for_one_request_and_asked_again_after_a_move(app):
+    from matchmaker.records import MatchStatus
+    from matchmaker.services import access
+
+    people = cast()
+    broker, match = people["broker"], people["match"]
+    with app.test_request_context("/"):
+        with statements() as seen:
+            assert access.can_view_match(db.session, broker, match)
+            assert access.can_work_match(db.session, broker, match)
+        assert len(_visibility_checks(seen)) == 1, "\n".join(seen)
+        match.status = MatchStatus.REJECTED  # a pair the request itself moved is asked again
+        db.session.flush()
+        with statements() as seen:
+            access.can_view_match(db.session, broker, match)
+        assert len(_visibility_checks(seen)) == 1
+    other = people["other_broker"]
+    match.broker = other  # now another broker's pair: outside broker1's scope
+    db.session.commit()
+    with app.test_request_context("/"):  # a new request asks again
+        assert not access.can_view_match(db.session, broker, match)

@@ -37,6 +37,8 @@ def test_next_pair_beyond_the_queue_head_reads_further(world, monkeypatch):  # n
     assert review.next_pair_id(broker, QueueFilters(), m1.id) == m2.id
     assert review.next_pair_id(broker, QueueFilters(), m2.id) == m3.id  # at the head's edge
     assert review.next_pair_id(broker, QueueFilters(), m3.id) is None  # beyond it, the end
+    # a pair outside the queue, the head full: the queue's first pair
+    assert review.next_pair_id(broker, QueueFilters(), world["m4"].id) == m1.id
 
 
 def test_queue_links_carry_the_filters_and_the_pair_page_keeps_them(world, db_app):  # noqa: F811

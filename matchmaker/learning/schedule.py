@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..records import Job, JobStatus
@@ -19,12 +19,6 @@ from .dataset import decision_labels
 
 JOB_KIND = "train_reranker"
 PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-def pending_training() -> Job | None:
-    """A training job waiting or running, if any."""
-    return db.session.scalars(select(Job).where(Job.kind == JOB_KIND, Job.status.in_(PENDING))
-                              .order_by(Job.id.desc()).limit(1)).first()
 
 
 def last_training_at() -> datetime | None:
@@ -45,10 +39,19 @@ def decisions_since_training() -> int:
 
 
 def retraining_due(every: int) -> bool:
-    """True when ``every`` > 0, no training is pending and enough decisions came in."""
-    if every <= 0 or pending_training() is not None:
+    """True when ``every`` > 0, no training is pending and enough decisions came in.
+
+    Asked after every pipeline move: whether a training is pending and when the last was
+    queued come from one statement.
+    """
+    if every <= 0:
         return False
-    return decisions_since_training() >= every
+    pending, last = db.session.execute(
+        select(func.count().filter(Job.status.in_(PENDING)), func.max(Job.created_at))
+        .where(Job.kind == JOB_KIND)).one()
+    if pending:
+        return False
+    return labelled_decisions(since=last) >= every
 
 
 def queue_if_due(every: int) -> Job | None:

@@ -31,8 +31,10 @@ def add_headers(response: Response) -> Response:
     hsts = current_app.config["HSTS_SECONDS"]
     if hsts and request.is_secure:  # browsers ignore HSTS over http; never pin a test host
         headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
-    if request.endpoint != "static" and current_user.is_authenticated:
+    if request.endpoint != "static" and not current_user.is_anonymous:
         # Pages and exports of a logged-in user carry contact details: never keep a copy.
+        # (``is_authenticated`` reads the user's ``active`` column: after a form's commit
+        # that is one more statement on every post.)
         headers["Cache-Control"] = "no-store"
     elif response.mimetype == "text/html":
         # Anonymous pages speak the browser's language when the session names none

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -75,6 +76,9 @@ def check_request():
             and request.endpoint not in OPEN_ENDPOINTS):
         flash(_("Please choose a new password before you continue."), "warning")
         return redirect(url_for("auth.password"))
+    # The page's language, chosen now while the user is loaded: chosen by the first message
+    # after a form's commit (a note's "saved"), it read the expired user again.
+    get_locale()
     return None
 
 

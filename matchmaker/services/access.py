@@ -14,6 +14,7 @@ rule weights, and who posted a brokers-only need only if it is theirs (:func:`sh
 
 from __future__ import annotations
 
+from flask import has_request_context, request
 from sqlalchemy import Select, and_, exists, false, or_, select, true
 
 from ..records import (
@@ -185,8 +186,37 @@ def can_edit_patent(user: User, patent: Patent) -> bool:
 
 
 def can_view_match(session, user: User, match: Match) -> bool:
-    stmt = visible_matches(user).where(Match.id == match.id).with_only_columns(Match.id)
-    return _visible(session, stmt)
+    """Whether ``user`` may see ``match``: one query, asked once per request.
+
+    A page that acts on a pair asked twice (the view loads it, the service it calls checks
+    that the user may work it: 2 of a pair page's 15 statements). Within a request the answer
+    is kept, keyed by the user's scope and by the pair's own columns that the scope reads
+    (status, broker), so a move or an assignment in the same request asks again. A change to
+    the pair's need or patent in the same request does not: no request changes one and then
+    asks about its pairs.
+    """
+    key = (user.id, user.role, user.organization_id, user.broker_fields, user.broker_regions,
+           match.id, match.status, match.broker_id, match.need_id, match.patent_id)
+    memo = _request_memo()
+    if key not in memo:
+        stmt = visible_matches(user).where(Match.id == match.id).with_only_columns(Match.id)
+        memo[key] = _visible(session, stmt)
+    return memo[key]
+
+
+def _request_memo() -> dict:
+    """A dict that lives as long as the current request (empty and unkept outside one).
+
+    Kept on the request object, not on ``g``: ``g`` lives as long as the app context, which
+    the tests keep for a whole test, across requests.
+    """
+    if not has_request_context():
+        return {}
+    current = request._get_current_object()
+    memo = current.__dict__.get("matchmaker_can_view")
+    if memo is None:
+        memo = current.__dict__["matchmaker_can_view"] = {}
+    return memo
 
 
 def can_work_match(session, user: User, match: Match) -> bool:

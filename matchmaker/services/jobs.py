@@ -52,23 +52,27 @@ def submit(kind: str, params: dict | None = None, *, user: User | None = None,
     job then never runs inside the request); a job whose message never went is queued with no
     ``task_id``, which :func:`.job_recovery.recover` sends.
     """
-    job_id = _store(kind, params, user, task_id=None)
+    job, job_id = _store(kind, params, user, task_id=None)
     if after_response:
         from ..jobs.deferred import after_response as later
 
-        later(lambda: send(job_id))
+        later(lambda: send(job_id, kind))
     else:
-        send(job_id)
-    return db.session.get(Job, job_id)
+        send(job_id, kind)
+    # Expired by the commits: read again when the caller reads it, not here (most callers
+    # only queue it; a pipeline move queues one).
+    return job
 
 
 def hold(kind: str, params: dict | None = None, *, user: User | None = None) -> int:
     """Store a queued job of ``kind`` that the job before it sends when it ends (``HELD``);
     its id."""
-    return _store(kind, params, user, task_id=HELD)
+    return _store(kind, params, user, task_id=HELD)[1]
 
 
-def _store(kind: str, params: dict | None, user: User | None, *, task_id: str | None) -> int:
+def _store(kind: str, params: dict | None, user: User | None, *,
+           task_id: str | None) -> tuple[Job, int]:
+    """The stored job (committed, so expired) and its id (read before the commit)."""
     from ..jobs.registry import TASKS
 
     if kind not in TASKS:
@@ -82,7 +86,7 @@ def _store(kind: str, params: dict | None, user: User | None, *, task_id: str | 
     db.session.flush()
     job_id = job.id
     db.session.commit()
-    return job_id
+    return job, job_id
 
 
 def jobs_by_id(ids: list[int]) -> list[Job]:
@@ -93,8 +97,9 @@ def jobs_by_id(ids: list[int]) -> list[Job]:
     return [found[i] for i in ids if i in found]
 
 
-def send(job_id: int) -> None:
-    """Send (or send again) the queue message of job ``job_id``; a broker error is recorded."""
+def send(job_id: int, kind: str | None = None) -> None:
+    """Send (or send again) the queue message of job ``job_id``; a broker error is recorded.
+    ``kind``: the job's kind when the caller knows it (else it is read)."""
     from ..jobs.registry import TASKS
 
     task_id = uuid.uuid4().hex
@@ -103,7 +108,8 @@ def send(job_id: int) -> None:
     # clicked, "UPDATE jobs SET task_id" was refused and the job waited for the next sweep).
     begin_write()
     db.session.execute(update(Job).where(Job.id == job_id).values(task_id=task_id))
-    kind = db.session.scalar(select(Job.kind).where(Job.id == job_id))
+    if kind is None:
+        kind = db.session.scalar(select(Job.kind).where(Job.id == job_id))
     db.session.commit()
     task = current_app.extensions["celery"].tasks[TASKS[kind].name]
     try:

@@ -126,8 +126,10 @@ def _connect(config: Mapping) -> smtplib.SMTP:
 def mail_job(notes: Iterable[Notification]) -> tuple[str, dict] | None:
     """The mail job (name, parameters) that sends committed ``notes``; None while mail is off
     or there is nothing to send. Alerts and pair notices queue it the same way."""
+    if not current_app.config.get("MAIL_ENABLED"):
+        return None  # before reading the ids: after the commit each note would be read again
     ids = [note.id for note in notes]
-    if not ids or not current_app.config.get("MAIL_ENABLED"):
+    if not ids:
         return None
     return "mail", {"notification_ids": ids}
 

@@ -98,6 +98,12 @@ class _Move:
     actor_id: int | None
     need_status_changed: bool = False  # the move matched or reopened the need
     cascaded: list[_Move] = field(default_factory=list)  # a patent/need-level rejection's
+    # Kept at the move: after the commit, reading them from ``match`` reloads the pair.
+    match_id: int = field(init=False)
+    need_id: int = field(init=False)
+
+    def __post_init__(self):
+        self.match_id, self.need_id = self.match.id, self.match.need_id
 
 
 def move(
@@ -235,15 +241,15 @@ def announce(moves: list[_Move]) -> None:
         try:
             match_moved.send(
                 app,
-                match_id=done.match.id,
+                match_id=done.match_id,
                 from_status=done.from_status,
                 to_status=done.to_status,
                 actor_id=done.actor_id,
-                need_id=done.match.need_id,
+                need_id=done.need_id,
                 need_status_changed=done.need_status_changed,
             )
         except Exception:
-            log.exception("a match_moved receiver failed for match %s", done.match.id)
+            log.exception("a match_moved receiver failed for match %s", done.match_id)
 
 
 def _side_effects(match: Match, current: MatchStatus, target: MatchStatus) -> bool:

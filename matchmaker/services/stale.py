@@ -18,11 +18,10 @@ or need (``cascade_targets``), and the engine proposes that patent or need no mo
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import and_, case, event, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from ..labels import label
-from ..matching.rows import blocked_ids
 from ..records import (
     LegalStatus,
     Match,
@@ -58,12 +57,26 @@ def refusal(match: Match) -> str | None:
     if need.status is NeedStatus.MATCHED:
         return tr("The need is already matched (a pair of it is signed): this pair cannot be "
                   "recommended.")
-    if blocked_ids(Match.patent_id, PATENT_LEVEL_REASONS, [patent.id]):
+    withdrawn = _withdrawal(Session.object_session(match), patent.id, need.id)
+    if withdrawn in PATENT_LEVEL_REASONS:
         return tr("The patent was withdrawn for every need (owner will not license, "
                   "transferred or exclusively licensed): this pair cannot be recommended.")
-    if blocked_ids(Match.need_id, NEED_LEVEL_REASONS, [need.id]):
+    if withdrawn in NEED_LEVEL_REASONS:
         return tr("The need was marked as already solved: this pair cannot be recommended.")
     return None
+
+
+def _withdrawal(session: Session, patent_id: int, need_id: int) -> RejectionReason | None:
+    """A patent-level rejection of any pair of the patent, else a need-level one of any pair of
+    the need, else None: one statement (the pair page and every move ask)."""
+    patent_level = and_(Match.patent_id == patent_id,
+                        Match.rejection_reason.in_(PATENT_LEVEL_REASONS))
+    return session.scalar(
+        select(Match.rejection_reason)
+        .where(Match.status == MatchStatus.REJECTED,
+               or_(patent_level, and_(Match.need_id == need_id,
+                                      Match.rejection_reason.in_(NEED_LEVEL_REASONS))))
+        .order_by(case((patent_level, 0), else_=1)).limit(1))
 
 
 def cascade_targets(match: Match, code: RejectionReason) -> list[Match]:

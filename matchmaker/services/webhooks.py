@@ -122,12 +122,20 @@ def _org_sees(org_id: int, can_see) -> bool:
     return any(can_see(member) for member in _members(org_id))
 
 
-def emit(event: str, data: dict, can_see) -> list[int]:
-    """Create a delivery for every active subscription to ``event`` whose organization may see
-    the record (``can_see(user)``); commit, then hand the ids to the background jobs."""
-    subs = [s for s in db.session.scalars(
+def subscriptions(*events: str) -> list[WebhookSubscription]:
+    """The active subscriptions to any of ``events``."""
+    return [s for s in db.session.scalars(
         select(WebhookSubscription).where(WebhookSubscription.active.is_(True)))
-        if event in s.event_list and _org_sees(s.organization_id, can_see)]
+        if any(event in s.event_list for event in events)]
+
+
+def emit(event: str, data: dict, can_see, subs: list[WebhookSubscription] | None = None
+         ) -> list[int]:
+    """Create a delivery for every active subscription to ``event`` whose organization may see
+    the record (``can_see(user)``); commit, then hand the ids to the background jobs.
+    ``subs``: the caller's ``subscriptions`` (read again when None)."""
+    subs = [s for s in (subscriptions(event) if subs is None else subs)
+            if event in s.event_list and _org_sees(s.organization_id, can_see)]
     ids = []
     for sub in subs:
         body = json.dumps({"id": secrets.token_hex(8), "event": event,
@@ -179,17 +187,21 @@ def on_patent_listed(sender, patent_id: int | None = None, **_kw) -> None:
 
 def on_match_moved(sender, match_id: int | None = None, from_status=None, to_status=None,
                    **_kw) -> None:
-    match = db.session.get(Match, match_id)
+    to_value = getattr(to_status, "value", to_status)
+    events = ("match.moved", "match.recommended") if to_value == "recommended" else (
+        "match.moved",)
+    # Every move of every broker passes here: without a subscriber (most platforms, most of
+    # the time) it costs this one statement, not the pair's reload after the move's commit.
+    subs = subscriptions(*events)
+    match = db.session.get(Match, match_id) if subs else None
     if match is None:
         return
     data = {"match_id": match.id, "need_id": match.need_id, "patent_id": match.patent_id,
             "from_status": getattr(from_status, "value", from_status),
-            "to_status": getattr(to_status, "value", to_status),
-            "url": f"/api/v1/matches/{match.id}"}
+            "to_status": to_value, "url": f"/api/v1/matches/{match.id}"}
     sees = lambda u: access.can_view_match(db.session, u, match)  # noqa: E731
-    emit("match.moved", data, sees)
-    if data["to_status"] == "recommended":
-        emit("match.recommended", data, sees)
+    for event in events:
+        emit(event, data, sees, subs)
 
 
 def on_import_finished(sender, job_id: int | None = None, actor_id: int | None = None,
