@@ -152,9 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="PostgreSQL URL; a temporary schema is used")
     parser.add_argument("--verify", action="store_true",
                         help="also build every row and check the ranking's order and counts")
+    parser.add_argument("--cache-seconds", type=int, default=60,
+                        help="REVIVAL_CACHE_SECONDS for the pages (0: score on every view)")
     args = parser.parse_args(argv)
     rng = random.Random(20261201)
-    with scratch_app("bench-revival-", args.database_url, WTF_CSRF_ENABLED=False) as app:
+    with scratch_app("bench-revival-", args.database_url, WTF_CSRF_ENABLED=False,
+                     REVIVAL_CACHE_SECONDS=args.cache_seconds) as app:
         with app.app_context():
             start = time.perf_counter()
             seed(args.patents, args.needs, args.pairs, rng)

@@ -154,6 +154,8 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_ADDRESS_LIMIT": _env("LOGIN_ADDRESS_LIMIT", "50 per 15 minutes"),
         "RATELIMIT_EXPENSIVE": _env("RATELIMIT_EXPENSIVE", "30 per minute"),
         "DASHBOARD_CACHE_SECONDS": _env_int("DASHBOARD_CACHE_SECONDS", 60),
+        # The revival list's scores are reused this long per process (0: scored on every view).
+        "REVIVAL_CACHE_SECONDS": _env_int("REVIVAL_CACHE_SECONDS", 60),
         # REST API (matchmaker.api): per-token limit, JSON body cap, token life, webhooks.
         "API_RATE_LIMIT": _env("API_RATE_LIMIT", "600/minute"),
         "API_MAX_JSON_BYTES": _env_int("API_MAX_JSON_BYTES", 256 * 1024),

@@ -292,3 +292,60 @@ def test_a_scope_without_dormant_patents_ranks_nothing(db_app):
     db.session.commit()
     ranking = rank_dormant(user, TODAY, include_unrevivable=True)
     assert len(ranking) == 0 and ranking.urgent == 0 and list(ranking) == []
+
+
+def test_turning_pages_reuses_the_scores_but_never_shows_a_patent_that_left_the_scope(db_app):
+    """Scoring 100k dormant patents takes over a second; pages and filters of the next minute
+    reuse it. A patent revived or handed to another owner meanwhile is not shown."""
+    from tests.test_page_queries import statements
+
+    uni, other = f.org(OrgKind.UNIVERSITY), f.org(OrgKind.UNIVERSITY)
+    patents = [f.patent(title=f"休眠{i}", owner=uni, filing_date=date(2020, 1, 1))
+               for i in range(5)]
+    demand(patents[0], [0.9, 0.8])
+    broker = f.user(Role.BROKER)
+    db.session.commit()
+    order = [r.facts.id for r in rank_dormant(broker, TODAY, max_age=60)]
+    assert order[0] == patents[0].id and len(order) == 5
+    with statements() as seen:
+        again = [r.facts.id for r in rank_dormant(broker, TODAY, max_age=60, urgent_only=True)]
+        rows = [r.facts.id for r in rank_dormant(broker, TODAY, max_age=60)]
+    assert not [s for s in seen if "GROUP BY matches.patent_id" in s], "\n".join(seen)
+    assert rows == order and again == []
+
+    patents[0].dormant = False  # revived
+    patents[1].owner = other  # handed over: out of the first university's scope
+    db.session.commit()
+    assert [r.facts.id for r in rank_dormant(broker, TODAY, max_age=60)] == [
+        p for p in order if p != patents[0].id]
+    mine = f.user(Role.UNIVERSITY, uni)
+    db.session.commit()
+    assert patents[1].id not in [r.facts.id for r in rank_dormant(mine, TODAY, max_age=60)]
+
+    demand(patents[4], [0.95, 0.95, 0.95])
+    db.session.commit()
+    assert [r.facts.id for r in rank_dormant(broker, TODAY)][0] == patents[4].id  # scored anew
+    assert [r.facts.id for r in rank_dormant(broker, TODAY, max_age=60)][0] != patents[4].id
+    assert [r.facts.id for r in rank_dormant(broker, TODAY + timedelta(days=1),
+                                             max_age=60)][0] == patents[4].id  # a new day
+
+
+def test_the_page_reuses_the_scores_for_the_configured_time_and_says_when(db_app):
+    from tests.test_page_queries import statements
+
+    uni = f.org(OrgKind.UNIVERSITY)
+    f.patent(title="休眠专利", owner=uni, filing_date=date(2020, 1, 1))
+    broker = f.user(Role.BROKER)
+    db.session.commit()
+    request_started.connect(_fresh_login_cache, db_app)
+    client = db_app.test_client()
+    f.login(client, broker.username)
+    db_app.config["REVIVAL_CACHE_SECONDS"] = 60
+    assert "评分计算于" in client.get("/revival/").text
+    with statements() as seen:
+        assert "休眠专利" in client.get("/revival/?page=1").text
+    assert not [s for s in seen if "GROUP BY matches.patent_id" in s]
+    db_app.config["REVIVAL_CACHE_SECONDS"] = 0
+    with statements() as seen:
+        client.get("/revival/")
+    assert [s for s in seen if "GROUP BY matches.patent_id" in s]

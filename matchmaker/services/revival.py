@@ -9,11 +9,13 @@ ends within ``WARNING_DAYS``: those should be offered first, before the chance i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, select, true, type_coerce
@@ -22,7 +24,16 @@ from sqlalchemy.orm import selectinload
 from .. import validators
 from ..errors import PermissionDenied
 from ..extensions import db
-from ..records import LegalStatus, LicenceMode, Patent, PatentLicence, PatentType, Role, User
+from ..records import (
+    LegalStatus,
+    LicenceMode,
+    Patent,
+    PatentLicence,
+    PatentType,
+    Role,
+    User,
+    utcnow,
+)
 from . import revival_ranking
 from .event_suggestions import demand_by_patent, likelihood
 from .record_checks import local_today
@@ -184,26 +195,39 @@ def assess(patent: DormantFacts, demand: tuple[int, float, float, int | None],
 class Ranking(Sequence):
     """The ranked dormant patents of a scope. Every patent is scored to rank it (in numpy:
     ``revival_ranking``), but a row with its factors (``RevivalRow``) is built only when read:
-    a page shows 20 of up to 100,000, read again by id in one query."""
+    a page shows 20 of up to 100,000, read again by id in one query. Demand and open licences
+    come from the scored columns, so a row's factors are those it was ranked by."""
 
-    def __init__(self, ids: list[int], demand: dict, open_ids: set, n_urgent: int, today: date):
-        self._ids, self._demand, self._open_ids = ids, demand, open_ids
+    def __init__(self, ids: list[int], scored: Scored, n_urgent: int, today: date, scope=()):
+        self._ids, self._cols, self._scope = ids, scored.cols, scope
         self._rows: dict[int, RevivalRow] = {}
         self.urgent = n_urgent  #: how many of them lapse or expire soon (``RevivalRow.urgent``)
+        self.ranked_at = scored.ranked_at  #: when the scores were computed (UTC)
         self._today = today
 
     def __len__(self) -> int:
         return len(self._ids)
 
+    def _demand(self, at: int) -> tuple[bool, tuple[int, float, float, int | None]]:
+        """(open licence, demand as ``assess`` reads it) of the patent at ``at``."""
+        cols = self._cols
+        calibrated = cols.calibrated[at]
+        return (bool(cols.open_licence[at]),
+                (int(cols.open_needs[at]), float(cols.best[at]), 0.0,
+                 None if np.isnan(calibrated) else int(calibrated)))
+
     def _build(self, ids: list[int]) -> list[RevivalRow]:
         missing = [pid for pid in ids if pid not in self._rows]
         for start in range(0, len(missing), _READ_BATCH):
-            stmt = select(*_FACTS).where(Patent.id.in_(missing[start:start + _READ_BATCH]))
+            # the scope again: scores may be a minute old (``rank_dormant``'s ``max_age``), a
+            # patent revived or handed to another owner meanwhile is not shown
+            stmt = select(*_FACTS).where(Patent.id.in_(missing[start:start + _READ_BATCH]),
+                                         *self._scope)
             for row in db.session.execute(stmt):
-                facts = DormantFacts(*row, row[0] in self._open_ids)
-                wanted = self._demand.get(row[0], revival_ranking.NO_DEMAND)
-                self._rows[row[0]] = assess(facts, wanted, self._today)
-        return [self._rows[pid] for pid in ids]
+                at = int(np.searchsorted(self._cols.ids, row[0]))
+                open_licence, wanted = self._demand(at)
+                self._rows[row[0]] = assess(DormantFacts(*row, open_licence), wanted, self._today)
+        return [self._rows[pid] for pid in ids if pid in self._rows]
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -213,6 +237,16 @@ class Ranking(Sequence):
     def __iter__(self):
         for start in range(0, len(self._ids), _READ_BATCH):
             yield from self._build(self._ids[start:start + _READ_BATCH])
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Every dormant patent of a scope, scored on one day (what the cache keeps)."""
+
+    cols: revival_ranking.Columns  # ids ascending
+    ranked: revival_ranking.Ranked
+    ranked_at: datetime
+    monotonic: float
 
 
 def dormant_filter(user: User):
@@ -230,30 +264,70 @@ def rank_dormant(
     *,
     include_unrevivable: bool = False,
     urgent_only: bool = False,
+    max_age: float = 0,
 ) -> Ranking:
-    """Dormant patents visible to ``user``, most revivable first (urgent ones flagged)."""
+    """Dormant patents visible to ``user``, most revivable first (urgent ones flagged).
+
+    ``max_age``: reuse this process's scores of the same scope and day when they are at most
+    that many seconds old (the portal passes ``REVIVAL_CACHE_SECONDS``): scoring 100k dormant
+    patents takes 1.3-1.7 s, mostly the demand of 200k pairs, and a broker turning the
+    list's pages, or switching its filters, would pay it on every click.
+    """
     today = today or local_today()
+    scored = _scored(user, today, max_age)
+    ranked = scored.ranked
+    keep = np.ones(len(scored.cols.ids), dtype=bool) if include_unrevivable else ranked.revivable
+    if urgent_only:
+        keep = keep & ranked.urgent
+    picked = ranked.order[keep[ranked.order]]
+    return Ranking(scored.cols.ids[picked].tolist(), scored, int(ranked.urgent[picked].sum()),
+                   today, _dormant_scope(user))
+
+
+_CACHE = "matchmaker.revival"
+
+
+def _scope_key(user: User) -> str:
+    """Users who rank the same dormant patents (``dormant_filter``) share scores."""
+    return "all" if user.role in (Role.ADMIN, Role.BROKER) else f"org:{user.organization_id}"
+
+
+def _dormant_scope(user: User) -> tuple:
+    return (Patent.dormant.is_(True), dormant_filter(user))  # refuses other roles
+
+
+def _scored(user: User, today: date, max_age: float) -> Scored:
+    scope = _dormant_scope(user)
+    cache = current_app.extensions.setdefault(_CACHE, {})
+    key = (_scope_key(user), today)
+    now = time.monotonic()
+    kept = cache.get(key)
+    if max_age > 0 and kept is not None and now - kept.monotonic < max_age:
+        return kept
+    scored = _score(scope, today)
+    if max_age > 0:
+        for stale in [k for k in cache if k[1] != today]:  # yesterday's scores
+            del cache[stale]
+        cache[key] = scored
+    return scored
+
+
+def _score(scope, today: date) -> Scored:
     # Every dormant patent of the scope is scored from a few columns (whole records, with
     # their licence modes one query per patent, took 2.1 s for 5,000); the page loads its own.
-    scope = (Patent.dormant.is_(True), dormant_filter(user))
     demand = demand_by_patent(*scope)
     open_ids = set(db.session.scalars(
         select(PatentLicence.patent_id).join(Patent, Patent.id == PatentLicence.patent_id)
         .where(PatentLicence.mode == LicenceMode.OPEN, *scope)))
     # The columns as stored (enum values, SQLite's ISO dates): converting 100k of them into
     # enums and dates in SQLAlchemy took longer than ranking them; the page's rows are read
-    # again, typed, by ``Ranking``.
+    # again, typed, by ``Ranking``. Ids ascending: ``Ranking`` finds a patent by bisection.
     raw = select(*(type_coerce(column, String) if column is not Patent.id else column
-                   for column in _FACTS)).where(*scope)
+                   for column in _FACTS)).where(*scope).order_by(Patent.id)
     cols = revival_ranking.columns(db.session.connection().execute(raw).all(), demand, open_ids,
                                    _STATUS_SHARE, TERM_YEARS)
     ranked = revival_ranking.rank(cols, today, WEIGHTS, DEMAND_NEEDS_FULL, WARNING_DAYS)
-    keep = np.ones(len(cols.ids), dtype=bool) if include_unrevivable else ranked.revivable
-    if urgent_only:
-        keep = keep & ranked.urgent
-    picked = ranked.order[keep[ranked.order]]
-    return Ranking(cols.ids[picked].tolist(), demand, open_ids,
-                   int(ranked.urgent[picked].sum()), today)
+    return Scored(cols, ranked, utcnow(), time.monotonic())
 
 
 def attach_patents(rows: list[RevivalRow]) -> list[RevivalRow]:

@@ -37,6 +37,7 @@ def index():
         current_user,
         include_unrevivable=bool(form.everything.data),
         urgent_only=bool(form.urgent.data),
+        max_age=current_app.config["REVIVAL_CACHE_SECONDS"],
     )
     page = _Page(rows, page_number(request.args), current_app.config["PAGE_SIZE"])
     attach_patents(page.items)
@@ -46,6 +47,7 @@ def index():
         page=page,
         form=form,
         urgent=rows.urgent,
+        ranked_at=rows.ranked_at,
         weights=WEIGHTS,
         warning_days=WARNING_DAYS,
         args=args,
