@@ -132,3 +132,28 @@ def test_the_worker_loads_no_model_when_it_starts(tmp_path, app):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120, check=True).stdout
     assert out.strip() == "[] False True"
+
+
+def test_an_interactive_worker_with_one_process_warms_up_before_its_first_job(app_factory,
+                                                                            tmp_path):
+    """``--pool solo`` (and ``threads``) run jobs in the worker's own process: it loads the
+    engine once Celery is ready (``worker_ready``), then runs a posted need's alerts."""
+    app = app_factory({"JOBS_EAGER": False, "JOB_QUEUE": f"solo-{uuid.uuid4().hex[:8]}"})
+    log = tmp_path / "worker-interactive.log"
+    with app.app_context():
+        broker = f.user(Role.BROKER, username="b1")
+        need_id = f.need(title="高矫顽力磁体需求", broker=broker).id
+        db.session.commit()
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "matchmaker", "worker", "--interactive", "--pool", "solo"],
+            cwd=ROOT, env=_env(app), stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        try:
+            _until(lambda: "engine warmed up" in log.read_text(), 120, "the warm-up", log)
+            alert_id = jobs.submit("alert_need_posted", {"need_id": need_id}).id
+            db.session.rollback()
+            alerted = wait_for(alert_id, timeout=120)
+        finally:
+            worker.terminate()
+            worker.wait(60)
+    assert alerted.status is JobStatus.SUCCEEDED and alerted.result == {"notifications": 1}
+    assert alerted.worker.split(":")[-1] == str(worker.pid)  # run in the worker's own process
