@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..errors import PermissionDenied, ValidationError
-from ..extensions import begin_write, db
+from ..extensions import begin_write, db, yield_write_lock
 from ..reasons import reason, reason_of
 from ..records import Organization, OrgKind, Role, User
 from ..services import audit, matching
@@ -131,9 +131,11 @@ def _run(importer_cls: type[Importer], source, filename: str | None, *, org, act
             if progress is not None:
                 progress(done, table.total)
             if not dry_run and done % batch == 0:
-                # A batch of whole rows: a long file never holds one transaction open.
+                # A batch of whole rows: a long file never holds one transaction open, and
+                # on SQLite a request waiting to write gets the lock between two batches.
                 db.session.commit()
                 committed = len(result.changed_ids)
+                yield_write_lock()
                 _begin_batch()
         result.warnings[:0] = [*table.warnings, *mapper.warnings]
         if result.rows == 0:
