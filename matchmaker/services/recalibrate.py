@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import db, yield_write_lock
 from ..matching import rows as R
 from ..matching.evidence import rescore
 from ..records import Match, Need, Patent
@@ -82,5 +82,6 @@ def recalibrate(*, batch: int = 100, progress: bool = False) -> dict:
         totals["records"] += 1
         if done % batch == 0:
             db.session.commit()
+            yield_write_lock()  # SQLite: the portal's writes get in between two batches
     db.session.commit()
     return totals
