@@ -21,10 +21,18 @@ JOB_KIND = "train_reranker"
 PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
+def _trainings() -> tuple[int, datetime | None]:
+    """(training jobs queued or running, when the latest of any outcome was queued): one
+    statement, asked after every pipeline move."""
+    pending, last = db.session.execute(
+        select(func.count().filter(Job.status.in_(PENDING)), func.max(Job.created_at))
+        .where(Job.kind == JOB_KIND)).one()
+    return pending, last
+
+
 def last_training_at() -> datetime | None:
     """When the latest training job (any outcome) was queued; None when never."""
-    return db.session.scalar(select(Job.created_at).where(Job.kind == JOB_KIND)
-                             .order_by(Job.created_at.desc(), Job.id.desc()).limit(1))
+    return _trainings()[1]
 
 
 def labelled_decisions(since=None) -> int:
@@ -39,16 +47,10 @@ def decisions_since_training() -> int:
 
 
 def retraining_due(every: int) -> bool:
-    """True when ``every`` > 0, no training is pending and enough decisions came in.
-
-    Asked after every pipeline move: whether a training is pending and when the last was
-    queued come from one statement.
-    """
+    """True when ``every`` > 0, no training is pending and enough decisions came in."""
     if every <= 0:
         return False
-    pending, last = db.session.execute(
-        select(func.count().filter(Job.status.in_(PENDING)), func.max(Job.created_at))
-        .where(Job.kind == JOB_KIND)).one()
+    pending, last = _trainings()
     if pending:
         return False
     return labelled_decisions(since=last) >= every

@@ -78,7 +78,8 @@ def check_request():
         return redirect(url_for("auth.password"))
     # The page's language, chosen now while the user is loaded: chosen by the first message
     # after a form's commit (a note's "saved"), it read the expired user again.
-    get_locale()
+    if request.endpoint != "static":
+        get_locale()
     return None
 
 
