@@ -3,12 +3,10 @@ and IPC section, and 12-week trends of new pairs and signed contracts."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
@@ -23,7 +21,7 @@ from ..records import (
     User,
     utcnow,
 )
-from . import figures
+from . import figures, worker_cache
 from .pipeline import STAGES
 
 S = MatchStatus
@@ -161,13 +159,7 @@ def cached_overview(max_age: float = 60.0) -> Overview:
     The dashboard aggregates every pair (several grouped scans over 100k rows); numbers a
     minute old are fine there, and a busy morning of page views then costs one computation.
     """
-    cache = current_app.extensions.setdefault("matchmaker.dashboard", {})
-    now = time.monotonic()
-    if "at" in cache and now - cache["at"] < max_age:
-        return cache["overview"]
-    cache["overview"] = overview()
-    cache["at"] = now
-    return cache["overview"]
+    return worker_cache.kept("matchmaker.dashboard", None, max_age, overview)
 
 
 def funnel(stages: list[tuple[MatchStatus, int]]) -> list[tuple[MatchStatus, int]]:

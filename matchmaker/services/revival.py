@@ -9,13 +9,11 @@ ends within ``WARNING_DAYS``: those should be offered first, before the chance i
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, select, true, type_coerce
@@ -34,7 +32,7 @@ from ..records import (
     User,
     utcnow,
 )
-from . import revival_ranking
+from . import revival_ranking, worker_cache
 from .event_suggestions import demand_by_patent, likelihood
 from .record_checks import local_today
 
@@ -246,7 +244,6 @@ class Scored:
     cols: revival_ranking.Columns  # ids ascending
     ranked: revival_ranking.Ranked
     ranked_at: datetime
-    monotonic: float
 
 
 def dormant_filter(user: User):
@@ -284,9 +281,6 @@ def rank_dormant(
                    today, _dormant_scope(user))
 
 
-_CACHE = "matchmaker.revival"
-
-
 def _scope_key(user: User) -> str:
     """Users who rank the same dormant patents (``dormant_filter``) share scores."""
     return "all" if user.role in (Role.ADMIN, Role.BROKER) else f"org:{user.organization_id}"
@@ -298,18 +292,8 @@ def _dormant_scope(user: User) -> tuple:
 
 def _scored(user: User, today: date, max_age: float) -> Scored:
     scope = _dormant_scope(user)
-    cache = current_app.extensions.setdefault(_CACHE, {})
-    key = (_scope_key(user), today)
-    now = time.monotonic()
-    kept = cache.get(key)
-    if max_age > 0 and kept is not None and now - kept.monotonic < max_age:
-        return kept
-    scored = _score(scope, today)
-    if max_age > 0:
-        for stale in [k for k in cache if k[1] != today]:  # yesterday's scores
-            del cache[stale]
-        cache[key] = scored
-    return scored
+    return worker_cache.kept("matchmaker.revival", (_scope_key(user), today), max_age,
+                             lambda: _score(scope, today))
 
 
 def _score(scope, today: date) -> Scored:
@@ -327,7 +311,7 @@ def _score(scope, today: date) -> Scored:
     cols = revival_ranking.columns(db.session.connection().execute(raw).all(), demand, open_ids,
                                    _STATUS_SHARE, TERM_YEARS)
     ranked = revival_ranking.rank(cols, today, WEIGHTS, DEMAND_NEEDS_FULL, WARNING_DAYS)
-    return Scored(cols, ranked, utcnow(), time.monotonic())
+    return Scored(cols, ranked, utcnow())
 
 
 def attach_patents(rows: list[RevivalRow]) -> list[RevivalRow]:
