@@ -134,3 +134,22 @@ def test_the_scope_answer_is_kept_for_one_request_and_asked_again_after_a_move(a
     db.session.commit()
     with app.test_request_context("/"):  # a new request asks again
         assert not access.can_view_match(db.session, broker, match)
+
+
+def test_a_kept_scope_answer_follows_a_change_to_the_pairs_need_in_the_same_request(app):
+    from matchmaker.records import Confidentiality
+    from matchmaker.services import access
+
+    people = cast()
+    broker, match, need = people["broker"], people["match"], people["need"]
+    with app.test_request_context("/"):
+        assert access.can_view_match(db.session, broker, match)
+        # the need becomes another broker's brokers-only need: broker1 no longer sees its pairs
+        need.confidentiality = Confidentiality.BROKERS
+        need.broker_id = people["other_broker"].id
+        assert not access.can_view_match(db.session, broker, match)  # unflushed: asked anew
+        db.session.flush()
+        assert not access.can_view_match(db.session, broker, match)  # flushed: a new key
+        need.confidentiality = Confidentiality.PUBLIC
+        db.session.commit()
+        assert access.can_view_match(db.session, broker, match)  # committed: a new key again

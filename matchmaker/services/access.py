@@ -15,7 +15,8 @@ rule weights, and who posted a brokers-only need only if it is theirs (:func:`sh
 from __future__ import annotations
 
 from flask import has_request_context, request
-from sqlalchemy import Select, and_, exists, false, or_, select, true
+from sqlalchemy import Select, and_, event, exists, false, or_, select, true
+from sqlalchemy.orm import Session
 
 from ..records import (
     Confidentiality,
@@ -190,18 +191,30 @@ def can_view_match(session, user: User, match: Match) -> bool:
 
     A page that acts on a pair asked twice (the view loads it, the service it calls checks
     that the user may work it: 2 of a pair page's 15 statements). Within a request the answer
-    is kept, keyed by the user's scope and by the pair's own columns that the scope reads
-    (status, broker), so a move or an assignment in the same request asks again. A change to
-    the pair's need or patent in the same request does not: no request changes one and then
-    asks about its pairs.
+    is kept, keyed by the user's scope, the pair's own columns that the scope reads (status,
+    broker) and the session's writes: any flush since (a changed need, patent, user or pair)
+    asks again, and so does a question asked while the session holds unflushed changes,
+    which the query's autoflush would have written first.
     """
+    stmt = visible_matches(user).where(Match.id == match.id).with_only_columns(Match.id)
+    if session.new or session.dirty or session.deleted:
+        return _visible(session, stmt)
     key = (user.id, user.role, user.organization_id, user.broker_fields, user.broker_regions,
-           match.id, match.status, match.broker_id, match.need_id, match.patent_id)
+           match.id, match.status, match.broker_id, match.need_id, match.patent_id,
+           session.info.get(_FLUSHES, 0))
     memo = _request_memo()
     if key not in memo:
-        stmt = visible_matches(user).where(Match.id == match.id).with_only_columns(Match.id)
         memo[key] = _visible(session, stmt)
     return memo[key]
+
+
+# How many times a session wrote to the database: part of the key of a kept scope answer.
+_FLUSHES = "matchmaker_flushes"
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flush(session, _flush_context) -> None:
+    session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
 
 
 def _request_memo() -> dict:
