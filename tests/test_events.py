@@ -394,6 +394,7 @@ def test_funnel_counts_every_stage_a_pair_reached(db_app, tmp_path):
     assert page.status_code == 200 and "<svg" in page.text and "120.50" in page.text
     exported = client.get(f"/events/{e.id}/funnel.csv")
     assert exported.mimetype == "text/csv" and "'=HYPERLINK" in exported.get_data(as_text=True)
+    assert exported.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     out = tmp_path / "funnel.csv"
     refresh()  # the CSV above cached this context's locale; the command chooses its own
     result = db_app.test_cli_runner().invoke(env={"MATCHMAKER_LANGUAGE": "en"}, args=["event-funnel", str(e.id), "--csv", str(out)])

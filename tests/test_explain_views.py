@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from matchmaker.extensions import db
-from matchmaker.records import Role
+from matchmaker.records import Role, User
 from matchmaker.services import matching
 from matchmaker.services.keyword_search import query_words
 from tests import factories as f
@@ -102,6 +102,13 @@ def test_keyword_search_needs_every_word_and_counts_each(library, app):
     html = client_as(app, "broker1").get("/patents/?q=风电 故障").get_data(as_text=True)
     assert [plain(t) for t in rows(html, "patents")] == ["一种风电机组齿轮箱故障诊断方法"]
     assert "关键词搜索：1 条记录包含全部关键词" in html
+    broker = db.session.scalar(select(User).where(User.username == "broker1"))
+    broker.locale = "en"
+    db.session.commit()
+    html_en = client_as(app, "broker1").get("/patents/?q=风电 故障").get_data(as_text=True)
+    assert 'lang="en"' in html_en and "Keyword search: 1 record holds every word." in html_en
+    broker.locale = "zh_CN"
+    db.session.commit()
     counts = html[html.index('class="word-counts"'):]
     counts = re.sub(r"<[^>]+>", " ", counts[:counts.index("</p>")])
     assert re.search(r"风电\s+2\b", counts) and re.search(r"故障\s+2\b", counts)

@@ -140,10 +140,17 @@ def test_anonymous_is_sent_to_login(data):
 
 def test_empty_database(db_app, tmp_path):
     f.user(Role.ADMIN, username="admin1")
+    f.user(Role.BROKER, username="broker1")
     db.session.commit()
     db_app.config["EVALUATION_DIR"] = str(tmp_path / "none")
     page = client_as(db_app, "admin1").get("/quality/")
-    assert page.status_code == 200 and "尚无保存的评测结果" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "尚无保存的评测结果" in html
+    assert "python -m matchmaker.evaluation" in html  # how an administrator stores one
+    # a broker is told what the empty table means, not a command line
+    html = client_as(db_app, "broker1").get("/quality/").get_data(as_text=True)
+    assert "暂无基准评测结果：管理员保存一次评测运行后显示。" in html
+    assert "python -m" not in html and "尚无保存的评测结果" not in html
 
 
 def test_the_activation_log_speaks_the_page_language(data):

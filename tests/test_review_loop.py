@@ -208,3 +208,28 @@ def test_an_unknown_origin_is_the_review_queue(world, db_app, via):  # noqa: F81
     page = client.get(f"/queue/{world['m1'].id}", query_string={"via": via}).get_data(as_text=True)
     back = re.search(r'id="back-to-queue" class="button no-print" href="([^"]*)"', page)[1]
     assert back == "/queue/" and "返回待审队列" in page
+
+
+def test_the_language_switch_on_a_refused_form_returns_to_the_page_the_form_was_on(
+        world, db_app):  # noqa: F811
+    """A form re-rendered with its error sits at a post-only address: switching the language
+    there went back to it (405) and, reloaded, would post the form again."""
+    client = client_as(db_app, "broker1")
+    m1 = world["m1"].id
+    pair_page = f"/queue/{m1}?q=sort%3Dage"
+    response = client.post(f"/pipeline/{m1}/move/rejected", data={"q": "sort=age"},
+                           headers={"Referer": f"http://localhost{pair_page}"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    switch = re.search(r'name="next" value="([^"]*)"', html)[1]
+    assert switch.replace("&amp;", "&") == pair_page
+    token = re.search(r'name="csrf_token" value="([^"]*)"', html)[1]
+    action = re.search(r'<form method="post" action="([^"]*/language/en)"', html)[1]
+    answer = client.post(action, data={"next": pair_page, "csrf_token": token})
+    assert answer.headers["Location"] == pair_page
+    assert client.get(pair_page).status_code == 200
+    # no referrer, or another site's: the switch goes home rather than to the post's address
+    for referrer in ({}, {"Referer": "https://evil.example/queue/1"}):
+        html = client.post(f"/pipeline/{m1}/move/rejected", data={"q": "sort=age"},
+                           headers=referrer).get_data(as_text=True)
+        assert re.search(r'name="next" value="([^"]*)"', html)[1] == ""

@@ -183,6 +183,8 @@ def test_queue_page_filter_and_q_round_trip(db_app):
     client = client_as(db_app, "admin1")
     default = client.get("/queue/").get_data(as_text=True)
     assert "弱相关专利" not in default and "未校准专利" in default
+    # the filter's option names what it adds (it said "（暂无强匹配）", a need page's state)
+    assert ">包括弱匹配候选</option>" in default and "（暂无强匹配）" not in default
     shown = client.get("/queue/?strength=weak").get_data(as_text=True)
     assert "弱相关专利" in shown
     assert 'class="match-score band-high"' in shown and "band-low" in shown

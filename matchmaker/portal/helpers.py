@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from flask import request
 from flask_babel import get_locale, pgettext
@@ -181,4 +182,16 @@ def install(app) -> None:
 
     @app.context_processor
     def request_path():
-        return {"request_path": request.full_path.rstrip("?")}
+        return {"request_path": page_to_return_to()}
+
+
+def page_to_return_to() -> str:
+    """Where the language switch (and other "back here" links) return: this page, or, for a
+    page rendered in answer to a form post (a form with an error), the page the form was on.
+    A post-only address would answer 405 and, reloaded, post the form again."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return ""
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")

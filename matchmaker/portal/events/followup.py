@@ -62,6 +62,6 @@ def funnel_export(event_id: int):
     body = funnel_csv(event_funnel(event, current_user))
     return Response(
         body.encode("utf-8"),
-        mimetype="text/csv; charset=utf-8",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="event-{event.id}-funnel.csv"'},
     )
