@@ -278,3 +278,26 @@ def test_api_amounts_are_rounded_to_the_cent(app, enterprise):
     assert answer.status_code == 201, answer.get_json()
     assert (answer.json["budget_min"], answer.json["budget_max"]) == (0.0, 0.13)
     assert stored("SELECT budget_min, budget_max FROM needs") == (Decimal(0), Decimal("0.13"))
+
+
+# -- over-long text: refused whole, never cut ------------------------------------------------------
+
+
+def test_an_over_long_pasted_abstract_is_refused_and_given_back_whole(app, university,
+                                                                      enterprise):
+    """The forms carry no maxlength: a browser cut a pasted text at it without a word and the
+    page then said "saved" (QA, stop 34). The server refuses it and keeps every character."""
+    import re
+
+    client = client_as(app, university.username)
+    form = client.get("/patents/new").text
+    fields = re.findall(r"<(?:input|textarea)\b[^>]*>", form)
+    assert fields and not [tag for tag in fields if "maxlength" in tag]
+    abstract = "本发明公开了一种再生方法。" * 400 + "结尾关键句"  # 5,205 characters
+    html = client.post("/patents/new", data=patent_form(abstract=abstract)).text
+    assert 'id="abstract-err"' in html and "5000" in html
+    assert abstract in html  # given back whole, to shorten
+    assert count(Patent) == 0
+    need_page = client_as(app, enterprise.username).get("/needs/new").text
+    assert not [t for t in re.findall(r"<(?:input|textarea)\b[^>]*>", need_page)
+                if "maxlength" in t]
