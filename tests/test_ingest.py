@@ -108,6 +108,24 @@ def test_undecodable_csv_is_refused_and_nothing_written(db_app, tmp_path):
     assert count(Patent) == count(Organization) == count(AuditLog) == 0
 
 
+def test_a_big5_csv_is_refused_not_imported_as_garbled_gb18030(db_app, tmp_path):
+    """Big5's byte pairs are valid GB18030 too: the file decoded into nonsense with
+    private-use characters and imported with no error (QA, stop 34)."""
+    text = ("publication_number,title,abstract,ipc\n"  # a Taiwanese export: Big5 throughout
+            "CN114081027A,一種編碼測試裝置,本發明公開了一種編碼測試方法。,H01F 1/057\n")
+    path = tmp_path / "big5.csv"
+    path.write_bytes(text.encode("big5"))
+    assert "\ue000" <= max(path.read_bytes().decode("gb18030"))  # the trap: it decodes
+    with pytest.raises(ImportFileError) as caught:
+        import_patents(path)
+    message = str(caught.value)
+    assert "Big5" in message and "UTF-8" in message and "第2行" in message
+    assert count(Patent) == count(Organization) == count(AuditLog) == 0
+    path.write_bytes(text.encode("utf-8"))  # the same rows saved as UTF-8 import
+    assert import_patents(path).created == 1
+    assert patent("CN114081027A").title == "一種編碼測試裝置"
+
+
 def test_xlsx_with_typed_cells_and_sheet_choice(db_app, tmp_path):
     book = Workbook()
     book.active.title = "说明"

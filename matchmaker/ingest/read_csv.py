@@ -9,6 +9,7 @@ import codecs
 import csv
 import io
 import logging
+import re
 import threading
 
 from ..reasons import reason
@@ -29,15 +30,40 @@ def decode_text(data: bytes) -> tuple[str, str]:
     first_failure: UnicodeDecodeError | None = None
     for encoding in candidates:
         try:
-            return data.decode(encoding), encoding
+            text = data.decode(encoding)
         except UnicodeDecodeError as exc:
             first_failure = first_failure or exc
+            continue
+        if encoding == "gb18030":
+            _refuse_private_use(text)
+        return text, encoding
     line = data[: first_failure.start].count(b"\n") + 1
     tried = [reason("UTF-8 (with BOM)") if e.startswith("utf-8") else e.upper() for e in candidates]
     raise ImportFileError(reason(
         "Unknown text encoding: tried %(tried)s, each met invalid bytes near line %(line)d (%(bytes)s). "
         "Save the file as a UTF-8 CSV and import that.", tried=tried, line=line,
         bytes=first_failure.object[first_failure.start:first_failure.start + 4].hex(" ")))
+
+
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _refuse_private_use(text: str) -> None:
+    """Refuse a file that decodes as GB18030 only into private-use characters.
+
+    Office software writing GBK or GB18030 never produces them, but the bytes of other
+    encodings often decode into them (a Big5 file, whose byte pairs are valid GB18030 too,
+    becomes garbled text with characters of the user-defined area). Without this check such a
+    file imported as nonsense, with no error.
+    """
+    found = _PRIVATE_USE.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    raise ImportFileError(reason(
+        "The file decodes as GB18030 only with unassigned characters near line %(line)d: it is "
+        "probably in another encoding, such as Big5. Save the file as a UTF-8 CSV and import "
+        "that.", line=line))
 
 
 def _pick_delimiter(text: str) -> str:
