@@ -187,3 +187,29 @@ def test_being_matched_finds_the_needs_own_job_and_its_import_share_on_every_dat
     own.status = JobStatus.FAILED
     db.session.commit()
     assert not being_matched(9)
+
+
+def test_the_need_page_asks_how_its_matching_stands_while_it_runs(world):
+    """QA, stop 34: the page said 正在匹配专利 until reloaded by hand, long after candidates
+    existed. While a job matches the need, the page carries the address it polls (and loads
+    need-progress.js); the address answers the stage and whether the job still runs."""
+    from matchmaker.records import Job, JobStatus
+
+    need = world["need"]
+    client = signed_in(world["app"], "ent1")
+    page = client.get(f"/needs/{need.id}").text
+    assert "data-progress-url" not in page and "need-progress.js" not in page  # nothing runs
+    job = Job(kind="match_need", params={"need_id": need.id}, status=JobStatus.RUNNING)
+    db.session.add(job)
+    db.session.commit()
+    page = client.get(f"/needs/{need.id}").text
+    url = f"/needs/{need.id}/progress"
+    assert f'data-progress-url="{url}" data-stage="waiting"' in page and "need-progress.js" in page
+    assert client.get(url).get_json() == {"stage": "waiting", "being_matched": True}
+    _pair(need, world["patents"][0], MatchStatus.CANDIDATE, 1)  # a candidate is stored
+    job.status = JobStatus.SUCCEEDED
+    db.session.commit()
+    assert client.get(url).get_json() == {"stage": "in_review", "being_matched": False}
+    # the stage of a need the user may not see, or asked by another role: refused
+    assert signed_in(world["app"], "broker1").get(url).status_code == 403
+    assert signed_in(world["app"], "uni1").get(url).status_code == 403

@@ -140,3 +140,37 @@ def test_enterprise_need_gets_matched_and_recommended(live_app, base_url, new_pa
     with live_app.app_context():
         assert db.session.get(Match, top_id).enterprise_feedback is Feedback.INTERESTED
         db.session.remove()
+
+
+def test_a_need_page_updates_itself_when_its_matching_ends(live_app, base_url, new_page):
+    """The page said 正在匹配专利 until the enterprise reloaded it (QA, stop 34): now it asks
+    while the need's matching job runs and shows the candidates' stage once it has ended."""
+    from matchmaker.records import Job, JobStatus, User
+    from tests import factories as f
+
+    with live_app.app_context():
+        owner = db.session.scalar(select(User).where(User.username == "e2e-enterprise"))
+        need_id = f.need("煤矸石制备陶粒的技术需求", enterprise=owner.organization).id
+        job = Job(kind="match_need", params={"need_id": need_id}, status=JobStatus.RUNNING)
+        db.session.add(job)
+        db.session.commit()
+        job_id = db.session.scalar(select(Job.id).where(Job.id == job.id))
+        db.session.remove()
+    page = new_page()
+    log_in(page, base_url, "e2e-enterprise")
+    page.goto(f"{base_url}/needs/{need_id}")
+    status = page.locator(".need-status")
+    assert "正在匹配专利" in status.inner_text()
+    with live_app.app_context():  # the job ends with a candidate stored
+        from matchmaker.records import Patent
+
+        patent = db.session.scalars(select(Patent)).first()
+        db.session.add(Match(need_id=need_id, patent_id=patent.id, score=0.5, rank=1,
+                             status=MatchStatus.CANDIDATE))
+        db.session.get(Job, job_id).status = JobStatus.SUCCEEDED
+        db.session.commit()
+        db.session.remove()
+    from playwright.sync_api import expect
+
+    expect(page.locator(".need-status")).to_contain_text("候选已生成", timeout=15_000)
+    assert page.locator("[data-progress-url]").count() == 0  # nothing more to ask

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -119,6 +120,16 @@ def detail(need_id: int):
         can_match=current_user.role in (Role.ADMIN, Role.BROKER),
         confirm=ConfirmForm(),
     )
+
+
+@bp.get("/<int:need_id>/progress")
+@roles_required(Role.ENTERPRISE)
+def progress(need_id: int):
+    """The need page's progress as JSON, which the page polls while the need is being matched
+    (``static/js/need-progress.js``) and reloads once that ends or candidates appear."""
+    need = _viewable(need_id)
+    return jsonify(stage=need_progress.progress_of([need.id])[need.id].stage,
+                   being_matched=need_progress.being_matched(need.id))
 
 
 def _prepare(form: NeedForm) -> None:
