@@ -140,6 +140,35 @@ def test_new_patent_tells_brokers_of_matching_open_needs_only(cast):
     assert "新上架专利" in message and "乙需求" in message and "甲需求" not in message
 
 
+def test_patents_listed_together_tell_each_broker_once(cast):
+    """An import's new patents: one notice per broker for the lot (a 3,000-row upload sent
+    one broker 2,106, QA stop 34), naming the patent that matches most of the broker's needs;
+    a patent announced before is left out, and one patent alone reads as before."""
+    from matchmaker.services.announcements import announce_new
+
+    uni, ent_org = cast["uni_a"].organization, cast["ent"].organization
+    first = f.need(title="甲需求", enterprise=ent_org, broker=cast["b_assigned"])
+    second = f.need(title="乙需求", enterprise=ent_org, broker=cast["b_assigned"])
+    other = f.need(title="丙需求", enterprise=ent_org, region_league="鄂尔多斯市")
+    patents = [f.patent(title=f"批量专利{i}", owner=uni, ipc=["H01F 1/08"]) for i in range(4)]
+    for patent in patents:
+        match(first, patent, 0.9)
+    match(second, patents[2], 0.8)  # the patent matching most of b_assigned's needs
+    match(other, patents[0], 0.9)
+    db.session.commit()
+    announce_new("patents", [patents[0].id])  # listed alone before the import's lot
+    assert recipients() == {"b_assigned": ["patent_listed"], "b_ordos": ["patent_listed"]}
+    db.session.execute(delete(Notification))
+    db.session.commit()
+    announce_new("patents", [p.id for p in patents])
+    assert recipients() == {"b_assigned": ["patent_listed"]}  # b_ordos: only patents[0], told
+    [note] = db.session.scalars(select(Notification))
+    assert note.message.startswith("3 项新上架专利与您负责的未结需求强匹配")
+    assert "“批量专利2”匹配 “甲需求”、“乙需求”" in note.message and note.link == "/queue/"
+    announce_new("patents", [p.id for p in patents])  # a share run again: nobody twice
+    assert recipients() == {"b_assigned": ["patent_listed"]}
+
+
 def test_a_record_announced_again_alerts_nobody_twice(cast):
     """A job killed after its alerts were committed runs again (and an import's retry counts
     the rows its killed attempt wrote as created): the second announcement adds nothing."""

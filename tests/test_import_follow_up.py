@@ -30,10 +30,10 @@ def heard():
     """Records announced to the subscribers (alerts, webhooks)."""
     seen: list[int] = []
 
-    def patent(sender, patent_id):
+    def patent(sender, patent_id, **_kw):
         seen.append(patent_id)
 
-    def need(sender, need_id):
+    def need(sender, need_id, **_kw):
         seen.append(need_id)
 
     patent_listed.connect(patent)
@@ -258,15 +258,16 @@ def _share_with_someone_waiting(queued_only, monkeypatch, interrupt, rows: int =
     db.session.commit()
     if meanwhile is not None:
         meanwhile()
-    announce, calls = import_follow_up.announce_new, []
+    match, calls = import_follow_up._match, []
 
-    def announce_then_interrupt(kind, part):
-        announce(kind, part)
-        calls.append(part)
-        if len(calls) == 1:
+    def match_then_interrupt(direction, record_id):
+        stored = match(direction, record_id)
+        calls.append(record_id)
+        if len(calls) == 1:  # the first step (one record a step) is done
             interrupt()
+        return stored
 
-    monkeypatch.setattr(import_follow_up, "announce_new", announce_then_interrupt)
+    monkeypatch.setattr(import_follow_up, "_match", match_then_interrupt)
     assert TASKS["index_imported"](share) == "succeeded"  # as a worker calls it
     db.session.rollback()
     return db.session.get(Job, share), ids, importer.id

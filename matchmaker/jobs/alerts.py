@@ -25,3 +25,9 @@ def alert_need_posted(params: dict, ctx: JobContext) -> dict:
 def alert_patent_listed(params: dict, ctx: JobContext) -> dict:
     """Notify the brokers of open needs that a newly listed patent matches."""
     return _then_mail(ctx, alerts.alert_patent_listed(params["patent_id"]))
+
+
+@job("alert_patents_listed", interactive=True)
+def alert_patents_listed(params: dict, ctx: JobContext) -> dict:
+    """Notify each broker once about the newly listed patents (an import) that match."""
+    return _then_mail(ctx, alerts.alert_patents_listed(params["patent_ids"]))

@@ -43,7 +43,7 @@ from ..records import (
     Role,
     User,
 )
-from ..signals import need_posted, patent_listed
+from ..signals import need_posted, patent_listed, patents_listed
 from . import access, announcements, matching, scores
 from .audit import record
 from .events import split_list
@@ -57,6 +57,7 @@ def connect_receivers(app) -> None:
     """Subscribe the alert receivers (blinker keeps one connection per function)."""
     need_posted.connect(on_need_posted)
     patent_listed.connect(on_patent_listed)
+    patents_listed.connect(on_patents_listed)
 
 
 def on_need_posted(sender, need_id: int | None = None, **_kw) -> None:
@@ -64,9 +65,17 @@ def on_need_posted(sender, need_id: int | None = None, **_kw) -> None:
     _dispatch(sender, alert_need_posted, "need_id", need_id)
 
 
-def on_patent_listed(sender, patent_id: int | None = None, **_kw) -> None:
-    """Receiver of ``patent_listed``: never raises."""
-    _dispatch(sender, alert_patent_listed, "patent_id", patent_id)
+def on_patent_listed(sender, patent_id: int | None = None, together: bool = False,
+                     **_kw) -> None:
+    """Receiver of ``patent_listed``: never raises. A patent listed ``together`` with others
+    is alerted with them (``on_patents_listed``)."""
+    if not together:
+        _dispatch(sender, alert_patent_listed, "patent_id", patent_id)
+
+
+def on_patents_listed(sender, patent_ids: list[int] | None = None, **_kw) -> None:
+    """Receiver of ``patents_listed`` (an import's new patents): never raises."""
+    _dispatch(sender, alert_patents_listed, "patent_ids", patent_ids or None)
 
 
 def _dispatch(sender, job, key: str, record_id) -> None:
@@ -191,33 +200,56 @@ def alert_need_posted(need_id: int) -> list[Notification]:
 
 def alert_patent_listed(patent_id: int) -> list[Notification]:
     """Tell the brokers of open needs that a newly listed patent strongly matches them."""
-    patent = db.session.get(Patent, patent_id)
-    if patent is None or not patent.is_enforceable:
-        return []
-    found = _stored(Match.patent_id, patent.id, Match.need_id) or _engine(
-        matching.match_patent, patent, "need_id"
-    )
-    needs = [
-        n
-        for n in _load(Need, [c[0] for c in strong(found)])
-        if n.status == NeedStatus.OPEN
-    ]
-    if needs and not announcements.first_time("alert:patent_listed", f"patent:{patent.id}"):
-        log.info("patent %s was announced before: no second alert", patent.id)
-        return []
-    per_broker: dict[int, tuple[User, list[Need]]] = {}
-    for need in needs:
-        for broker in _may_open(brokers_for(need, set(patent.ipc_codes), fallback_all=False), need):
-            per_broker.setdefault(broker.id, (broker, []))[1].append(need)
+    return alert_patents_listed([patent_id])
+
+
+def alert_patents_listed(patent_ids: list[int]) -> list[Notification]:
+    """Tell each broker once which of the newly listed ``patent_ids`` strongly match open
+    needs they may open: one patent is named with its needs; several are counted, the one
+    matching most of the broker's needs named, and the notice leads to the review queue. Each patent is announced once
+    (a retried import names none twice)."""
+    per_broker: dict[int, tuple[User, dict[int, tuple[Patent, list[Need]]]]] = {}
+    for patent_id in patent_ids:
+        patent = db.session.get(Patent, patent_id)
+        if patent is None or not patent.is_enforceable:
+            continue
+        found = _stored(Match.patent_id, patent.id, Match.need_id) or _engine(
+            matching.match_patent, patent, "need_id"
+        )
+        needs = [n for n in _load(Need, [c[0] for c in strong(found)])
+                 if n.status == NeedStatus.OPEN]
+        if not needs:
+            continue
+        if not announcements.first_time("alert:patent_listed", f"patent:{patent.id}"):
+            log.info("patent %s was announced before: no second alert", patent.id)
+            continue
+        for need in needs:
+            for broker in _may_open(brokers_for(need, set(patent.ipc_codes), fallback_all=False),
+                                    need):
+                found_for = per_broker.setdefault(broker.id, (broker, {}))[1]
+                found_for.setdefault(patent.id, (patent, []))[1].append(need)
     notes = []
-    for broker, its_needs in per_broker.values():
+    for broker, found_for in per_broker.values():
+        # the patent that matches most of the broker's needs is the one named
+        (patent, its_needs), *others = sorted(found_for.values(),
+                                              key=lambda item: (-len(item[1]), item[0].id))
         with recipient_locale(broker):
-            message = _(
-                "Newly listed patent “%(patent)s” matches: %(needs)s",
-                patent=patent.title,
-                needs=listing(f"“{n.title}”" for n in its_needs),
-            )
-        notes.append(notify(broker, "patent_listed", message, _path("patents.detail", patent.id)))
+            if not others:
+                message = _(
+                    "Newly listed patent “%(patent)s” matches: %(needs)s",
+                    patent=patent.title,
+                    needs=listing(f"“{n.title}”" for n in its_needs),
+                )
+            else:
+                message = _(
+                    "%(n)d newly listed patents strongly match open needs you work on, among "
+                    "them “%(patent)s” for %(needs)s; their pairs wait in your review queue.",
+                    n=len(found_for), patent=patent.title,
+                    needs=listing(f"“{n.title}”" for n in its_needs),
+                )
+        link = (_path("patents.detail", patent.id) if not others
+                else _path("queue.index") or _path("patents.detail", patent.id))
+        notes.append(notify(broker, "patent_listed", message, link))
     db.session.flush()
     return notes
 

@@ -108,11 +108,15 @@ def run(kind: str, ids: list[int], created: list[int],
             begin_write()  # SQLite: a writer's transaction, as in _match
             progress(start + len(part), len(ids))
             db.session.commit()
-        announce_new(kind, [i for i in part if i in new])  # each once (``first_time``)
         rest = ids[start + STEP:]
         if rest and yield_to is not None and yield_to():
             done = ids[:start + STEP]
+            announce_new(kind, [i for i in done if i in new])
             return {**_report(kind, done, new, stored, unmatched), "rest": rest}
+    # Announced once the share is matched: a broker hears once about the share's new patents
+    # that match (``alerts.alert_patents_listed``), not once per step or per patent; each
+    # record is still announced once (``first_time``), also when a killed share runs again.
+    announce_new(kind, [i for i in ids if i in new])
     return _report(kind, ids, new, stored, unmatched)
 
 

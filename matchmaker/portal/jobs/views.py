@@ -56,6 +56,7 @@ def kind_label(kind: str) -> str:
         "match_patent": _("Matching a patent"),
         "alert_need_posted": _("Alerts for a new need"),
         "alert_patent_listed": _("Alerts for a new patent"),
+        "alert_patents_listed": _("Alerts for new patents"),
         "mail": _("E-mail"),
         "booklet": _("Booklet PDF"),
         "compact_index": _("Index compaction"),
