@@ -44,6 +44,15 @@ def test_login_refused(broker, app, username, password):
     assert client.get("/queue/").status_code == 302  # still anonymous
 
 
+def test_an_empty_login_form_speaks_the_other_forms_words(broker, app):
+    """The login form said WTForms' 该字段是必填字段 where every other form says 此项为必填项
+    (QA, stop 34)."""
+    client = client_as(app, None)
+    html = client.post("/auth/login", data={"username": "", "password": ""}).get_data(
+        as_text=True)
+    assert html.count("此项为必填项。") == 2 and "该字段是必填字段" not in html
+
+
 def test_logout_is_a_post(broker, app):
     client = client_as(app, "broker1")
     assert client.get("/auth/logout").status_code == 405

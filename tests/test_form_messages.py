@@ -24,9 +24,9 @@ NUMERIC = (wtf_fields.IntegerField, wtf_fields.FloatField, wtf_fields.DecimalFie
            wtf_fields.DateField, wtf_fields.DateTimeField)
 WORDS = {
     "zh_CN": {own.DecimalField: "请输入数字", own.FloatField: "请输入数字",
-              own.IntegerField: "请输入整数", own.DateField: "请输入 YYYY-MM-DD 格式的日期"},
+              own.IntegerField: "请输入整数", own.DateField: "请输入有效的日期，格式为 YYYY-MM-DD"},
     "en": {own.DecimalField: "Enter a number", own.FloatField: "Enter a number",
-           own.IntegerField: "Enter a whole number", own.DateField: "Enter a date as YYYY-MM-DD"},
+           own.IntegerField: "Enter a whole number", own.DateField: "Enter a real date as YYYY-MM-DD"},
 }
 WTFORMS_WORDS = ("不是有效的", "Not a valid")
 

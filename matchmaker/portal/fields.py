@@ -13,6 +13,10 @@ from wtforms import fields, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import html_params
 
+#: The one wording of a missing required field, on every form (the login form spoke WTForms'
+#: own, 该字段是必填字段, where the others say 此项为必填项).
+REQUIRED = _l("This field is required.")
+
 
 class _OwnMessage:
     """Replace the field's type error with :attr:`message` (the value typed is kept for redisplay)."""
@@ -57,9 +61,10 @@ class IntegerField(_OwnMessage, fields.IntegerField):
 
 
 class DateField(_OwnMessage, fields.DateField):
-    """A calendar date typed or picked: "Enter a date as YYYY-MM-DD"."""
+    """A calendar date typed or picked: "Enter a real date as YYYY-MM-DD" (also for 2027-02-30,
+    which has the format but is no date)."""
 
-    message = _l("Enter a date as YYYY-MM-DD")
+    message = _l("Enter a real date as YYYY-MM-DD")
 
 
 class Select(widgets.Select):

@@ -15,10 +15,9 @@ from ...errors import ValidationError
 from ...labels import choices, league_options
 from ...records import OrgKind, Role
 from ...regions import LEAGUES
-from ..fields import CheckboxesField, SelectField
+from ..fields import REQUIRED, CheckboxesField, SelectField
 from ..needs.forms import league_choices, options
 
-REQUIRED = _l("This field is required.")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

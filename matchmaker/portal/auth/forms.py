@@ -8,23 +8,24 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.validators import ValidationError as FieldError
 
 from ...security.passwords import MAX_LENGTH, password_problem
+from ..fields import REQUIRED
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    username = StringField(_l("Username"), validators=[DataRequired(message=REQUIRED), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=REQUIRED), Length(max=200)])
     submit = SubmitField(_l("Log in"))
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    current = PasswordField(_l("Current password"), validators=[DataRequired(message=REQUIRED)])
     new = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        _l("New password"), validators=[DataRequired(message=REQUIRED), Length(max=MAX_LENGTH)],
         description=_l("At least 12 characters, not your username, not a common password."),
     )
     confirm = PasswordField(
         _l("Repeat new password"),
-        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+        validators=[DataRequired(message=REQUIRED), EqualTo("new", message=_l("The two new passwords differ."))],
     )
     submit = SubmitField(_l("Change password"))
 

@@ -17,9 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ...labels import choices, league_options
 from ...records import EventStatus
 from ...services.events import EVENT_LIMITS, SUMMARY_LIMIT
-from ..fields import CheckboxesField, DateField, SelectField
-
-REQUIRED = _l("This field is required.")
+from ..fields import REQUIRED, CheckboxesField, DateField, SelectField
 
 
 def _max(n: int) -> Length:

@@ -11,7 +11,7 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation
 
 from ...services.webhooks import EVENTS, REFUSED_TARGET
-from ..fields import CheckboxesField, IntegerField, SelectField
+from ..fields import REQUIRED, CheckboxesField, IntegerField, SelectField
 
 #: The webhook events (their codes are the API's, see docs/api.md) in the interface language.
 EVENT_LABELS = {
@@ -106,7 +106,7 @@ class AtLeastOne:
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Name"), validators=[DataRequired(message=REQUIRED), Length(max=80)])
     scopes = CheckboxesField(_l("Scopes"), choices=list(SCOPE_LABELS.items()), default=["read"],
                              validators=[AtLeastOne(_l("Choose at least one scope."))])
     days = IntegerField(_l("Valid for (days, 0 = no expiry)"), default=90,
@@ -122,7 +122,7 @@ class TokenForm(FlaskForm):
 class WebhookForm(FlaskForm):
     organization = SelectField(_l("Organization"), coerce=int, validate_choice=False)
     url = StringField(_l("Endpoint URL"), validators=[
-        DataRequired(), Length(max=500), URL(require_tld=False)])
+        DataRequired(message=REQUIRED), Length(max=500), URL(require_tld=False)])
     events = CheckboxesField(_l("Events"), choices=[(e, EVENT_LABELS.get(e, e)) for e in EVENTS],
                              validators=[AtLeastOne(_l("Choose at least one event."))])
     submit = SubmitField(_l("Add webhook"))

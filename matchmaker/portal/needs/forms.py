@@ -19,9 +19,7 @@ from ...labels import choices, league_options
 from ...records import NEED_LIMITS, Confidentiality, CooperationMode
 from ...regions import LEAGUES
 from ...services.record_checks import local_today, split_keywords, year_message
-from ..fields import DateField, DecimalField, SelectField
-
-REQUIRED = _l("This field is required.")
+from ..fields import REQUIRED, DateField, DecimalField, SelectField
 
 
 def options(pairs) -> list[SelectChoice]:

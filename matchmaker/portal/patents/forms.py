@@ -23,10 +23,8 @@ from ...ingest.readers import FORMATS
 from ...labels import choices
 from ...records import PATENT_LIMITS, LegalStatus, LicenceMode, Patent, PatentType
 from ...services.record_checks import future_date_problem
-from ..fields import CheckboxesField, DateField, DecimalField, SelectField
+from ..fields import REQUIRED, CheckboxesField, DateField, DecimalField, SelectField
 from ..needs.forms import options, plausible_year
-
-REQUIRED = _l("This field is required.")
 
 
 def _max(n: int) -> Length:

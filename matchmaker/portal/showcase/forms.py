@@ -13,8 +13,8 @@ from wtforms.validators import ValidationError as FieldError
 from ... import validators
 from ...errors import ValidationError
 from ...records import CONTACT_LIMITS
+from ..fields import REQUIRED
 
-REQUIRED = _l("This field is required.")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
