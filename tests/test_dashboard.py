@@ -149,3 +149,15 @@ def test_cached_overview_is_reused_then_refreshed(data):
     assert dashboard.cached_overview(max_age=60) is first  # a minute-old view is fine
     fresh = dashboard.cached_overview(max_age=0)
     assert fresh.candidate_pairs == first.candidate_pairs + 1
+
+
+def test_counts_and_shares_are_written_as_the_charts_beside_them_write_them():
+    """The dashboard's card said 1054 above a chart saying 1,054; the quality page's charts
+    said 70.50% beside a table saying 70.5 % (QA, stop 34)."""
+    from matchmaker.portal.charts import bar_chart
+    from matchmaker.portal.helpers import count
+
+    assert count(1054) == "1,054" and count(3) == "3" and count(None) == ""
+    svg = str(bar_chart([("高", 70.5), ("中", 5.6), ("低", 50.0)], unit="%"))
+    assert ">70.5%</text>" in svg and ">5.6%</text>" in svg and ">50%</text>" in svg
+    assert "70.50" not in svg

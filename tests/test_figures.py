@@ -48,7 +48,7 @@ def _number(html: str, element_id: str) -> int:
     """The first number inside the element with ``element_id``."""
     match = re.search(rf'id="{element_id}"[^>]*>([^<]*)', html)
     assert match, f"#{element_id} missing"
-    return int(re.search(r"\d+", match.group(1)).group())
+    return int(re.search(r"\d[\d,]*", match.group(1)).group().replace(",", ""))
 
 
 def _page(app, username, path) -> str:

@@ -54,7 +54,9 @@ def bar_chart(items: list[tuple[str, float]], title: str = "", width: int = 560,
     bar_h, gap, top = 26, 8, 32
     height = max(1, len(items)) * (bar_h + gap) + top
     peak = max((v for _, v in items), default=0) or 1
-    values = [f"{_fmt(v)}{unit}" for _, v in items]
+    # a share with one decimal, as the tables beside the charts write it ("70.5%", not "70.50%")
+    values = [f"{v:,.1f}%" if unit == "%" and not float(v).is_integer() else f"{_fmt(v)}{unit}"
+              for _, v in items]
     left = min(max((_text_width(name, TEXT) for name, _ in items), default=0) + 12, width * 0.4)
     right = max((_text_width(v, TEXT) for v in values), default=0) + 10
     rows = []

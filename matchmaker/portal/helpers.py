@@ -138,6 +138,11 @@ def money(value) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
+def count(value) -> str:
+    """A count as the charts beside it write it: digits grouped ("1,054")."""
+    return "" if value is None else f"{value:,}"
+
+
 def amount_range(low, high) -> str:
     """A budget "50.00–200.00", open at either end ("–200.00", "50.00–"); "" when neither."""
     if low is None and high is None:
@@ -147,6 +152,7 @@ def amount_range(low, high) -> str:
 
 def install(app) -> None:
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["count"] = count
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["listing"] = listing
     app.jinja_env.filters["highlight"] = highlight
