@@ -233,6 +233,35 @@ def test_notification_pages(cast, app):
     assert notify.unread_count(cast["b_baotou"]) == 1
 
 
+def test_a_notice_speaks_the_language_its_reader_reads_now(cast, app):
+    """Notices were stored as text in the recipient's language of that moment: a broker who
+    switched saw both languages on one page (QA, stop 34). The msgid and parameters are kept:
+    the page and the API render them again; a notice stored before shows its text."""
+    broker = cast["b_assigned"]
+    need = posted_need(cast, broker=broker)
+    alerts.alert_need_posted(need.id)
+    notify.notify(broker, "need_posted", "旧通知：只有文字")  # as stored before this change
+    db.session.commit()
+    notes = db.session.scalars(select(Notification).where(
+        Notification.user_id == broker.id, Notification.reason.is_not(None))).all()
+    assert notes, "no notice kept its msgid"
+    note = notes[0]
+    assert "发布了新技术需求" in note.message and note.reason["msgid"].startswith("New technical")
+    request_started.connect(_fresh_login_cache, app)
+    client = app.test_client()
+    f.login(client, "b_assigned")
+    assert "发布了新技术需求" in client.get("/notifications/").text
+    broker.locale = "en"
+    db.session.commit()
+    page = client.get("/notifications/").text
+    assert "New technical need from" in page and "高矫顽力磁体需求" in page
+    assert "发布了新技术需求" not in page and "旧通知：只有文字" in page
+    from tests.api_support import bearer, token_for
+
+    listed = client.get("/api/v1/notifications", headers=bearer(token_for(broker))).get_json()
+    assert any(i["message"].startswith("New technical need from") for i in listed["items"])
+
+
 # -- e-mail through a local fake SMTP server -----------------------------------------------------
 
 

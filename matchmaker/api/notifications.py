@@ -15,11 +15,13 @@ from .problems import ApiProblem
 from .schemas.misc import NotificationList, NotificationOut, NotificationQuery
 
 TAGS = ["notifications"]
-FIELDS = ("id", "kind", "message", "link", "created_at", "read_at")
+FIELDS = ("id", "kind", "link", "created_at", "read_at")
 
 
 def _out(note: Notification) -> NotificationOut:
-    return NotificationOut(**{key: getattr(note, key) for key in FIELDS})
+    """The notice, its message in the call's language (its reader may have switched since)."""
+    return NotificationOut(**{key: getattr(note, key) for key in FIELDS},
+                           message=notify.text_of(note))
 
 
 @bp.get("/notifications")

@@ -24,7 +24,7 @@ from ..labels import (
 from ..reasons import listing
 from ..reasons import render as render_reason
 from ..records import Role
-from ..services import figures, scores
+from ..services import figures, notify, scores
 from ..services.audit import action_label
 from ..text.segment import stem
 from .charts import bar_chart, funnel_chart, line_chart, reliability_chart
@@ -169,6 +169,7 @@ def install(app) -> None:
     app.jinja_env.globals.update(
         Role=Role,
         amount_range=amount_range,
+        notice_text=notify.text_of,
         channel_label=channel_label,
         engine_label=engine_label,
         bar_chart=bar_chart,

@@ -25,12 +25,11 @@ import re
 from collections.abc import Callable
 
 from flask import current_app, has_app_context, has_request_context
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from ..extensions import begin_write, db
-from ..reasons import listing
+from ..reasons import reason
 from ..records import (
     Confidentiality,
     Match,
@@ -172,10 +171,10 @@ def alert_need_posted(need_id: int) -> list[Notification]:
             # The need itself stays unnamed: universities see it only once a broker recommends
             # the pair (services.access), and an alert must not tell more than the pages.
             with recipient_locale(user):
-                message = _(
+                message = reason(
                     "A new technical need matches your patent %(patents)s; a broker will "
                     "recommend it to you if it fits.",
-                    patents=listing(f"“{p.title}”" for p in theirs),
+                    patents=[f"“{p.title}”" for p in theirs],
                 )
             notes.append(
                 notify(user, "need_posted", message, _path("patents.detail", theirs[0].id))
@@ -187,7 +186,7 @@ def alert_need_posted(need_id: int) -> list[Notification]:
         notes.extend(_triage(need))
     for broker in brokers:
         with recipient_locale(broker):
-            message = _(
+            message = reason(
                 "New technical need from %(org)s: %(need)s (%(n)d strong matches)",
                 org=need.enterprise.name,
                 need=need.title,
@@ -235,17 +234,17 @@ def alert_patents_listed(patent_ids: list[int]) -> list[Notification]:
                                               key=lambda item: (-len(item[1]), item[0].id))
         with recipient_locale(broker):
             if not others:
-                message = _(
+                message = reason(
                     "Newly listed patent “%(patent)s” matches: %(needs)s",
                     patent=patent.title,
-                    needs=listing(f"“{n.title}”" for n in its_needs),
+                    needs=[f"“{n.title}”" for n in its_needs],
                 )
             else:
-                message = _(
+                message = reason(
                     "%(n)d newly listed patents strongly match open needs you work on, among "
                     "them “%(patent)s” for %(needs)s; their pairs wait in your review queue.",
                     n=len(found_for), patent=patent.title,
-                    needs=listing(f"“{n.title}”" for n in its_needs),
+                    needs=[f"“{n.title}”" for n in its_needs],
                 )
         link = (_path("patents.detail", patent.id) if not others
                 else _path("queue.index") or _path("patents.detail", patent.id))
@@ -294,7 +293,7 @@ def _triage(need: Need) -> list[Notification]:
     notes = []
     for admin in admins:
         with recipient_locale(admin):
-            message = _(
+            message = reason(
                 "A brokers-only need from %(org)s awaits a broker: %(need)s",
                 org=need.enterprise.name,
                 need=need.title,

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 
 from ..errors import NotFound
 from ..extensions import db
+from ..reasons import Reason, render
 from ..records import Notification, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,23 @@ def recipient_locale(user: User):
 
 
 def notify(user: User, kind: str, message: str, link: str | None = None) -> Notification:
-    """Add an in-portal notification for ``user`` to the session (the caller commits)."""
-    note = Notification(user_id=user.id, kind=kind[:40], message=message, link=(link or None))
+    """Add an in-portal notification for ``user`` to the session (the caller commits).
+
+    ``message`` is a :class:`~matchmaker.reasons.Reason` rendered in the recipient's language
+    (``recipient_locale``): its text is what the e-mail says, its msgid and parameters let the
+    notices page speak the page's language when the reader has switched since."""
+    stored = message.to_json() if isinstance(message, Reason) else None
+    note = Notification(user_id=user.id, kind=kind[:40], message=message, reason=stored,
+                        link=(link or None))
     note.user = user
     db.session.add(note)
     return note
+
+
+def text_of(note: Notification) -> str:
+    """A notice's words in the current language: from its msgid and parameters, or as written
+    for a notice stored before they were kept."""
+    return render(note.reason) if note.reason else note.message
 
 
 def user_notifications(user: User, unread_only: bool = False):

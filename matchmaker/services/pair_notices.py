@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
+from ..reasons import reason
 from ..records import Feedback, Match, MatchHistory, MatchStatus, Notification, Role, User
 from ..signals import match_moved
 from . import jobs
@@ -50,8 +50,9 @@ def recommended(match: Match) -> list[Notification]:
     notes = []
     for user in users:
         with recipient_locale(user):
-            message = _("A broker recommends the patent “%(patent)s” for your need “%(need)s”.",
-                        patent=match.patent.title, need=match.need.title)
+            message = reason(
+                "A broker recommends the patent “%(patent)s” for your need “%(need)s”.",
+                patent=match.patent.title, need=match.need.title)
         notes.append(notify(user, "recommended", message, f"/recommendations/#m{match.id}"))
     return notes
 
@@ -64,13 +65,13 @@ def answered(match: Match, enterprise_user: User) -> list[Notification]:
         return []
     with recipient_locale(broker):
         interested = match.enterprise_feedback is Feedback.INTERESTED
-        message = (_("%(org)s is interested in the patent “%(patent)s” for “%(need)s”.",
-                     org=enterprise_user.organization.name, patent=match.patent.title,
-                     need=match.need.title) if interested else
-                   _("%(org)s is not interested in the patent “%(patent)s” for “%(need)s”: "
-                     "%(reason)s", org=enterprise_user.organization.name,
-                     patent=match.patent.title, need=match.need.title,
-                     reason=match.feedback_reason or ""))
+        message = (reason("%(org)s is interested in the patent “%(patent)s” for “%(need)s”.",
+                          org=enterprise_user.organization.name, patent=match.patent.title,
+                          need=match.need.title) if interested else
+                   reason("%(org)s is not interested in the patent “%(patent)s” for “%(need)s”: "
+                          "%(reason)s", org=enterprise_user.organization.name,
+                          patent=match.patent.title, need=match.need.title,
+                          reason=match.feedback_reason or ""))
     return [notify(broker, "feedback", message, f"/queue/{match.id}")]
 
 

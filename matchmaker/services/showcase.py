@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import NotFound
 from ..extensions import db
+from ..reasons import reason
 from ..records import (
     Confidentiality,
     ContactRequest,
@@ -177,8 +178,9 @@ def submit_contact_request(values: dict, *, patent: Patent | None = None,
     title = (patent or need).title
     for broker in _brokers_for(need):  # each in the broker's language, not the visitor's
         with recipient_locale(broker):
-            message = _("Showcase contact request from %(name)s (%(org)s) about \"%(title)s\".",
-                        name=request.name, org=request.organization, title=title)
+            message = reason(
+                "Showcase contact request from %(name)s (%(org)s) about \"%(title)s\".",
+                name=request.name, org=request.organization, title=title)
         notify(broker, "contact_request", message, f"/showcase/requests?status=new#r{request.id}")
     return request
 
