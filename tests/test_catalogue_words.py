@@ -29,3 +29,19 @@ def test_a_msgid_has_one_chinese_translation_across_catalogues():
                     words[(message.context, _first(message.id))][where] = _first(message.string)
     differing = {key: found for key, found in words.items() if len(set(found.values())) > 1}
     assert differing == {}
+
+
+def test_chinese_messages_use_full_width_punctuation_around_their_values():
+    """"公开号格式不正确: '12345' (例: ...)" mixed half-width marks into Chinese (QA, stop 34):
+    after a Chinese word a colon or bracket is full-width."""
+    import re
+    from pathlib import Path
+
+    import matchmaker
+
+    mixed = []
+    for po in Path(matchmaker.__file__).parent.rglob("zh_CN/LC_MESSAGES/messages.po"):
+        for number, line in enumerate(po.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("msgstr") and re.search(r"[\u4e00-\u9fff](: | \(|\()", line):
+                mixed.append(f"{po.parent.parent.parent.parent.name}:{number}: {line}")
+    assert mixed == []
