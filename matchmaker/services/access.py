@@ -196,16 +196,20 @@ def can_view_match(session, user: User, match: Match) -> bool:
     asks again, and so does a question asked while the session holds unflushed changes,
     which the query's autoflush would have written first.
     """
-    stmt = visible_matches(user).where(Match.id == match.id).with_only_columns(Match.id)
     if session.new or session.dirty or session.deleted:
-        return _visible(session, stmt)
+        return _match_visible(session, user, match)
     key = (user.id, user.role, user.organization_id, user.broker_fields, user.broker_regions,
            match.id, match.status, match.broker_id, match.need_id, match.patent_id,
            session.info.get(_FLUSHES, 0))
     memo = _request_memo()
     if key not in memo:
-        memo[key] = _visible(session, stmt)
+        memo[key] = _match_visible(session, user, match)
     return memo[key]
+
+
+def _match_visible(session, user: User, match: Match) -> bool:
+    stmt = visible_matches(user).where(Match.id == match.id).with_only_columns(Match.id)
+    return _visible(session, stmt)
 
 
 # How many times a session wrote to the database: part of the key of a kept scope answer.

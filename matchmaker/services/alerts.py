@@ -205,8 +205,10 @@ def alert_patent_listed(patent_id: int) -> list[Notification]:
 def alert_patents_listed(patent_ids: list[int]) -> list[Notification]:
     """Tell each broker once which of the newly listed ``patent_ids`` strongly match open
     needs they may open: one patent is named with its needs; several are counted, the one
-    matching most of the broker's needs named, and the notice leads to the review queue. Each patent is announced once
-    (a retried import names none twice)."""
+    matching most of the broker's needs is named, and the notice leads to the review queue.
+    Each patent is announced once (a retried import names none twice). The claims and the
+    notices are one transaction (``_safely``): a share of 500 patents holds SQLite's write
+    lock while it reads their stored pairs."""
     per_broker: dict[int, tuple[User, dict[int, tuple[Patent, list[Need]]]]] = {}
     for patent_id in patent_ids:
         patent = db.session.get(Patent, patent_id)
