@@ -189,3 +189,18 @@ def test_a_job_result_speaks_the_readers_language(app, monkeypatch):
         assert all(word in shown for word in words), shown
         assert other_script(shown, locale, "v3") == [], shown
     refresh()
+
+
+def test_two_columns_of_one_field_are_named_in_the_readers_language(app):
+    """The English report said "feed the same field (专利名称)" (QA, stop 34): the field is
+    named by an English column name in English and by its label in Chinese."""
+    made = import_patents("公开号,Title,标题,摘要\nCN119000201A,A,甲,本发明公开了一种方法。\n"
+                          .encode(), "p.csv", actor=None, dry_run=True).warnings[0]
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        assert render(stored(made)) == ("The columns “标题” and “Title” feed the same field "
+                                        "(title); “标题” was ignored")
+    with app.test_request_context("/?lang=zh_CN"):
+        refresh()
+        assert render(stored(made)) == "列“标题”与列“Title”对应同一字段（专利名称），已忽略“标题”"
+    refresh()

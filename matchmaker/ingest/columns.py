@@ -200,10 +200,12 @@ class ColumnMapper:
                 if self._named(ignored, field) and not self._named(kept, field):
                     kept, ignored = ignored, kept
                     raw[field], columns[field] = value, kept
+                # the field by its Chinese label in Chinese, by an English column name in
+                # English (an English report named it 专利名称)
                 self._warnings[reason(
-                    "The columns “%(column)s” and “%(first)s” feed the same field (%(label)s); "
+                    "The columns “%(column)s” and “%(first)s” feed the same field (%(name)s); "
                     "“%(column)s” was ignored", column=ignored, first=kept,
-                    label=self.specs[field].label)] = None
+                    label=self.specs[field].label, name=self.english_name(field))] = None
                 continue
             raw[field] = value
             columns[field] = str(column)
@@ -219,6 +221,11 @@ class ColumnMapper:
         """Required fields that none of ``headers`` provides."""
         present = {self.field_for(h) for h in headers}
         return [name for name in required if name not in present]
+
+    def english_name(self, name: str) -> str:
+        """The field as an English reader names its column: its first English alias."""
+        spec = self.specs[name]
+        return next((a for a in spec.aliases if a.isascii()), spec.name.replace("_", " "))
 
     def describe(self, name: str) -> Reason:
         """"公开号（可用列名：公开号、公开(公告)号、publication_number ...）" for error messages."""
