@@ -12,10 +12,11 @@ _signals = Namespace()
 need_posted = _signals.signal("need-posted")
 #: sent with ``patent_id`` after a new patent is listed (form or import)
 patent_listed = _signals.signal("patent-listed")
-#: sent with ``patent_ids`` after several patents were listed at once (an import): alerts
-#: tell each broker once about all of them; ``patent_listed`` still comes for each, with
-#: ``together=True``
+#: sent with ``patent_ids`` (``need_ids``) after several patents were listed (needs posted)
+#: at once, by an import: alerts tell each recipient once about all of them;
+#: ``patent_listed`` (``need_posted``) still comes for each, with ``together=True``
 patents_listed = _signals.signal("patents-listed")
+needs_posted = _signals.signal("needs-posted")
 #: sent with ``match_id``, ``from_status``, ``to_status``, ``actor_id``, ``need_id`` and
 #: ``need_status_changed`` (the move matched or reopened the need) after a pipeline move
 match_moved = _signals.signal("match-moved")

@@ -169,6 +169,32 @@ def test_patents_listed_together_tell_each_broker_once(cast):
     assert recipients() == {"b_assigned": ["patent_listed"]}
 
 
+def test_needs_posted_together_tell_each_recipient_once(cast):
+    """An import's new needs: one notice per university user and per broker for the lot,
+    naming the need with the most strong candidates; a need alone reads as before."""
+    from matchmaker.services.announcements import announce_new
+
+    ent_org = cast["ent"].organization
+    needs = [f.need(title=f"批量需求{i}", enterprise=ent_org, broker=cast["b_assigned"])
+             for i in range(3)]
+    for need in needs:
+        match(need, cast["strong"], 0.82)
+    match(needs[1], cast["second"], 0.85)  # two strong candidates: the one named
+    db.session.commit()
+    announce_new("needs", [n.id for n in needs])
+    assert recipients() == {"uni_a": ["need_posted"], "b_assigned": ["need_posted"]}
+    told = {n.user.username: n for n in db.session.scalars(select(Notification))}
+    assert told["b_assigned"].message == (
+        f"3 项可由您处理的新技术需求，其中 {ent_org.name} 的“批量需求1”（2 项强匹配专利）")
+    assert told["b_assigned"].link == "/needs/"
+    university = told["uni_a"].message
+    assert university.startswith("有 3 项新发布的技术需求与贵单位专利")
+    assert "“强匹配专利”" in university and "“次强匹配专利”" in university
+    assert "批量需求" not in university  # the needs stay unnamed to universities
+    announce_new("needs", [n.id for n in needs])  # a share run again: nobody twice
+    assert recipients() == {"uni_a": ["need_posted"], "b_assigned": ["need_posted"]}
+
+
 def test_a_record_announced_again_alerts_nobody_twice(cast):
     """A job killed after its alerts were committed runs again (and an import's retry counts
     the rows its killed attempt wrote as created): the second announcement adds nothing."""

@@ -31,7 +31,7 @@ def watched(db_app, monkeypatch):
     seen = {"synced": [], "listed": []}
     monkeypatch.setattr(matching, "sync_patents", lambda ids: seen["synced"].extend(ids))
 
-    def listed(sender, patent_id):
+    def listed(sender, patent_id, **_kw):
         seen["listed"].append(patent_id)
 
     patent_listed.connect(listed)

@@ -21,6 +21,12 @@ def alert_need_posted(params: dict, ctx: JobContext) -> dict:
     return _then_mail(ctx, alerts.alert_need_posted(params["need_id"]))
 
 
+@job("alert_needs_posted", interactive=True)
+def alert_needs_posted(params: dict, ctx: JobContext) -> dict:
+    """Notify each recipient once about the new needs (an import) that match."""
+    return _then_mail(ctx, alerts.alert_needs_posted(params["need_ids"]))
+
+
 @job("alert_patent_listed", interactive=True)
 def alert_patent_listed(params: dict, ctx: JobContext) -> dict:
     """Notify the brokers of open needs that a newly listed patent matches."""

@@ -42,7 +42,7 @@ from ..records import (
     Role,
     User,
 )
-from ..signals import need_posted, patent_listed, patents_listed
+from ..signals import need_posted, needs_posted, patent_listed, patents_listed
 from . import access, announcements, matching, scores
 from .audit import record
 from .events import split_list
@@ -55,13 +55,22 @@ _IPC_SCOPE = re.compile(r"^[A-H](\d{2}[A-Z]?)?$")
 def connect_receivers(app) -> None:
     """Subscribe the alert receivers (blinker keeps one connection per function)."""
     need_posted.connect(on_need_posted)
+    needs_posted.connect(on_needs_posted)
     patent_listed.connect(on_patent_listed)
     patents_listed.connect(on_patents_listed)
 
 
-def on_need_posted(sender, need_id: int | None = None, **_kw) -> None:
-    """Receiver of ``need_posted``: never raises."""
-    _dispatch(sender, alert_need_posted, "need_id", need_id)
+def on_need_posted(sender, need_id: int | None = None, together: bool = False,
+                   **_kw) -> None:
+    """Receiver of ``need_posted``: never raises. A need posted ``together`` with others is
+    alerted with them (``on_needs_posted``)."""
+    if not together:
+        _dispatch(sender, alert_need_posted, "need_id", need_id)
+
+
+def on_needs_posted(sender, need_ids: list[int] | None = None, **_kw) -> None:
+    """Receiver of ``needs_posted`` (an import's new needs): never raises."""
+    _dispatch(sender, alert_needs_posted, "need_ids", need_ids or None)
 
 
 def on_patent_listed(sender, patent_id: int | None = None, together: bool = False,
@@ -152,47 +161,70 @@ def _engine(match: Callable, record, id_attr: str) -> list[tuple[int, float, int
 
 def alert_need_posted(need_id: int) -> list[Notification]:
     """Notify about a new need; returns the notifications added (the caller commits)."""
-    need = db.session.get(Need, need_id)
-    if need is None or need.status != NeedStatus.OPEN:
-        return []
-    found = _stored(Match.need_id, need.id, Match.patent_id) or _engine(
-        matching.match_need, need, "patent_id"
-    )
-    patents = _load(Patent, [c[0] for c in strong(found)])
-    if found and not patents:  # 暂无强匹配: nothing to announce
-        log.info("need %s has no strong candidate: no alert", need.id)
-        return []
-    if not announcements.first_time("alert:need_posted", f"need:{need.id}"):
-        log.info("need %s was announced before: no second alert", need.id)
-        return []
+    return alert_needs_posted([need_id])
+
+
+def alert_needs_posted(need_ids: list[int]) -> list[Notification]:
+    """Notify about new needs, each recipient once for all of ``need_ids`` (an import's share):
+    one need reads as a single need's notice; several are counted, the one with the most
+    strong candidates named. Each need is announced once; the administrators' triage of an
+    unroutable brokers-only need stays one notice per need (each needs routing by hand)."""
+    universities: dict[int, tuple[User, list[tuple[Need, list[Patent]]]]] = {}
+    brokers_told: dict[int, tuple[User, list[tuple[Need, int]]]] = {}
     notes: list[Notification] = []
-    if need.confidentiality == Confidentiality.PUBLIC:
-        for user, theirs in _university_users(patents).items():
-            # The need itself stays unnamed: universities see it only once a broker recommends
-            # the pair (services.access), and an alert must not tell more than the pages.
-            with recipient_locale(user):
-                message = reason(
-                    "A new technical need matches your patent %(patents)s; a broker will "
-                    "recommend it to you if it fits.",
-                    patents=[f"“{p.title}”" for p in theirs],
-                )
-            notes.append(
-                notify(user, "need_posted", message, _path("patents.detail", theirs[0].id))
+    for need_id in need_ids:
+        need = db.session.get(Need, need_id)
+        if need is None or need.status != NeedStatus.OPEN:
+            continue
+        found = _stored(Match.need_id, need.id, Match.patent_id) or _engine(
+            matching.match_need, need, "patent_id"
+        )
+        patents = _load(Patent, [c[0] for c in strong(found)])
+        if found and not patents:  # 暂无强匹配: nothing to announce
+            log.info("need %s has no strong candidate: no alert", need.id)
+            continue
+        if not announcements.first_time("alert:need_posted", f"need:{need.id}"):
+            log.info("need %s was announced before: no second alert", need.id)
+            continue
+        if need.confidentiality == Confidentiality.PUBLIC:
+            for user, theirs in _university_users(patents).items():
+                universities.setdefault(user.id, (user, []))[1].append((need, theirs))
+        sections = {code for p in patents for code in p.ipc_codes}
+        route_brokers_only(need, sections)
+        brokers = _may_open(brokers_for(need, sections, fallback_all=True), need)
+        if not brokers:
+            notes.extend(_triage(need))
+        for broker in brokers:
+            brokers_told.setdefault(broker.id, (broker, []))[1].append((need, len(patents)))
+    for user, items in universities.values():
+        # The needs themselves stay unnamed: universities see one only once a broker
+        # recommends the pair (services.access), and an alert must not tell more than pages.
+        theirs = list({p.id: p for _, patents in items for p in patents}.values())
+        with recipient_locale(user):
+            message = reason(
+                "A new technical need matches your patent %(patents)s; a broker will "
+                "recommend it to you if it fits.",
+                patents=[f"“{p.title}”" for p in theirs],
+            ) if len(items) == 1 else reason(
+                "%(n)d new technical needs match your patents %(patents)s; a broker will "
+                "recommend those that fit.",
+                n=len(items), patents=[f"“{p.title}”" for p in theirs[:5]],
             )
-    sections = {code for p in patents for code in p.ipc_codes}
-    route_brokers_only(need, sections)
-    brokers = _may_open(brokers_for(need, sections, fallback_all=True), need)
-    if not brokers:
-        notes.extend(_triage(need))
-    for broker in brokers:
+        notes.append(notify(user, "need_posted", message, _path("patents.detail", theirs[0].id)))
+    for broker, items in brokers_told.values():
+        need, strong_count = max(items, key=lambda item: (item[1], -item[0].id))
         with recipient_locale(broker):
             message = reason(
                 "New technical need from %(org)s: %(need)s (%(n)d strong matches)",
-                org=need.enterprise.name,
-                need=need.title,
-                n=len(patents),
+                org=need.enterprise.name, need=need.title, n=strong_count,
+            ) if len(items) == 1 else reason(
+                "%(count)d new technical needs you may work on, among them “%(need)s” from "
+                "%(org)s (%(n)d strong matches)",
+                count=len(items), org=need.enterprise.name, need=need.title, n=strong_count,
             )
-        notes.append(notify(broker, "need_posted", message, _path("needs.detail", need.id)))
+        link = (_path("needs.detail", need.id) if len(items) == 1
+                else _path("needs.index") or _path("needs.detail", need.id))
+        notes.append(notify(broker, "need_posted", message, link))
     db.session.flush()
     return notes
 

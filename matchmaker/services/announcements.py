@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..records import Announcement
-from ..signals import need_posted, patent_listed, patents_listed
+from ..signals import need_posted, needs_posted, patent_listed, patents_listed
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,13 @@ def announce_new(kind: str, ids) -> None:
     """Send ``patent_listed`` or ``need_posted`` (``kind``: "patents" or "needs") for each new
     record of ``ids``, after its commit; a failing subscriber is logged and never undoes it.
 
-    Several patents at once (an import) also send ``patents_listed`` with all of them, and
-    their ``patent_listed`` says ``together=True``: a broker gets one notice for the lot, not
-    one per patent (a 3,000-row upload sent one broker 2,106 notices, QA stop 34)."""
+    Several records at once (an import's share) also send ``patents_listed`` or
+    ``needs_posted`` with all of them, and each one's own signal says ``together=True``: a
+    broker gets one notice for the lot, not one per record (a 3,000-row upload sent one
+    broker 2,106 notices, QA stop 34)."""
     signal, key = (patent_listed, "patent_id") if kind == "patents" else (need_posted, "need_id")
     ids = list(ids)
-    together = {"together": True} if kind == "patents" and len(ids) > 1 else {}
+    together = {"together": True} if len(ids) > 1 else {}
     app = current_app._get_current_object()
     for record_id in ids:
         try:
@@ -56,8 +57,10 @@ def announce_new(kind: str, ids) -> None:
             db.session.rollback()
             log.exception("%s signal receivers failed for %s", kind, record_id)
     if together:
+        lot, lot_key = (patents_listed, "patent_ids") if kind == "patents" else (needs_posted,
+                                                                               "need_ids")
         try:
-            patents_listed.send(app, patent_ids=ids)
+            lot.send(app, **{lot_key: ids})
         except Exception:
             db.session.rollback()
-            log.exception("patents_listed receivers failed for %d patents", len(ids))
+            log.exception("%s receivers failed for %d records", kind, len(ids))

@@ -55,6 +55,7 @@ def kind_label(kind: str) -> str:
         "match_need": _("Matching a need"),
         "match_patent": _("Matching a patent"),
         "alert_need_posted": _("Alerts for a new need"),
+        "alert_needs_posted": _("Alerts for new needs"),
         "alert_patent_listed": _("Alerts for a new patent"),
         "alert_patents_listed": _("Alerts for new patents"),
         "mail": _("E-mail"),
