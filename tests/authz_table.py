@@ -101,6 +101,7 @@ needs.edit                       POST  L A D D A D D D
 needs.export                     GET   L A A A A A A A
 needs.index                      GET   L A A A A A A A
 needs.matches                    GET   L A A A D D D D
+needs.progress                   GET   L D D D A D D D
 needs.queue                      POST  L A A A D D D D
 needs.set_status                 POST  L A D D A D D D
 notifications.index              GET   L A A A A A A A
