@@ -162,6 +162,11 @@ def test_booklet_pages_for_an_invited_enterprise(app):
     assert all(title in page.text for title in titles)
     assert page.text.count('class="booklet-page"') == 3 and "13900001111" not in page.text
     _font_or_skip(app)
+    queued = client.get(f"/events/{e.id}/booklet.pdf")
+    queued.close()  # the answer is sent: the (eager) job lays the PDF out now
+    assert queued.status_code == 302 and queued.headers["Location"].startswith("/jobs/")
+    # its page opens the PDF the job made
+    assert client.get(queued.headers["Location"]).status_code == 302  # the enterprise's own job
     pdf = client.get(f"/events/{e.id}/booklet.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")

@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy import func, select
 
+from matchmaker.booklet.cache import booklet_dir
 from matchmaker.extensions import db
 from matchmaker.jobs import queues
 from matchmaker.records import (
@@ -200,8 +201,9 @@ def test_booklet_job_writes_the_pdf(queued_app):
     with worker(queued_app):
         done = wait_for(jobs.submit("booklet", {"event_id": event.id}).id)
     assert done.status is JobStatus.SUCCEEDED, done.error
-    with open(done.result["path"], "rb") as fh:
-        assert fh.read(5) == b"%PDF-" and done.result["bytes"] > 1000
+    assert done.result["rendered"] is True and done.result["bytes"] > 1000
+    (kept,) = booklet_dir(queued_app.instance_path).glob(f"event-{event.id}-*.pdf")
+    assert kept.read_bytes()[:5] == b"%PDF-" and kept.stat().st_size == done.result["bytes"]
 
 
 def test_jobs_a_person_waits_for_have_a_queue_of_their_own(queued_app):

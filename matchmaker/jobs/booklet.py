@@ -1,13 +1,18 @@
-"""The booklet job: render a release event's PDF booklet into the instance folder."""
+"""The booklet job: render a release event's PDF booklet into the instance folder.
+
+The portal reads the booklet's content on every click and serves the PDF kept under its key
+(:mod:`matchmaker.booklet.cache`); when none is kept it queues this job and shows its progress.
+The job renders what the event says when it runs, in the language and with the public address
+of the request that queued it.
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from flask import current_app
+from flask_babel import force_locale
 
-from ..booklet import booklet_pdf
+from ..booklet import build_booklet, resolve_font
+from ..booklet.cache import booklet_key, store_pdf, stored_pdf
 from ..errors import NotFound
 from ..extensions import db
 from ..reasons import reason
@@ -15,21 +20,25 @@ from ..records import ReleaseEvent
 from .registry import JobContext, job
 
 
-def booklet_path(event_id: int) -> Path:
-    """Where the rendered booklet of event ``event_id`` is kept."""
-    return Path(current_app.instance_path) / "booklets" / f"event-{event_id}.pdf"
-
-
 @job("booklet", interactive=True)
 def booklet(params: dict, ctx: JobContext) -> dict:
-    """Render the booklet; written to a temporary name first, so a reader never sees half."""
+    """Render the booklet unless the same one is kept already; written whole or not at all."""
     event = db.session.get(ReleaseEvent, params["event_id"])
     if event is None:
         raise NotFound(reason("Release event %(id)s does not exist", id=params["event_id"]))
-    pdf = booklet_pdf(event, current_app.config)
-    path = booklet_path(event.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".pdf.part")
-    partial.write_bytes(pdf)
-    os.replace(partial, path)
-    return {"path": str(path), "bytes": len(pdf)}
+    config = dict(current_app.config)
+    if params.get("base"):
+        config["BASE_URL"] = params["base"]
+    locale = params.get("locale") or config.get("BABEL_DEFAULT_LOCALE", "zh_CN")
+    with force_locale(locale):
+        content = build_booklet(event, config)
+        font = resolve_font(config)
+        key = booklet_key(content, font, locale)
+        path = stored_pdf(current_app.instance_path, event.id, key)
+        rendered = path is None
+        if rendered:
+            from ..booklet.pdf import render_pdf  # fpdf2 only where a PDF is made
+
+            path = store_pdf(current_app.instance_path, event.id, key, render_pdf(content, font))
+    return {"patents": len(content.pages), "bytes": path.stat().st_size,
+            "rendered": rendered}

@@ -23,6 +23,7 @@ from matchmaker.extensions import db
 from matchmaker.records import (
     AuditLog,
     EventPatent,
+    Job,
     Match,
     MatchStatus,
     Organization,
@@ -303,6 +304,41 @@ def test_an_event_without_venue_or_patents_says_what_to_do(live_app, base_url, b
         assert page.get_by_role("link", name="去选择本场发布专利").count() == 1
         page.goto(f"{base_url}/events/{extra['held']}")
         assert page.locator("a[href$='/booklet.pdf']").count() == 1
+    finally:
+        context.close()
+
+
+def test_the_booklet_is_laid_out_by_a_job_whose_page_opens_the_pdf(live_app, base_url, browser,
+                                                                  extra):
+    """A click on 成果汇编（PDF） no longer waits seconds for the layout: it shows the job's
+    page, which opens the PDF once the job has made it; the next click gets the kept file."""
+    from matchmaker.booklet import BookletFontMissing, resolve_font
+
+    try:
+        resolve_font(live_app.config)
+    except BookletFontMissing as exc:  # script/setup installs the font
+        pytest.skip(str(exc))
+    context = _context(browser, PHONE, touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, base_url, "e2e-broker", "zh_CN")
+        page.goto(f"{base_url}/events/{extra['held']}")
+        page.locator("a[href$='/booklet.pdf']").first.click()
+        # the job's page (seconds) opens the PDF once the job has made it
+        page.wait_for_url(f"**/events/{extra['held']}/booklet.pdf", timeout=30_000)
+        with live_app.app_context():
+            job = db.session.scalars(select(Job).where(Job.kind == "booklet")
+                                     .order_by(Job.id.desc())).first()
+            job_page = f"{base_url}/jobs/{job.id}"
+            db.session.remove()
+        answer = page.request.get(page.url)
+        assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+        assert answer.body()[:5] == b"%PDF-"
+        page.goto(job_page)  # the job page, now finished: a button opens the kept PDF
+        assert "成果汇编" in page.locator("h1").inner_text()
+        assert page.get_by_role("link", name="打开成果汇编（PDF）").count() == 1
+        shot(page, "qa4/390-booklet-job")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template
+from flask import Response, current_app, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
-from ...booklet import booklet_pdf, build_booklet
+from ...booklet import build_booklet
 from ...records import Role
 from ...security import throttle
+from ...services.booklets import booklet_pdf_for
 from ...services.event_suggestions import enterprise_match_lists
 from ...services.funnel import event_funnel, funnel_csv
 from ..auth.session import roles_required
@@ -36,13 +37,14 @@ def booklet(event_id: int):
 @login_required
 @throttle.expensive
 def booklet_download(event_id: int):
+    """The PDF kept for the booklet's current content, else the page of the job making it
+    (which opens the PDF once it is ready)."""
     event = load(event_id)
-    data = booklet_pdf(event, current_app.config)
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="booklet-{event.id}.pdf"'},
-    )
+    pdf = booklet_pdf_for(event, current_user)
+    if pdf.path is None:
+        return redirect(url_for("jobs.detail", job_id=pdf.job_id, open=1))
+    return send_file(pdf.path, mimetype="application/pdf", download_name=f"booklet-{event.id}.pdf",
+                     max_age=0)
 
 
 @bp.get("/<int:event_id>/funnel")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, render_template, request, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -82,6 +82,7 @@ def result_items(result: dict) -> list[tuple[str, str]]:
         "reason": _("Reason"), "needs": _("Needs"), "patents": _("Patents"),
         "created": _("New candidates"), "refreshed": _("Refreshed candidates"),
         "records": _("Records"), "announced": _("New records announced"),
+        "rendered": _("Laid out now"),
     }
     items = []
     for key, value in result.items():
@@ -103,7 +104,8 @@ def result_items(result: dict) -> list[tuple[str, str]]:
 def job_helpers() -> dict:
     return {"job_status_label": status_label, "job_kind_label": kind_label,
             "job_error": error_message, "job_error_detail": error_detail,
-            "job_result_items": result_items, "job_follow_up": follow_up_jobs}
+            "job_result_items": result_items, "job_follow_up": follow_up_jobs,
+            "job_made_file": made_file}
 
 
 @bp.route("/admin/jobs")
@@ -129,8 +131,13 @@ def mine():
 @bp.route("/jobs/<int:job_id>")
 @login_required
 def detail(job_id: int):
-    """One job: status, progress, error and, for an import, the per-row report."""
+    """One job: status, progress, error and, for an import, the per-row report.
+
+    ``?open=1`` (where a click on a booklet leads): a booklet made already opens at once."""
     job = _own(job_id)
+    made = made_file(job)
+    if made and request.args.get("open") and job.status is JobStatus.SUCCEEDED:
+        return redirect(made)
     return render_template("jobs/detail.html", job=job, terminal=job.status in TERMINAL,
                            note=progress_note(job))
 
@@ -152,6 +159,12 @@ def status(job_id: int):
         "finished": job.status in TERMINAL,
         "url": url_for("jobs.detail", job_id=job.id),
     })
+
+
+def made_file(job: Job) -> str | None:
+    """Where to open what a finished job made for its reader (a booklet's PDF), else None."""
+    event_id = (job.params or {}).get("event_id") if job.kind == "booklet" else None
+    return url_for("events.booklet_download", event_id=event_id) if event_id else None
 
 
 IMPORTS = ("import_patents", "import_needs")

@@ -1,5 +1,5 @@
 // Job page: poll the job's JSON status and update the progress; reload once it has finished,
-// so the server renders the final report. Without JavaScript the page is simply static.
+// so the server renders the final report (or open what it made: data-job-done-url). Without JavaScript the page is simply static.
 (function () {
   "use strict";
   var box = document.querySelector("[data-job-status-url]");
@@ -29,7 +29,12 @@
       .then(function (state) {
         if (!state) { return; }
         show(state);
-        if (state.finished) { window.location.reload(); return; }
+        if (state.finished) {
+          // a job that made a file for the reader (a booklet) opens it; any other shows its report
+          var done = box.getAttribute("data-job-done-url");
+          if (done && state.status === "succeeded") { window.location.assign(done); } else { window.location.reload(); }
+          return;
+        }
         delay = Math.min(delay * 1.2, 10000);
         window.setTimeout(poll, delay);
       })
