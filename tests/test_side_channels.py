@@ -79,6 +79,31 @@ def test_brokers_only_need_without_a_broker_in_scope_goes_to_admin_triage(app):
     assert any("保密需求标题" in m for m in _messages(admin))
 
 
+def test_an_imports_unroutable_needs_reach_each_admin_in_one_notice(app):
+    """A share of an import with many brokers-only needs no broker covers: each administrator
+    gets one notice counting them (was one per need: 3,000 rows, 3,000 notices), leading to
+    the open brokers-only needs; the needs stay unnamed to brokers."""
+    ent = f.org(OrgKind.ENTERPRISE, name="保密企业")
+    f.user(Role.BROKER, username="b_out", broker_fields="A", broker_regions="阿拉善盟")
+    admins = [f.user(Role.ADMIN, username=f"admin{i}") for i in (1, 2)]
+    patent = f.patent(title="永磁专利", ipc=["H01F 1/057"])
+    needs = [f.need(title=f"保密需求{i}", enterprise=ent, region_league="包头市",
+                    confidentiality=Confidentiality.BROKERS) for i in range(3)]
+    for need in needs:
+        _match(need, patent, 0.95)
+    db.session.commit()
+    alerts.alert_needs_posted([n.id for n in needs])
+    db.session.commit()
+    for admin in admins:
+        notes = db.session.scalars(select(Notification).where(
+            Notification.user_id == admin.id, Notification.kind == "need_triage")).all()
+        assert len(notes) == 1, [n.message for n in notes]
+        assert notes[0].message.startswith("3 条") and "保密需求0" in notes[0].message
+        assert notes[0].link == "/needs/?confidentiality=brokers&status=open"
+    page = client_as(app, "admin1").get(notes[0].link)
+    assert page.status_code == 200 and all(f"保密需求{i}" in page.text for i in range(3))
+
+
 def test_need_form_says_where_a_brokers_only_need_goes(app):
     ent = f.org(OrgKind.ENTERPRISE, region_league="包头市")
     f.user(Role.ENTERPRISE, ent, username="ent1")

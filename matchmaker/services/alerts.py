@@ -167,11 +167,12 @@ def alert_need_posted(need_id: int) -> list[Notification]:
 def alert_needs_posted(need_ids: list[int]) -> list[Notification]:
     """Notify about new needs, each recipient once for all of ``need_ids`` (an import's share):
     one need reads as a single need's notice; several are counted, the one with the most
-    strong candidates named. Each need is announced once; the administrators' triage of an
-    unroutable brokers-only need stays one notice per need (each needs routing by hand)."""
+    strong candidates named. Each need is announced once; the administrators are told once
+    about the brokers-only needs no broker may open (they route them by hand)."""
     universities: dict[int, tuple[User, list[tuple[Need, list[Patent]]]]] = {}
     brokers_told: dict[int, tuple[User, list[tuple[Need, int]]]] = {}
     notes: list[Notification] = []
+    unrouted: list[Need] = []
     for need_id in need_ids:
         need = db.session.get(Need, need_id)
         if need is None or need.status != NeedStatus.OPEN:
@@ -193,7 +194,7 @@ def alert_needs_posted(need_ids: list[int]) -> list[Notification]:
         route_brokers_only(need, sections)
         brokers = _may_open(brokers_for(need, sections, fallback_all=True), need)
         if not brokers:
-            notes.extend(_triage(need))
+            unrouted.append(need)
         for broker in brokers:
             brokers_told.setdefault(broker.id, (broker, []))[1].append((need, len(patents)))
     for user, items in universities.values():
@@ -225,6 +226,7 @@ def alert_needs_posted(need_ids: list[int]) -> list[Notification]:
         link = (_path("needs.detail", need.id) if len(items) == 1
                 else _path("needs.index") or _path("needs.detail", need.id))
         notes.append(notify(broker, "need_posted", message, link))
+    notes.extend(_triage(unrouted))
     db.session.flush()
     return notes
 
@@ -319,11 +321,18 @@ def _may_open(brokers: list[User], need: Need) -> list[User]:
     return [b for b in brokers if access.can_view_need(db.session, b, need)]
 
 
-def _triage(need: Need) -> list[Notification]:
-    """No broker may open the need (brokers-only, unassigned): the administrators route it."""
+def _triage(needs: list[Need]) -> list[Notification]:
+    """No broker may open these needs (brokers-only, unassigned): each administrator is told
+    once, one need by name, several counted (an import's share), and routes them by hand."""
+    if not needs:
+        return []
     admins = db.session.scalars(
         select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
     )
+    need = needs[0]
+    link = (_path("needs.detail", need.id) if len(needs) == 1 else
+            _path("needs.index", confidentiality=Confidentiality.BROKERS.value,
+                       status=NeedStatus.OPEN.value) or _path("needs.detail", need.id))
     notes = []
     for admin in admins:
         with recipient_locale(admin):
@@ -331,8 +340,12 @@ def _triage(need: Need) -> list[Notification]:
                 "A brokers-only need from %(org)s awaits a broker: %(need)s",
                 org=need.enterprise.name,
                 need=need.title,
+            ) if len(needs) == 1 else reason(
+                "%(n)d new brokers-only needs await a broker, among them “%(need)s” from "
+                "%(org)s",
+                n=len(needs), org=need.enterprise.name, need=need.title,
             )
-        notes.append(notify(admin, "need_triage", message, _path("needs.detail", need.id)))
+        notes.append(notify(admin, "need_triage", message, link))
     return notes
 
 
@@ -387,8 +400,9 @@ def _load(model, ids: list[int]) -> list:
     return [rows[i] for i in ids if i in rows]
 
 
-def _path(endpoint: str, record_id: int | None = None) -> str | None:
-    """A site-relative link to ``endpoint`` if that page exists (other features own some)."""
+def _path(endpoint: str, record_id: int | None = None, **query: str) -> str | None:
+    """A site-relative link to ``endpoint`` (with ``query`` as its query string) if that page
+    exists (other features own some)."""
     for rule in (
         current_app.url_map.iter_rules(endpoint) if endpoint in current_app.view_functions else []
     ):
@@ -397,7 +411,7 @@ def _path(endpoint: str, record_id: int | None = None) -> str | None:
             continue
         try:
             values = {args[0]: record_id} if args else {}
-            return current_app.url_map.bind("localhost").build(endpoint, values)
+            return current_app.url_map.bind("localhost").build(endpoint, {**query, **values})
         except BuildError:
             continue
     return None
