@@ -118,6 +118,48 @@ def test_the_english_reference_page_keeps_english_phrases(client):
     assert "string (≤ 200)" in html.unescape(page)
 
 
+def _document_words(app) -> list[str]:
+    """Every operation summary and description and every field description of the document."""
+    from matchmaker.api.docs import document
+
+    with app.app_context():
+        doc = document()
+    words = [op.get(key) for item in doc["paths"].values() for op in item.values()
+             if isinstance(op, dict) for key in ("summary", "description")]
+    words += [prop.get("description") for schema in doc["components"]["schemas"].values()
+              for prop in (schema.get("properties") or {}).values()]
+    return sorted({w for w in words if w})
+
+
+def test_every_summary_and_description_of_the_document_has_its_chinese(app):
+    """The reference page is one language per screen: a new operation or field description
+    without its line in matchmaker/api/translations fails here."""
+    words = _document_words(app)
+    assert len(words) > 40
+    with app.test_request_context("/api/v1/docs"), force_locale("zh_CN"):
+        from flask_babel import gettext
+
+        missing = [w for w in words if gettext(w) == w]
+    assert missing == []
+
+
+def test_the_chinese_reference_page_has_no_english_sentence_and_the_english_one_no_chinese(
+        client, app):
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    english_parts = re.compile(r'<(?:span|p|td) lang="en">')  # (the language switch has one)
+    assert not english_parts.search(page)
+    assert "按审核队列的方式列出配对（相同的筛选条件与访问规则）。" in page
+    assert "List pairs as the review queue does" not in page
+    assert "<td><span>万元</span></td>" in page
+    english = client.get("/api/v1/docs?lang=en").get_data(as_text=True)
+    assert "List pairs as the review queue does (same filters, same access rules)." in english
+    assert "按审核队列" not in english and not english_parts.search(english)
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    # in English only the record values quoted as Chinese words remain (万元, 盟市, 高 / 中 / 低)
+    left = {w for w in _document_words(app) if cjk.search(w)}
+    assert all(w in english for w in left if "&" not in w)
+
+
 def test_every_application_gets_a_whole_document(app):
     """A second application in the same process (tests, a CLI beside the server) gets every
     schema its references name: spectree deletes nested models when it builds a document."""
