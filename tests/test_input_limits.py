@@ -13,7 +13,15 @@ from sqlalchemy import func, select, text
 from matchmaker import validators
 from matchmaker.errors import ValidationError
 from matchmaker.extensions import db
-from matchmaker.records import EventStatus, Need, OrgKind, Patent, ReleaseEvent, Role
+from matchmaker.records import (
+    EventStatus,
+    MatchStatus,
+    Need,
+    OrgKind,
+    Patent,
+    ReleaseEvent,
+    Role,
+)
 from matchmaker.services import events as event_service
 from matchmaker.services.revival import rank_dormant, term_end
 from tests import factories as f
@@ -301,3 +309,56 @@ def test_an_over_long_pasted_abstract_is_refused_and_given_back_whole(app, unive
     need_page = client_as(app, enterprise.username).get("/needs/new").text
     assert not [t for t in re.findall(r"<(?:input|textarea)\b[^>]*>", need_page)
                 if "maxlength" in t]
+
+
+#: what a form's own constructor arguments are given in the test below (others get [])
+AS_ARGUMENT = {"target": MatchStatus.RECOMMENDED, "match_id": 1, "message": "?"}
+
+
+def _portal_forms():
+    """Every form class of the portal (imported through the app's blueprints)."""
+    from matchmaker.portal.base_form import Form
+
+    def below(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from below(sub)
+
+    return sorted(set(below(Form)), key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+
+
+def test_no_portal_form_field_carries_maxlength_even_rendered_by_hand(app):
+    """The rule sits in the forms' base (``portal/base_form.py``), not in one template macro: a
+    field a template renders by hand (``{{ form.summary(rows=2) }}``) has no maxlength either,
+    while the Length validators still refuse an over-long value on the server."""
+    import inspect
+    import re
+
+    from flask_wtf import FlaskForm
+
+    from matchmaker.portal.base_form import Form
+
+    forms = _portal_forms()
+    assert len(forms) >= 25
+    with app.test_request_context("/"):
+        limited = 0
+        for form_class in forms:
+            needed = [name for name, param in
+                      inspect.signature(form_class.__init__).parameters.items()
+                      if name != "self" and param.default is param.empty
+                      and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)]
+            form = form_class(meta={"csrf": False},
+                              **{name: AS_ARGUMENT.get(name, []) for name in needed})
+            for field in form:
+                if getattr(field.flags, "maxlength", None):
+                    limited += 1
+                assert "maxlength" not in str(field()), (form_class, field.name)
+        assert limited >= 20  # the validators are there; only the attribute is gone
+    # every portal form is one of these: a FlaskForm of its own would bring the attribute back
+    from pathlib import Path
+
+    import matchmaker.portal as portal
+
+    stray = [str(p) for p in Path(portal.__file__).parent.rglob("*.py")
+             if p.name != "base_form.py" and re.search(r"class \w+\(FlaskForm\)", p.read_text())]
+    assert stray == [] and issubclass(Form, FlaskForm)

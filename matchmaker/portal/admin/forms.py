@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.validators import ValidationError as FieldError
@@ -15,6 +14,7 @@ from ...errors import ValidationError
 from ...labels import choices, league_options
 from ...records import OrgKind, Role
 from ...regions import LEAGUES
+from ..base_form import Form
 from ..fields import REQUIRED, CheckboxesField, SelectField
 from ..needs.forms import league_choices, options
 
@@ -35,7 +35,7 @@ def _check_email(form, field):
         raise FieldError(_l("Enter an email address such as name@example.com."))
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     """Create or edit an organization."""
 
     kind = SelectField(_l("Kind"), choices=options(choices(OrgKind)))
@@ -73,7 +73,7 @@ class OrganizationForm(FlaskForm):
                 if name not in ("submit", "csrf_token")}
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """Edit an account; ``InviteForm`` adds the username for new accounts."""
 
     display_name = StringField(_l("Display name"),
@@ -104,7 +104,7 @@ class InviteForm(UserForm):
     submit = SubmitField(_l("Create account"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: a button that carries the CSRF token."""
 
     submit = SubmitField(_l("Confirm"))

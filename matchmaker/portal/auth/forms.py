@@ -2,22 +2,22 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.validators import ValidationError as FieldError
 
 from ...security.passwords import MAX_LENGTH, password_problem
+from ..base_form import Form
 from ..fields import REQUIRED
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(message=REQUIRED), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(message=REQUIRED), Length(max=200)])
     submit = SubmitField(_l("Log in"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired(message=REQUIRED)])
     new = PasswordField(
         _l("New password"), validators=[DataRequired(message=REQUIRED), Length(max=MAX_LENGTH)],

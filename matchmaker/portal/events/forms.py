@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ...labels import choices, league_options
 from ...records import EventStatus
 from ...services.events import EVENT_LIMITS, SUMMARY_LIMIT
+from ..base_form import Form
 from ..fields import REQUIRED, CheckboxesField, DateField, SelectField
 
 
@@ -29,7 +29,7 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value=value, label=text) for value, text in pairs]
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     """Create or edit a release event."""
 
     number = StringField(
@@ -63,11 +63,11 @@ class EventForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A bare form: only the CSRF token, for one-button POST actions."""
 
 
-class AddPatentForm(FlaskForm):
+class AddPatentForm(Form):
     """Add a patent to the programme by id (from a suggestion) or by publication number."""
 
     patent_id = HiddenField()
@@ -75,7 +75,7 @@ class AddPatentForm(FlaskForm):
     submit = SubmitField(_l("Add to programme"))
 
 
-class ListingForm(FlaskForm):
+class ListingForm(Form):
     """A listing's on-stage choice and booklet summary."""
 
     on_stage = BooleanField(_l("Presented on stage"))
@@ -87,7 +87,7 @@ class ListingForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class OrganizationPickForm(FlaskForm):
+class OrganizationPickForm(Form):
     """The broker's picker of any enterprise not yet registered."""
 
     organization_id = SelectField(_l("Enterprise"), coerce=int, choices=[])

@@ -6,11 +6,11 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, StopValidation
 
 from ...services.webhooks import EVENTS, REFUSED_TARGET
+from ..base_form import Form
 from ..fields import REQUIRED, CheckboxesField, IntegerField, SelectField
 
 #: The webhook events (their codes are the API's, see docs/api.md) in the interface language.
@@ -105,7 +105,7 @@ class AtLeastOne:
         raise StopValidation(self.message)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(message=REQUIRED), Length(max=80)])
     scopes = CheckboxesField(_l("Scopes"), choices=list(SCOPE_LABELS.items()), default=["read"],
                              validators=[AtLeastOne(_l("Choose at least one scope."))])
@@ -119,7 +119,7 @@ class TokenForm(FlaskForm):
         return _labels(token.scope_list, SCOPE_LABELS)
 
 
-class WebhookForm(FlaskForm):
+class WebhookForm(Form):
     organization = SelectField(_l("Organization"), coerce=int, validate_choice=False)
     url = StringField(_l("Endpoint URL"), validators=[
         DataRequired(message=REQUIRED), Length(max=500), URL(require_tld=False)])
@@ -138,5 +138,5 @@ class WebhookForm(FlaskForm):
         return disabled_reason_text(sub.disabled_reason)
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     submit = SubmitField(_l("Confirm"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     SelectChoice,
@@ -19,6 +18,7 @@ from ...labels import choices, league_options
 from ...records import NEED_LIMITS, Confidentiality, CooperationMode
 from ...regions import LEAGUES
 from ...services.record_checks import local_today, split_keywords, year_message
+from ..base_form import Form
 from ..fields import REQUIRED, DateField, DecimalField, SelectField
 
 
@@ -57,7 +57,7 @@ def amount_range() -> list:
     ]
 
 
-class NeedForm(FlaskForm):
+class NeedForm(Form):
     """Create or edit a need; ``enterprise`` and ``broker`` exist for administrators only."""
 
     enterprise = SelectField(_l("Enterprise"), coerce=_id_or_none,
@@ -139,13 +139,13 @@ class NeedForm(FlaskForm):
         return {name: f.data for name, f in self._fields.items() if name not in skip}
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: a button that carries the CSRF token."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-def add_error(form: FlaskForm, exc) -> bool:
+def add_error(form: Form, exc) -> bool:
     """Show a service ``ValidationError`` next to its field; False when no field matches."""
     target = form._fields.get(exc.field) if getattr(exc, "field", None) else None
     if target is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
@@ -23,6 +22,7 @@ from ...ingest.readers import FORMATS
 from ...labels import choices
 from ...records import PATENT_LIMITS, LegalStatus, LicenceMode, Patent, PatentType
 from ...services.record_checks import future_date_problem
+from ..base_form import Form
 from ..fields import REQUIRED, CheckboxesField, DateField, DecimalField, SelectField
 from ..needs.forms import options, plausible_year
 
@@ -45,7 +45,7 @@ def not_after_today(form, field) -> None:
         raise FieldError(problem)
 
 
-class PatentForm(FlaskForm):
+class PatentForm(Form):
     """Create or edit a patent; ``owner`` exists for administrators only."""
 
     owner = SelectField(_l("Owner"), coerce=_id_or_none, validators=[Optional()])
@@ -127,7 +127,7 @@ class PatentForm(FlaskForm):
         return {name: f.data for name, f in self._fields.items() if name not in skip}
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     """Bulk upload of patents from a CSV, TSV, XLSX or JSON Lines file (as the CLI reads)."""
 
     file = FileField(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     StringField,
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ...labels import choices
 from ...records import MatchStatus, RejectionReason
 from ...services.pipeline import NOTE_LIMIT, TEXT_LIMIT
+from ..base_form import Form
 from ..fields import DecimalField, SelectField
 
 S = MatchStatus
@@ -43,7 +43,7 @@ FIELDS = {
 _CONTRACT_NUMBER = re.compile(r"^[0-9A-Za-z\s]{14,30}$")
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Move a pair to ``target``; its fields are prefixed with the target (several per page)."""
 
     reason = TextAreaField(_l("Why (optional)"), validators=[Optional(), Length(max=NOTE_LIMIT)])
@@ -114,7 +114,7 @@ class MoveForm(FlaskForm):
         return not missing
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     broker = SelectField(_l("Broker"), validators=[DataRequired(_l("Choose a broker."))])
     reason = StringField(_l("Why (optional)"), validators=[Optional(), Length(max=TEXT_LIMIT)])
     # The broker id the user saw ("" for unassigned); absent: whatever is loaded.
@@ -135,7 +135,7 @@ class AssignForm(FlaskForm):
         ]
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     body = TextAreaField(
         _l("Note"), validators=[DataRequired(_l("The note is empty.")), Length(max=NOTE_LIMIT)]
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     StringField,
     SubmitField,
@@ -15,6 +14,7 @@ from ...labels import choices, league_options
 from ...records import MatchStatus, RejectionReason
 from ...records.views import VIEW_NAME_LIMIT
 from ...services.queue import BROKER_MINE, BROKER_NONE, QueueFilters
+from ..base_form import Form
 from ..fields import FloatField, IntegerField, SelectField
 
 ALL = "all"
@@ -41,7 +41,7 @@ OPEN_STATUSES = (
 )
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     """The filter bar; read from the query string, so no CSRF token."""
 
     class Meta:
@@ -143,7 +143,7 @@ class QueueFilterForm(FlaskForm):
         }
 
 
-class BulkForm(FlaskForm):
+class BulkForm(Form):
     """Assign or reject the pairs ticked in the queue (ids arrive as the ``ids`` list)."""
 
     broker = SelectField(_l("Assign to"), validators=[Optional()])
@@ -193,7 +193,7 @@ class BulkForm(FlaskForm):
         return ok and not missing
 
 
-class SavedViewForm(FlaskForm):
+class SavedViewForm(Form):
     """Save the queue's current filters (sent as ``q``) under a name."""
 
     name = StringField(

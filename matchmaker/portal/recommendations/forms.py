@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ...labels import choices
 from ...records import Feedback
 from ...services.pipeline import TEXT_LIMIT
+from ..base_form import Form
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(Form):
     """Interested or not; a reason is required when not. Prefixed per pair (many on a page)."""
 
     feedback = RadioField(_l("Your answer"), validators=[InputRequired(_l("Choose an answer."))])

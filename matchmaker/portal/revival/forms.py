@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField
 
+from ..base_form import Form
 
-class RevivalFilterForm(FlaskForm):
+
+class RevivalFilterForm(Form):
     class Meta:
         csrf = False
 

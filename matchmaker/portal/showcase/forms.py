@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.validators import ValidationError as FieldError
@@ -13,6 +12,7 @@ from wtforms.validators import ValidationError as FieldError
 from ... import validators
 from ...errors import ValidationError
 from ...records import CONTACT_LIMITS
+from ..base_form import Form
 from ..fields import REQUIRED
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -31,7 +31,7 @@ def _plain(form, field) -> None:
         raise FieldError(str(exc)) from exc
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED),
                                                     _max(CONTACT_LIMITS["name"]), _plain])
     organization = StringField(_l("Organization"), validators=[
@@ -71,5 +71,5 @@ class ContactForm(FlaskForm):
         }
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """The CSRF token of the status buttons; the status itself is the button's hidden input."""
