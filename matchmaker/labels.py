@@ -1,7 +1,9 @@
 """Human labels for the stored codes (translatable; Chinese is the default locale): enums,
 盟市 names, pair sources and the reasons the engine writes into a pair's history."""
 
-from flask_babel import gettext, lazy_pgettext
+import re
+
+from flask_babel import gettext, lazy_pgettext, pgettext
 from flask_babel import lazy_gettext as _l
 
 from .records.enums import (
@@ -81,7 +83,7 @@ LABELS = {
         RejectionReason.TOO_EARLY: _l("Too early-stage"),
         RejectionReason.BENEFIT_UNCLEAR: _l("Benefit unclear"),
         RejectionReason.PRICE_TERMS: _l("Price or terms"),
-        RejectionReason.ALREADY_SOLVED: _l("Already solved"),
+        RejectionReason.ALREADY_SOLVED: _l("Already solved (whole need)"),
         RejectionReason.OTHER: _l("Other"),
         RejectionReason.OWNER_REFUSES: _l("Owner will not license (whole patent)"),
         RejectionReason.TRANSFERRED: _l("Already transferred (whole patent)"),
@@ -231,9 +233,19 @@ STATUS_NOTES = (
 )
 
 
+#: The note a patent- or need-level rejection leaves on the other pairs it rejects
+#: (``services.pipeline``): "same reason as pair #134[: the broker's note]".
+CASCADE_NOTE = re.compile(r"^same reason as pair #(\d+)(?:: (.*))?$", re.DOTALL)
+
+
 def reason_text(text: str | None) -> str:
     """A history reason or rejection note in the interface language when the system wrote it;
     a person's text as written."""
+    cascade = CASCADE_NOTE.match(text or "")
+    if cascade:
+        said = gettext("Same reason as pair #%(id)s", id=int(cascade.group(1)))
+        return f"{said}{pgettext('punctuation', ': ')}{cascade.group(2)}" if cascade.group(2) \
+            else said
     for prefix, enum, template in STATUS_NOTES:
         if text and text.startswith(prefix):
             try:

@@ -195,6 +195,35 @@ def test_a_need_level_rejection_applies_to_every_open_pair_of_the_need(people):
         pipeline.move(elsewhere_of(need), S.RECOMMENDED, people["admin"])
 
 
+def test_the_broker_is_told_before_and_after_what_a_need_level_rejection_takes_with_it(
+        people, db_app):
+    """QA, stop 35: one tap on 需求已解决 rejected 31 other pairs of the need, one of them
+    recommended, and the flash said only that this pair was rejected; the others' pages read
+    "same reason as pair #134" in English on a Chinese screen."""
+    need = people["need"]
+    others = [pair(need=need), pair(need=need, status=S.RECOMMENDED)]
+    db.session.commit()
+    client = client_as(db_app, "admin1")
+    page = client.get(f"/queue/{people['match'].id}").text
+    assert "需求已解决（整条需求）：将同时拒绝另外 2 个进行中配对" in page
+    assert "权利人不许可（整件专利）" in page and "权利人不许可（整件专利）：" not in page
+    answer = client.post(f"/pipeline/{people['match'].id}/move/rejected", data={
+        "rejected-rejection_reason": "already_solved", "rejected-seen_status": "candidate"},
+        follow_redirects=True)
+    assert answer.status_code == 200
+    assert "同一原因还拒绝了该需求的另外 2 个进行中配对。" in answer.text
+    for match in others:
+        db.session.refresh(match)
+        assert match.status is S.REJECTED
+    other_page = client.get(f"/queue/{others[1].id}").text
+    assert f"与配对 #{people['match'].id} 的拒绝原因相同" in other_page
+    assert "same reason as pair" not in other_page
+    english = client_as(db_app, "admin1")
+    english.post("/auth/language/en", data={"next": "/"})
+    assert f"Same reason as pair #{people['match'].id}" in english.get(
+        f"/queue/{others[1].id}").text
+
+
 def elsewhere_of(need):
     """A new candidate pair of ``need`` (as an engine run after the rejection could add)."""
     match = pair(need=need, patent=f.patent("另一件专利"))

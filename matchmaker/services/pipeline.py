@@ -47,7 +47,7 @@ from .pipeline_checks import NOTE_LIMIT, TEXT_LIMIT, tr
 __all__ = [  # the names other parts import from here
     "FINAL", "NOTE_LIMIT", "STAGES", "TEXT_LIMIT", "TRANSITIONS", "add_note", "allowed_moves",
     "announce", "assign", "is_assignment", "move",
-    "record_feedback", "refused_move", "split_history_reason",
+    "move_reported", "record_feedback", "refused_move", "split_history_reason",
     "stage_assign", "stage_move", "tr",
 ]
 
@@ -125,17 +125,23 @@ def move(
     Raises PermissionDenied (actor may not work this pair), TransitionError (not allowed from
     the current status, or changed meanwhile) or ValidationError (missing reason, amount, ...).
     """
+    return move_reported(
+        match, to, actor, reason=reason, rejection_reason=rejection_reason, note=note,
+        contract_amount=contract_amount, contract_number=contract_number, expected=expected,
+    ).history
+
+
+def move_reported(match: Match, to: MatchStatus | str, actor: User | None, **options) -> _Move:
+    """:func:`move`, answering the whole move: with ``cascaded``, the other pairs a patent- or
+    need-level rejection rejected too (the page tells the broker how many)."""
     try:
-        done = stage_move(
-            match, to, actor, reason=reason, rejection_reason=rejection_reason, note=note,
-            contract_amount=contract_amount, contract_number=contract_number, expected=expected,
-        )
+        done = stage_move(match, to, actor, **options)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     announce([done])
-    return done.history
+    return done
 
 
 def stage_move(

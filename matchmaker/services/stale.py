@@ -18,7 +18,7 @@ or need (``cascade_targets``), and the engine proposes that patent or need no mo
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, event, inspect, or_, select
+from sqlalchemy import and_, case, event, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from ..labels import label
@@ -77,6 +77,18 @@ def _withdrawal(session: Session, patent_id: int, need_id: int) -> RejectionReas
                or_(patent_level, and_(Match.need_id == need_id,
                                       Match.rejection_reason.in_(NEED_LEVEL_REASONS))))
         .order_by(case((patent_level, 0), else_=1)).limit(1))
+
+
+def cascade_counts(match: Match) -> dict[str, int]:
+    """How many other open pairs a rejection of ``match`` would reject too: ``"need"`` with a
+    need-level reason, ``"patent"`` with a patent-level one (the reject form says so)."""
+    session = Session.object_session(match)
+    counts = {}
+    for key, column, value in (("need", Match.need_id, match.need_id),
+                               ("patent", Match.patent_id, match.patent_id)):
+        counts[key] = session.scalar(select(func.count(Match.id)).where(
+            column == value, Match.id != match.id, Match.status.in_(OPEN_PAIRS))) or 0
+    return counts
 
 
 def cascade_targets(match: Match, code: RejectionReason) -> list[Match]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import (
     HiddenField,
     StringField,
@@ -15,6 +16,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ...labels import choices
 from ...records import MatchStatus, RejectionReason
+from ...records.enums import NEED_LEVEL_REASONS, PATENT_LEVEL_REASONS
 from ...services.pipeline import NOTE_LIMIT, TEXT_LIMIT
 from ..base_form import Form
 from ..fields import DecimalField, SelectField
@@ -76,6 +78,18 @@ class MoveForm(Form):
             self.contract_number.flags.required = True
         if target is S.REJECTED:
             self.rejection_reason.flags.required = True
+
+    def tell_cascade(self, counts: dict[str, int]) -> None:
+        """Say on each patent- or need-level reason how many other open pairs it rejects too
+        (``stale.cascade_counts``): a broker saw 31 pairs of a need go with one click."""
+        reaches = {**dict.fromkeys(NEED_LEVEL_REASONS, counts.get("need", 0)),
+                   **dict.fromkeys(PATENT_LEVEL_REASONS, counts.get("patent", 0))}
+        self.rejection_reason.choices = [
+            (value, text if not reaches.get(RejectionReason(value) if value else None) else
+             ngettext("%(reason)s: rejects %(num)d other open pair too",
+                      "%(reason)s: rejects %(num)d other open pairs too",
+                      reaches[RejectionReason(value)], reason=text))
+            for value, text in self.rejection_reason.choices]
 
     def shown_fields(self):
         """The fields this move asks for, in order."""

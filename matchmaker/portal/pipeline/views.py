@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ...errors import ChangedMeanwhile, TransitionError, ValidationError
 from ...extensions import db
 from ...labels import label
 from ...records import MatchStatus, Role, User
+from ...records.enums import NEED_LEVEL_REASONS
 from ...security.params import int_arg, safe_next
 from ...services import pair_lists, pipeline, queue
 from ..auth.session import roles_required
@@ -97,7 +99,7 @@ def move(match_id: int, to: str):
             return render_pair(match, status=400)
         return render_pair(match, failed=form, status=400)
     try:
-        pipeline.move(
+        done = pipeline.move_reported(
             match, target, current_user,
             reason=form.reason.data,
             rejection_reason=form.rejection_reason.data or None,
@@ -115,7 +117,18 @@ def move(match_id: int, to: str):
         flash(str(error), "danger")
         return redirect(url_for("queue.pair", match_id=match_id))
     flash(_("The pair is now “%(status)s”.", status=label(target)), "success")
+    if done.cascaded:
+        flash(_cascade_message(form.rejection_reason.data, len(done.cascaded)), "warning")
     return redirect(_back(match_id))
+
+
+def _cascade_message(code: str | None, count: int) -> str:
+    """What a need- or patent-level rejection did to the other open pairs."""
+    if code in {r.value for r in NEED_LEVEL_REASONS}:
+        return ngettext("The same reason rejected %(num)d other open pair of this need.",
+                        "The same reason rejected %(num)d other open pairs of this need.", count)
+    return ngettext("The same reason rejected %(num)d other open pair of this patent.",
+                    "The same reason rejected %(num)d other open pairs of this patent.", count)
 
 
 @bp.post("/<int:match_id>/assign")

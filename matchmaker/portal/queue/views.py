@@ -270,6 +270,9 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
             else:
                 moves.append(MoveForm(target, formdata=None, data={
                     "contract_amount": match.contract_amount, "seen_status": match.status.value}))
+        rejecting = [form for form in moves if form.target is MatchStatus.REJECTED]
+        if rejecting:
+            rejecting[0].tell_cascade(stale.cascade_counts(match))
         assign_form = failed if isinstance(failed, AssignForm) else AssignForm(
             [b for b in brokers if b.id != match.broker_id], formdata=None,
             data={"seen_broker": match.broker_id or ""})
