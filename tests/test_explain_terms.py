@@ -16,6 +16,7 @@ from matchmaker.matching.explain import (
     pieces,
     restates_title,
     shared_terms,
+    written_in,
 )
 from matchmaker.matching.fusion import ChannelRanking, FusionConfig, fuse
 from matchmaker.portal.helpers import _highlight_by_char, highlight
@@ -232,4 +233,24 @@ def test_shared_terms_are_shown_as_the_texts_write_them():
 
     need, patent = "矫顽力不低于 8kOe 的磁体", "Hcj of 8 kOe; NdFeB magnets, coercivity >= 8KOE"
     assert as_written(["8koe", "ndfeb", "magnet", "矫顽力", "per"], need, patent) == [
-        "8kOe", "NdFeB", "magnet", "矫顽力", "per"]  # first spelling found; no whole word: kept
+        "8kOe", "NdFeB", "magnets", "矫顽力", "per"]  # first spelling found, else the word it
+    # starts; found nowhere: kept
+    assert as_written(["iac"], "导电率 60% IACS 以上") == ["IACS"]  # a stem shows its word
+
+
+@pytest.mark.parametrize(("term", "text", "written"), [
+    ("抛光粉", "一种铈基抛光粉", True), ("稀土", "Cerium oxide polishing slurry", False),
+    ("magnet", "NdFeB Magnets", True), ("iac", "conductivity above 60 % IACS", True),
+    ("per", "It operates per day", True), ("per", "It operates", False),
+    ("glass", None, False), ("", "text", False),
+])
+def test_a_term_is_written_where_a_person_wrote_it(term, text, written):
+    assert written_in(term, text) is written
+
+
+def test_shared_terms_keep_only_words_both_texts_write():
+    need = "稀土抛光粉 提高切削速率 glass"
+    patent_lexical = "Cerium oxide polishing slurry for glass. 稀土抛光粉"  # field appended
+    terms = shared_terms(key_terms(need), key_terms(patent_lexical), idf=lambda t: 1.0,
+                         written=(need, "Cerium oxide polishing slurry for glass."))
+    assert terms == ["glass"]

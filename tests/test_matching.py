@@ -321,6 +321,28 @@ def test_preference_flags_show_but_leave_the_score_alone(world):
     assert top.score == pytest.approx(top.explanation["fused"], abs=1e-6)
 
 
+def test_shared_terms_are_words_both_records_write_not_their_field_or_ipc(world):
+    """QA, stop 35: an English polishing-slurry patent "shared" 抛光粉 and 稀土 with a Chinese
+    need: both sat only in the patent's Chinese technical field and IPC description, which the
+    keyword channel indexes but the broker never reads as the patent's text."""
+    patents, needs = world
+    slurry = f.patent("Cerium oxide polishing slurry for glass substrates",
+                      "A cerium oxide polishing slurry with a narrow particle size distribution "
+                      "is disclosed for display glass.", number="US11900106B2",
+                      ipc=["C09G 1/02"], technical_field="稀土抛光粉")
+    need = f.need("提高铈基抛光粉切削速率", "稀土抛光粉用于玻璃基板，希望提高切削速率、降低划伤。",
+                  keywords=["抛光粉", "glass"], technical_field="稀土抛光粉")
+    db.session.commit()
+    matching.rebuild_indexes()
+    found = {c.patent_id: c for c in matching.match_need(need, 10)}
+    assert slurry.id in found
+    terms = found[slurry.id].explanation["shared_terms"]
+    assert not {"抛光粉", "稀土", "稀土抛光粉"} & set(terms), terms
+    assert terms == ["glass"]  # the one word both write
+    chinese = found[patents["polish"].id].explanation["shared_terms"]
+    assert any("抛光粉" in t for t in chinese)  # a Chinese patent that writes it shares it
+
+
 def test_explanation_structure_and_content(world):
     patents, needs = world
     top = matching.match_need(needs["magnet"], 1)[0]

@@ -33,6 +33,7 @@ from .explain import (
     pieces,
     preselect,
     shared_terms,
+    written_text,
 )
 from .families import CROSS_LANGUAGE, fold
 from .feedback import search_again
@@ -355,7 +356,7 @@ class Engine:
         texts = [piece.window for picks in chosen.values() for piece in picks]
         sentence_vectors = cache.vectors(texts) if cache is not None and texts else None
         start = 0
-        for r, need_terms, patent_terms, _, need_prep, patent_prep in pairs:
+        for r, need_terms, patent_terms, pdoc, need_prep, patent_prep in pairs:
             picks = chosen[r.id]
             closest = []
             if sentence_vectors is not None and picks:
@@ -368,7 +369,9 @@ class Engine:
                 "channels": r.channels,
                 "shares": channel_shares(r.id, r.channels, values, kinds),
                 "rules": r.rules,
-                "shared_terms": shared_terms(need_terms, patent_terms, idf),
+                "shared_terms": shared_terms(need_terms, patent_terms, idf,
+                                             written=(written_text(need_prep),
+                                                      written_text(patent_prep, pdoc))),
                 "closest_sentences": closest,
                 "language": {"need": need_prep.language, "patent": patent_prep.language},
             }

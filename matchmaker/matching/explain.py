@@ -87,14 +87,40 @@ def restates_title(sentence: str, title: str | None) -> bool:
 
 
 def shared_terms(need_terms: list[str], patent_terms: list[str], idf: Callable[[str], float],
-                 limit: int = MAX_SHARED_TERMS) -> list[str]:
+                 limit: int = MAX_SHARED_TERMS,
+                 written: tuple[str, str] | None = None) -> list[str]:
     """Key terms (``text.key_terms``) in both lists, highest IDF first, without terms nested
-    in a longer shared one."""
+    in a longer shared one. ``written``: the need's and the patent's own words (title,
+    description or abstract, keywords or first claim); a term must appear in both. The lexical
+    texts also hold the technical field and the IPC descriptions, which are Chinese: an English
+    patent otherwise "shared" 抛光粉 and 稀土 with a Chinese need (QA, stop 35)."""
     wanted = set(need_terms)
     both = [t for t in patent_terms if t in wanted]
+    if written is not None:
+        need_text, patent_text = written
+        both = [t for t in both if written_in(t, need_text) and written_in(t, patent_text)]
     kept = [t for t in both if not any(t != o and t in o for o in both)]
     kept.sort(key=lambda t: (-idf(t), t))
     return kept[:limit]
+
+
+def written_text(prepared, doc=None) -> str:
+    """What people wrote of a record: a patent's title, abstract and first claim (``doc``, a
+    candidate's texts), else the first dense part (a need's title, description and keywords;
+    a patent's title and abstract); never its technical field or IPC descriptions."""
+    if doc is not None and (doc.title or doc.abstract):
+        return " ".join(t for t in (doc.title, doc.abstract, first_claim(doc.claims)) if t)
+    return prepared.parts[0][0] if prepared.parts else ""
+
+
+def written_in(term: str, text: str | None) -> bool:
+    """Whether ``text`` writes ``term``: a Chinese term anywhere, a Latin one at the start of a
+    word in any case ("magnet" in "Magnets", "iac" in "IACS", not "per" in "operates")."""
+    if not term or not text:
+        return False
+    if not term.isascii():
+        return term in text
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(term)}", text, re.I) is not None
 
 
 def patent_sentences(abstract: str | None, claims: str | None,

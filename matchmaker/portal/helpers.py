@@ -110,14 +110,21 @@ def _highlight_by_char(text: str, lowered: str, english: set[str], ordered: list
 
 
 def as_written(terms: list[str], *texts: str | None) -> list[str]:
-    """Shared terms as the texts write them: the engine folds English to lower case ("8koe"),
-    the page shows the first whole-word spelling found in ``texts`` ("8kOe"); Chinese terms
-    and terms the texts only hold inflected stay as they are."""
+    """Shared terms as the texts write them: the engine folds English to lower case and cuts
+    endings ("8koe", "iac"); the page shows the first whole-word spelling found in ``texts``
+    ("8kOe"), else the first word that starts with it ("IACS", "magnets"); Chinese terms and
+    terms found nowhere stay as they are."""
     out = []
     for term in terms:
         if term and term.isascii() and term.strip():
-            pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", re.I)
-            found = next((m.group(0) for t in texts if t for m in [pattern.search(t)] if m), None)
+            start = rf"(?<![A-Za-z0-9]){re.escape(term)}"
+            found = None
+            for pattern in (re.compile(rf"{start}(?![A-Za-z0-9])", re.I),
+                            re.compile(rf"{start}[A-Za-z]*(?![A-Za-z0-9])", re.I)):
+                found = next((m.group(0) for t in texts if t for m in [pattern.search(t)] if m),
+                             None)
+                if found:
+                    break
             term = found or term
         out.append(term)
     return out
