@@ -139,6 +139,19 @@ def test_queue_page_renders_filters_and_pages(world, db_app):
     assert "一种风机叶片检测装置" not in html  # assigned to broker2
 
 
+def test_the_filters_sit_in_a_panel_that_counts_what_is_set(world, db_app):
+    client = client_as(db_app, "admin1")
+    html = client.get("/queue/").get_data(as_text=True)
+    panel = html.split('<details class="filter-panel no-print" data-fold-narrow open>', 1)[1]
+    panel = panel.split("</details>", 1)[0]
+    assert "<summary>筛选与保存的视图</summary>" in panel
+    assert 'role="search"' in panel and "save-view" in panel  # filters and saved views inside
+    html = client.get("/queue/?section=C&region=鄂尔多斯市&sort=age").get_data(as_text=True)
+    assert "筛选与保存的视图 <span class=\"badge\">已设 2 项</span>" in html  # sort is no filter
+    table = client.get("/pipeline/table").get_data(as_text=True)
+    assert "<summary>筛选</summary>" in table and "save-view" not in table
+
+
 def test_invalid_filters_show_an_error(world, db_app):
     client = client_as(db_app, "admin1")
     response = client.get("/queue/?score_min=0.9&score_max=0.1&age_min=-3")

@@ -97,3 +97,30 @@ def test_ranked_lists_become_cards_whose_titles_use_the_width_at_390px(live_app,
         assert bare == []
     finally:
         context.close()
+
+
+def test_the_queue_shows_pairs_first_on_a_phone_and_its_filters_one_tap_away(live_app, base_url,
+                                                                            browser):
+    """QA, stop 35: a broker's phone showed fourteen filter fields and the save-view form before
+    the first pair. The panel folds on a phone (open on a desktop)."""
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, base_url, "e2e-broker", "zh_CN")
+        page.goto(base_url + "/queue/?status=all")
+        panel = page.locator("details.filter-panel")
+        assert panel.evaluate("e => e.open") is False
+        first = page.locator("table.candidates tbody tr, table tbody tr").first
+        assert first.bounding_box()["y"] < PHONE["height"]  # a pair on the first screen
+        shot(page, "phone-queue-first-screen")
+        panel.locator("summary").click()
+        assert panel.evaluate("e => e.open") is True
+        assert page.locator("form.filters select").first.is_visible()
+        wide = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        desk = wide.new_page()
+        log_in(desk, base_url, "e2e-broker", "zh_CN")
+        desk.goto(base_url + "/queue/")
+        assert desk.locator("details.filter-panel").evaluate("e => e.open") is True
+        wide.close()
+    finally:
+        context.close()

@@ -17,3 +17,14 @@
     focusFirstInvalid();
   }
 }());
+
+/* A panel marked data-fold-narrow (the queue's filters) starts folded on a phone, so the list
+   comes first; it stays open when one of its fields has an error. */
+(function () {
+  'use strict';
+  if (!window.matchMedia || !window.matchMedia('(max-width: 600px)').matches) { return; }
+  var panels = document.querySelectorAll('details[data-fold-narrow]');
+  for (var i = 0; i < panels.length; i++) {
+    if (!panels[i].querySelector('[aria-invalid="true"], .errors')) { panels[i].open = false; }
+  }
+}());
