@@ -343,6 +343,31 @@ def test_the_booklet_is_laid_out_by_a_job_whose_page_opens_the_pdf(live_app, bas
         context.close()
 
 
+def test_a_reject_menu_that_counts_the_pairs_it_takes_keeps_the_phone_page_narrow(
+        live_app, base_url, browser, extra):
+    """The reject menu's need-level reason now says how many other open pairs it rejects too;
+    its longest option widened the action bar to 450 px on a 390 px phone (QA, stop 35)."""
+    with live_app.app_context():
+        need = f.need("级联拒绝宽度测试需求")
+        first = pair(need=need, patent=f.patent("级联拒绝测试专利甲", number="CN119099911A"))
+        for i in range(3):
+            pair(need=need, patent=f.patent(f"级联拒绝测试专利{i}", number=f"CN11909992{i}A"))
+        db.session.commit()
+        match_id = first.id
+        db.session.remove()
+    context = _context(browser, PHONE, touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, base_url, "e2e-admin", "zh_CN")
+        page.goto(f"{base_url}/queue/{match_id}")
+        options = page.locator("select[name='rejected-rejection_reason'] option").all_inner_texts()
+        assert any("将同时拒绝另外 3 个进行中配对" in o for o in options), options
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "qa4/390-reject-menu-counts")
+    finally:
+        context.close()
+
+
 def test_preference_flags_are_marked_favourable_or_not(live_app, base_url, browser, extra):
     """The pair page's preference flags were a plain bullet list: "未提供开放许可" looked like
     "与需求同一盟市". Each is now a chip, ✓ on green when favourable, ✗ on grey when not."""
