@@ -73,10 +73,11 @@ def test_a_click_queues_the_layout_once_then_the_kept_pdf_is_served(app, laid_ou
     assert job.result["rendered"] is True and job.result["patents"] == 3
     page = client.get(f"/jobs/{job_id}")
     assert page.status_code == 200 and "打开成果汇编（PDF）" in page.text
-    assert f'href="/events/{e.id}/booklet.pdf"' in page.text
+    made = f"/events/{e.id}/booklet.pdf?job={job_id}"  # what this job made
+    assert f'href="{made}"' in page.text
     # where the click led (?open=1): a booklet made already opens at once
     opened = client.get(f"/jobs/{job_id}?open=1")
-    assert opened.status_code == 302 and opened.headers["Location"] == f"/events/{e.id}/booklet.pdf"
+    assert opened.status_code == 302 and opened.headers["Location"] == made
     first = client.get(f"/events/{e.id}/booklet.pdf")
     assert first.status_code == 200 and first.mimetype == "application/pdf"
     assert first.data.startswith(b"%PDF-") and "inline" in first.headers["Content-Disposition"]
@@ -114,6 +115,37 @@ def test_each_language_has_its_own_booklet(app, laid_out):
     english = client.get(f"/events/{e.id}/booklet.pdf").data
     assert "Booklet of results" in _pdf_text(english)
     assert "成果汇编" in _pdf_text(chinese) and "Booklet of results" not in _pdf_text(chinese)
+    # each language keeps its own file: back in Chinese, the click opens at once
+    assert len(list(booklet_dir(app.instance_path).glob(f"event-{e.id}-*.pdf"))) == 2
+    assert client.post("/auth/language/zh_CN", data={"next": "/"}).status_code == 302
+    again = client.get(f"/events/{e.id}/booklet.pdf")
+    assert again.status_code == 200 and again.data == chinese
+    assert len(laid_out) == 2
+
+
+def test_the_job_page_opens_what_the_job_made_even_where_the_web_keys_it_otherwise(
+        app, laid_out, monkeypatch):
+    """QA, stop 35: a web worker started after a deploy keyed the booklet with other code than
+    the job worker; each click then queued a job whose PDF the page never found. The job's
+    page now opens the file that job made; another user's job id opens nothing."""
+    from matchmaker.booklet import cache
+
+    _font_or_skip(app)
+    e, _titles = _event()
+    client = _client(app)
+    job_id = _job_id(client.get(f"/events/{e.id}/booklet.pdf"))
+    monkeypatch.setattr(cache, "CODE_DIGEST", "other code")
+    opened = client.get(f"/jobs/{job_id}?open=1")
+    assert opened.status_code == 302
+    pdf = client.get(opened.headers["Location"])
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    assert len(laid_out) == 1
+    # not somebody else's job: their click is keyed afresh
+    other = _client(app)
+    answer = other.get(f"/events/{e.id}/booklet.pdf?job={job_id}")
+    answer.close()
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/jobs/")
+    assert answer.headers["Location"] != f"/jobs/{job_id}?open=1"
 
 
 def test_a_waiting_booklet_job_is_not_queued_twice(app):
@@ -130,7 +162,7 @@ def test_a_waiting_booklet_job_is_not_queued_twice(app):
     job = db.session.get(Job, first)
     assert job.status is JobStatus.QUEUED
     page = client.get(f"/jobs/{first}")
-    assert f'data-job-done-url="/events/{e.id}/booklet.pdf"' in page.text
+    assert f'data-job-done-url="/events/{e.id}/booklet.pdf?job={first}"' in page.text
     assert "成果汇编正在排版" in page.text
     other = _client(app)  # another user's click: a job of their own (they may see only theirs)
     assert _job_id(other.get(f"/events/{e.id}/booklet.pdf")) != first

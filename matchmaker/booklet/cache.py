@@ -16,7 +16,6 @@ removes the event's older files.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -57,27 +56,44 @@ def booklet_dir(instance_path: str | os.PathLike) -> Path:
     return Path(instance_path) / "booklets"
 
 
-def stored_pdf(instance_path: str | os.PathLike, event_id: int, key: str) -> Path | None:
+def stored_pdf(instance_path: str | os.PathLike, event_id: int, locale: str,
+               key: str) -> Path | None:
     """The PDF rendered before for this key, or None."""
-    path = _path(instance_path, event_id, key)
+    path = _path(instance_path, event_id, locale, key)
     return path if path.is_file() else None
 
 
-def store_pdf(instance_path: str | os.PathLike, event_id: int, key: str, data: bytes) -> Path:
-    """Keep ``data`` under ``key`` (written whole or not at all); the event's other files go."""
-    path = _path(instance_path, event_id, key)
+def store_pdf(instance_path: str | os.PathLike, event_id: int, locale: str, key: str,
+              data: bytes) -> Path:
+    """Keep ``data`` under ``key`` (written whole or not at all); the event's older files in
+    the same language go (each language keeps its own)."""
+    path = _path(instance_path, event_id, locale, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     partial.write_bytes(data)
     os.replace(partial, path)
-    for older in path.parent.glob(f"event-{event_id}-*.pdf"):
+    for older in path.parent.glob(f"{_prefix(event_id, locale)}*.pdf"):
         if older != path:
             older.unlink(missing_ok=True)
     return path
 
 
-def _path(instance_path: str | os.PathLike, event_id: int, key: str) -> Path:
-    return booklet_dir(instance_path) / f"event-{int(event_id)}-{key[:32]}.pdf"
+def kept_file(instance_path: str | os.PathLike, event_id: int, name: str | None) -> Path | None:
+    """The kept PDF of event ``event_id`` called ``name`` (as a booklet job reports it), or
+    None: a name that is not one of that event's files is refused."""
+    if not name or Path(name).name != name or not name.startswith(f"event-{int(event_id)}-"):
+        return None
+    path = booklet_dir(instance_path) / name
+    return path if path.suffix == ".pdf" and path.is_file() else None
+
+
+def _prefix(event_id: int, locale: str) -> str:
+    language = "".join(c for c in str(locale) if c.isalnum() or c == "_") or "default"
+    return f"event-{int(event_id)}-{language}-"
+
+
+def _path(instance_path: str | os.PathLike, event_id: int, locale: str, key: str) -> Path:
+    return booklet_dir(instance_path) / f"{_prefix(event_id, locale)}{key[:32]}.pdf"
 
 
 def _columns(row) -> dict:
@@ -96,9 +112,15 @@ def _stamp(path: str | None) -> list | None:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-@functools.cache
 def _code_digest() -> str:
-    """The booklet's code and every compiled catalog, as one digest (read once a process)."""
+    """The booklet's code and every compiled catalog as this process loaded them."""
+    return CODE_DIGEST
+
+
+def _digest_code() -> str:
+    """Read at import, with the code: a process whose first booklet came after the files
+    changed would otherwise key with code it does not run (QA, stop 35: a web worker and the
+    job worker keyed the same booklet apart, and every click queued a job)."""
     digest = hashlib.sha256()
     files: list[Path] = []
     for place in CODE:
@@ -108,3 +130,6 @@ def _code_digest() -> str:
         digest.update(str(file.relative_to(PACKAGE.parent)).encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+CODE_DIGEST = _digest_code()

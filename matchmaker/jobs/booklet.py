@@ -34,11 +34,14 @@ def booklet(params: dict, ctx: JobContext) -> dict:
         content = build_booklet(event, config)
         font = resolve_font(config)
         key = booklet_key(content, font, locale)
-        path = stored_pdf(current_app.instance_path, event.id, key)
+        path = stored_pdf(current_app.instance_path, event.id, locale, key)
         rendered = path is None
         if rendered:
             from ..booklet.pdf import render_pdf  # fpdf2 only where a PDF is made
 
-            path = store_pdf(current_app.instance_path, event.id, key, render_pdf(content, font))
+            path = store_pdf(current_app.instance_path, event.id, locale, key,
+                             render_pdf(content, font))
+    # "file": the page opens this one for whoever queued the job, whatever key a web worker
+    # running other code would compute
     return {"patents": len(content.pages), "bytes": path.stat().st_size,
-            "rendered": rendered}
+            "rendered": rendered, "file": path.name}

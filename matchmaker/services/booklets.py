@@ -14,7 +14,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from ..booklet import build_booklet, resolve_font
-from ..booklet.cache import booklet_key, stored_pdf
+from ..booklet.cache import booklet_key, kept_file, stored_pdf
 from ..booklet.content import public_base
 from ..extensions import db
 from ..records import Job, JobStatus, ReleaseEvent, User
@@ -40,7 +40,7 @@ def booklet_pdf_for(event: ReleaseEvent, user: User) -> BookletPdf:
     config = current_app.config
     locale = str(get_locale() or config.get("BABEL_DEFAULT_LOCALE", "zh_CN"))
     key = booklet_key(build_booklet(event, config), resolve_font(config), locale)
-    path = stored_pdf(current_app.instance_path, event.id, key)
+    path = stored_pdf(current_app.instance_path, event.id, locale, key)
     if path is not None:
         return BookletPdf(path=path)
     params = {"event_id": event.id, "locale": locale, "base": public_base(config)}
@@ -48,6 +48,19 @@ def booklet_pdf_for(event: ReleaseEvent, user: User) -> BookletPdf:
     if pending is not None:
         return BookletPdf(job_id=pending)
     return BookletPdf(job_id=jobs.submit(KIND, params, user=user, after_response=True).id)
+
+
+def made_by_job(event: ReleaseEvent, user: User, job_id: int | None) -> Path | None:
+    """The PDF that ``user``'s finished booklet job ``job_id`` made of ``event``, or None.
+
+    Where the job's page leads once the job is done: it opens what that job made even when
+    this process keys the booklet otherwise (a worker running other code during a deploy, or
+    a fact changed since the click), instead of queueing another job."""
+    job = db.session.get(Job, job_id) if job_id else None
+    if (job is None or job.kind != KIND or job.status is not JobStatus.SUCCEEDED
+            or job.created_by_id != user.id or (job.params or {}).get("event_id") != event.id):
+        return None
+    return kept_file(current_app.instance_path, event.id, (job.result or {}).get("file"))
 
 
 def _pending(user: User, params: dict) -> int | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, redirect, render_template, send_file, url_for
+from flask import Response, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from ...booklet import build_booklet
 from ...records import Role
 from ...security import throttle
-from ...services.booklets import booklet_pdf_for
+from ...security.params import int_arg
+from ...services.booklets import booklet_pdf_for, made_by_job
 from ...services.event_suggestions import enterprise_match_lists
 from ...services.funnel import event_funnel, funnel_csv
 from ..auth.session import roles_required
@@ -40,10 +41,13 @@ def booklet_download(event_id: int):
     """The PDF kept for the booklet's current content, else the page of the job making it
     (which opens the PDF once it is ready)."""
     event = load(event_id)
-    pdf = booklet_pdf_for(event, current_user)
-    if pdf.path is None:
-        return redirect(url_for("jobs.detail", job_id=pdf.job_id, open=1))
-    return send_file(pdf.path, mimetype="application/pdf", download_name=f"booklet-{event.id}.pdf",
+    path = made_by_job(event, current_user, int_arg(request.args, "job"))
+    if path is None:
+        pdf = booklet_pdf_for(event, current_user)
+        if pdf.path is None:
+            return redirect(url_for("jobs.detail", job_id=pdf.job_id, open=1))
+        path = pdf.path
+    return send_file(path, mimetype="application/pdf", download_name=f"booklet-{event.id}.pdf",
                      max_age=0)
 
 

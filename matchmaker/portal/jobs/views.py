@@ -67,6 +67,10 @@ def kind_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
+#: result keys for the page's own use, not shown (a booklet job's file name)
+UNSHOWN = {"file"}
+
+
 def result_items(result: dict) -> list[tuple[str, str]]:
     """A job's result as (label, value) in the reader's language; nested reports left out.
 
@@ -86,6 +90,8 @@ def result_items(result: dict) -> list[tuple[str, str]]:
     }
     items = []
     for key, value in result.items():
+        if key in UNSHOWN:
+            continue
         if isinstance(value, dict) and "msgid" not in value:
             continue
         if isinstance(value, list | tuple) and not value:  # no warnings: no empty line
@@ -164,7 +170,7 @@ def status(job_id: int):
 def made_file(job: Job) -> str | None:
     """Where to open what a finished job made for its reader (a booklet's PDF), else None."""
     event_id = (job.params or {}).get("event_id") if job.kind == "booklet" else None
-    return url_for("events.booklet_download", event_id=event_id) if event_id else None
+    return url_for("events.booklet_download", event_id=event_id, job=job.id) if event_id else None
 
 
 IMPORTS = ("import_patents", "import_needs")
