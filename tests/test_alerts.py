@@ -164,7 +164,7 @@ def test_patents_listed_together_tell_each_broker_once(cast):
     assert recipients() == {"b_assigned": ["patent_listed"]}  # b_ordos: only patents[0], told
     [note] = db.session.scalars(select(Notification))
     assert note.message.startswith("3 项新上架专利与您负责的未结需求强匹配")
-    assert "“批量专利2”匹配 “甲需求”、“乙需求”" in note.message and note.link == "/queue/"
+    assert "“批量专利2”匹配“甲需求”、“乙需求”" in note.message and note.link == "/queue/"
     announce_new("patents", [p.id for p in patents])  # a share run again: nobody twice
     assert recipients() == {"b_assigned": ["patent_listed"]}
 
@@ -185,10 +185,10 @@ def test_needs_posted_together_tell_each_recipient_once(cast):
     assert recipients() == {"uni_a": ["need_posted"], "b_assigned": ["need_posted"]}
     told = {n.user.username: n for n in db.session.scalars(select(Notification))}
     assert told["b_assigned"].message == (
-        f"3 项可由您处理的新技术需求，其中 {ent_org.name} 的“批量需求1”（2 项强匹配专利）")
+        f"3 条可由您处理的新技术需求，其中包括{ent_org.name}的“批量需求1”（2 项强匹配专利）。")
     assert told["b_assigned"].link == "/needs/"
     university = told["uni_a"].message
-    assert university.startswith("有 3 项新发布的技术需求与贵单位专利")
+    assert university.startswith("有 3 条新发布的技术需求与贵单位的专利匹配（包括")
     assert "“强匹配专利”" in university and "“次强匹配专利”" in university
     assert "批量需求" not in university  # the needs stay unnamed to universities
     announce_new("needs", [n.id for n in needs])  # a share run again: nobody twice

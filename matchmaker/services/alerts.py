@@ -205,11 +205,11 @@ def alert_needs_posted(need_ids: list[int]) -> list[Notification]:
             message = reason(
                 "A new technical need matches your patent %(patents)s; a broker will "
                 "recommend it to you if it fits.",
-                patents=[f"“{p.title}”" for p in theirs],
+                patents=list(dict.fromkeys(f"“{p.title}”" for p in theirs)),
             ) if len(items) == 1 else reason(
-                "%(n)d new technical needs match your patents %(patents)s; a broker will "
-                "recommend those that fit.",
-                n=len(items), patents=[f"“{p.title}”" for p in theirs[:5]],
+                "%(n)d new technical needs match patents of yours (among them %(patents)s); "
+                "a broker will recommend those that fit.",
+                n=len(items), patents=list(dict.fromkeys(f"“{p.title}”" for p in theirs))[:5],
             )
         notes.append(notify(user, "need_posted", message, _path("patents.detail", theirs[0].id)))
     for broker, items in brokers_told.values():
