@@ -178,8 +178,8 @@ def test_funnel_labels_sit_above_their_bars_with_chinese_punctuation(app):
         with force_locale("en"):
             english = str(funnel_chart([("All pairs", 915), ("Recommended", 32)], "t"))
     labels = re.findall(r'<text[^>]*class="stage">([^<]*)</text>', svg)
-    assert labels == ["全部配对：915", "已推荐及以后：32（3%）", "已签约及以后：12（1%）"]
-    assert "Recommended: 32 (3%)" in english
+    assert labels == ["全部配对：915", "已推荐及以后：32（3.5%）", "已签约及以后：12（1.3%）"]
+    assert "Recommended: 32 (3.5%)" in english
     # each label's baseline is above the top of its own bar: the bar never runs through it
     tops = [float(y) for y in re.findall(r'<rect[^>]* y="([\d.]+)"', svg)]
     bases = [float(y) for y in re.findall(r'<text[^>]* y="([\d.]+)"[^>]*class="stage"', svg)]

@@ -119,6 +119,15 @@ def line_chart(points: list[tuple[str, float]], title: str = "", width: int = 56
     return _svg(width, height, title, axis + line + marks, "line")
 
 
+def funnel_share(value: float, first: float) -> str:
+    """A stage's share of the first: whole percents, one decimal under 10 %, and "<0.1%" for a
+    stage that is not empty but rounds to nothing (32 of 13,097 read "0%")."""
+    share = value / first if first else 0.0
+    if share == 0 or share >= 0.1:
+        return f"{share:.0%}"
+    return f"{share:.1%}" if share >= 0.001 else "<0.1%"
+
+
 def funnel_chart(stages: list[tuple[str, float]], title: str = "", width: int = 560) -> Markup:
     """Centred bars that narrow stage by stage, with the share of the first stage.
 
@@ -136,8 +145,9 @@ def funnel_chart(stages: list[tuple[str, float]], title: str = "", width: int = 
         y = top + i * row
         count = _fmt(value)
         if first and i:
-            count = gettext("%(count)s (%(share)s)", count=count, share=f"{value / first:.0%}") \
-                if has_app_context() else f"{count} ({value / first:.0%})"
+            share = funnel_share(value, first)
+            count = gettext("%(count)s (%(share)s)", count=count, share=share) \
+                if has_app_context() else f"{count} ({share})"
         text = f"{name}{_colon()}{count}"
         rows.append(
             f'<text x="{width / 2:.1f}" y="{y + label_h - 8}" text-anchor="middle" '
