@@ -115,6 +115,22 @@ def test_university_sees_and_edits_only_its_own_patents(cast):
     assert theirs.title == "一种镁合金铸造方法"
 
 
+def test_the_owner_is_told_that_candidate_needs_wait_for_a_broker_without_seeing_them(cast):
+    """QA, stop 35: a university saw "暂无可显示的匹配需求" while the engine had stored ten
+    candidate needs for its new patent; it now reads that candidates wait for a broker (which
+    needs stays hidden until a broker recommends one)."""
+    client = signed_in(cast["app"], "uni1")
+    ours = cast["ours"]
+    assert "暂无可显示的匹配需求" in text_of(client.get(f"/patents/{ours.id}"))
+    db.session.add(Match(need=cast["need"], patent=ours, score=0.8, status=MatchStatus.CANDIDATE))
+    db.session.commit()
+    page = text_of(client.get(f"/patents/{ours.id}"))
+    assert "已找到候选需求，正等待技术经纪人审核" in page and "暂无可显示的匹配需求" not in page
+    assert cast["need"].title not in page  # not which need
+    broker = text_of(signed_in(cast["app"], "broker1").get(f"/patents/{ours.id}"))
+    assert cast["need"].title in broker and "正等待技术经纪人审核" not in broker
+
+
 def test_university_cannot_post_a_patent_for_another_organization(cast):
     client = signed_in(cast["app"], "uni1")
     before = count_patents()

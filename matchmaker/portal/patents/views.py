@@ -20,7 +20,7 @@ from ...errors import ValidationError
 from ...extensions import db
 from ...jobs.imports import save_upload
 from ...labels import choices
-from ...records import LegalStatus, Match, Organization, Patent, PatentType, Role
+from ...records import LegalStatus, Match, MatchStatus, Organization, Patent, PatentType, Role
 from ...regions import LEAGUES
 from ...security import throttle
 from ...security.params import page_number
@@ -103,17 +103,26 @@ def detail(patent_id: int):
         .order_by(Match.score.desc())
         .limit(50)
     ).all()
+    party = access.is_party(current_user)
     return render_template(
         "patents/detail.html",
         patent=patent,
         matches=matches,
-        party=access.is_party(current_user),
+        party=party,
+        # the owner sees that candidates wait for a broker, not which needs they are
+        in_review=party and not matches and _awaiting_review(patent.id),
         contacts=access.can_see_contacts(current_user)
         or (patent.owner_id is not None and current_user.organization_id == patent.owner_id),
         can_edit=access.can_edit_patent(current_user, patent),
         can_match=current_user.role in (Role.ADMIN, Role.BROKER),
         confirm=ConfirmForm(),
     )
+
+
+def _awaiting_review(patent_id: int) -> bool:
+    """Whether the engine stored candidate needs for the patent that no broker decided yet."""
+    return db.session.scalar(select(Match.id).where(
+        Match.patent_id == patent_id, Match.status == MatchStatus.CANDIDATE).limit(1)) is not None
 
 
 def _values(form: PatentForm, patent: Patent | None) -> dict:
