@@ -35,6 +35,22 @@ def test_pair_page_shows_channel_shares_and_admins_see_the_engine_details(people
     assert "use-multilingual" in details and "9.200" in details
 
 
+def test_the_channel_hint_names_only_the_channels_of_the_pair(people, app):
+    """QA, stop 35: every pair page explained the English channel, also where it took no
+    part; the heading read 推荐理由 on rejected pairs too."""
+    client = client_as(app, "broker1")
+    html = client.get(f"/queue/{people['match'].id}").get_data(as_text=True)
+    assert "语义相似比较两段文字的含义，关键词比较共同的词语。" in html
+    assert "英文语义" not in html and "推荐理由" not in html and "匹配依据" in html
+    english = pair(need=people["need"], patent=f.patent("Magnet rotor", owner=people[
+        "university_org"]), explanation={**EXPLANATION, "shares": [
+            {"channel": "sentence-transformers:all-MiniLM-L6-v2", "kind": "extra", "share": 40},
+            {"channel": "bm25", "kind": "lexical", "share": 60}]})
+    db.session.commit()
+    html = client.get(f"/queue/{english.id}").get_data(as_text=True)
+    assert "英文语义比较两段英文文字" in html
+
+
 def test_pair_page_in_english_names_the_channels(people, app):
     client = client_as(app, "broker1")
     with client.session_transaction() as session:
