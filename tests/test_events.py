@@ -323,6 +323,13 @@ def test_per_enterprise_match_lists(db_app):
     pair(n1, p1, 0.82).calibrated = 73
     pair(n1, p2, 0.3, status=MatchStatus.REJECTED)
     pair(n1, f.patent(title="未上架专利"), 0.95)
+    # a candidate under the strong-match line is no match to show (it read "0 低"); one a
+    # broker recommended stays, whatever its score
+    p3, p4 = f.patent(title="弱匹配专利"), f.patent(title="已推荐的弱匹配专利")
+    listing(e, p3, 2)
+    listing(e, p4, 3)
+    pair(n2, p3, 0.2).calibrated = 0
+    pair(n2, p4, 0.2, status=MatchStatus.RECOMMENDED).calibrated = 12
     registration(e, org)
     broker = f.user(Role.BROKER)
     db.session.commit()
@@ -330,7 +337,7 @@ def test_per_enterprise_match_lists(db_app):
     assert entry.organization == org
     assert [(need.title, [p.patent.title for p in pairs]) for need, pairs in entry.needs] == [
         ("提高矫顽力", ["晶界扩散钕铁硼"]),
-        ("降低能耗", []),
+        ("降低能耗", ["已推荐的弱匹配专利"]),
     ]
     page = client_for(db_app, broker).get(f"/events/{e.id}/matches")
     assert page.status_code == 200

@@ -29,6 +29,7 @@ from ..records import (
     ReleaseEvent,
     User,
 )
+from . import scores
 from .access import need_filter
 from .events import split_list
 
@@ -337,8 +338,12 @@ def enterprise_match_lists(event: ReleaseEvent, user: User | None = None) -> lis
     for need in db.session.scalars(needs_stmt.order_by(Need.id)):
         needs_by_org[need.enterprise_id].append(need)
     pairs_by_need: dict[int, list[Pair]] = defaultdict(list)
+    # as the review queue by default: no candidate under the strong-match line (a pair scored
+    # 0 低 was listed as a match for an enterprise, QA stop 35); worked pairs always
+    strong_or_worked = or_(Match.status != MatchStatus.CANDIDATE, Match.calibrated.is_(None),
+                           Match.calibrated >= scores.thresholds().strong)
     for match, need, patent in db.session.execute(
-        _listed_pairs(event, user).where(Need.enterprise_id.in_(org_ids))
+        _listed_pairs(event, user).where(Need.enterprise_id.in_(org_ids), strong_or_worked)
     ):
         pairs_by_need[need.id].append(Pair(match, need, patent))
     return [
