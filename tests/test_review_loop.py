@@ -54,6 +54,23 @@ def test_queue_links_carry_the_filters_and_the_pair_page_keeps_them(world, db_ap
     assert 'class="actionbar' in html and 'data-shortcut="r"' in html and 'data-shortcut="x"' in html
 
 
+def test_the_last_strong_pair_leads_on_to_the_weak_candidates(world, db_app):  # noqa: F811
+    """QA, stop 35: after the queue's last strong pair the button read "Queue done" while 234
+    weak candidates were still waiting, hidden by the default view."""
+    m3 = world["m3"]
+    m3.calibrated = 5  # under the strong-match line: hidden by default
+    db.session.commit()
+    client = client_as(db_app, "broker1")
+    m1, m2 = world["m1"].id, world["m2"].id
+    assert review.next_pair_id(world["broker"], QueueFilters(), m2) is None  # m2 ends it
+    html = client.get(f"/queue/{m2}").get_data(as_text=True)
+    assert (f'id="next-pair" class="button" href="/queue/{m3.id}?q=strength%3Dweak"' in html
+            or f'href="/queue/{m1}?q=strength%3Dweak"' in html), html[html.index("next-pair"):][:200]
+    assert "强匹配已审完：继续审弱匹配候选" in html
+    last = client.get(f"/queue/{m3.id}?q=strength%3Dweak").get_data(as_text=True)
+    assert "强匹配已审完" not in last  # the weak walk ends as the queue does
+
+
 def test_recommending_lands_on_the_next_pair_of_the_filtered_queue(world, db_app):  # noqa: F811
     client = client_as(db_app, "broker1")
     m1, m2 = world["m1"].id, world["m2"].id
@@ -91,7 +108,9 @@ def test_q_is_only_ever_a_known_relative_query_string(world, db_app, q):  # noqa
     after = re.search(r'id="next-pair" class="button" href="([^"]*)"', html)[1]
     assert carried and set(carried) <= {"", "sort=age"}  # rebuilt from known filters only
     assert back in ("/queue/", "/queue/?sort=age")
-    assert after == back or re.fullmatch(r"/queue/\d+(\?q=sort%3Dage)?", after), after
+    # (or on to the weak candidates: the same known filters, strength=weak added)
+    assert after == back or re.fullmatch(
+        r"/queue/\d+(\?q=(strength%3Dweak(%26)?)?(sort%3Dage)?)?", after), after
 
 
 def test_bulk_recommend(world, db_app):  # noqa: F811

@@ -281,6 +281,18 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
     via = origin(request.values.get("via"))
     next_id = None if via == "board" else review.next_pair_id(current_user, filters, match.id)
     back_url, next_url = origin_links(via, q, next_id)
+    on_to_weak = False
+    if next_id is None and via is None and not filters.weak:
+        # the strong and medium pairs are done, not the queue: go on with the weak candidates
+        weak_filters, weak_q = queue_query(
+            urlencode([*[(k, v) for k, v in parse_qsl(q) if k != "strength"],
+                       ("strength", WEAK)]), brokers)
+        # after this pair in that view, else its first (a weak pair scored above this one)
+        weak_next = (review.next_pair_id(current_user, weak_filters, match.id)
+                     or review.next_pair_id(current_user, weak_filters, 0))
+        if weak_next not in (None, match.id):
+            next_url = url_for("queue.pair", match_id=weak_next, q=weak_q)
+            on_to_weak = True
     explanation = dict(match.explanation or {})
     explanation["closest_sentences"] = pair_sentences(match, explanation)
     channels = explanation.get("channels") or match.channel_scores or {}
@@ -308,6 +320,7 @@ def render_pair(match: Match, *, failed=None, status: int = 200):
         q=q,
         next_url=next_url,
         has_next=next_id is not None,
+        on_to_weak=on_to_weak,
         back_url=back_url,
         via=via,
         bar_targets=REVIEW_MOVES,
