@@ -131,6 +131,19 @@ def test_the_owner_is_told_that_candidate_needs_wait_for_a_broker_without_seeing
     assert cast["need"].title in broker and "正等待技术经纪人审核" not in broker
 
 
+def test_a_form_sent_back_says_how_many_fields_to_correct_and_links_each(cast):
+    """QA, stop 35: the summary said only 请修改标出的字段。 while the errors sat below the fold
+    of a phone."""
+    client = signed_in(cast["app"], "uni1")
+    page = client.post("/patents/new", data=form(title="", publication_number="不是公开号"))
+    assert page.status_code == 200 or page.status_code == 400
+    html = page.get_data(as_text=True)
+    summary = html.split('class="flash flash-danger error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "请修改标出的 2 个字段：" in summary
+    assert '<a href="#title">' in summary and '<a href="#publication_number">' in summary
+    assert "、" in summary
+
+
 def test_university_cannot_post_a_patent_for_another_organization(cast):
     client = signed_in(cast["app"], "uni1")
     before = count_patents()
