@@ -80,6 +80,7 @@ events.remove_patent             POST  L A A A D D D D
 events.save_listing              POST  L A A A D D D D
 events.unregister                POST  L A A A A D D D
 health.healthz                   GET   A A A A A A A A
+home.favicon                     GET   A A A A A A A A
 home.index                       GET   A A A A A A A A
 integrations.deliveries          GET   L A D D A D D D
 integrations.revoke              POST  L A D D A D D D

@@ -218,3 +218,10 @@ def test_the_dashboard_breakdowns_scroll_in_their_own_box(app):
     db.session.commit()
     page = client_as(app, "b1").get("/dashboard/").get_data(as_text=True)
     assert page.count('<div class="table-box"><table class="data compact wide">') == 3
+
+
+def test_the_favicon_address_answers_with_the_icon(client):
+    """A PDF the browser shows asks /favicon.ico (404 on every booklet opened, QA stop 35)."""
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+    assert b"<svg" in answer.data

@@ -1,6 +1,6 @@
 """The landing page: each role goes to its own home, visitors to the public showcase."""
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 
 from ..records import Role
@@ -26,3 +26,11 @@ def index():
         if endpoint in current_app.view_functions:
             return redirect(url_for(endpoint))
     return render_template("home.html")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon for what has no page of its own to name it (a PDF the browser shows asks
+    here; it was a 404 on every booklet opened)."""
+    return send_from_directory(current_app.static_folder, "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)
