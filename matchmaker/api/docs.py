@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 from flask import current_app, render_template
 from flask_babel import get_locale, gettext, lazy_pgettext
+from markupsafe import Markup, escape
 from spectree.response import DEFAULT_CODE_DESC
 
 from . import bp, spec
@@ -88,6 +89,14 @@ def reader_text(text: str) -> tuple[str, bool]:
         return text, True
     translated = gettext(text)
     return translated, translated != text
+
+
+def code_spans(text: str) -> Markup:
+    """``text`` with its `backticked` names (headers, fields, values, file types) as code,
+    the rest escaped: names stay as they are in either language."""
+    parts = str(text or "").split("`")
+    return Markup("").join(Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+                           for i, part in enumerate(parts))
 
 
 def _number(value) -> str:
@@ -200,4 +209,4 @@ def docs():
             })
     return render_template("api/docs.html", doc=doc, operations=operations, schemas=schemas,
                            type_label=lambda schema: type_label(schema, schemas),
-                           reader_text=reader_text)
+                           reader_text=reader_text, code_spans=code_spans)

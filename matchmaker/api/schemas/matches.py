@@ -28,7 +28,7 @@ class MatchOut(BaseModel):
         description="0-100: how likely a broker would recommend this pair (docs/matching.md, "
         "Calibrated score); null when stored before calibration")
     band: Literal["high", "medium", "low"] | None = Field(
-        description="高 / 中 / 低 band of calibrated_score (thresholds in the configuration)")
+        description="`高` / `中` / `低` band of `calibrated_score` (thresholds in the configuration)")
 
 
 class MatchList(BaseModel):

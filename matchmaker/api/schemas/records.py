@@ -19,7 +19,7 @@ from ...records import (
 from .common import OrgRef, PageQuery, PlainText, Strict, UtcDateTime
 
 #: What the service does with what is sent (record_checks), said where clients read the schema.
-AMOUNT = "10,000 yuan (万元); rounded to 0.01"
+AMOUNT = "10,000 yuan (`万元`); rounded to 0.01"
 DATE = f"year {validators.MIN_YEAR}-{validators.MAX_YEAR}"
 
 
@@ -37,8 +37,8 @@ class NeedOut(BaseModel):
     description: str
     technical_field: str | None
     keywords: list[str]
-    budget_min: float | None = Field(description="10,000 yuan (万元)")
-    budget_max: float | None = Field(description="10,000 yuan (万元)")
+    budget_min: float | None = Field(description="10,000 yuan (`万元`)")
+    budget_max: float | None = Field(description="10,000 yuan (`万元`)")
     cooperation_mode: CooperationMode
     deadline: date | None
     region_league: str | None
@@ -60,7 +60,7 @@ class NeedList(BaseModel):
 
 class NeedQuery(PageQuery):
     status: NeedStatus | None = None
-    region: str | None = Field(None, max_length=40, description="league or city (盟市)")
+    region: str | None = Field(None, max_length=40, description="league or city (`盟市`)")
     field: str | None = Field(None, max_length=100, description="technical field contains")
     q: str | None = Field(None, max_length=100, description="title contains")
 
@@ -121,7 +121,7 @@ class PatentOut(BaseModel):
     ipc_codes: list[str]
     licensing_modes: list[LicenceMode]
     technical_field: str | None
-    asking_price: float | None = Field(description="10,000 yuan (万元)")
+    asking_price: float | None = Field(description="10,000 yuan (`万元`)")
     dormant: bool
     listing: Literal["listed", "closed"] = Field(
         description="closed: the owner no longer offers the patent; it is not matched")
