@@ -40,7 +40,7 @@ def booklet_key(booklet: Booklet, font: FontChoice, locale: str) -> str:
         digest.update(json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode())
         digest.update(b"\0")
 
-    feed([_code_digest(), str(locale), font.path, font.index, font.bold_path,
+    feed([CODE_DIGEST, str(locale), font.path, font.index, font.bold_path,
           _stamp(font.path), _stamp(font.bold_path)])
     feed(_columns(booklet.event))
     for page in booklet.pages:
@@ -110,11 +110,6 @@ def _stamp(path: str | None) -> list | None:
     except OSError:
         return None
     return [stat.st_size, stat.st_mtime_ns]
-
-
-def _code_digest() -> str:
-    """The booklet's code and every compiled catalog as this process loaded them."""
-    return CODE_DIGEST
 
 
 def _digest_code() -> str:
