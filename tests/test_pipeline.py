@@ -429,7 +429,11 @@ def test_assign_and_note_through_the_page(people, db_app):
     assert f'name="q" value="{q}"'.replace("&", "&amp;") in client.get(
         f"/queue/{match.id}?q=status%3Dall%26sort%3Dage").get_data(as_text=True)
     kept = client.post(f"/pipeline/{match.id}/note", data={"note-body": "二", "q": q})
-    assert kept.headers["Location"] == f"/queue/{match.id}?q=status%3Dall%26sort%3Dage#notes"
+    second = db.session.scalar(select(MatchNote.id).where(MatchNote.body == "二"))
+    # the page opens at the new note (the "added" message at its top is out of sight there)
+    assert kept.headers["Location"] == (f"/queue/{match.id}?q=status%3Dall%26sort%3Dage"
+                                        f"#note-{second}")
+    assert f'id="note-{second}"' in client.get(kept.headers["Location"]).get_data(as_text=True)
     assert client.post(f"/pipeline/{match.id}/note", data={"note-body": "  "}).status_code == 400
     html = client.get(f"/queue/{match.id}").get_data(as_text=True)
     assert "已约企业下周座谈" in html and "熟悉稀土" in html

@@ -400,3 +400,31 @@ def test_preference_flags_are_marked_favourable_or_not(live_app, base_url, brows
         shot(page, "qa4/390-zh_CN-pair-flags")
     finally:
         context.close()
+
+
+def test_a_note_added_on_a_phone_opens_the_page_at_the_note_marked(live_app, base_url, browser):
+    """After 添加备注 the page jumped to the notes, where the "added" message at the top of
+    the page was out of sight (QA, stop 35): it now opens at the new note, marked."""
+    with live_app.app_context():
+        match_id = pair(need=f.need("备注定位测试需求"),
+                        patent=f.patent("备注定位测试专利", number="CN119099931A")).id
+        db.session.commit()
+        db.session.remove()
+    context = _context(browser, PHONE, touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, base_url, "e2e-admin", "zh_CN")
+        page.goto(f"{base_url}/queue/{match_id}")
+        page.fill("textarea[name='note-body']", "已约企业下周三座谈")
+        page.locator("form.add-note button, form.add-note input[type=submit]").first.click()
+        page.wait_for_url(f"**/queue/{match_id}*#note-*")
+        note = page.locator(".note:target")
+        assert note.count() == 1 and "已约企业下周三座谈" in note.inner_text()
+        assert note.evaluate("n => getComputedStyle(n).backgroundColor") not in (
+            "rgba(0, 0, 0, 0)", "transparent")
+        box = note.bounding_box()
+        assert box is not None and 0 <= box["y"] < PHONE["height"]  # in sight, not below
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "qa4/390-note-added")
+    finally:
+        context.close()

@@ -162,9 +162,11 @@ def note(match_id: int):
     if not form.validate():
         return render_pair(match, failed=form, status=400)
     try:
-        pipeline.add_note(match, current_user, form.body.data)
+        added = pipeline.add_note(match, current_user, form.body.data)
     except ValidationError as error:
         _field_error(form, error)
         return render_pair(load_pair(match_id), failed=form, status=400)
     flash(_("Note added."), "success")
-    return redirect(_back(match_id) + "#notes")  # the queue's filters kept, as after a move
+    # to the new note, marked (the message at the top of the page is out of sight there);
+    # the queue's filters kept, as after a move
+    return redirect(_back(match_id) + f"#note-{added.id}")
