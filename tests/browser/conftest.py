@@ -62,8 +62,10 @@ class ClosedOnceSent:
     job, a saved need's matching) runs in the response's ``close()``. werkzeug's development
     server skips that call when the client resets the connection after reading the response:
     its ``finally`` reads what the client may still send, the read raises ConnectionResetError,
-    and ``close()`` is never reached. Chromium does so after a redirect now and then, so a
-    booklet's job stayed queued for good in some runs (twice in CI). gunicorn always closes.
+    and ``close()`` is never reached. A browser resets a connection whose answer it did not
+    read to the end; in stop 35's CI run and in two clean-clone runs since, the booklet's job
+    queued behind a redirect was never sent (its after-response step never ran) and the test
+    waited in vain. gunicorn's workers always close. test_live_server.py resets on purpose.
     """
 
     def __init__(self, app):
