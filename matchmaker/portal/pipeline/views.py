@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import inspect
 
 from ...errors import ChangedMeanwhile, TransitionError, ValidationError
 from ...extensions import db
@@ -168,5 +169,6 @@ def note(match_id: int):
         return render_pair(load_pair(match_id), failed=form, status=400)
     flash(_("Note added."), "success")
     # to the new note, marked (the message at the top of the page is out of sight there);
-    # the queue's filters kept, as after a move
-    return redirect(_back(match_id) + f"#note-{added.id}")
+    # the queue's filters kept, as after a move. Its id from the identity key: ``added.id``
+    # would read the row again after the commit
+    return redirect(_back(match_id) + f"#note-{inspect(added).identity[0]}")
