@@ -20,6 +20,10 @@ needs_posted = _signals.signal("needs-posted")
 #: sent with ``match_id``, ``from_status``, ``to_status``, ``actor_id``, ``need_id`` and
 #: ``need_status_changed`` (the move matched or reopened the need) after a pipeline move
 match_moved = _signals.signal("match-moved")
+#: sent once with ``match_ids`` after the ``match_moved`` signals of one committed action (a
+#: move with the pairs its patent- or need-level rejection closed, or a bulk action): what asks
+#: the database about all decisions at once listens here, not once per pair
+moves_committed = _signals.signal("moves-committed")
 #: sent with ``job_id`` and ``actor_id`` after an import job finished (ok or failed)
 import_finished = _signals.signal("import-finished")
 #: sent with ``side`` ("patents" or "needs") when a request found that side's index unusable;

@@ -93,3 +93,18 @@ def test_zero_switches_automatic_training_off(pairs, app):
     assert _trainings() == []
     assert schedule.queue_if_due(0) is None
     assert schedule.retraining_due(6) is True  # the decisions are there; only the setting says no
+
+
+def test_a_rejection_that_closes_the_needs_other_pairs_asks_once_whether_training_is_due(
+        pairs, app, monkeypatch):
+    app.config["RERANK_RETRAIN_EVERY"] = 50
+    asked = []
+    real = schedule.retraining_due
+    monkeypatch.setattr(schedule, "retraining_due", lambda every: asked.append(every) or real(every))
+    need_id = pairs[0].need_id
+    others = [m for m in pairs if m.need_id == need_id and m.id != pairs[0].id]
+    assert len(others) >= 2
+    done = pipeline.move_reported(pairs[0], MatchStatus.REJECTED, None,
+                                  rejection_reason=RejectionReason.ALREADY_SOLVED)
+    assert len(done.cascaded) == len(others)  # every open pair of the need went with it
+    assert asked == [50]  # one question for the whole action, not one per pair

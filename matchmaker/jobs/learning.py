@@ -7,7 +7,7 @@ from flask import current_app
 from ..extensions import db
 from ..records import Match, MatchStatus, RejectionReason
 from ..services import jobs as jobs_service
-from ..signals import match_moved
+from ..signals import match_moved, moves_committed
 from .registry import JobContext, job
 
 
@@ -37,11 +37,12 @@ def connect_receivers(app) -> None:
     """A pair rejected as "not relevant" queues ``teach_rejection`` (after the response); every
     ``RERANK_RETRAIN_EVERY`` labelled decisions queue ``train_reranker``."""
     match_moved.connect(on_match_moved)
-    match_moved.connect(retrain_when_due)
+    moves_committed.connect(retrain_when_due)
 
 
 def retrain_when_due(sender, **_kw) -> None:
-    """Queue a training once enough labelled decisions came in since the last one."""
+    """Queue a training once enough labelled decisions came in since the last one: asked once
+    per committed action (a rejection that closed 31 other pairs asks once, not 32 times)."""
     from ..learning.schedule import queue_if_due
 
     queue_if_due(current_app.config.get("RERANK_RETRAIN_EVERY", 0))

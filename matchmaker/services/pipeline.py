@@ -238,8 +238,9 @@ def stage_move(
 
 
 def announce(moves: list[_Move]) -> None:
-    """Send ``match_moved`` for committed moves; a failing receiver never undoes the move."""
-    from ..signals import match_moved
+    """Send ``match_moved`` for each committed move, then ``moves_committed`` once for them all;
+    a failing receiver never undoes the move."""
+    from ..signals import match_moved, moves_committed
 
     app = current_app._get_current_object()
     moves = [m for done in moves for m in (done, *done.cascaded)]
@@ -256,6 +257,11 @@ def announce(moves: list[_Move]) -> None:
             )
         except Exception:
             log.exception("a match_moved receiver failed for match %s", done.match_id)
+    if moves:
+        try:
+            moves_committed.send(app, match_ids=[done.match_id for done in moves])
+        except Exception:
+            log.exception("a moves_committed receiver failed")
 
 
 def _side_effects(match: Match, current: MatchStatus, target: MatchStatus) -> bool:
