@@ -179,6 +179,8 @@ def load_config(instance_path: str) -> dict:
         # rejection lowers, by TEACH_PENALTY, candidates whose multilingual vector has cosine
         # >= TEACH_SIMILARITY with the rejected patent (same need) or need (same patent).
         "TEACH_AT_ONCE": _env_bool("TEACH_AT_ONCE", True),
+        # How long a patent- or need-level rejection (and the pairs it closed) may be undone.
+        "UNDO_SECONDS": _env_int("UNDO_SECONDS", 900),
         "TEACH_SIMILARITY": _env_float("TEACH_SIMILARITY", 0.9),
         "TEACH_PENALTY": _env_float("TEACH_PENALTY", 0.2),
         # Stored benchmark candidates (bench/learning_candidates.py), comma separated.

@@ -225,6 +225,7 @@ def engine_label(msgid) -> str:
 #: Notes the system writes when it withdraws pairs (``services.stale``), stored in English.
 SYSTEM_NOTES = {
     "listing closed by its owner": _l("The owner closed the listing"),
+    "rejection undone": _l("Rejection undone"),  # services.undo.UNDONE
 }
 #: ... and those that name the record's new status: (stored prefix, status enum, label)
 STATUS_NOTES = (

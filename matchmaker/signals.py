@@ -17,8 +17,10 @@ patent_listed = _signals.signal("patent-listed")
 #: ``patent_listed`` (``need_posted``) still comes for each, with ``together=True``
 patents_listed = _signals.signal("patents-listed")
 needs_posted = _signals.signal("needs-posted")
-#: sent with ``match_id``, ``from_status``, ``to_status``, ``actor_id``, ``need_id`` and
-#: ``need_status_changed`` (the move matched or reopened the need) after a pipeline move
+#: sent with ``match_id``, ``from_status``, ``to_status``, ``actor_id``, ``need_id``,
+#: ``need_status_changed`` (the move matched or reopened the need) and ``restored`` (an undone
+#: rejection put the pair back at a stage it had: nobody is told of it as news) after a
+#: pipeline move
 match_moved = _signals.signal("match-moved")
 #: sent once with ``match_ids`` after the ``match_moved`` signals of one committed action (a
 #: move with the pairs its patent- or need-level rejection closed, or a bulk action): what asks

@@ -125,6 +125,7 @@ pipeline.board                   GET   L A A A D D D D
 pipeline.move                    POST  L A A D D D D D
 pipeline.note                    POST  L A A D D D D D
 pipeline.table                   GET   L A A A D D D D
+pipeline.undo_rejection          POST  L A A D D D D D
 quality.index                    GET   L A A A D D D D
 quality.train                    POST  L A D D D D D D
 queue.bulk                       POST  L A A A D D D D

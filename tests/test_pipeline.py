@@ -244,7 +244,8 @@ def test_signal_is_sent_after_commit_and_a_failing_receiver_keeps_the_move(peopl
         pipeline.move(match, S.RECOMMENDED, people["broker"])
     assert seen == [{"match_id": match.id, "from_status": S.CANDIDATE, "to_status": S.RECOMMENDED,
                      "actor_id": people["broker"].id, "need_id": match.need_id,
-                     "need_status_changed": False, "stored": S.RECOMMENDED}]
+                     "need_status_changed": False, "restored": False,
+                     "stored": S.RECOMMENDED}]
     db.session.expire_all()
     assert match.status is S.RECOMMENDED
 

@@ -388,6 +388,7 @@ def test_catalogs_cover_every_string_of_part_b():
         ROOT / "matchmaker/services/pipeline.py", ROOT / "matchmaker/services/pipeline_checks.py",
         ROOT / "matchmaker/services/queue.py", ROOT / "matchmaker/services/pair_lists.py",
         ROOT / "matchmaker/services/review.py", ROOT / "matchmaker/services/saved_views.py",
+        ROOT / "matchmaker/services/undo.py",
     ]
     keywords = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "tr": None}
     missing = []

@@ -118,6 +118,10 @@ class MatchHistory(db.Model):
     from_status: Mapped[MatchStatus | None] = mapped_column(enum_type(MatchStatus, "from_status"))
     to_status: Mapped[MatchStatus] = mapped_column(enum_type(MatchStatus, "to_status"))
     reason: Mapped[str | None] = mapped_column(Text)
+    #: the move that caused this one: a patent- or need-level rejection names itself on each
+    #: other pair it rejected, so undoing it finds them (``services.undo``)
+    cause_id: Mapped[int | None] = mapped_column(
+        ForeignKey("match_history.id", ondelete="SET NULL"), index=True)
 
     match: Mapped[Match] = relationship(back_populates="history")
     actor: Mapped[User | None] = relationship()

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "match_feedback": _l("Enterprise feedback on a pair"),
     "match_move": _l("Pair moved to another stage"),
     "match_queue": _l("Bulk action in the review queue"),
+    "match_undo": _l("Patent- or need-level rejection undone"),
     "need_create": _l("Need created"),
     "need_update": _l("Need changed"),
     "need_delete": _l("Need deleted"),

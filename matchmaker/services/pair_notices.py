@@ -27,10 +27,13 @@ def connect_receivers(app) -> None:
     match_moved.connect(on_match_moved)
 
 
-def on_match_moved(sender, match_id: int | None = None, to_status=None, **_kw) -> None:
-    """A committed move to 已推荐 notifies the need's enterprise users; never raises (the move
+def on_match_moved(sender, match_id: int | None = None, to_status=None, restored: bool = False,
+                   **_kw) -> None:
+    """A committed move to 已推荐 notifies the need's enterprise users (not a recommendation
+    an undone rejection put back: they heard of it the first time); never raises (the move
     stands whatever happens here)."""
-    if match_id is None or to_status is None or MatchStatus(to_status) is not MatchStatus.RECOMMENDED:
+    if (match_id is None or to_status is None or restored
+            or MatchStatus(to_status) is not MatchStatus.RECOMMENDED):
         return
     try:
         match = db.session.get(Match, match_id)

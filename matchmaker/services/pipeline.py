@@ -45,8 +45,8 @@ from .audit import record
 from .pipeline_checks import NOTE_LIMIT, TEXT_LIMIT, tr
 
 __all__ = [  # the names other parts import from here
-    "FINAL", "NOTE_LIMIT", "STAGES", "TEXT_LIMIT", "TRANSITIONS", "add_note", "allowed_moves",
-    "announce", "assign", "is_assignment", "move",
+    "FINAL", "Move", "NOTE_LIMIT", "STAGES", "TEXT_LIMIT", "TRANSITIONS", "add_note",
+    "allowed_moves", "announce", "assign", "is_assignment", "move",
     "move_reported", "record_feedback", "refused_move", "split_history_reason",
     "stage_assign", "stage_move", "tr",
 ]
@@ -90,14 +90,17 @@ def allowed_moves(match: Match) -> list[MatchStatus]:
 
 
 @dataclass
-class _Move:
+class Move:
+    """One committed (or staged) move of a pair, as ``announce`` tells it."""
+
     match: Match
     from_status: MatchStatus
     to_status: MatchStatus
     history: MatchHistory
     actor_id: int | None
     need_status_changed: bool = False  # the move matched or reopened the need
-    cascaded: list[_Move] = field(default_factory=list)  # a patent/need-level rejection's
+    restored: bool = False  # an undone rejection put the pair back where it stood
+    cascaded: list[Move] = field(default_factory=list)  # a patent/need-level rejection's
     # Kept at the move: after the commit, reading them from ``match`` reloads the pair.
     match_id: int = field(init=False)
     need_id: int = field(init=False)
@@ -131,7 +134,7 @@ def move(
     ).history
 
 
-def move_reported(match: Match, to: MatchStatus | str, actor: User | None, **options) -> _Move:
+def move_reported(match: Match, to: MatchStatus | str, actor: User | None, **options) -> Move:
     """:func:`move`, answering the whole move: with ``cascaded``, the other pairs a patent- or
     need-level rejection rejected too (the page tells the broker how many)."""
     try:
@@ -156,12 +159,14 @@ def stage_move(
     contract_number: str | None = None,
     expected: MatchStatus | str | None = None,
     cascade: bool = True,
-) -> _Move:
+    cause: MatchHistory | None = None,
+) -> Move:
     """Apply one move in the session without committing (bulk actions commit once).
 
     A rejection with a patent-level or need-level reason is applied to every other open pair
-    of that patent or need as well (``cascade``; their moves are in ``cascaded``). Recommending
-    or reopening a pair whose patent or need is stale is refused (``stale.refusal``).
+    of that patent or need as well (``cascade``; their moves are in ``cascaded``, their history
+    rows name this move's row as their ``cause``). Recommending or reopening a pair whose
+    patent or need is stale is refused (``stale.refusal``).
     """
     target = checks.status(to)
     current = MatchStatus(match.status)
@@ -218,6 +223,7 @@ def stage_move(
         from_status=current,
         to_status=target,
         reason=history_reason,
+        cause_id=cause.id if cause is not None else None,
     )
     db.session.add(history)
     if note:
@@ -225,7 +231,7 @@ def stage_move(
     need_status_changed = _side_effects(match, current, target)
     record("match_move", actor, f"match:{match.id}", frm=current.value, to=target.value)
     db.session.flush()
-    done = _Move(match, current, target, history, getattr(actor, "id", None),
+    done = Move(match, current, target, history, getattr(actor, "id", None),
                  need_status_changed)
     if target is S.REJECTED and cascade:
         note = values["rejection_note"]
@@ -233,11 +239,11 @@ def stage_move(
         for other in stale.cascade_targets(match, values["rejection_reason"]):
             done.cascaded.append(stage_move(other, S.REJECTED, None, note=text[:TEXT_LIMIT],
                                             rejection_reason=values["rejection_reason"],
-                                            cascade=False))
+                                            cascade=False, cause=history))
     return done
 
 
-def announce(moves: list[_Move]) -> None:
+def announce(moves: list[Move]) -> None:
     """Send ``match_moved`` for each committed move, then ``moves_committed`` once for them all;
     a failing receiver never undoes the move."""
     from ..signals import match_moved, moves_committed
@@ -254,6 +260,7 @@ def announce(moves: list[_Move]) -> None:
                 actor_id=done.actor_id,
                 need_id=done.need_id,
                 need_status_changed=done.need_status_changed,
+                restored=done.restored,
             )
         except Exception:
             log.exception("a match_moved receiver failed for match %s", done.match_id)

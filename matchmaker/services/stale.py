@@ -43,8 +43,11 @@ NEED_REASONS = {NeedStatus.CLOSED: RejectionReason.NEED_CLOSED,
                 NeedStatus.MATCHED: RejectionReason.NEED_MATCHED}
 
 
-def refusal(match: Match) -> str | None:
-    """Why ``match`` may not be recommended (or reopened) now, translated; None when it may."""
+def refusal(match: Match, *, withdrawals: bool = True) -> str | None:
+    """Why ``match`` may not be recommended (or reopened) now, translated; None when it may.
+
+    ``withdrawals=False`` asks only about the patent and the need themselves, not about
+    patent- or need-level rejections of other pairs (undoing one of those asks so)."""
     patent, need = match.patent, match.need
     if patent.legal_status in DEAD:
         return tr("The patent is no longer in force (%(status)s): this pair cannot be "
@@ -57,12 +60,29 @@ def refusal(match: Match) -> str | None:
     if need.status is NeedStatus.MATCHED:
         return tr("The need is already matched (a pair of it is signed): this pair cannot be "
                   "recommended.")
+    if not withdrawals:
+        return None
     withdrawn = _withdrawal(Session.object_session(match), patent.id, need.id)
     if withdrawn in PATENT_LEVEL_REASONS:
         return tr("The patent was withdrawn for every need (owner will not license, "
                   "transferred or exclusively licensed): this pair cannot be recommended.")
     if withdrawn in NEED_LEVEL_REASONS:
         return tr("The need was marked as already solved: this pair cannot be recommended.")
+    return None
+
+
+def own_withdrawal(match: Match) -> tuple[RejectionReason, str] | None:
+    """The system reason and note that withdraw ``match`` because of its own patent or need
+    (lapsed or expired, listing closed, need closed or matched), as the flush hook writes them;
+    None when both can be worked."""
+    patent, need = match.patent, match.need
+    if patent.legal_status in DEAD:
+        return (RejectionReason.PATENT_NOT_IN_FORCE,
+                f"legal status: {LegalStatus(patent.legal_status).value}")
+    if not patent.listed:
+        return RejectionReason.LISTING_CLOSED, "listing closed by its owner"
+    if need.status in NEED_REASONS:
+        return NEED_REASONS[need.status], f"need status: {NeedStatus(need.status).value}"
     return None
 
 

@@ -186,10 +186,11 @@ def on_patent_listed(sender, patent_id: int | None = None, **_kw) -> None:
 
 
 def on_match_moved(sender, match_id: int | None = None, from_status=None, to_status=None,
-                   **_kw) -> None:
+                   restored: bool = False, **_kw) -> None:
     to_value = getattr(to_status, "value", to_status)
-    events = ("match.moved", "match.recommended") if to_value == "recommended" else (
-        "match.moved",)
+    # a recommendation an undone rejection put back is a move, not a new recommendation
+    events = ("match.moved", "match.recommended") if to_value == "recommended" and not restored \
+        else ("match.moved",)
     # Every move of every broker passes here: without a subscriber (most platforms, most of
     # the time) it costs this one statement, not the pair's reload after the move's commit.
     subs = subscriptions(*events)

@@ -14,6 +14,7 @@ Screenshots go to artifacts/screenshots/qa4/.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -121,6 +122,19 @@ def _context(browser, viewport, touch=False):
     context = browser.new_context(**options)
     context.set_default_timeout(15_000)
     return context
+
+
+@contextmanager
+def _phone_at(browser, base_url, username, path):
+    """A touch phone's page, logged in as ``username`` (zh-CN), opened at ``path``."""
+    context = _context(browser, PHONE, touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, base_url, username, "zh_CN")
+        page.goto(f"{base_url}{path}")
+        yield page
+    finally:
+        context.close()
 
 
 def _name(width, locale, path):
@@ -358,17 +372,11 @@ def test_a_reject_menu_that_counts_the_pairs_it_takes_keeps_the_phone_page_narro
         db.session.commit()
         match_id = first.id
         db.session.remove()
-    context = _context(browser, PHONE, touch=True)
-    page = context.new_page()
-    try:
-        log_in(page, base_url, "e2e-admin", "zh_CN")
-        page.goto(f"{base_url}/queue/{match_id}")
+    with _phone_at(browser, base_url, "e2e-admin", f"/queue/{match_id}") as page:
         options = page.locator("select[name='rejected-rejection_reason'] option").all_inner_texts()
         assert any("将同时拒绝另外 3 个进行中配对" in o for o in options), options
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         shot(page, "qa4/390-reject-menu-counts")
-    finally:
-        context.close()
 
 
 def test_preference_flags_are_marked_favourable_or_not(live_app, base_url, browser, extra):
@@ -410,11 +418,7 @@ def test_a_note_added_on_a_phone_opens_the_page_at_the_note_marked(live_app, bas
                         patent=f.patent("备注定位测试专利", number="CN119099931A")).id
         db.session.commit()
         db.session.remove()
-    context = _context(browser, PHONE, touch=True)
-    page = context.new_page()
-    try:
-        log_in(page, base_url, "e2e-admin", "zh_CN")
-        page.goto(f"{base_url}/queue/{match_id}")
+    with _phone_at(browser, base_url, "e2e-admin", f"/queue/{match_id}") as page:
         page.fill("textarea[name='note-body']", "已约企业下周三座谈")
         page.locator("form.add-note button, form.add-note input[type=submit]").first.click()
         page.wait_for_url(f"**/queue/{match_id}*#note-*")
@@ -426,5 +430,37 @@ def test_a_note_added_on_a_phone_opens_the_page_at_the_note_marked(live_app, bas
         assert box is not None and 0 <= box["y"] < PHONE["height"]  # in sight, not below
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         shot(page, "qa4/390-note-added")
-    finally:
-        context.close()
+
+
+def test_a_patent_level_rejection_on_a_phone_can_be_undone_from_the_next_page(
+        live_app, base_url, browser):
+    """One tap on 权利人不许可 rejected every open pair of the patent, with no way back but
+    reopening each as 待审 (stop 36's leftover). The next page offers to undo it, in sight on
+    a phone; undoing it opens the pair again, back at its stage, with the others."""
+    with live_app.app_context():
+        patent = f.patent("撤销拒绝测试专利", number="CN119099941A")
+        first = pair(need=f.need("撤销拒绝测试需求甲"), patent=patent, score=0.99)
+        others = [pair(need=f.need(f"撤销拒绝测试需求{i}"), patent=patent) for i in range(2)]
+        db.session.commit()
+        match_id, other_ids = first.id, [m.id for m in others]
+        db.session.remove()
+    with _phone_at(browser, base_url, "e2e-admin", f"/queue/{match_id}") as page:
+        page.select_option("select[name='rejected-rejection_reason']", "owner_refuses")
+        page.locator("form.move-rejected button[type=submit]").click()
+        offer = page.locator("form.flash-undo")
+        offer.wait_for()
+        assert "选错了原因？15 分钟内可以撤销" in offer.inner_text()
+        box = offer.bounding_box()
+        assert box is not None and 0 <= box["y"] < PHONE["height"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "qa4/390-undo-offer")
+        offer.locator("button").click()
+        page.wait_for_url(f"**/queue/{match_id}")
+        assert "已撤销：3 个配对回到原来的阶段。" in page.locator("main").inner_text()
+        assert page.locator("form.flash-undo").count() == 0
+        shot(page, "qa4/390-undone")
+    with live_app.app_context():
+        statuses = db.session.scalars(select(Match.status).where(
+            Match.id.in_([match_id, *other_ids]))).all()
+        db.session.remove()
+    assert set(statuses) == {MatchStatus.CANDIDATE}

@@ -157,3 +157,17 @@ class NoteForm(Form):
 
     def __init__(self, *args, **kw):
         super().__init__(*args, prefix="note", **kw)
+
+
+class UndoForm(Form):
+    """Undo a patent- or need-level rejection (the offer shown once after it)."""
+
+    rejection = HiddenField(validators=[DataRequired()])  # its history row
+    submit = SubmitField(_l("Undo"))
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, prefix="undo", **kw)
+
+    def history_id(self) -> int | None:
+        raw = (self.rejection.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 12 else None

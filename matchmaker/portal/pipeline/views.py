@@ -6,22 +6,32 @@ inside the pipeline service); the pair page only mirrors what is allowed.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import inspect
 
-from ...errors import ChangedMeanwhile, TransitionError, ValidationError
+from ...errors import ChangedMeanwhile, PermissionDenied, TransitionError, ValidationError
 from ...extensions import db
 from ...labels import label
 from ...records import MatchStatus, Role, User
 from ...records.enums import NEED_LEVEL_REASONS
 from ...security.params import int_arg, safe_next
-from ...services import pair_lists, pipeline, queue
+from ...services import pair_lists, pipeline, queue, undo
 from ..auth.session import roles_required
 from ..queue.views import WORKERS, filtered_page, load_pair, origin, render_pair
-from .forms import AssignForm, MoveForm, NoteForm
+from .forms import AssignForm, MoveForm, NoteForm, UndoForm
 
 bp = Blueprint("pipeline", __name__)
 BOARD_COLUMN = 30  # cards per column; the table shows the rest
@@ -120,7 +130,55 @@ def move(match_id: int, to: str):
     flash(_("The pair is now “%(status)s”.", status=label(target)), "success")
     if done.cascaded:
         flash(_cascade_message(form.rejection_reason.data, len(done.cascaded)), "warning")
+        # the next page offers to undo it, once (its id from the identity key: reading
+        # ``done.history.id`` after the commit would load the row again)
+        session[UNDO_OFFER] = [match_id, inspect(done.history).identity[0]]
     return redirect(_back(match_id))
+
+
+UNDO_OFFER = "undo_offer"  # session key: [pair id, history row id] of a rejection to offer
+
+
+@bp.app_context_processor
+def undo_helpers() -> dict:
+    return {"undo_offer": _take_undo_offer}
+
+
+def _take_undo_offer() -> dict | None:
+    """The rejection the page may offer to undo (shown once, like a flashed message)."""
+    offer = session.pop(UNDO_OFFER, None)
+    if not offer:
+        return None
+    return {"match_id": offer[0], "history_id": offer[1],
+            "minutes": max(1, current_app.config.get("UNDO_SECONDS", 900) // 60)}
+
+
+@bp.post("/<int:match_id>/undo")
+@roles_required(*WORKERS)
+def undo_rejection(match_id: int):
+    """Undo a patent- or need-level rejection: the pair and the others it closed go back."""
+    load_pair(match_id, whole=False)
+    form = UndoForm()
+    history_id = form.history_id() if form.validate() else None
+    if history_id is None:
+        abort(400)
+    back = url_for("queue.pair", match_id=match_id)  # where the reason can be chosen again
+    try:
+        done = undo.undo_rejection(match_id, history_id, current_user)
+    except PermissionDenied:
+        abort(403)
+    except TransitionError as error:
+        flash(str(error), "danger")
+        return redirect(back)
+    count = len(done.moves)
+    flash(ngettext("Undone: %(num)d pair is back at its stage.",
+                   "Undone: %(num)d pairs are back at their stages.", count), "success")
+    if done.kept:
+        flash(ngettext("%(num)d pair was changed since or can no longer be worked: it stays "
+                       "rejected.",
+                       "%(num)d pairs were changed since or can no longer be worked: they stay "
+                       "rejected.", done.kept), "warning")
+    return redirect(back)
 
 
 def _cascade_message(code: str | None, count: int) -> str:
