@@ -66,6 +66,7 @@ events.booklet                   GET   L A A A A A A A
 events.booklet_download          GET   L A A A A A A A
 events.create                    GET   L A A A D D D D
 events.create                    POST  L A A A D D D D
+events.delete                    POST  L A D D D D D D
 events.detail                    GET   L A A A A A A A
 events.edit                      GET   L A A A D D D D
 events.edit                      POST  L A A A D D D D

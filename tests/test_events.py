@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from matchmaker.errors import NotFound, PermissionDenied, ValidationError
 from matchmaker.extensions import db
 from matchmaker.records import (
+    AuditLog,
     EventPatent,
     EventRegistration,
     EventStatus,
@@ -548,3 +549,46 @@ def test_demo_events_cover_every_stage_after_the_event(db_app):
     upcoming = db.session.scalar(select(ReleaseEvent).where(ReleaseEvent.held_on > TODAY))
     assert upcoming.listings and len(upcoming.registrations) == 2
     assert seed_demo_events(TODAY)["events"] == 0  # idempotent
+
+
+def test_an_event_created_by_mistake_is_deleted_with_its_programme_and_kept_booklets(app):
+    """Events could not be deleted (stop 36's leftover): a duplicate stayed in every list."""
+    from matchmaker.booklet.cache import booklet_dir
+
+    e, kept = event(), event("蒙科聚-2026-第8期")
+    listing(e, f.patent(title="一种储氢合金", number="CN114081026A"))
+    admin, broker = f.user(Role.ADMIN), f.user(Role.BROKER)
+    db.session.commit()
+    event_id = e.id
+    folder = booklet_dir(app.instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    mine, other = folder / f"event-{event_id}-zh_CN-abc.pdf", folder / f"event-{kept.id}-zh_CN-abc.pdf"
+    for path in (mine, other):
+        path.write_bytes(b"%PDF-1.4")
+    assert client_for(app, broker).post(f"/events/{event_id}/delete").status_code == 403
+    client = client_for(app, admin)
+    assert "删除" in client.get(f"/events/{event_id}").text
+    answer = client.post(f"/events/{event_id}/delete", follow_redirects=True)
+    assert answer.status_code == 200 and "发布会已删除。" in answer.text
+    db.session.expire_all()
+    assert db.session.get(ReleaseEvent, event_id) is None
+    assert db.session.scalars(select(EventPatent).where(EventPatent.event_id == event_id)).all() == []
+    assert not mine.exists() and other.exists()  # the next event may take its id on SQLite
+    assert db.session.scalar(select(AuditLog.action).where(
+        AuditLog.target == f"event:{event_id}")) == "event_delete"
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_an_event_held_or_with_registrations_is_kept(app, held):
+    e = event(days=-3, status=EventStatus.HELD) if held else event()
+    if not held:
+        registration(e, f.org(OrgKind.ENTERPRISE))
+    admin = f.user(Role.ADMIN)
+    db.session.commit()
+    client = client_for(app, admin)
+    page = client.get(f"/events/{e.id}").text
+    assert f'action="/events/{e.id}/delete"' not in page  # not offered
+    answer = client.post(f"/events/{e.id}/delete", follow_redirects=True)
+    assert ("已经举办" if held else "已有企业报名") in answer.text
+    db.session.expire_all()
+    assert db.session.get(ReleaseEvent, e.id) is not None

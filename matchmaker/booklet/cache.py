@@ -87,6 +87,16 @@ def kept_file(instance_path: str | os.PathLike, event_id: int, name: str | None)
     return path if path.suffix == ".pdf" and path.is_file() else None
 
 
+def forget_event(instance_path: str | os.PathLike, event_id: int) -> int:
+    """Remove every kept PDF of event ``event_id`` (the event was deleted: on SQLite the next
+    event may take its id); returns how many."""
+    removed = 0
+    for path in booklet_dir(instance_path).glob(f"event-{int(event_id)}-*.pdf"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def _prefix(event_id: int, locale: str) -> str:
     language = "".join(c for c in str(locale) if c.isalnum() or c == "_") or "default"
     return f"event-{int(event_id)}-{language}-"

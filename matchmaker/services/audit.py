@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "event_update": _l("Release event changed"),
     "event_list_patent": _l("Patent listed at an event"),
     "event_unlist_patent": _l("Patent removed from an event"),
+    "event_delete": _l("Event deleted"),
     "event_on_stage": _l("Patent put on stage"),
     "event_register": _l("Enterprise registered for an event"),
     "event_unregister": _l("Enterprise unregistered from an event"),

@@ -350,6 +350,24 @@ def registrable_enterprises(event: ReleaseEvent) -> list[Organization]:
     return list(db.session.scalars(stmt))
 
 
+def delete_event(event: ReleaseEvent, actor: User) -> None:
+    """Remove an event created by mistake, with its programme (administrators; the caller
+    commits). An event that took place, or one enterprises registered for, is kept: its
+    follow-up and its registrations are records; it can be cancelled instead."""
+    if actor.role is not Role.ADMIN:
+        raise PermissionDenied(_("Only administrators delete events."))
+    if EventStatus(event.status) is EventStatus.HELD:
+        raise ValidationError(_("This event took place: it is kept for its follow-up and "
+                                "cannot be deleted."))
+    if event.registrations:
+        raise ValidationError(_("Enterprises registered for this event: it cannot be deleted. "
+                                "Set its status to cancelled instead."))
+    record("event_delete", actor, f"event:{event.id}", number=event.number,
+           patents=len(event.listings))
+    db.session.delete(event)
+    db.session.flush()
+
+
 def _require_manager(actor: User) -> None:
     if not can_manage(actor):
         raise PermissionDenied(_("Only administrators and brokers manage events."))

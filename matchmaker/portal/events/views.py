@@ -3,10 +3,21 @@ in ``programme.py`` and ``followup.py`` on the same blueprint."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ...booklet.cache import forget_event
 from ...errors import PermissionDenied, ValidationError
 from ...extensions import db
 from ...records import EventStatus, Organization, ReleaseEvent, Role
@@ -115,6 +126,25 @@ def _values(form: EventForm) -> dict:
         "target_regions": list(form.target_regions.data or []),
         "status": form.status.data,
     }
+
+
+@bp.post("/<int:event_id>/delete")
+@roles_required(Role.ADMIN)
+def delete(event_id: int):
+    """Delete an event created by mistake (one held or with registrations is refused)."""
+    event = load(event_id)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        svc.delete_event(event, current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("events.detail", event_id=event_id))
+    db.session.commit()
+    forget_event(current_app.instance_path, event_id)  # on SQLite the next event may take its id
+    flash(_("The event was deleted."), "success")
+    return redirect(url_for("events.index"))
 
 
 @bp.get("/<int:event_id>")
