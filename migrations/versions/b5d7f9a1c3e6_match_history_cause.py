@@ -1,5 +1,6 @@
-"""match_history.cause_id: the rejection that rejected this pair too (a patent- or need-level
-reason), so that undoing it finds every pair it closed
+"""match_history.cause_id: the patent- or need-level rejection that closed this pair too
+
+Undoing that rejection finds by it every pair it closed (services/undo.py).
 
 Revision ID: b5d7f9a1c3e6
 Revises: e4f6a8c0d2b1
