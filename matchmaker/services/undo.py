@@ -36,18 +36,8 @@ LEVELS = {*PATENT_LEVEL_REASONS, *NEED_LEVEL_REASONS}
 class Undone:
     """What an undo did: the moves back (the rejected pair's first) and the pairs left out."""
 
-    moves: list = field(default_factory=list)
+    moves: list[pipeline.Move] = field(default_factory=list)
     kept: int = 0  # pairs moved since or no longer workable: still as they are
-
-
-def undoable(history: MatchHistory | None, actor: User | None) -> bool:
-    """True when ``actor`` may still undo the rejection ``history`` records (the offer after a
-    rejection asks; ``undo_rejection`` checks again and says why not)."""
-    try:
-        _check(history, actor)
-    except (PermissionDenied, TransitionError):
-        return False
-    return True
 
 
 def _check(history: MatchHistory | None, actor: User | None) -> None:
