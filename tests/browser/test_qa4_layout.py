@@ -464,3 +464,36 @@ def test_a_patent_level_rejection_on_a_phone_can_be_undone_from_the_next_page(
             Match.id.in_([match_id, *other_ids]))).all()
         db.session.remove()
     assert set(statuses) == {MatchStatus.CANDIDATE}
+
+
+def test_the_board_on_a_phone_jumps_to_a_stage_with_its_count(live_app, base_url, browser):
+    """The board's seven columns sit side by side: on a phone a broker swiped past empty
+    columns to find the signed pairs. A row of stages with their counts jumps to each."""
+    with live_app.app_context():
+        broker = db.session.scalar(select(User).where(User.username == "e2e-broker"))
+        signed = pair(need=f.need("看板跳转测试需求"), patent=f.patent("看板跳转测试专利", number="CN119099961A"),
+                      status=MatchStatus.SIGNED, contract_amount=35, broker=broker)
+        db.session.commit()
+        title = signed.need.title
+        db.session.remove()
+    with _phone_at(browser, base_url, "e2e-admin", "/pipeline/") as page:
+        chips = page.locator("nav.stage-jump a")
+        assert chips.count() == 7
+        chip = page.locator("nav.stage-jump a[href='#stage-signed']")
+        assert "已签约" in chip.inner_text() and chip.bounding_box()["height"] >= 39.5
+        column = page.locator("#stage-signed")
+        assert column.bounding_box()["x"] >= PHONE["width"]  # off to the right at first
+        chip.click()
+        page.wait_for_function("document.querySelector('#stage-signed').getBoundingClientRect().x < 390")
+        box = column.bounding_box()
+        assert 0 <= box["x"] < PHONE["width"] and title in column.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "qa4/390-board-stage-jump")
+    context = _context(browser, {"width": 1366, "height": 900})
+    try:
+        desk = context.new_page()
+        log_in(desk, base_url, "e2e-admin", "zh_CN")
+        desk.goto(f"{base_url}/pipeline/")
+        assert not desk.locator("nav.stage-jump").is_visible()  # every column shows already
+    finally:
+        context.close()
